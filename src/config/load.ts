@@ -1,0 +1,351 @@
+/**
+ * Loads the configuration: the YAML file, then DRAWBRIDGE_* environment variables, then CLI
+ * flags (design.md §7). Every problem is collected and reported at once with its path; the
+ * result is normalised (durations in ms, mode defaults applied) and deep-frozen.
+ */
+import { readFileSync, existsSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { availableParallelism } from 'node:os'
+import { Ajv, type ErrorObject } from 'ajv'
+import { parseDocument } from 'yaml'
+import { ConfigInvalid, type ConfigIssue } from '../errors.js'
+import { configSchema } from './schema.js'
+import type { Config } from './types.js'
+import { compileIpMatcher, parseHostPort } from '../net/address.js'
+import { compileHostMatcher } from '../stages/host-check/index.js'
+import { checkCorsOptions } from '../stages/cors/index.js'
+import { compilePathMatcher } from '../pipeline/compile.js'
+
+/** Values given on the command line; they win over the file and the environment. */
+export interface ConfigFlags {
+  readonly upstream?: string
+  readonly listen?: string
+  readonly admin_listen?: string
+  readonly mode?: string
+  readonly workers?: number
+}
+
+export interface LoadOptions {
+  /** Path of drawbridge.yaml; null to build from `object` only. */
+  readonly file?: string | null
+  /** A raw configuration object (used instead of a file, e.g. by tests and the programmatic API). */
+  readonly object?: unknown
+  readonly env?: Readonly<Record<string, string | undefined>>
+  readonly flags?: ConfigFlags
+}
+
+/** Environment variables with this prefix that are not configuration keys. */
+const reservedEnv = new Set(['DRAWBRIDGE_CONFIG'])
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true })
+const validateSchema = ajv.compile(configSchema)
+
+export function loadConfig(options: LoadOptions): Config {
+  const issues: ConfigIssue[] = []
+  const env = options.env ?? process.env
+  let raw: Record<string, unknown> = {}
+  const source = options.file ? resolve(options.file) : null
+  if (source !== null) {
+    let text = ''
+    try {
+      text = readFileSync(source, 'utf8')
+    } catch (e) {
+      throw new ConfigInvalid([{ path: '', message: `cannot read ${source}: ${(e as NodeJS.ErrnoException).code ?? e}` }])
+    }
+    const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false })
+    for (const err of doc.errors) {
+      const pos = err.linePos?.[0]
+      issues.push({ path: pos ? `line ${pos.line}, column ${pos.col}` : '', message: err.message.split('\n')[0]! })
+    }
+    if (issues.length > 0) throw new ConfigInvalid(issues)
+    const parsed: unknown = doc.toJS({ maxAliasCount: 50 })
+    if (parsed !== null && parsed !== undefined) {
+      if (!isPlainObject(parsed)) throw new ConfigInvalid([{ path: '', message: 'the file must hold a mapping of settings' }])
+      raw = parsed
+    }
+  } else if (options.object !== undefined) {
+    if (!isPlainObject(options.object)) throw new ConfigInvalid([{ path: '', message: 'configuration must be an object' }])
+    raw = structuredClone(options.object)
+  }
+  return buildConfig(raw, env, options.flags ?? {}, source, issues)
+}
+
+function buildConfig(
+  raw: Record<string, unknown>,
+  env: Readonly<Record<string, string | undefined>>,
+  flags: ConfigFlags,
+  source: string | null,
+  issues: ConfigIssue[],
+): Config {
+  if (typeof raw.upstream === 'string') raw.upstream = { url: raw.upstream }
+  applyEnv(raw, env, issues)
+  applyFlags(raw, flags)
+  if (!validateSchema(raw)) {
+    for (const e of validateSchema.errors ?? []) issues.push(schemaIssue(e))
+    throw new ConfigInvalid(dedupe(issues))
+  }
+  checkSemantics(raw, issues)
+  const baseDir = source === null ? process.cwd() : dirname(source)
+  const resolved = resolveSecrets(raw, env, baseDir, issues)
+  if (issues.length > 0) throw new ConfigInvalid(dedupe(issues))
+  return deepFreeze(normalize(resolved, source)) as Config
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/** `DRAWBRIDGE_LIMITS__MAX_BODY_BYTES=2048` sets limits.max_body_bytes; values are YAML scalars or flow lists. */
+function applyEnv(raw: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>, issues: ConfigIssue[]): void {
+  const referenced = new Set<string>()
+  collectEnvRefs(raw, referenced)
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('DRAWBRIDGE_') || value === undefined || reservedEnv.has(name) || referenced.has(name)) continue
+    const path = name.slice('DRAWBRIDGE_'.length).toLowerCase().split('__')
+    const schema = schemaAt(path)
+    if (schema === null) {
+      issues.push({ path: `env ${name}`, message: 'not a configuration setting (nested keys are joined by "__")' })
+      continue
+    }
+    let parsed: unknown = value
+    try {
+      parsed = parseDocument(value).toJS()
+    } catch {
+      parsed = value
+    }
+    const types = schemaTypes(schema)
+    if (types.has('array') && typeof parsed === 'string') parsed = parsed.split(',').map((s) => s.trim()).filter((s) => s !== '')
+    if (types.has('string') && !types.has('integer') && typeof parsed !== 'string' && !Array.isArray(parsed)) parsed = value
+    if (path.length === 1 && path[0] === 'upstream' && typeof parsed === 'string') parsed = { url: parsed }
+    setPath(raw, path, parsed)
+  }
+}
+
+function collectEnvRefs(v: unknown, out: Set<string>): void {
+  if (Array.isArray(v)) for (const x of v) collectEnvRefs(x, out)
+  else if (isPlainObject(v)) {
+    if (typeof v.from_env === 'string') out.add(v.from_env)
+    for (const x of Object.values(v)) collectEnvRefs(x, out)
+  }
+}
+
+type SchemaNode = { properties?: Record<string, SchemaNode>; type?: string | readonly string[]; anyOf?: readonly SchemaNode[]; oneOf?: readonly SchemaNode[] }
+
+function schemaAt(path: readonly string[]): SchemaNode | null {
+  let node: SchemaNode = configSchema as unknown as SchemaNode
+  for (const key of path) {
+    const next: SchemaNode | undefined = node.properties?.[key]
+    if (next === undefined || !Object.prototype.hasOwnProperty.call(node.properties, key)) return null
+    node = next
+  }
+  return node
+}
+
+function schemaTypes(node: SchemaNode): Set<string> {
+  const out = new Set<string>()
+  const add = (t: string | readonly string[] | undefined) => {
+    if (typeof t === 'string') out.add(t)
+    else if (t) for (const x of t) out.add(x)
+  }
+  add(node.type)
+  for (const alt of [...(node.anyOf ?? []), ...(node.oneOf ?? [])]) add(alt.type)
+  return out
+}
+
+function setPath(raw: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let obj = raw
+  for (let i = 0; i < path.length - 1; i++) {
+    const k = path[i]!
+    if (k === 'upstream' && typeof obj[k] === 'string') obj[k] = { url: obj[k] }
+    if (!isPlainObject(obj[k])) obj[k] = {}
+    obj = obj[k] as Record<string, unknown>
+  }
+  obj[path[path.length - 1]!] = value
+}
+
+function applyFlags(raw: Record<string, unknown>, flags: ConfigFlags): void {
+  if (flags.upstream !== undefined) setPath(raw, ['upstream', 'url'], flags.upstream)
+  if (flags.listen !== undefined) raw.listen = flags.listen
+  if (flags.admin_listen !== undefined) setPath(raw, ['admin', 'listen'], flags.admin_listen)
+  if (flags.mode !== undefined) raw.mode = flags.mode
+  if (flags.workers !== undefined) raw.workers = flags.workers
+}
+
+function schemaIssue(e: ErrorObject): ConfigIssue {
+  const path = e.instancePath
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return { path: `${path}/${(e.params as { additionalProperty: string }).additionalProperty}`, message: 'unknown setting' }
+    case 'required':
+      return { path: `${path}/${(e.params as { missingProperty: string }).missingProperty}`, message: 'is required' }
+    case 'enum':
+      return { path, message: `must be one of: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}` }
+    case 'anyOf':
+    case 'oneOf':
+      return { path, message: path.match(/timeout|_age$/) ? 'must be a duration like "500ms", "10s", "2m"' : 'has an invalid form' }
+    default:
+      return { path, message: e.message ?? 'is invalid' }
+  }
+}
+
+function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>()
+  return issues.filter((i) => {
+    const k = i.path + '\0' + i.message
+    if (seen.has(k)) return false
+    seen.add(k)
+    return true
+  })
+}
+
+/** Checks the schema cannot express: addresses, patterns, cross-field rules. */
+function checkSemantics(raw: Record<string, unknown>, issues: ConfigIssue[]): void {
+  const c = raw as Record<string, any>
+  const check = (path: string, fn: () => void) => {
+    try {
+      fn()
+    } catch (e) {
+      issues.push({ path, message: (e as Error).message })
+    }
+  }
+  check('/upstream/url', () => {
+    let u: URL
+    try {
+      u = new URL(c.upstream.url)
+    } catch {
+      throw new TypeError('must be an http:// or https:// URL')
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TypeError('must be an http:// or https:// URL')
+    if (u.pathname !== '/' || u.search !== '' || u.username !== '') throw new TypeError('must be an origin (scheme://host:port) without path, query or credentials')
+  })
+  check('/listen', () => parseHostPort(c.listen))
+  if (c.admin.listen !== 'off') check('/admin/listen', () => parseHostPort(c.admin.listen))
+  if (c.tls?.redirect_http_listen) check('/tls/redirect_http_listen', () => parseHostPort(c.tls.redirect_http_listen))
+  c.trusted_hosts.forEach((h: string, i: number) => check(`/trusted_hosts/${i}`, () => compileHostMatcher([h])))
+  if (c.trusted_hosts.length === 0) issues.push({ path: '/trusted_hosts', message: 'list at least one host name' })
+  c.trusted_proxies.forEach((p: string, i: number) => check(`/trusted_proxies/${i}`, () => compileIpMatcher([p])))
+  c.docs.allow_ips.forEach((p: string, i: number) => check(`/docs/allow_ips/${i}`, () => compileIpMatcher([p])))
+  if (c.cors !== null) {
+    c.cors.allow_origins.forEach((o: string, i: number) =>
+      check(`/cors/allow_origins/${i}`, () => {
+        for (const m of checkCorsOptions({ ...c.cors, allow_origins: [o] })) throw new TypeError(m)
+      }),
+    )
+    if (c.cors.allow_origins.includes('*') && c.cors.allow_credentials) {
+      issues.push({ path: '/cors', message: 'allow_origins "*" cannot be combined with allow_credentials: list the origins' })
+    }
+  }
+  c.routes.forEach((r: any, i: number) => check(`/routes/${i}/match/path`, () => compilePathMatcher(r.match.path)))
+  if (c.tls) {
+    for (const k of ['cert_file', 'key_file'] as const) {
+      if (!existsSync(c.tls[k])) issues.push({ path: `/tls/${k}`, message: `file not found: ${c.tls[k]}` })
+    }
+  }
+}
+
+function resolveSecrets(
+  raw: Record<string, unknown>,
+  env: Readonly<Record<string, string | undefined>>,
+  baseDir: string,
+  issues: ConfigIssue[],
+): Record<string, unknown> {
+  const walk = (v: unknown, path: string): unknown => {
+    if (Array.isArray(v)) return v.map((x, i) => walk(x, `${path}/${i}`))
+    if (!isPlainObject(v)) return v
+    if (typeof v.from_env === 'string' && Object.keys(v).length === 1) {
+      const value = env[v.from_env]
+      if (value === undefined || value === '') {
+        issues.push({ path, message: `environment variable ${v.from_env} is not set` })
+        return null
+      }
+      return value
+    }
+    if (typeof v.from_file === 'string' && Object.keys(v).length === 1) {
+      try {
+        return readFileSync(resolve(baseDir, v.from_file), 'utf8').replace(/\r?\n$/, '')
+      } catch (e) {
+        issues.push({ path, message: `cannot read secret file ${v.from_file}: ${(e as NodeJS.ErrnoException).code ?? e}` })
+        return null
+      }
+    }
+    const out: Record<string, unknown> = {}
+    for (const [k, x] of Object.entries(v)) out[k] = walk(x, `${path}/${k}`)
+    return out
+  }
+  return walk(raw, '') as Record<string, unknown>
+}
+
+const unitMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+
+export function parseDuration(v: string | number): number {
+  if (typeof v === 'number') return v
+  const m = /^([0-9]+)(ms|s|m|h)$/.exec(v)!
+  return Number(m[1]) * unitMs[m[2]!]!
+}
+
+function normalize(c: Record<string, any>, source: string | null): Config {
+  const production = c.mode === 'production'
+  const ms = (v: string | number | undefined) => (v === undefined ? undefined : parseDuration(v))
+  return {
+    mode: c.mode,
+    upstream: {
+      ...c.upstream,
+      url: new URL(c.upstream.url).origin,
+      connect_timeout: ms(c.upstream.connect_timeout),
+      response_timeout: ms(c.upstream.response_timeout),
+      keepalive_timeout: ms(c.upstream.keepalive_timeout),
+      queue_timeout: ms(c.upstream.queue_timeout),
+    },
+    listen: c.listen,
+    workers: c.workers ?? (production ? availableParallelism() : 1),
+    tls: c.tls,
+    trusted_hosts: c.trusted_hosts,
+    trusted_proxies: c.trusted_proxies,
+    admin: { listen: c.admin.listen, token: c.admin.token ?? null },
+    limits: { ...c.limits, header_timeout: ms(c.limits.header_timeout), body_timeout: ms(c.limits.body_timeout) },
+    cors: c.cors,
+    headers: { ...c.headers, set: c.headers.set ?? {}, remove: c.headers.remove ?? [] },
+    cookies: c.cookies,
+    docs: {
+      paths: c.docs.paths,
+      allow_ips: c.docs.allow_ips,
+      hidden: c.docs.hide === 'always' || (c.docs.hide === 'auto' && production),
+    },
+    error_masking: {
+      enabled: c.error_masking.enabled === 'on' || (c.error_masking.enabled === 'auto' && production),
+      max_inspect_bytes: c.error_masking.max_inspect_bytes,
+      max_logged_bytes: c.error_masking.max_logged_bytes,
+    },
+    websocket: c.websocket,
+    routes: c.routes.map((r: any) => {
+      const out: Record<string, unknown> = { ...r }
+      if (r.body_timeout !== undefined) out.body_timeout = ms(r.body_timeout)
+      if (r.response_timeout !== undefined) out.response_timeout = ms(r.response_timeout)
+      return out
+    }),
+    logging: c.logging,
+    shutdown: { drain_timeout: ms(c.shutdown.drain_timeout) },
+    source,
+  } as Config
+}
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    Object.freeze(v)
+    for (const x of Object.values(v)) deepFreeze(x)
+  }
+  return v
+}
+
+/** Settings that are unsafe but allowed get a loud warning at start-up (design.md §7). */
+export function configWarnings(c: Config): string[] {
+  const out: string[] = []
+  if (c.upstream.insecure_skip_tls_verify) out.push('upstream.insecure_skip_tls_verify is on: upstream TLS certificates are not checked')
+  if (c.cors?.allow_origins.includes('*')) out.push('cors.allow_origins is "*": any website may read responses')
+  if (c.mode === 'development') out.push('development mode: API docs are visible and upstream errors are not masked')
+  if (c.trusted_proxies.some((p) => p.endsWith('/0'))) out.push('trusted_proxies contains a /0 range: any client can forge X-Forwarded-For')
+  if (c.admin.listen !== 'off' && !/^(127\.|\[::1\]|localhost)/.test(c.admin.listen)) {
+    out.push(`admin listener on ${c.admin.listen} is not loopback-only`)
+  }
+  return out
+}

@@ -1,0 +1,256 @@
+/**
+ * The one source of truth for `drawbridge.yaml` (design.md §7): JSON Schema with defaults inside,
+ * `additionalProperties: false` everywhere, a description on every field. `types.ts` mirrors it.
+ */
+
+const duration = {
+  description: 'A duration: "500ms", "10s", "2m", "1h", or a whole number of milliseconds.',
+  anyOf: [
+    { type: 'string', pattern: '^[0-9]{1,9}(ms|s|m|h)$' },
+    { type: 'integer', minimum: 0, maximum: 86_400_000 },
+  ],
+} as const
+
+const secretRef = {
+  description: 'A secret, never inline: { from_env: NAME } or { from_file: PATH }.',
+  oneOf: [
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['from_env'],
+      properties: { from_env: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['from_file'],
+      properties: { from_file: { type: 'string', minLength: 1 } },
+    },
+  ],
+} as const
+
+const stringList = (description: string, def: readonly string[] = []) =>
+  ({ description, type: 'array', items: { type: 'string', minLength: 1 }, default: [...def] }) as const
+
+const methodName = { type: 'string', pattern: '^[A-Z][A-Z0-9_-]{0,31}$' } as const
+
+const headerMap = {
+  description: 'Response headers to set (name: value); they replace what the upstream sent.',
+  type: 'object',
+  propertyNames: { pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" },
+  additionalProperties: { type: 'string' },
+} as const
+
+const headerOverrides = {
+  description: 'Response header policy for matching routes.',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    profile: { description: 'Built-in header set: api (JSON APIs), html (pages), docs (API docs UIs).', enum: ['api', 'html', 'docs'] },
+    set: headerMap,
+    remove: stringList('Response headers to remove.'),
+  },
+} as const
+
+export const configSchema = {
+  $id: 'https://drawbridge.dev/schema/config.json',
+  type: 'object',
+  additionalProperties: false,
+  required: ['upstream'],
+  properties: {
+    mode: {
+      description: 'production hides docs, masks upstream errors and runs one worker per CPU by default.',
+      enum: ['production', 'development'],
+      default: 'production',
+    },
+    upstream: {
+      description: 'The app behind Drawbridge. A URL string is shorthand for { url }.',
+      type: 'object',
+      additionalProperties: false,
+      required: ['url'],
+      properties: {
+        url: { description: 'http(s)://host:port of the upstream app.', type: 'string', minLength: 1 },
+        connect_timeout: { ...duration, default: '5s' },
+        response_timeout: { ...duration, description: 'Time allowed for the upstream to send response headers (then 504).', default: '60s' },
+        keepalive_timeout: {
+          ...duration,
+          description: 'Idle keep-alive connections are closed after this; keep it below the upstream\'s own (uvicorn: 5s).',
+          default: '4s',
+        },
+        max_connections: { description: 'Connections in the upstream pool.', type: 'integer', minimum: 1, maximum: 65_536, default: 128 },
+        max_concurrent: { description: 'Requests in flight to the upstream at once; more wait in the queue.', type: 'integer', minimum: 1, maximum: 1_000_000, default: 1024 },
+        max_queue: { description: 'Requests that may wait for a slot; beyond it: 503 with Retry-After.', type: 'integer', minimum: 0, maximum: 1_000_000, default: 1024 },
+        queue_timeout: { ...duration, description: 'Longest wait in the queue (then 503).', default: '10s' },
+        host_header: { description: 'preserve: forward the client Host; upstream: use the upstream URL host.', enum: ['preserve', 'upstream'], default: 'preserve' },
+        health_path: { description: 'Path probed by /readyz; without it /readyz opens a TCP connection.', type: ['string', 'null'], pattern: '^/', default: null },
+        insecure_skip_tls_verify: { description: 'DANGEROUS: accept any upstream TLS certificate.', type: 'boolean', default: false },
+      },
+    },
+    listen: { description: 'HOST:PORT of the client listener.', type: 'string', default: '127.0.0.1:8080' },
+    workers: { description: 'Processes sharing the port (node:cluster); default 1 in development, CPUs in production.', type: ['integer', 'null'], minimum: 1, maximum: 256, default: null },
+    tls: {
+      description: 'Serve HTTPS on `listen` with these files.',
+      type: ['object', 'null'],
+      additionalProperties: false,
+      required: ['cert_file', 'key_file'],
+      default: null,
+      properties: {
+        cert_file: { type: 'string', minLength: 1 },
+        key_file: { type: 'string', minLength: 1 },
+        min_version: { enum: ['TLSv1.2', 'TLSv1.3'], default: 'TLSv1.2' },
+        redirect_http_listen: { description: 'Optional HOST:PORT of a plain-HTTP listener that redirects to HTTPS.', type: ['string', 'null'], default: null },
+      },
+    },
+    trusted_hosts: stringList('Allowed Host names; "*.example.com" matches subdomains. Others get 400.', ['localhost', '127.0.0.1', '[::1]']),
+    trusted_proxies: stringList('CIDRs whose X-Forwarded-* and X-Request-ID headers are believed. Default: none.'),
+    admin: {
+      description: 'The admin listener: /healthz, /readyz, /metrics.',
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        listen: { description: 'HOST:PORT, or "off".', type: 'string', default: '127.0.0.1:9090' },
+        token: { ...secretRef, description: 'Bearer token required for /metrics (health checks stay open).' },
+      },
+    },
+    limits: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        max_header_bytes: { description: 'Total size of request line and headers (then 431).', type: 'integer', minimum: 1024, maximum: 1_048_576, default: 16_384 },
+        max_url_length: { description: 'Longest request target (then 414).', type: 'integer', minimum: 64, maximum: 1_048_576, default: 8192 },
+        max_body_bytes: { description: 'Largest request body (then 413), enforced while streaming.', type: 'integer', minimum: 0, default: 1_048_576 },
+        header_timeout: { ...duration, description: 'Time to receive the request headers (then 408).', default: '10s' },
+        body_timeout: { ...duration, description: 'Time to receive the whole request body (then 408).', default: '30s' },
+        allowed_methods: {
+          description: 'Methods accepted at all (others: 405).',
+          type: 'array',
+          items: methodName,
+          default: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+        },
+      },
+    },
+    cors: {
+      description: 'CORS answered at the edge. Without it, no CORS headers are sent and preflights get 403.',
+      type: ['object', 'null'],
+      additionalProperties: false,
+      default: null,
+      properties: {
+        allow_origins: stringList('Exact origins (https://app.example.com), patterns (https://*.example.com), or "*".'),
+        allow_methods: { type: 'array', items: methodName, default: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] },
+        allow_headers: stringList('Request headers a cross-origin request may send.', ['Accept', 'Accept-Language', 'Content-Language', 'Content-Type', 'Authorization', 'X-Requested-With', 'X-CSRF-Token', 'X-Request-ID']),
+        expose_headers: stringList('Response headers scripts may read.', ['X-Request-ID']),
+        allow_credentials: { type: 'boolean', default: false },
+        max_age: { description: 'Seconds a browser may cache a preflight.', type: 'integer', minimum: 0, maximum: 86_400, default: 600 },
+      },
+    },
+    headers: {
+      description: 'Response hardening for every route (routes may override).',
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        ...headerOverrides.properties,
+        profile: { ...headerOverrides.properties.profile, default: 'api' },
+        hsts: {
+          description: 'Strict-Transport-Security, sent on HTTPS connections only.',
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            max_age: { type: 'integer', minimum: 0, default: 31_536_000 },
+            include_subdomains: { type: 'boolean', default: true },
+            preload: { type: 'boolean', default: false },
+          },
+        },
+      },
+    },
+    cookies: {
+      description: 'Hardening of upstream Set-Cookie headers.',
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        script_readable: stringList('Cookie names that keep script access (no HttpOnly added).'),
+        allow_samesite_none: stringList('Cookie names allowed to keep SameSite=None (otherwise made Lax).'),
+      },
+    },
+    docs: {
+      description: 'API documentation endpoints, hidden (404) in production.',
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        paths: stringList('Paths of the docs endpoints.', ['/docs', '/redoc', '/openapi.json', '/docs/oauth2-redirect']),
+        allow_ips: stringList('CIDRs that may see the docs in production.'),
+        hide: { description: 'auto: hidden in production only.', enum: ['auto', 'always', 'never'], default: 'auto' },
+      },
+    },
+    error_masking: {
+      description: 'Replace upstream 5xx stack traces and debug pages by a generic error.',
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { description: 'auto: on in production.', enum: ['auto', 'on', 'off'], default: 'auto' },
+        max_inspect_bytes: { type: 'integer', minimum: 1024, maximum: 16_777_216, default: 262_144 },
+        max_logged_bytes: { type: 'integer', minimum: 0, maximum: 65_536, default: 2048 },
+      },
+    },
+    websocket: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        require_origin: { description: 'Refuse upgrades without an Origin header (non-browser clients send none).', type: 'boolean', default: false },
+      },
+    },
+    routes: {
+      description: 'Per-route settings; the first match wins.',
+      type: 'array',
+      default: [],
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['match'],
+        properties: {
+          name: { description: 'Label used in metrics and logs.', type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
+          match: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['path'],
+            properties: {
+              path: { description: 'A prefix on segment boundaries (/api) or a glob (* one segment, ** any).', type: 'string', pattern: '^/' },
+              methods: { type: 'array', items: methodName, minItems: 1 },
+            },
+          },
+          max_body_bytes: { type: 'integer', minimum: 0 },
+          body_timeout: duration,
+          response_timeout: duration,
+          request_buffering: { description: 'Buffer chunked bodies before forwarding (default true).', type: 'boolean' },
+          headers: headerOverrides,
+        },
+      },
+    },
+    logging: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        level: { enum: ['debug', 'info', 'warn', 'error'], default: 'info' },
+        access_log: { type: 'boolean', default: true },
+        redact_fields: stringList('Query/body field names (case-insensitive substrings) whose values are never logged.', ['password', 'passwd', 'token', 'secret', 'api_key', 'apikey', 'authorization', 'session']),
+      },
+    },
+    shutdown: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        drain_timeout: { ...duration, description: 'How long SIGTERM waits for in-flight requests.', default: '15s' },
+      },
+    },
+  },
+} as const

@@ -1,0 +1,82 @@
+/** The validated, normalised, frozen configuration (mirrors schema.ts; durations in milliseconds). */
+
+export type Mode = 'production' | 'development'
+export type HeaderProfile = 'api' | 'html' | 'docs'
+
+export interface HeaderPolicy {
+  readonly profile?: HeaderProfile
+  readonly set?: Readonly<Record<string, string>>
+  readonly remove?: readonly string[]
+}
+
+export interface RouteConfig {
+  readonly name?: string
+  readonly match: { readonly path: string; readonly methods?: readonly string[] }
+  readonly max_body_bytes?: number
+  readonly body_timeout?: number
+  readonly response_timeout?: number
+  readonly request_buffering?: boolean
+  readonly headers?: HeaderPolicy
+}
+
+export interface Config {
+  readonly mode: Mode
+  readonly upstream: {
+    readonly url: string
+    readonly connect_timeout: number
+    readonly response_timeout: number
+    readonly keepalive_timeout: number
+    readonly max_connections: number
+    readonly max_concurrent: number
+    readonly max_queue: number
+    readonly queue_timeout: number
+    readonly host_header: 'preserve' | 'upstream'
+    readonly health_path: string | null
+    readonly insecure_skip_tls_verify: boolean
+  }
+  readonly listen: string
+  /** Resolved: the mode default applied. */
+  readonly workers: number
+  readonly tls: {
+    readonly cert_file: string
+    readonly key_file: string
+    readonly min_version: 'TLSv1.2' | 'TLSv1.3'
+    readonly redirect_http_listen: string | null
+  } | null
+  readonly trusted_hosts: readonly string[]
+  readonly trusted_proxies: readonly string[]
+  readonly admin: { readonly listen: string; readonly token: string | null }
+  readonly limits: {
+    readonly max_header_bytes: number
+    readonly max_url_length: number
+    readonly max_body_bytes: number
+    readonly header_timeout: number
+    readonly body_timeout: number
+    readonly allowed_methods: readonly string[]
+  }
+  readonly cors: {
+    readonly allow_origins: readonly string[]
+    readonly allow_methods: readonly string[]
+    readonly allow_headers: readonly string[]
+    readonly expose_headers: readonly string[]
+    readonly allow_credentials: boolean
+    readonly max_age: number
+  } | null
+  readonly headers: HeaderPolicy & {
+    readonly profile: HeaderProfile
+    readonly hsts: { readonly max_age: number; readonly include_subdomains: boolean; readonly preload: boolean }
+  }
+  readonly cookies: { readonly script_readable: readonly string[]; readonly allow_samesite_none: readonly string[] }
+  readonly docs: { readonly paths: readonly string[]; readonly allow_ips: readonly string[]; readonly hidden: boolean }
+  readonly error_masking: { readonly enabled: boolean; readonly max_inspect_bytes: number; readonly max_logged_bytes: number }
+  readonly websocket: { readonly enabled: boolean; readonly require_origin: boolean }
+  readonly routes: readonly RouteConfig[]
+  readonly logging: {
+    readonly level: 'debug' | 'info' | 'warn' | 'error'
+    readonly access_log: boolean
+    readonly redact_fields: readonly string[]
+  }
+  readonly shutdown: { readonly drain_timeout: number }
+  /** Where the file was read from (null for a config built in code). */
+  readonly source: string | null
+}

@@ -1,0 +1,70 @@
+/**
+ * Typed errors with stable codes (house style: one class per condition, tests switch on `code`).
+ * Client-facing responses never carry `message`: only `error`, `code` and `request_id`.
+ */
+export type DrawbridgeErrorCode =
+  | 'DRAWBRIDGE_ERR_INTERNAL'
+  | 'DRAWBRIDGE_ERR_CONFIG_INVALID'
+  | 'DRAWBRIDGE_ERR_UPSTREAM_TIMEOUT'
+  | 'DRAWBRIDGE_ERR_UPSTREAM_UNAVAILABLE'
+  | 'DRAWBRIDGE_ERR_UPSTREAM_ERROR'
+  | 'DRAWBRIDGE_ERR_OVERLOADED'
+  | 'DRAWBRIDGE_ERR_BODY_TOO_LARGE'
+  | 'DRAWBRIDGE_ERR_URL_TOO_LONG'
+  | 'DRAWBRIDGE_ERR_HEADERS_TOO_LARGE'
+  | 'DRAWBRIDGE_ERR_REQUEST_TIMEOUT'
+  | 'DRAWBRIDGE_ERR_BAD_REQUEST'
+  | 'DRAWBRIDGE_ERR_HOST_NOT_ALLOWED'
+  | 'DRAWBRIDGE_ERR_METHOD_NOT_ALLOWED'
+  | 'DRAWBRIDGE_ERR_NOT_FOUND'
+  | 'DRAWBRIDGE_ERR_CORS_REJECTED'
+  | 'DRAWBRIDGE_ERR_ORIGIN_NOT_ALLOWED'
+  | 'DRAWBRIDGE_ERR_UNAUTHORIZED'
+  | 'DRAWBRIDGE_ERR_FORBIDDEN'
+
+export class DrawbridgeError extends Error {
+  code: DrawbridgeErrorCode = 'DRAWBRIDGE_ERR_INTERNAL'
+  status = 500
+  constructor(message?: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = this.constructor.name
+    Error.captureStackTrace?.(this, this.constructor)
+  }
+}
+
+/** One problem found in a configuration, with a JSON-pointer-like path (`/cors/allow_origins/0`). */
+export interface ConfigIssue {
+  readonly path: string
+  readonly message: string
+}
+
+export class ConfigInvalid extends DrawbridgeError {
+  override code = 'DRAWBRIDGE_ERR_CONFIG_INVALID' as const
+  readonly issues: readonly ConfigIssue[]
+  constructor(issues: readonly ConfigIssue[]) {
+    super(`invalid configuration:\n${issues.map((i) => `  ${i.path || '/'}: ${i.message}`).join('\n')}`)
+    this.issues = issues
+  }
+}
+
+/** The client-facing error label for each code: short, stable, and never revealing internals. */
+export const errorLabels: Readonly<Record<DrawbridgeErrorCode, string>> = Object.freeze({
+  DRAWBRIDGE_ERR_INTERNAL: 'internal_error',
+  DRAWBRIDGE_ERR_CONFIG_INVALID: 'internal_error',
+  DRAWBRIDGE_ERR_UPSTREAM_TIMEOUT: 'upstream_timeout',
+  DRAWBRIDGE_ERR_UPSTREAM_UNAVAILABLE: 'upstream_unavailable',
+  DRAWBRIDGE_ERR_UPSTREAM_ERROR: 'internal_error',
+  DRAWBRIDGE_ERR_OVERLOADED: 'overloaded',
+  DRAWBRIDGE_ERR_BODY_TOO_LARGE: 'body_too_large',
+  DRAWBRIDGE_ERR_URL_TOO_LONG: 'url_too_long',
+  DRAWBRIDGE_ERR_HEADERS_TOO_LARGE: 'headers_too_large',
+  DRAWBRIDGE_ERR_REQUEST_TIMEOUT: 'request_timeout',
+  DRAWBRIDGE_ERR_BAD_REQUEST: 'bad_request',
+  DRAWBRIDGE_ERR_HOST_NOT_ALLOWED: 'host_not_allowed',
+  DRAWBRIDGE_ERR_METHOD_NOT_ALLOWED: 'method_not_allowed',
+  DRAWBRIDGE_ERR_NOT_FOUND: 'not_found',
+  DRAWBRIDGE_ERR_CORS_REJECTED: 'cors_rejected',
+  DRAWBRIDGE_ERR_ORIGIN_NOT_ALLOWED: 'origin_not_allowed',
+  DRAWBRIDGE_ERR_UNAUTHORIZED: 'unauthorized',
+  DRAWBRIDGE_ERR_FORBIDDEN: 'forbidden',
+})

@@ -1,0 +1,213 @@
+/**
+ * createGateway(config) -> { listen, reload, close }: the servers around the pipeline.
+ * Lifecycle as in Caddy: everything is compiled before the swap; a reload that fails leaves
+ * the running configuration in place; close drains in-flight requests up to a deadline.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import { readFileSync } from 'node:fs'
+import { randomUUID } from 'node:crypto'
+import type { AddressInfo, Socket } from 'node:net'
+import type { Config } from './config/types.js'
+import { parseHostPort } from './net/address.js'
+import { Logger } from './observability/logger.js'
+import { Metrics, label } from './observability/metrics.js'
+import { createRuntime, type Runtime } from './listener/runtime.js'
+import { handleRequest } from './listener/request.js'
+import { rawError } from './listener/respond.js'
+import { handleUpgrade } from './upstream/websocket.js'
+import { createAdminServer } from './admin/server.js'
+import { createReadiness } from './admin/readiness.js'
+import { compileHostMatcher, parseAuthority } from './stages/host-check/index.js'
+import type { DrawbridgeErrorCode } from './errors.js'
+
+export interface GatewayOptions {
+  readonly logger?: Logger
+  /** Start the admin listener (false in cluster workers: the primary serves it). */
+  readonly admin?: boolean
+}
+
+export interface GatewayAddresses {
+  readonly url: string
+  readonly adminUrl: string | null
+  readonly redirectUrl: string | null
+}
+
+export interface Gateway {
+  listen(): Promise<GatewayAddresses>
+  /** Swaps in a new configuration; listener addresses and TLS on/off need a restart. */
+  reload(config: Config): Promise<void>
+  /** Stops accepting, lets in-flight requests finish up to `drainMs`, then cuts the rest. */
+  close(drainMs?: number): Promise<void>
+  readonly metrics: Metrics
+  readonly config: Config
+}
+
+function urlOf(server: Server, secure: boolean): string {
+  const a = server.address() as AddressInfo
+  const host = a.family === 'IPv6' ? `[${a.address}]` : a.address
+  return `${secure ? 'https' : 'http'}://${host}:${a.port}`
+}
+
+function listenOn(server: Server, hostPort: string): Promise<void> {
+  const { host, port } = parseHostPort(hostPort)
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.removeListener('error', reject)
+      resolve()
+    })
+  })
+}
+
+export function createGateway(initial: Config, options: GatewayOptions = {}): Gateway {
+  const logger = options.logger ?? new Logger(initial.logging.level)
+  const metrics = new Metrics()
+  let rt: Runtime = createRuntime(initial, logger, metrics)
+  const secure = initial.tls !== null
+  const limits = initial.limits
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => handleRequest(rt, req, res, secure)
+  const serverOptions = {
+    maxHeaderSize: limits.max_header_bytes,
+    // We answer a missing Host ourselves, as JSON with a request id.
+    requireHostHeader: false,
+    headersTimeout: limits.header_timeout,
+    // Backstop only: the body deadline is enforced per route by the upstream stage.
+    requestTimeout: 0,
+    keepAliveTimeout: 5000,
+    connectionsCheckingInterval: 1000,
+  }
+  const server: Server = secure
+    ? createHttpsServer({ ...serverOptions, ...tlsOptions(initial) }, onRequest)
+    : createHttpServer(serverOptions, onRequest)
+  server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => handleUpgrade(rt, req, socket, head, secure))
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => clientError(rt, err, socket))
+  if (secure) server.on('tlsClientError', () => metrics.inc('drawbridge_rejections_total', 'stage="tls",reason="handshake failed"'))
+
+  const redirect = secure && initial.tls!.redirect_http_listen ? createRedirectServer(() => rt, () => (server.address() as AddressInfo).port) : null
+  const readiness = createReadiness(() => rt.config)
+  const admin =
+    options.admin !== false && initial.admin.listen !== 'off'
+      ? createAdminServer({
+          listenHost: parseHostPort(initial.admin.listen).host,
+          token: () => rt.config.admin.token,
+          snapshots: async () => [metrics.snapshot()],
+          readiness,
+        })
+      : null
+
+  const gateway: Gateway = {
+    metrics,
+    get config() {
+      return rt.config
+    },
+    async listen() {
+      await listenOn(server, initial.listen)
+      if (redirect) await listenOn(redirect, initial.tls!.redirect_http_listen!)
+      if (admin) await listenOn(admin, initial.admin.listen)
+      const addresses = {
+        url: urlOf(server, secure),
+        adminUrl: admin ? urlOf(admin, false) : null,
+        redirectUrl: redirect ? urlOf(redirect, false) : null,
+      }
+      logger.info('listening', { ...addresses, upstream: initial.upstream.url, mode: initial.mode })
+      return addresses
+    },
+    async reload(next: Config) {
+      const problems: string[] = []
+      if (next.listen !== rt.config.listen) problems.push('listen')
+      if ((next.tls === null) !== (rt.config.tls === null)) problems.push('tls on/off')
+      if (next.admin.listen !== rt.config.admin.listen) problems.push('admin.listen')
+      if (next.limits.max_header_bytes !== rt.config.limits.max_header_bytes) problems.push('limits.max_header_bytes')
+      if (problems.length > 0) logger.warn('reload: these settings need a restart and keep their old values', { settings: problems })
+      const old = rt
+      const sameUpstream = JSON.stringify(next.upstream) === JSON.stringify(old.config.upstream)
+      const fresh = createRuntime(next, logger, metrics, sameUpstream ? old.upstream : undefined)
+      if (secure && next.tls) (server as import('node:https').Server).setSecureContext(tlsOptions(next))
+      server.headersTimeout = next.limits.header_timeout
+      logger.setLevel(next.logging.level)
+      rt = fresh
+      // In-flight requests hold the old runtime; its pool closes once they are done.
+      if (!sameUpstream) old.upstream.close().catch(() => undefined)
+      logger.info('configuration reloaded', { source: next.source })
+    },
+    async close(drainMs = rt.config.shutdown.drain_timeout) {
+      rt.draining = true
+      const closed = Promise.all(
+        [server, redirect, admin].filter((s): s is Server => s !== null && s.listening).map(
+          (s) => new Promise<void>((resolve) => s.close(() => resolve())),
+        ),
+      )
+      server.closeIdleConnections()
+      const deadline = new Promise<'timeout'>((resolve) => setTimeout(resolve, drainMs, 'timeout').unref())
+      const idle = setInterval(() => server.closeIdleConnections(), 100)
+      const outcome = await Promise.race([closed.then(() => 'drained' as const), deadline])
+      clearInterval(idle)
+      if (outcome === 'timeout') {
+        logger.warn('drain deadline reached; closing remaining connections')
+        server.closeAllConnections()
+        redirect?.closeAllConnections()
+        admin?.closeAllConnections()
+        await closed
+      }
+      await rt.upstream.close().catch(() => undefined)
+      logger.info('stopped', { outcome })
+      logger.flush()
+    },
+  }
+  return gateway
+}
+
+function tlsOptions(c: Config): { cert: Buffer; key: Buffer; minVersion: 'TLSv1.2' | 'TLSv1.3' } {
+  return { cert: readFileSync(c.tls!.cert_file), key: readFileSync(c.tls!.key_file), minVersion: c.tls!.min_version }
+}
+
+/** Requests node:http could not parse: answered as JSON too, never a bare socket reset. */
+function clientError(rt: Runtime, err: NodeJS.ErrnoException, socket: Socket): void {
+  const inProgress = (socket as unknown as { _httpMessage?: { headersSent?: boolean } })._httpMessage
+  if (err.code === 'ECONNRESET' || !socket.writable || inProgress?.headersSent) {
+    socket.destroy()
+    return
+  }
+  let status = 400
+  let code: DrawbridgeErrorCode = 'DRAWBRIDGE_ERR_BAD_REQUEST'
+  if (err.code === 'HPE_HEADER_OVERFLOW') {
+    status = 431
+    code = 'DRAWBRIDGE_ERR_HEADERS_TOO_LARGE'
+  } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code === 'ERR_HTTP_HEADERS_TIMEOUT') {
+    status = 408
+    code = 'DRAWBRIDGE_ERR_REQUEST_TIMEOUT'
+  }
+  const id = randomUUID()
+  rt.metrics.inc('drawbridge_rejections_total', `stage="parser",reason="${label(err.code ?? 'unknown')}"`)
+  rt.metrics.inc('drawbridge_requests_total', `status="${status}",route="none"`)
+  rt.logger.info('access', { request_id: id, client_ip: socket.remoteAddress ?? null, status, rejected_by: 'parser', reason: err.code ?? null })
+  rawError(socket, status, code, id)
+}
+
+/** The optional plain-HTTP listener: a 308 to HTTPS for trusted hosts only (never an open redirect). */
+function createRedirectServer(getRt: () => Runtime, httpsPort: () => number): Server {
+  let matcherFor: Config | null = null
+  let matcher = compileHostMatcher(['localhost'])
+  const server = createHttpServer({ maxHeaderSize: 8192, requireHostHeader: false }, (req, res) => {
+    const rt = getRt()
+    if (matcherFor !== rt.config) {
+      matcher = compileHostMatcher(rt.config.trusted_hosts)
+      matcherFor = rt.config
+    }
+    const host = parseAuthority(req.headers.host ?? '')
+    const id = randomUUID()
+    if (host === null || !matcher.matches(host) || !(req.url ?? '').startsWith('/')) {
+      res.writeHead(400, { 'content-type': 'application/json', 'x-request-id': id, connection: 'close' })
+      res.end(`{"error":"host_not_allowed","code":"DRAWBRIDGE_ERR_HOST_NOT_ALLOWED","request_id":"${id}"}`)
+      return
+    }
+    const port = httpsPort()
+    const location = `https://${host}${port === 443 ? '' : ':' + port}${req.url}`
+    res.writeHead(308, { location, 'content-length': '0', 'x-request-id': id, connection: 'close' })
+    res.end()
+  })
+  server.on('clientError', (_e, socket) => socket.destroy())
+  return server
+}

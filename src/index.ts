@@ -1,0 +1,8 @@
+/** Programmatic API (design.md §3). */
+export { createGateway } from './gateway.js'
+export type { Gateway, GatewayAddresses, GatewayOptions } from './gateway.js'
+export { loadConfig, configWarnings } from './config/load.js'
+export type { Config } from './config/types.js'
+export { ConfigInvalid, DrawbridgeError } from './errors.js'
+export type { ConfigIssue, DrawbridgeErrorCode } from './errors.js'
+export { Logger } from './observability/logger.js'

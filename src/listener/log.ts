@@ -1,0 +1,34 @@
+/** The logging phase: runs for every request, blocked or not (access log line and metrics). */
+import type { Transaction } from '../pipeline/transaction.js'
+import type { Runtime } from './runtime.js'
+import { label } from '../observability/metrics.js'
+
+export function logTransaction(rt: Runtime, tx: Transaction): void {
+  const res = tx.res!
+  const status = res.headersSent ? res.statusCode : 0 // 0: the client went away before an answer
+  tx.status = status
+  const seconds = (performance.now() - tx.startedAt) / 1000
+  const route = label(tx.route.name)
+  rt.metrics.inc('drawbridge_requests_total', `status="${status}",route="${route}"`)
+  rt.metrics.observe('drawbridge_request_duration_seconds', `route="${route}"`, seconds)
+  if (tx.upstreamMs >= 0) rt.metrics.observe('drawbridge_upstream_duration_seconds', `route="${route}"`, tx.upstreamMs / 1000)
+  if (tx.rejectedBy !== null) {
+    rt.metrics.inc('drawbridge_rejections_total', `stage="${label(tx.rejectedBy)}",reason="${label(tx.rejectReason ?? '')}"`)
+  }
+  if (!rt.config.logging.access_log || !rt.logger.enabled('info')) return
+  rt.logger.info('access', {
+    request_id: tx.id,
+    client_ip: tx.clientIp,
+    method: tx.method,
+    path: rt.redact.pathWithQuery(tx.path, tx.query),
+    host: tx.host,
+    status,
+    bytes_sent: tx.req.socket.bytesWritten - tx.socketBytesAtStart,
+    duration_ms: Math.round(seconds * 1e5) / 100,
+    upstream_ms: tx.upstreamMs < 0 ? null : Math.round(tx.upstreamMs * 100) / 100,
+    user_agent: tx.req.headers['user-agent'] ?? null,
+    route: tx.route.name,
+    rejected_by: tx.rejectedBy,
+    reason: tx.rejectReason,
+  })
+}

@@ -1,0 +1,138 @@
+/**
+ * The request entry point: builds the Transaction, derives the client and the target, runs the
+ * request stages compiled for the route, then hands over to the upstream.
+ * Client input never throws out of here: every problem is a 4xx verdict.
+ */
+import { randomUUID } from 'node:crypto'
+import { isIP } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { Transaction } from '../pipeline/transaction.js'
+import { verdict, type Verdict } from '../pipeline/types.js'
+import { canonicalPath } from '../pipeline/canonical-path.js'
+import { normalizeIp } from '../net/address.js'
+import type { Runtime } from './runtime.js'
+import { sendError, sendVerdict } from './respond.js'
+import { forward } from '../upstream/forward.js'
+import { logTransaction } from './log.js'
+
+const urlTooLong = verdict('limits', 414, 'DRAWBRIDGE_ERR_URL_TOO_LONG', 'url too long')
+const badTarget = verdict('limits', 400, 'DRAWBRIDGE_ERR_BAD_REQUEST', 'bad request target')
+const badPath = verdict('limits', 400, 'DRAWBRIDGE_ERR_BAD_REQUEST', 'bad path')
+
+/** X-Request-ID values accepted from trusted proxies: short, and safe to log and echo. */
+function validRequestId(v: string | string[] | undefined): v is string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > 128) return false
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i)
+    const ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 95 || c === 46 || c === 58
+    if (!ok) return false
+  }
+  return true
+}
+
+/** Builds the transaction for a request or an upgrade; returns a verdict when the head is unacceptable. */
+export function prepare(rt: Runtime, req: IncomingMessage, res: ServerResponse | null, secure: boolean): [Transaction, Verdict | null] {
+  const peerIp = normalizeIp(req.socket.remoteAddress ?? '')
+  const trusted = rt.trustedProxies.matches(peerIp)
+  const rid = req.headers['x-request-id']
+  const id = trusted && validRequestId(rid) ? rid : randomUUID()
+  const tx = new Transaction(id, req, res, peerIp, trusted, secure, rt.pipeline.defaultRoute)
+  if (trusted) believeForwarded(rt, tx)
+  return [tx, parseTarget(rt, tx)]
+}
+
+/** From a trusted proxy only: the client is the right-most X-Forwarded-For entry that is not a trusted proxy. */
+function believeForwarded(rt: Runtime, tx: Transaction): void {
+  const xff = tx.req.headers['x-forwarded-for']
+  if (typeof xff === 'string') {
+    const hops = xff.split(',')
+    for (let i = hops.length - 1; i >= 0; i--) {
+      const ip = normalizeIp(hops[i]!.trim())
+      if (isIP(ip) === 0) break
+      tx.clientIp = ip
+      if (!rt.trustedProxies.matches(ip)) break
+    }
+  }
+  const proto = tx.req.headers['x-forwarded-proto']
+  if (typeof proto === 'string') tx.secure = proto.split(',')[0]!.trim().toLowerCase() === 'https'
+}
+
+function parseTarget(rt: Runtime, tx: Transaction): Verdict | null {
+  const url = tx.req.url ?? ''
+  if (url.length > rt.config.limits.max_url_length) return urlTooLong
+  let target = url
+  if (url.charCodeAt(0) === 47 /* / */) {
+    tx.authority = tx.req.headers.host ?? ''
+  } else {
+    // absolute-form (RFC 9112 §3.2.2): the authority in the target replaces Host
+    const m = /^https?:\/\/([^/?#@]*)(.*)$/i.exec(url)
+    if (m === null) return badTarget
+    tx.authority = m[1]!
+    target = m[2] === '' ? '/' : m[2]!
+    if (target.charCodeAt(0) !== 47) target = target.charCodeAt(0) === 63 ? '/' + target : ''
+    if (target === '') return badTarget
+  }
+  const q = target.indexOf('?')
+  tx.path = q === -1 ? target : target.slice(0, q)
+  tx.query = q === -1 ? '' : target.slice(q + 1)
+  const canonical = canonicalPath(tx.path)
+  if (canonical === null) return badPath
+  tx.canonicalPath = canonical
+  tx.route = rt.pipeline.match(canonical, tx.method)
+  return null
+}
+
+export function runRequestStages(tx: Transaction): Verdict | undefined | Promise<Verdict | undefined> {
+  const stages = tx.route.requestStages
+  for (let i = 0; i < stages.length; i++) {
+    const r = stages[i]!.requestHeaders!(tx)
+    if (r !== undefined) {
+      if (typeof (r as Promise<unknown>).then === 'function') return continueAsync(tx, r as Promise<Verdict | undefined>, i + 1)
+      return r as Verdict
+    }
+  }
+  return undefined
+}
+
+async function continueAsync(tx: Transaction, pending: Promise<Verdict | undefined>, next: number): Promise<Verdict | undefined> {
+  const first = await pending
+  if (first !== undefined) return first
+  const stages = tx.route.requestStages
+  for (let i = next; i < stages.length; i++) {
+    const r = await stages[i]!.requestHeaders!(tx)
+    if (r !== undefined) return r
+  }
+  return undefined
+}
+
+export function handleRequest(rt: Runtime, req: IncomingMessage, res: ServerResponse, secure: boolean): void {
+  let tx: Transaction
+  let early: Verdict | null
+  try {
+    ;[tx, early] = prepare(rt, req, res, secure)
+  } catch (err) {
+    rt.logger.error('request setup failed', { err: String(err) })
+    res.destroy()
+    return
+  }
+  res.once('close', () => logTransaction(rt, tx))
+  if (early !== null) return sendVerdict(rt, tx, early)
+  let result: ReturnType<typeof runRequestStages>
+  try {
+    result = runRequestStages(tx)
+  } catch (err) {
+    return fault(rt, tx, err)
+  }
+  if (result === undefined) return forward(rt, tx)
+  if (typeof (result as Promise<unknown>).then !== 'function') return sendVerdict(rt, tx, result as Verdict)
+  ;(result as Promise<Verdict | undefined>).then(
+    (v) => (v === undefined ? forward(rt, tx) : sendVerdict(rt, tx, v)),
+    (err) => fault(rt, tx, err),
+  )
+}
+
+/** A stage threw: a fault in Drawbridge, not the client's doing. 500 with the request id; logged. */
+export function fault(rt: Runtime, tx: Transaction, err: unknown): void {
+  rt.logger.error('stage fault', { request_id: tx.id, err: err instanceof Error ? err.stack : String(err) })
+  sendError(rt, tx, 500, 'DRAWBRIDGE_ERR_INTERNAL', 'fault', 'stage threw')
+}

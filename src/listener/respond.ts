@@ -1,0 +1,84 @@
+/**
+ * Answers Drawbridge gives itself: verdicts and errors. Every error is JSON
+ * `{ "error", "code", "request_id" }` and goes through the same response stages as upstream
+ * responses (security headers, CORS), so a browser app can read it and nothing leaks.
+ */
+import { STATUS_CODES } from 'node:http'
+import type { Socket } from 'node:net'
+import { errorLabels, type DrawbridgeErrorCode } from '../errors.js'
+import type { Transaction } from '../pipeline/transaction.js'
+import type { ResponseHeaders, Verdict } from '../pipeline/types.js'
+import type { Runtime } from './runtime.js'
+
+export function errorBody(code: DrawbridgeErrorCode, requestId: string): string {
+  return `{"error":"${errorLabels[code]}","code":"${code}","request_id":${JSON.stringify(requestId)}}`
+}
+
+/** Whether the request body may still be unread: then the connection cannot be reused. */
+function bodyPending(tx: Transaction): boolean {
+  return !tx.req.complete && (tx.req.headers['content-length'] !== undefined || tx.req.headers['transfer-encoding'] !== undefined)
+}
+
+export function applyResponseStages(tx: Transaction, headers: ResponseHeaders): void {
+  const stages = tx.route.responseStages
+  for (let i = 0; i < stages.length; i++) stages[i]!.responseHeaders!(tx, headers)
+}
+
+export function sendError(
+  rt: Runtime,
+  tx: Transaction,
+  status: number,
+  code: DrawbridgeErrorCode,
+  stage: string,
+  reason: string,
+  extra: readonly (readonly [string, string])[] | null = null,
+): void {
+  const res = tx.res!
+  tx.rejectedBy = stage
+  tx.rejectReason = reason
+  if (res.headersSent) {
+    res.destroy()
+    return
+  }
+  const body = errorBody(code, tx.id)
+  const headers: ResponseHeaders = {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+    'x-request-id': tx.id,
+  }
+  if (extra !== null) for (const [k, v] of extra) headers[k] = v
+  applyResponseStages(tx, headers)
+  headers['cache-control'] = 'no-store'
+  if (rt.draining || bodyPending(tx)) headers['connection'] = 'close'
+  res.writeHead(status, headers)
+  res.end(tx.method === 'HEAD' ? undefined : body)
+}
+
+export function sendVerdict(rt: Runtime, tx: Transaction, v: Verdict): void {
+  tx.verdict = v
+  if (v.code !== null) {
+    sendError(rt, tx, v.status, v.code, v.stage, v.reason, v.headers)
+    return
+  }
+  const res = tx.res!
+  const headers: ResponseHeaders = { 'x-request-id': tx.id, 'content-length': '0' }
+  if (v.headers !== null) for (const [k, val] of v.headers) headers[k] = val
+  // CORS already wrote its own headers on a preflight: only harden.
+  const stages = tx.route.responseStages
+  for (let i = 0; i < stages.length; i++) if (stages[i]!.id !== 'cors') stages[i]!.responseHeaders!(tx, headers)
+  if (rt.draining || bodyPending(tx)) headers['connection'] = 'close'
+  res.writeHead(v.status, headers)
+  res.end()
+}
+
+// Raw answers on a socket where node:http has no response object (parse errors, upgrades).
+const rawSecurityHeaders =
+  "content-type: application/json\r\ncache-control: no-store\r\nx-content-type-options: nosniff\r\ncontent-security-policy: default-src 'none'; frame-ancestors 'none'\r\n"
+
+export function rawError(socket: Socket, status: number, code: DrawbridgeErrorCode, requestId: string): void {
+  const body = errorBody(code, requestId)
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${rawSecurityHeaders}x-request-id: ${requestId}\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  )
+}

@@ -1,0 +1,39 @@
+/**
+ * Everything compiled from one configuration. A reload builds a new Runtime and swaps it in;
+ * requests already running keep the one they started with.
+ */
+import type { Config } from '../config/types.js'
+import { compilePipeline, type CompiledPipeline } from '../pipeline/compile.js'
+import { compileIpMatcher, type IpMatcher } from '../net/address.js'
+import { createUpstream, type Upstream } from '../upstream/pool.js'
+import { compileOriginMatcher, type OriginMatcher } from '../stages/cors/index.js'
+import { createRedactor, type Redactor } from '../observability/redact.js'
+import type { Logger } from '../observability/logger.js'
+import type { Metrics } from '../observability/metrics.js'
+
+export interface Runtime {
+  readonly config: Config
+  readonly pipeline: CompiledPipeline
+  readonly trustedProxies: IpMatcher
+  readonly upstream: Upstream
+  readonly wsOrigins: OriginMatcher
+  readonly redact: Redactor
+  readonly logger: Logger
+  readonly metrics: Metrics
+  /** Set while shutting down: responses ask clients to close their connection. */
+  draining: boolean
+}
+
+export function createRuntime(config: Config, logger: Logger, metrics: Metrics, upstream?: Upstream): Runtime {
+  return {
+    config,
+    pipeline: compilePipeline(config),
+    trustedProxies: compileIpMatcher(config.trusted_proxies),
+    upstream: upstream ?? createUpstream(config.upstream),
+    wsOrigins: compileOriginMatcher(config.cors?.allow_origins ?? []),
+    redact: createRedactor(config.logging.redact_fields),
+    logger,
+    metrics,
+    draining: false,
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * CORS at the edge (Fetch standard, "CORS protocol"). Preflights are answered here and never
+ * forwarded; an origin outside the allowlist gets no CORS headers at all (and 403 on preflight).
+ * Upstream Access-Control-* headers are dropped so the edge policy is the only one.
+ */
+import type { ResponseHeaders, Stage, Verdict } from '../../pipeline/types.js'
+import { verdict } from '../../pipeline/types.js'
+import type { Transaction } from '../../pipeline/transaction.js'
+
+export interface CorsOptions {
+  readonly allow_origins: readonly string[]
+  readonly allow_methods: readonly string[]
+  readonly allow_headers: readonly string[]
+  readonly expose_headers: readonly string[]
+  readonly allow_credentials: boolean
+  readonly max_age: number
+}
+
+export interface OriginMatcher {
+  readonly any: boolean
+  matches(origin: string): boolean
+}
+
+interface OriginPattern {
+  readonly prefix: string // 'https://'
+  readonly suffix: string // '.example.com' or '.example.com:8443'
+}
+
+/** Normalises a configured origin; throws TypeError with the reason. */
+function normalizeOrigin(value: string): string {
+  if (value === 'null') throw new TypeError('"null" is sent by sandboxed frames and file: pages; never allow it')
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new TypeError(`not an origin: ${value}`)
+  }
+  if (url.origin === 'null' || url.username !== '' || url.password !== '') throw new TypeError(`not an origin: ${value}`)
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '' || /\/.+/.test(value.split('://')[1] ?? '')) {
+    throw new TypeError(`an origin has no path: ${value}`)
+  }
+  return url.origin
+}
+
+/** Compiles exact origins, `https://*.example.com[:port]` patterns and `*`. */
+export function compileOriginMatcher(origins: readonly string[]): OriginMatcher {
+  const exact = new Set<string>()
+  const patterns: OriginPattern[] = []
+  let any = false
+  for (const o of origins) {
+    if (o === '*') {
+      any = true
+      continue
+    }
+    const star = o.indexOf('://*.')
+    if (star !== -1) {
+      const prefix = o.slice(0, star + 3).toLowerCase()
+      // validate the rest by substituting a label for the wildcard
+      const sample = normalizeOrigin(prefix + 'x.' + o.slice(star + 5))
+      patterns.push({ prefix, suffix: sample.slice(prefix.length + 1) })
+      if (o.indexOf('*', star + 4) !== -1) throw new TypeError(`only one leading wildcard label is allowed: ${o}`)
+      continue
+    }
+    if (o.indexOf('*') !== -1) throw new TypeError(`wildcards must be a whole leading label (https://*.example.com): ${o}`)
+    exact.add(normalizeOrigin(o))
+  }
+  return {
+    any,
+    matches(origin: string): boolean {
+      if (any) return true
+      const lower = origin.toLowerCase()
+      if (exact.has(lower)) return true
+      for (const p of patterns) {
+        if (lower.length <= p.prefix.length + p.suffix.length) continue
+        if (!lower.startsWith(p.prefix) || !lower.endsWith(p.suffix)) continue
+        const label = lower.slice(p.prefix.length, lower.length - p.suffix.length)
+        if (isLabels(label)) return true
+      }
+      return false
+    },
+  }
+}
+
+/** One or more DNS labels: letters, digits, '-' and inner dots only (no ':' or '@' tricks). */
+function isLabels(s: string): boolean {
+  if (s.charCodeAt(0) === 46 || s.charCodeAt(s.length - 1) === 46) return false
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    const ok = (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || (c === 46 && s.charCodeAt(i + 1) !== 46)
+    if (!ok) return false
+  }
+  return true
+}
+
+/** Config checks, reported with the other config issues. */
+export function checkCorsOptions(o: CorsOptions): string[] {
+  const problems: string[] = []
+  try {
+    const m = compileOriginMatcher(o.allow_origins)
+    if (m.any && o.allow_credentials) problems.push('allow_origins "*" cannot be combined with allow_credentials: list the origins')
+  } catch (e) {
+    problems.push((e as Error).message)
+  }
+  return problems
+}
+
+const forbiddenPreflight = verdict('cors', 403, 'DRAWBRIDGE_ERR_CORS_REJECTED', 'preflight rejected')
+
+export function createCors(options: CorsOptions | null): Stage {
+  if (options === null) {
+    // No CORS configured: same-origin only. Preflights get 403 and upstream CORS headers are dropped.
+    return {
+      id: 'cors',
+      requestHeaders: function corsOff(tx: Transaction): Verdict | undefined {
+        return isPreflight(tx) ? forbiddenPreflight : undefined
+      },
+      responseHeaders: stripUpstreamCors,
+    }
+  }
+  const origins = compileOriginMatcher(options.allow_origins)
+  const methods = new Set(options.allow_methods.map((m) => m.toUpperCase()))
+  const headers = new Set(options.allow_headers.map((h) => h.toLowerCase()))
+  const allowMethods = options.allow_methods.join(', ')
+  const exposeHeaders = options.expose_headers.join(', ')
+  const credentials = options.allow_credentials
+  const maxAge = String(options.max_age)
+  // With '*' and no credentials the response does not depend on the origin.
+  const wildcard = origins.any && !credentials
+
+  return {
+    id: 'cors',
+    requestHeaders: function cors(tx: Transaction): Verdict | undefined {
+      if (!isPreflight(tx)) return undefined
+      const origin = tx.req.headers.origin!
+      if (!origins.matches(origin)) return forbiddenPreflight
+      const method = String(tx.req.headers['access-control-request-method']).trim()
+      if (!methods.has(method) && method !== 'GET' && method !== 'HEAD' && method !== 'POST') return forbiddenPreflight
+      const requested = tx.req.headers['access-control-request-headers']
+      let allowHeaders = ''
+      if (typeof requested === 'string' && requested.trim() !== '') {
+        const names = requested.split(',')
+        for (let i = 0; i < names.length; i++) {
+          const n = names[i]!.trim().toLowerCase()
+          if (n !== '' && !headers.has(n)) return forbiddenPreflight
+        }
+        allowHeaders = requested
+      }
+      const out: [string, string][] = [
+        ['access-control-allow-origin', wildcard ? '*' : origin],
+        ['access-control-allow-methods', allowMethods],
+        ['access-control-max-age', maxAge],
+        ['vary', 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers'],
+      ]
+      if (allowHeaders !== '') out.push(['access-control-allow-headers', allowHeaders])
+      if (credentials) out.push(['access-control-allow-credentials', 'true'])
+      return verdict('cors', 204, null, 'preflight answered', out)
+    },
+    responseHeaders: function corsHeaders(tx: Transaction, h: ResponseHeaders): void {
+      stripUpstreamCors(tx, h)
+      if (!wildcard) h['vary'] = appendVary(h['vary'], 'Origin')
+      const origin = tx.req.headers.origin
+      if (origin === undefined || !origins.matches(origin)) return
+      h['access-control-allow-origin'] = wildcard ? '*' : origin
+      if (credentials) h['access-control-allow-credentials'] = 'true'
+      if (exposeHeaders !== '') h['access-control-expose-headers'] = exposeHeaders
+    },
+  }
+}
+
+function isPreflight(tx: Transaction): boolean {
+  return tx.method === 'OPTIONS' && tx.req.headers.origin !== undefined && tx.req.headers['access-control-request-method'] !== undefined
+}
+
+function stripUpstreamCors(_tx: Transaction, h: ResponseHeaders): void {
+  for (const name in h) {
+    if (name.length > 15 && name.startsWith('access-control-')) delete h[name]
+  }
+}
+
+function appendVary(current: ResponseHeaders[string], value: string): string {
+  if (current === undefined || current === '') return value
+  const s = Array.isArray(current) ? current.join(', ') : String(current)
+  if (s.split(',').some((v) => v.trim().toLowerCase() === value.toLowerCase() || v.trim() === '*')) return s
+  return s + ', ' + value
+}

@@ -1,0 +1,114 @@
+/**
+ * Trusted hosts (Starlette's TrustedHostMiddleware, at the edge): the Host header, or the
+ * authority of an absolute-form target (RFC 9112 §3.2.2: then Host is ignored), must name an
+ * allowed host. A missing, repeated or malformed Host is a 400 too (RFC 9112 §3.2).
+ * The request never reaches the upstream.
+ */
+import type { Stage, Verdict } from '../../pipeline/types.js'
+import { verdict } from '../../pipeline/types.js'
+import type { Transaction } from '../../pipeline/transaction.js'
+
+export interface HostMatcher {
+  matches(host: string): boolean
+}
+
+/** Compiles `api.example.com`, `*.example.com`, IPs and `[::1]`; throws TypeError on a bad entry. */
+export function compileHostMatcher(patterns: readonly string[]): HostMatcher {
+  const exact = new Set<string>()
+  const suffixes: string[] = []
+  for (const p of patterns) {
+    const lower = p.toLowerCase()
+    if (lower.startsWith('*.')) {
+      const rest = lower.slice(2)
+      if (!isHostName(rest) || rest.indexOf('.') === -1 && rest !== 'localhost') {
+        throw new TypeError(`invalid host pattern: ${p}`)
+      }
+      suffixes.push('.' + rest)
+    } else if (isHostName(lower) || /^\[[0-9a-f:.]+\]$/.test(lower)) {
+      exact.add(lower)
+    } else {
+      throw new TypeError(`invalid host name: ${p} (use names like api.example.com or *.example.com)`)
+    }
+  }
+  return {
+    matches(host: string): boolean {
+      if (exact.has(host)) return true
+      for (const s of suffixes) {
+        if (host.length > s.length && host.endsWith(s)) return true
+      }
+      return false
+    },
+  }
+}
+
+function isHostName(s: string): boolean {
+  return s.length > 0 && s.length <= 253 && /^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?)*$/.test(s)
+}
+
+/**
+ * Splits `host[:port]` into a lower-case host without port; null when malformed.
+ * Hand-written rather than a regex: it runs on every request.
+ */
+export function parseAuthority(value: string): string | null {
+  if (value.length === 0 || value.length > 261) return null
+  let end = value.length
+  if (value.charCodeAt(0) === 91 /* [ */) {
+    const close = value.indexOf(']')
+    if (close === -1) return null
+    if (close + 1 < value.length && !isPort(value, close + 2, value.charCodeAt(close + 1))) return null
+    const v6 = value.slice(0, close + 1).toLowerCase()
+    for (let i = 1; i < v6.length - 1; i++) {
+      const c = v6.charCodeAt(i)
+      if (!((c >= 48 && c <= 58) || (c >= 97 && c <= 102) || c === 46)) return null
+    }
+    return v6
+  }
+  const colon = value.lastIndexOf(':')
+  if (colon !== -1) {
+    if (!isPort(value, colon + 1, 58)) return null
+    end = colon
+  }
+  if (end > 1 && value.charCodeAt(end - 1) === 46 /* trailing dot */) end--
+  if (end === 0) return null
+  for (let i = 0; i < end; i++) {
+    const c = value.charCodeAt(i)
+    const ok = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 45 || c === 46 || c === 95
+    if (!ok) return null
+  }
+  return value.slice(0, end).toLowerCase()
+}
+
+function isPort(value: string, from: number, sep: number): boolean {
+  if (sep !== 58 || from >= value.length || value.length - from > 5) return false
+  for (let i = from; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    if (c < 48 || c > 57) return false
+  }
+  return true
+}
+
+const missingHost = verdict('host_check', 400, 'DRAWBRIDGE_ERR_BAD_REQUEST', 'missing or repeated host')
+const badHost = verdict('host_check', 400, 'DRAWBRIDGE_ERR_BAD_REQUEST', 'malformed host')
+const notAllowed = verdict('host_check', 400, 'DRAWBRIDGE_ERR_HOST_NOT_ALLOWED', 'host not allowed')
+
+export function createHostCheck(trustedHosts: readonly string[]): Stage {
+  const matcher = compileHostMatcher(trustedHosts)
+  return {
+    id: 'host_check',
+    requestHeaders: function hostCheck(tx: Transaction): Verdict | undefined {
+      // tx.authority was filled by the request parser (absolute-form authority or the Host header)
+      if (tx.authority === '') return missingHost
+      const raw = tx.req.rawHeaders
+      let hosts = 0
+      for (let i = 0; i < raw.length; i += 2) {
+        const name = raw[i]!
+        if (name.length === 4 && name.toLowerCase() === 'host') hosts++
+      }
+      if (hosts > 1) return missingHost
+      const host = parseAuthority(tx.authority)
+      if (host === null) return badHost
+      tx.host = host
+      return matcher.matches(host) ? undefined : notAllowed
+    },
+  }
+}

@@ -1,0 +1,281 @@
+/**
+ * The terminal handler: sends the request to the upstream through the undici pool and streams
+ * the answer back. Request bodies stream too, except chunked bodies of unknown length, which are
+ * buffered up to the route's limit (like nginx's proxy_request_buffering) so that an over-limit
+ * body never reaches the app and the app always receives a Content-Length.
+ */
+import { Writable } from 'node:stream'
+import type { Dispatcher } from 'undici'
+import type { DrawbridgeErrorCode } from '../errors.js'
+import type { Transaction } from '../pipeline/transaction.js'
+import type { ResponseHeaders } from '../pipeline/types.js'
+import type { Runtime } from '../listener/runtime.js'
+import { applyResponseStages, sendError } from '../listener/respond.js'
+import { connectionListed, hopByHop } from './hop-by-hop.js'
+import { looksLikeStackTrace } from './error-masking.js'
+
+const idempotent = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
+const retryAfter: readonly (readonly [string, string])[] = [['retry-after', '1']]
+
+/** Request headers the client may not set for the upstream: Drawbridge sets them itself. */
+const replaced = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'x-real-ip', 'x-request-id', 'expect', 'content-length'])
+
+export function upstreamRequestHeaders(rt: Runtime, tx: Transaction, contentLength: string | null): Record<string, string | string[]> {
+  const src = tx.req.headers
+  const listed = connectionListed(src.connection)
+  const out: Record<string, string | string[]> = {}
+  for (const name in src) {
+    if (hopByHop.has(name) || replaced.has(name) || (listed !== null && listed.has(name))) continue
+    const v = src[name]
+    if (v !== undefined) out[name] = v
+  }
+  out['host'] = rt.config.upstream.host_header === 'preserve' ? tx.authority : rt.upstream.host
+  const xff = src['x-forwarded-for']
+  out['x-forwarded-for'] = tx.trustedPeer && typeof xff === 'string' && xff !== '' ? `${xff}, ${tx.peerIp}` : tx.peerIp
+  out['x-forwarded-proto'] = tx.secure ? 'https' : 'http'
+  const xfh = src['x-forwarded-host']
+  out['x-forwarded-host'] = tx.trustedPeer && typeof xfh === 'string' ? xfh : tx.authority
+  out['x-real-ip'] = tx.clientIp
+  out['x-request-id'] = tx.id
+  if (contentLength !== null) out['content-length'] = contentLength
+  return out
+}
+
+/** Upstream response headers minus hop-by-hop ones, ready for the response stages. */
+function responseHeaders(h: Record<string, string | string[] | undefined>): ResponseHeaders {
+  const listed = connectionListed(h['connection'])
+  const out: ResponseHeaders = {}
+  for (const name in h) {
+    if (hopByHop.has(name) || (listed !== null && listed.has(name))) continue
+    out[name] = h[name]
+  }
+  return out
+}
+
+type Body = Buffer | NodeJS.ReadableStream | null
+
+export function forward(rt: Runtime, tx: Transaction): void {
+  const req = tx.req
+  const route = tx.route
+  const cl = req.headers['content-length']
+  if (cl !== undefined) {
+    const n = Number(cl)
+    if (n > route.maxBodyBytes) return sendError(rt, tx, 413, 'DRAWBRIDGE_ERR_BODY_TOO_LARGE', 'limits', 'body too large')
+    if (n === 0) return void dispatch(rt, tx, null, '0')
+    armBodyTimer(rt, tx)
+    return void dispatch(rt, tx, req, cl)
+  }
+  if (req.headers['transfer-encoding'] === undefined) return void dispatch(rt, tx, null, null)
+  armBodyTimer(rt, tx)
+  if (route.requestBuffering) return bufferBody(rt, tx)
+  return void dispatch(rt, tx, limitStream(rt, tx), null)
+}
+
+/** Slow clients (slowloris bodies): the whole body must arrive within the route's body_timeout. */
+function armBodyTimer(rt: Runtime, tx: Transaction): void {
+  const req = tx.req
+  const timer = setTimeout(() => {
+    if (req.complete) return
+    sendError(rt, tx, 408, 'DRAWBRIDGE_ERR_REQUEST_TIMEOUT', 'limits', 'body too slow')
+    // Stop reading (and so abort a streaming upstream request) once the 408 has been written.
+    const res = tx.res!
+    if (res.writableFinished) req.destroy()
+    else res.once('finish', () => req.destroy())
+  }, tx.route.bodyTimeout)
+  timer.unref()
+  req.once('end', () => clearTimeout(timer))
+  req.once('close', () => clearTimeout(timer))
+}
+
+function bufferBody(rt: Runtime, tx: Transaction): void {
+  const req = tx.req
+  const max = tx.route.maxBodyBytes
+  const chunks: Buffer[] = []
+  let size = 0
+  let over = false
+  req.on('data', (chunk: Buffer) => {
+    if (over) return
+    size += chunk.length
+    if (size > max) {
+      over = true
+      chunks.length = 0
+      sendError(rt, tx, 413, 'DRAWBRIDGE_ERR_BODY_TOO_LARGE', 'limits', 'body too large')
+      req.pause() // the 413 carries Connection: close; node closes the socket once it is written
+      return
+    }
+    chunks.push(chunk)
+  })
+  req.once('end', () => {
+    if (over || tx.res!.headersSent) return
+    const body = Buffer.concat(chunks, size)
+    void dispatch(rt, tx, body, String(size))
+  })
+  req.once('error', () => undefined)
+}
+
+/** Counts a streamed chunked body and stops it at the limit (request_buffering: false). */
+function limitStream(rt: Runtime, tx: Transaction): NodeJS.ReadableStream {
+  const req = tx.req
+  const max = tx.route.maxBodyBytes
+  let size = 0
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length
+    if (size > max && !tx.res!.headersSent) {
+      sendError(rt, tx, 413, 'DRAWBRIDGE_ERR_BODY_TOO_LARGE', 'limits', 'body too large')
+      const res = tx.res!
+      if (res.writableFinished) req.destroy()
+      else res.once('finish', () => req.destroy())
+    }
+  })
+  return req
+}
+
+async function dispatch(rt: Runtime, tx: Transaction, body: Body, contentLength: string | null): Promise<void> {
+  const res = tx.res!
+  const limiter = rt.upstream.limiter
+  const slot = limiter.acquire()
+  if (slot === false) return sendError(rt, tx, 503, 'DRAWBRIDGE_ERR_OVERLOADED', 'upstream', 'queue full', retryAfter)
+  if (slot !== true) {
+    const ok = await slot
+    if (!ok) return sendError(rt, tx, 503, 'DRAWBRIDGE_ERR_OVERLOADED', 'upstream', 'queue timeout', retryAfter)
+    if (res.destroyed || res.headersSent) return limiter.release()
+  }
+  try {
+    const headers = upstreamRequestHeaders(rt, tx, contentLength)
+    const retryable = body === null && idempotent.has(tx.method)
+    try {
+      await send(rt, tx, headers, body)
+    } catch (err) {
+      if (!retryable || res.headersSent || res.destroyed || !isStaleConnection(err)) throw err
+      rt.metrics.inc('drawbridge_upstream_errors_total', 'kind="retried"')
+      await send(rt, tx, headers, body)
+    }
+  } catch (err) {
+    upstreamFailed(rt, tx, err)
+  } finally {
+    limiter.release()
+  }
+}
+
+/** A reused keep-alive connection closed by the upstream before any response byte. */
+function isStaleConnection(err: unknown): boolean {
+  const code = (err as { code?: string }).code
+  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE'
+}
+
+function send(rt: Runtime, tx: Transaction, headers: Record<string, string | string[]>, body: Body): Promise<unknown> {
+  const res = tx.res!
+  const ac = new AbortController()
+  const onClose = () => {
+    if (!res.writableFinished) ac.abort()
+  }
+  res.once('close', onClose)
+  const started = performance.now()
+  const masking = rt.config.error_masking.enabled
+  const opts: Dispatcher.RequestOptions = {
+    path: tx.query === '' ? tx.path : tx.path + '?' + tx.query,
+    method: tx.method as Dispatcher.HttpMethod,
+    headers,
+    body: body as Dispatcher.RequestOptions['body'],
+    signal: ac.signal,
+    headersTimeout: tx.route.responseTimeout,
+    bodyTimeout: tx.route.responseTimeout,
+  }
+  return rt.upstream.pool
+    .stream(opts, ({ statusCode, headers: upHeaders }) => {
+      tx.upstreamMs = performance.now() - started
+      const out = responseHeaders(upHeaders as Record<string, string | string[] | undefined>)
+      if (masking && statusCode >= 500) return new MaskingCollector(rt, tx, statusCode, out)
+      out['x-request-id'] = tx.id
+      applyResponseStages(tx, out)
+      if (rt.draining) out['connection'] = 'close'
+      res.writeHead(statusCode, out)
+      return res
+    })
+    .finally(() => res.removeListener('close', onClose))
+}
+
+function upstreamFailed(rt: Runtime, tx: Transaction, err: unknown): void {
+  const res = tx.res!
+  const code = (err as { code?: string }).code ?? 'unknown'
+  // Already answered (413/408 while streaming), or the client went away or was cut off.
+  if (tx.rejectedBy !== null || res.destroyed || (tx.req.destroyed && !tx.req.complete)) return
+  if (res.headersSent) {
+    rt.metrics.inc('drawbridge_upstream_errors_total', 'kind="aborted_mid_response"')
+    res.destroy()
+    return
+  }
+  let status = 502
+  let ecode: DrawbridgeErrorCode = 'DRAWBRIDGE_ERR_UPSTREAM_UNAVAILABLE'
+  let kind = 'unavailable'
+  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    status = 504
+    ecode = 'DRAWBRIDGE_ERR_UPSTREAM_TIMEOUT'
+    kind = code === 'UND_ERR_CONNECT_TIMEOUT' ? 'connect_timeout' : 'response_timeout'
+  } else if (code === 'UND_ERR_INVALID_ARG' || code === 'ERR_INVALID_CHAR' || code === 'ERR_INVALID_ARG_VALUE') {
+    // undici refused what the client sent (odd bytes in the path or a header): the client's fault
+    return sendError(rt, tx, 400, 'DRAWBRIDGE_ERR_BAD_REQUEST', 'upstream', 'unforwardable request')
+  }
+  rt.metrics.inc('drawbridge_upstream_errors_total', `kind="${kind}"`)
+  rt.logger.warn('upstream error', { request_id: tx.id, kind, code })
+  sendError(rt, tx, status, ecode, 'upstream', kind)
+}
+
+/**
+ * Holds an upstream 5xx body (bounded) to decide, at its end, whether it is a stack trace or a
+ * debug page. If so, the client gets the generic error and the original goes to the log,
+ * truncated and redacted; otherwise the original is sent unchanged.
+ */
+class MaskingCollector extends Writable {
+  readonly #rt: Runtime
+  readonly #tx: Transaction
+  readonly #status: number
+  readonly #headers: ResponseHeaders
+  readonly #chunks: Buffer[] = []
+  #size = 0
+  #overflow = false
+
+  constructor(rt: Runtime, tx: Transaction, status: number, headers: ResponseHeaders) {
+    super()
+    this.#rt = rt
+    this.#tx = tx
+    this.#status = status
+    this.#headers = headers
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    const max = this.#rt.config.error_masking.max_inspect_bytes
+    if (this.#size + chunk.length > max) this.#overflow = true
+    else this.#chunks.push(chunk)
+    this.#size += chunk.length
+    cb()
+  }
+
+  override _final(cb: (e?: Error | null) => void): void {
+    const rt = this.#rt
+    const tx = this.#tx
+    const res = tx.res!
+    const body = Buffer.concat(this.#chunks)
+    const text = body.toString('utf8')
+    // Too large to inspect: fail closed and mask it.
+    if (this.#overflow || looksLikeStackTrace(text)) {
+      rt.metrics.inc('drawbridge_masked_errors_total', `status="${this.#status}"`)
+      rt.logger.error('upstream error page masked', {
+        request_id: tx.id,
+        status: this.#status,
+        body: rt.redact.text(text.slice(0, rt.config.error_masking.max_logged_bytes)),
+      })
+      sendError(rt, tx, this.#status, 'DRAWBRIDGE_ERR_UPSTREAM_ERROR', 'error_masking', 'stack trace')
+      return cb()
+    }
+    const out = this.#headers
+    out['x-request-id'] = tx.id
+    out['content-length'] = String(body.length)
+    applyResponseStages(tx, out)
+    if (!res.destroyed) {
+      res.writeHead(this.#status, out)
+      res.end(tx.method === 'HEAD' ? undefined : body)
+    }
+    cb()
+  }
+}

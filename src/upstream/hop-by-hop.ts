@@ -1,0 +1,30 @@
+/**
+ * Hop-by-hop headers (RFC 9110 §7.6.1): meaningful for one connection only, so never forwarded,
+ * in either direction, together with every header the Connection header names.
+ */
+
+export const hopByHop: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'http2-settings',
+])
+
+/** Lower-case names listed in a Connection header value (or null when there are none to strip). */
+export function connectionListed(value: string | string[] | undefined): Set<string> | null {
+  if (value === undefined) return null
+  const s = Array.isArray(value) ? value.join(',') : value
+  let out: Set<string> | null = null
+  for (const token of s.split(',')) {
+    const t = token.trim().toLowerCase()
+    if (t === '' || t === 'close' || t === 'keep-alive') continue
+    ;(out ??= new Set()).add(t)
+  }
+  return out
+}

@@ -1,0 +1,130 @@
+/**
+ * WebSocket upgrades (RFC 6455). The head goes through the same request stages as any request;
+ * then the Origin must be allowed (same origin, or in the CORS allowlist): browsers always send
+ * it, so this stops cross-site WebSocket hijacking. Upstream bytes are then piped both ways.
+ */
+import { request as httpRequest, type IncomingMessage } from 'node:http'
+import { request as httpsRequest } from 'node:https'
+import type { Duplex } from 'node:stream'
+import type { Socket } from 'node:net'
+import type { Runtime } from '../listener/runtime.js'
+import type { Transaction } from '../pipeline/transaction.js'
+import { prepare, runRequestStages } from '../listener/request.js'
+import { rawError } from '../listener/respond.js'
+import { upstreamRequestHeaders } from './forward.js'
+import { label } from '../observability/metrics.js'
+
+export function handleUpgrade(rt: Runtime, req: IncomingMessage, socket: Duplex, head: Buffer, secure: boolean): void {
+  socket.on('error', () => socket.destroy())
+  let tx: Transaction
+  try {
+    const [t, early] = prepare(rt, req, null, secure)
+    tx = t
+    if (early !== null) return reject(rt, tx, socket, early.status, early.code ?? 'DRAWBRIDGE_ERR_BAD_REQUEST', early.stage, early.reason)
+  } catch {
+    socket.destroy()
+    return
+  }
+  if (!rt.config.websocket.enabled || String(req.headers.upgrade).toLowerCase() !== 'websocket') {
+    return reject(rt, tx, socket, 400, 'DRAWBRIDGE_ERR_BAD_REQUEST', 'websocket', 'upgrade not allowed')
+  }
+  const run = (v: ReturnType<typeof runRequestStages>) => {
+    Promise.resolve(v).then(
+      (verdict) => {
+        if (verdict !== undefined) {
+          return reject(rt, tx, socket, verdict.status >= 400 ? verdict.status : 400, verdict.code ?? 'DRAWBRIDGE_ERR_BAD_REQUEST', verdict.stage, verdict.reason)
+        }
+        if (!originAllowed(rt, tx)) return reject(rt, tx, socket, 403, 'DRAWBRIDGE_ERR_ORIGIN_NOT_ALLOWED', 'websocket', 'origin not allowed')
+        connectUpstream(rt, tx, socket, head)
+      },
+      () => reject(rt, tx, socket, 500, 'DRAWBRIDGE_ERR_INTERNAL', 'fault', 'stage threw'),
+    )
+  }
+  try {
+    run(runRequestStages(tx))
+  } catch {
+    reject(rt, tx, socket, 500, 'DRAWBRIDGE_ERR_INTERNAL', 'fault', 'stage threw')
+  }
+}
+
+function originAllowed(rt: Runtime, tx: Transaction): boolean {
+  const origin = tx.req.headers.origin
+  if (origin === undefined) return !rt.config.websocket.require_origin
+  if (rt.wsOrigins.matches(origin)) return true
+  // Same origin: the page was served by this very host.
+  const expected = (tx.secure ? 'https://' : 'http://') + tx.authority.toLowerCase()
+  return origin.toLowerCase() === expected
+}
+
+function reject(
+  rt: Runtime,
+  tx: Transaction,
+  socket: Duplex,
+  status: number,
+  code: Parameters<typeof rawError>[2],
+  stage: string,
+  reason: string,
+): void {
+  rt.metrics.inc('drawbridge_rejections_total', `stage="${label(stage)}",reason="${label(reason)}"`)
+  rt.logger.info('websocket rejected', { request_id: tx.id, client_ip: tx.clientIp, path: tx.path, status, rejected_by: stage, reason })
+  rawError(socket as Socket, status, code, tx.id)
+}
+
+function connectUpstream(rt: Runtime, tx: Transaction, socket: Duplex, head: Buffer): void {
+  const headers = upstreamRequestHeaders(rt, tx, null)
+  headers['connection'] = 'Upgrade'
+  headers['upgrade'] = 'websocket'
+  const url = new URL(rt.upstream.origin)
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest
+  const upReq = request({
+    host: url.hostname,
+    port: url.port || (url.protocol === 'https:' ? 443 : 80),
+    method: 'GET',
+    path: tx.query === '' ? tx.path : tx.path + '?' + tx.query,
+    headers,
+    timeout: rt.config.upstream.connect_timeout,
+    rejectUnauthorized: !rt.config.upstream.insecure_skip_tls_verify,
+  })
+  socket.once('close', () => upReq.destroy())
+  upReq.once('timeout', () => upReq.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })))
+  upReq.once('error', (err: NodeJS.ErrnoException) => {
+    if (socket.destroyed) return
+    const timeout = err.code === 'ETIMEDOUT'
+    rt.metrics.inc('drawbridge_upstream_errors_total', `kind="${timeout ? 'connect_timeout' : 'unavailable'}"`)
+    rawError(socket as Socket, timeout ? 504 : 502, timeout ? 'DRAWBRIDGE_ERR_UPSTREAM_TIMEOUT' : 'DRAWBRIDGE_ERR_UPSTREAM_UNAVAILABLE', tx.id)
+  })
+  upReq.once('response', (upRes) => {
+    // The upstream refused the upgrade: relay its answer (hardened minimally) and close.
+    let out = `HTTP/1.1 ${upRes.statusCode} ${upRes.statusMessage}\r\n`
+    out += headerLines(upRes.rawHeaders, tx.id) + 'connection: close\r\n\r\n'
+    socket.write(out)
+    upRes.pipe(socket)
+  })
+  upReq.once('upgrade', (upRes, upSocket, upHead) => {
+    upReq.setTimeout(0)
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\n${headerLines(upRes.rawHeaders, tx.id, true)}\r\n`)
+    if (upHead.length > 0) socket.write(upHead)
+    if (head.length > 0) upSocket.write(head)
+    upSocket.on('error', () => socket.destroy())
+    socket.on('error', () => upSocket.destroy())
+    upSocket.once('close', () => socket.destroy())
+    socket.once('close', () => upSocket.destroy())
+    upSocket.pipe(socket)
+    socket.pipe(upSocket)
+    rt.logger.info('websocket open', { request_id: tx.id, client_ip: tx.clientIp, path: tx.path })
+  })
+  upReq.end()
+}
+
+const droppedResponse = new Set(['server', 'x-powered-by', 'transfer-encoding', 'keep-alive', 'proxy-connection'])
+
+function headerLines(raw: readonly string[], requestId: string, upgrade = false): string {
+  let out = ''
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase()
+    if (droppedResponse.has(name) || name === 'x-request-id') continue
+    if (!upgrade && (name === 'connection' || name === 'upgrade')) continue
+    out += `${raw[i]}: ${raw[i + 1]}\r\n`
+  }
+  return out + `x-request-id: ${requestId}\r\n`
+}
