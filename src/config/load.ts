@@ -13,7 +13,7 @@ import { configSchema } from './schema.js'
 import type { Config } from './types.js'
 import { compileIpMatcher, parseHostPort } from '../net/address.js'
 import { compileHostMatcher } from '../stages/host-check/index.js'
-import { checkCorsOptions } from '../stages/cors/index.js'
+import { compileOriginMatcher } from '../stages/cors/index.js'
 import { compilePathMatcher } from '../pipeline/compile.js'
 
 /** Values given on the command line; they win over the file and the environment. */
@@ -34,8 +34,10 @@ export interface LoadOptions {
   readonly flags?: ConfigFlags
 }
 
-/** Environment variables with this prefix that are not configuration keys. */
+/** Environment variables with the prefix that are not configuration keys. */
 const reservedEnv = new Set(['DRAWBRIDGE_CONFIG'])
+/** `DRAWBRIDGE_SECRET_*` holds secrets (referenced with from_env), never setting overrides. */
+const secretPrefix = 'DRAWBRIDGE_SECRET_'
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true })
 const validateSchema = ajv.compile(configSchema)
@@ -81,10 +83,17 @@ function buildConfig(
   applyEnv(raw, env, issues)
   applyFlags(raw, flags)
   if (!validateSchema(raw)) {
-    for (const e of validateSchema.errors ?? []) issues.push(schemaIssue(e))
-    throw new ConfigInvalid(dedupe(issues))
+    const errors = validateSchema.errors ?? []
+    // For a value that matches no alternative, report the alternatives' summary only.
+    const summarised = new Set(errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => e.instancePath))
+    for (const e of errors) {
+      if (summarised.has(e.instancePath) && e.keyword !== 'anyOf' && e.keyword !== 'oneOf') continue
+      if ([...summarised].some((p) => e.instancePath.startsWith(p + '/'))) continue
+      issues.push(schemaIssue(e))
+    }
   }
   checkSemantics(raw, issues)
+  if (issues.length > 0) throw new ConfigInvalid(dedupe(issues))
   const baseDir = source === null ? process.cwd() : dirname(source)
   const resolved = resolveSecrets(raw, env, baseDir, issues)
   if (issues.length > 0) throw new ConfigInvalid(dedupe(issues))
@@ -101,6 +110,7 @@ function applyEnv(raw: Record<string, unknown>, env: Readonly<Record<string, str
   collectEnvRefs(raw, referenced)
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith('DRAWBRIDGE_') || value === undefined || reservedEnv.has(name) || referenced.has(name)) continue
+    if (name.startsWith(secretPrefix)) continue
     const path = name.slice('DRAWBRIDGE_'.length).toLowerCase().split('__')
     const schema = schemaAt(path)
     if (schema === null) {
@@ -201,11 +211,16 @@ function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
 /** Checks the schema cannot express: addresses, patterns, cross-field rules. */
 function checkSemantics(raw: Record<string, unknown>, issues: ConfigIssue[]): void {
   const c = raw as Record<string, any>
+  // Runs even when the schema failed, so every problem is reported at once; a value the
+  // schema already rejected (or a shape it did not expect) is not reported twice.
+  const schemaPaths = issues.map((i) => i.path)
   const check = (path: string, fn: () => void) => {
     try {
       fn()
     } catch (e) {
-      issues.push({ path, message: (e as Error).message })
+      if (!(e instanceof TypeError) || e.message.startsWith('Cannot read') || /is not a function|not iterable/.test(e.message)) return
+      if (schemaPaths.some((p) => p === path || path.startsWith(p + '/') || p.startsWith(path + '/'))) return
+      issues.push({ path, message: e.message })
     }
   }
   check('/upstream/url', () => {
@@ -218,27 +233,32 @@ function checkSemantics(raw: Record<string, unknown>, issues: ConfigIssue[]): vo
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TypeError('must be an http:// or https:// URL')
     if (u.pathname !== '/' || u.search !== '' || u.username !== '') throw new TypeError('must be an origin (scheme://host:port) without path, query or credentials')
   })
-  check('/listen', () => parseHostPort(c.listen))
-  if (c.admin.listen !== 'off') check('/admin/listen', () => parseHostPort(c.admin.listen))
+  if (typeof c.listen === 'string') check('/listen', () => parseHostPort(c.listen))
+  if (c.admin?.listen !== 'off') check('/admin/listen', () => parseHostPort(c.admin.listen))
   if (c.tls?.redirect_http_listen) check('/tls/redirect_http_listen', () => parseHostPort(c.tls.redirect_http_listen))
-  c.trusted_hosts.forEach((h: string, i: number) => check(`/trusted_hosts/${i}`, () => compileHostMatcher([h])))
-  if (c.trusted_hosts.length === 0) issues.push({ path: '/trusted_hosts', message: 'list at least one host name' })
-  c.trusted_proxies.forEach((p: string, i: number) => check(`/trusted_proxies/${i}`, () => compileIpMatcher([p])))
-  c.docs.allow_ips.forEach((p: string, i: number) => check(`/docs/allow_ips/${i}`, () => compileIpMatcher([p])))
-  if (c.cors !== null) {
+  const each = (path: string, list: unknown, fn: (v: any) => void) => {
+    if (Array.isArray(list)) list.forEach((v, i) => check(`${path}/${i}`, () => fn(v)))
+  }
+  each('/trusted_hosts', c.trusted_hosts, (h) => compileHostMatcher([h]))
+  if (Array.isArray(c.trusted_hosts) && c.trusted_hosts.length === 0) issues.push({ path: '/trusted_hosts', message: 'list at least one host name' })
+  each('/trusted_proxies', c.trusted_proxies, (p) => compileIpMatcher([p]))
+  each('/docs/allow_ips', c.docs?.allow_ips, (p) => compileIpMatcher([p]))
+  if (isPlainObject(c.cors) && Array.isArray(c.cors.allow_origins)) {
     c.cors.allow_origins.forEach((o: string, i: number) =>
-      check(`/cors/allow_origins/${i}`, () => {
-        for (const m of checkCorsOptions({ ...c.cors, allow_origins: [o] })) throw new TypeError(m)
-      }),
+      check(`/cors/allow_origins/${i}`, () => compileOriginMatcher([o])),
     )
     if (c.cors.allow_origins.includes('*') && c.cors.allow_credentials) {
       issues.push({ path: '/cors', message: 'allow_origins "*" cannot be combined with allow_credentials: list the origins' })
     }
   }
-  c.routes.forEach((r: any, i: number) => check(`/routes/${i}/match/path`, () => compilePathMatcher(r.match.path)))
-  if (c.tls) {
+  if (Array.isArray(c.routes)) {
+    c.routes.forEach((r: any, i: number) => {
+      if (typeof r?.match?.path === 'string') check(`/routes/${i}/match/path`, () => compilePathMatcher(r.match.path))
+    })
+  }
+  if (isPlainObject(c.tls) && typeof c.tls.cert_file === 'string' && typeof c.tls.key_file === 'string') {
     for (const k of ['cert_file', 'key_file'] as const) {
-      if (!existsSync(c.tls[k])) issues.push({ path: `/tls/${k}`, message: `file not found: ${c.tls[k]}` })
+      if (!existsSync(c.tls[k] as string)) issues.push({ path: `/tls/${k}`, message: `file not found: ${c.tls[k]}` })
     }
   }
 }

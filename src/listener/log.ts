@@ -4,6 +4,15 @@ import type { Runtime } from './runtime.js'
 import { label } from '../observability/metrics.js'
 
 export function logTransaction(rt: Runtime, tx: Transaction): void {
+  try {
+    record(rt, tx)
+  } catch (err) {
+    // The logging phase must never take the process down.
+    rt.logger.error('logging phase failed', { request_id: tx.id, err: String(err) })
+  }
+}
+
+function record(rt: Runtime, tx: Transaction): void {
   const res = tx.res!
   const status = res.headersSent ? res.statusCode : 0 // 0: the client went away before an answer
   tx.status = status
@@ -23,7 +32,7 @@ export function logTransaction(rt: Runtime, tx: Transaction): void {
     path: rt.redact.pathWithQuery(tx.path, tx.query),
     host: tx.host,
     status,
-    bytes_sent: tx.req.socket.bytesWritten - tx.socketBytesAtStart,
+    bytes_sent: tx.socket.bytesWritten - tx.socketBytesAtStart,
     duration_ms: Math.round(seconds * 1e5) / 100,
     upstream_ms: tx.upstreamMs < 0 ? null : Math.round(tx.upstreamMs * 100) / 100,
     user_agent: tx.req.headers['user-agent'] ?? null,

@@ -3,6 +3,7 @@
  * constructor and never added or deleted later, so V8 keeps one hidden class on the hot path.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import type { CompiledRoute } from './compile.js'
 import type { Verdict } from './types.js'
 
@@ -37,6 +38,8 @@ export class Transaction {
   /** Where an error that Drawbridge answered came from, for logs/metrics ('upstream', a stage id). */
   rejectedBy: string | null
   rejectReason: string | null
+  /** Kept here: node detaches req.socket once the response is done. */
+  readonly socket: Socket
   /** The connection's byte count when this request began (the access log reports the difference). */
   readonly socketBytesAtStart: number
 
@@ -69,6 +72,7 @@ export class Transaction {
     this.upstreamMs = -1
     this.rejectedBy = null
     this.rejectReason = null
+    this.socket = req.socket
     this.socketBytesAtStart = req.socket.bytesWritten
   }
 }

@@ -92,18 +92,6 @@ function isLabels(s: string): boolean {
   return true
 }
 
-/** Config checks, reported with the other config issues. */
-export function checkCorsOptions(o: CorsOptions): string[] {
-  const problems: string[] = []
-  try {
-    const m = compileOriginMatcher(o.allow_origins)
-    if (m.any && o.allow_credentials) problems.push('allow_origins "*" cannot be combined with allow_credentials: list the origins')
-  } catch (e) {
-    problems.push((e as Error).message)
-  }
-  return problems
-}
-
 const forbiddenPreflight = verdict('cors', 403, 'DRAWBRIDGE_ERR_CORS_REJECTED', 'preflight rejected')
 
 export function createCors(options: CorsOptions | null): Stage {

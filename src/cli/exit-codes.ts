@@ -1,0 +1,5 @@
+/** Exit codes, named (Caddy's sigtrap.go style). */
+export const ExitSuccess = 0
+export const ExitFailedStartup = 1
+export const ExitConfigInvalid = 2
+export const ExitUsage = 64
