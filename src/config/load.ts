@@ -54,7 +54,7 @@ export function loadConfig(options: LoadOptions): Config {
     } catch (e) {
       throw new ConfigInvalid([{ path: '', message: `cannot read ${source}: ${(e as NodeJS.ErrnoException).code ?? e}` }])
     }
-    const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false })
+    const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true })
     for (const err of doc.errors) {
       const pos = err.linePos?.[0]
       issues.push({ path: pos ? `line ${pos.line}, column ${pos.col}` : '', message: err.message.split('\n')[0]! })

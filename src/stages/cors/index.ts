@@ -146,6 +146,7 @@ export function createCors(options: CorsOptions | null): Stage {
     responseHeaders: function corsHeaders(tx: Transaction, h: ResponseHeaders): void {
       stripUpstreamCors(tx, h)
       if (!wildcard) h['vary'] = appendVary(h['vary'], 'Origin')
+      if (tx.verdict !== null && tx.verdict.stage === 'cors') return // a refused preflight gets no CORS headers
       const origin = tx.req.headers.origin
       if (origin === undefined || !origins.matches(origin)) return
       h['access-control-allow-origin'] = wildcard ? '*' : origin

@@ -1,0 +1,134 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadConfig } from '../../src/config/load.js'
+import { ConfigInvalid } from '../../src/errors.js'
+
+function tmpFile(name: string, text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'drawbridge-config-'))
+  const p = join(dir, name)
+  writeFileSync(p, text)
+  return p
+}
+
+function issues(fn: () => unknown): { path: string; message: string }[] {
+  try {
+    fn()
+  } catch (e) {
+    assert.ok(e instanceof ConfigInvalid, String(e))
+    assert.equal(e.code, 'DRAWBRIDGE_ERR_CONFIG_INVALID')
+    return [...e.issues]
+  }
+  assert.fail('expected ConfigInvalid')
+}
+
+test('the minimal file from the issue loads, with defaults, frozen', () => {
+  const file = tmpFile(
+    'drawbridge.yaml',
+    `upstream: http://127.0.0.1:8000
+listen: 0.0.0.0:8080
+mode: production
+trusted_hosts: [api.example.com, "*.example.com", localhost]
+cors:
+  allow_origins: [https://app.example.com]
+  allow_credentials: true
+`,
+  )
+  const c = loadConfig({ file, env: {} })
+  assert.equal(c.upstream.url, 'http://127.0.0.1:8000')
+  assert.equal(c.upstream.keepalive_timeout, 4000)
+  assert.equal(c.listen, '0.0.0.0:8080')
+  assert.equal(c.limits.header_timeout, 10_000)
+  assert.equal(c.limits.max_body_bytes, 1_048_576)
+  assert.equal(c.cors?.allow_credentials, true)
+  assert.equal(c.docs.hidden, true)
+  assert.equal(c.error_masking.enabled, true)
+  assert.ok(c.workers >= 1)
+  assert.ok(Object.isFrozen(c) && Object.isFrozen(c.cors) && Object.isFrozen(c.trusted_hosts))
+  assert.throws(() => {
+    ;(c as { mode: string }).mode = 'development'
+  }, TypeError)
+})
+
+test('every problem is reported at once, each with its path', () => {
+  const file = tmpFile(
+    'bad.yaml',
+    `upstream: ftp://example
+listen: nowhere
+unknown_key: 1
+limits:
+  header_timeout: ten seconds
+  max_body_bytes: -5
+cors:
+  allow_origins: ["*", "https://*.*.example.com", "null"]
+  allow_credentials: true
+trusted_hosts: ["bad host!"]
+trusted_proxies: [10.0.0.0/33]
+`,
+  )
+  const found = issues(() => loadConfig({ file, env: {} }))
+  const paths = found.map((i) => i.path)
+  for (const p of ['/unknown_key', '/limits/header_timeout', '/limits/max_body_bytes', '/upstream/url', '/listen', '/cors', '/cors/allow_origins/1', '/cors/allow_origins/2', '/trusted_hosts/0', '/trusted_proxies/0']) {
+    assert.ok(paths.includes(p), `missing ${p} in ${JSON.stringify(paths)}`)
+  }
+})
+
+test('YAML syntax errors and duplicate keys are reported with a line', () => {
+  const dup = issues(() => loadConfig({ file: tmpFile('d.yaml', 'upstream: http://a:1\nupstream: http://b:1\n'), env: {} }))
+  assert.match(dup[0]!.path, /^line 2/)
+  const syntax = issues(() => loadConfig({ file: tmpFile('s.yaml', 'upstream: [unclosed\n'), env: {} }))
+  assert.ok(syntax.length > 0)
+})
+
+test('precedence: file < DRAWBRIDGE_* env < flags; unknown env settings are errors', () => {
+  const file = tmpFile('p.yaml', 'upstream: http://127.0.0.1:8000\nlisten: 127.0.0.1:1000\nmode: production\n')
+  const env = {
+    DRAWBRIDGE_LISTEN: '127.0.0.1:2000',
+    DRAWBRIDGE_LIMITS__MAX_BODY_BYTES: '2048',
+    DRAWBRIDGE_TRUSTED_HOSTS: 'a.example.com, b.example.com',
+    DRAWBRIDGE_MODE: 'development',
+  }
+  const c = loadConfig({ file, env, flags: { listen: '127.0.0.1:3000' } })
+  assert.equal(c.listen, '127.0.0.1:3000')
+  assert.equal(c.limits.max_body_bytes, 2048)
+  assert.deepEqual(c.trusted_hosts, ['a.example.com', 'b.example.com'])
+  assert.equal(c.mode, 'development')
+  assert.equal(c.docs.hidden, false)
+  const bad = issues(() => loadConfig({ file, env: { DRAWBRIDGE_NOPE: '1' } }))
+  assert.equal(bad[0]!.path, 'env DRAWBRIDGE_NOPE')
+  // DRAWBRIDGE_SECRET_* are secrets, not settings
+  assert.doesNotThrow(() => loadConfig({ file, env: { DRAWBRIDGE_SECRET_ANYTHING: 'x' } }))
+})
+
+test('secrets come only by reference: from_env and from_file', () => {
+  const secretFile = tmpFile('token.txt', 's3cret-from-file\n')
+  const c = loadConfig({ object: { upstream: 'http://127.0.0.1:1', admin: { token: { from_file: secretFile } } }, env: {} })
+  assert.equal(c.admin.token, 's3cret-from-file')
+  const e = loadConfig({ object: { upstream: 'http://127.0.0.1:1', admin: { token: { from_env: 'DRAWBRIDGE_SECRET_T' } } }, env: { DRAWBRIDGE_SECRET_T: 'abc' } })
+  assert.equal(e.admin.token, 'abc')
+  const missing = issues(() => loadConfig({ object: { upstream: 'http://127.0.0.1:1', admin: { token: { from_env: 'NOT_SET_ANYWHERE' } } }, env: {} }))
+  assert.equal(missing[0]!.path, '/admin/token')
+  const inline = issues(() => loadConfig({ object: { upstream: 'http://127.0.0.1:1', admin: { token: 'inline-secret' } }, env: {} }))
+  assert.equal(inline[0]!.path, '/admin/token')
+})
+
+test('CORS: "*" with credentials is rejected; "*" alone is accepted', () => {
+  const bad = issues(() => loadConfig({ object: { upstream: 'http://127.0.0.1:1', cors: { allow_origins: ['*'], allow_credentials: true } }, env: {} }))
+  assert.ok(bad.some((i) => i.path === '/cors'))
+  const ok = loadConfig({ object: { upstream: 'http://127.0.0.1:1', cors: { allow_origins: ['*'] } }, env: {} })
+  assert.deepEqual(ok.cors?.allow_origins, ['*'])
+})
+
+test('mode defaults: development shows docs, keeps errors, one worker', () => {
+  const c = loadConfig({ object: { upstream: 'http://127.0.0.1:1', mode: 'development' }, env: {} })
+  assert.equal(c.docs.hidden, false)
+  assert.equal(c.error_masking.enabled, false)
+  assert.equal(c.workers, 1)
+})
+
+test('missing upstream is required', () => {
+  const found = issues(() => loadConfig({ object: {}, env: {} }))
+  assert.equal(found[0]!.path, '/upstream')
+})

@@ -1,0 +1,35 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { compilePathMatcher, compilePipeline } from '../../src/pipeline/compile.js'
+import { testConfig } from '../helpers/gateway.js'
+
+test('path matchers: prefixes on segment boundaries, * one segment, ** any', () => {
+  const prefix = compilePathMatcher('/upload')
+  assert.ok(prefix('/upload') && prefix('/upload/a/b'))
+  assert.ok(!prefix('/uploads'))
+  const one = compilePathMatcher('/files/*/raw')
+  assert.ok(one('/files/a/raw') && !one('/files/a/b/raw'))
+  const any = compilePathMatcher('/static/**')
+  assert.ok(any('/static') && any('/static/a/b.css') && !any('/staticx'))
+  const ext = compilePathMatcher('/**/*.json')
+  assert.ok(ext('/a/b/c.json') && !ext('/a/b/c.jsonx'))
+})
+
+test('routes: first match wins, methods narrow, unmatched use the default route', () => {
+  const p = compilePipeline(
+    testConfig({
+      upstream: 'http://127.0.0.1:1',
+      routes: [
+        { name: 'uploads', match: { path: '/upload', methods: ['POST'] }, max_body_bytes: 10, response_timeout: '2s' },
+        { name: 'pages', match: { path: '/app/**' }, headers: { profile: 'html' }, request_buffering: false },
+      ],
+    }),
+  )
+  const u = p.match('/upload/x', 'POST')
+  assert.equal(u.name, 'uploads')
+  assert.equal(u.maxBodyBytes, 10)
+  assert.equal(u.responseTimeout, 2000)
+  assert.equal(p.match('/upload/x', 'GET').name, 'default')
+  assert.equal(p.match('/app/a', 'GET').requestBuffering, false)
+  assert.equal(p.match('/other', 'GET'), p.defaultRoute)
+})
