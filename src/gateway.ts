@@ -83,6 +83,11 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     : createHttpServer(serverOptions, onRequest)
   server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => handleUpgrade(rt, req, socket, head, secure))
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => clientError(rt, err, socket))
+  // CONNECT would turn the gateway into an open tunnel: always refused.
+  server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+    metrics.inc('drawbridge_rejections_total', 'stage="route_policy",reason="connect"')
+    rawError(socket, 405, 'DRAWBRIDGE_ERR_METHOD_NOT_ALLOWED', randomUUID())
+  })
   if (secure) server.on('tlsClientError', () => metrics.inc('drawbridge_rejections_total', 'stage="tls",reason="handshake failed"'))
 
   const redirect = secure && initial.tls!.redirect_http_listen ? createRedirectServer(() => rt, () => (server.address() as AddressInfo).port) : null

@@ -66,10 +66,12 @@ export function parseRaw(s: string): RawResponse {
   const end = s.indexOf('\r\n\r\n')
   const head = end === -1 ? s : s.slice(0, end)
   const m = /^HTTP\/1\.[01] (\d{3})/.exec(head)
+  let body = end === -1 ? '' : s.slice(end + 4)
+  if (/\r\ntransfer-encoding: *chunked/i.test(head)) body = dechunk(body)
   return {
     status: m ? Number(m[1]) : 0,
     head,
-    body: end === -1 ? '' : s.slice(end + 4),
+    body,
     header(name: string) {
       const r = new RegExp(`\\r\\n${name}: *([^\\r\\n]*)`, 'i').exec(head)
       return r?.[1]
@@ -79,4 +81,18 @@ export function parseRaw(s: string): RawResponse {
 
 export async function closeAgent(): Promise<void> {
   await agent.close()
+}
+
+function dechunk(s: string): string {
+  let out = ''
+  let i = 0
+  while (i < s.length) {
+    const eol = s.indexOf('\r\n', i)
+    if (eol === -1) break
+    const size = parseInt(s.slice(i, eol), 16)
+    if (!(size > 0)) break
+    out += s.slice(eol + 2, eol + 2 + size)
+    i = eol + 2 + size + 2
+  }
+  return out
 }

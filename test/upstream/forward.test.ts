@@ -1,0 +1,315 @@
+import { describe, test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { createServer } from 'node:net'
+import { once } from 'node:events'
+import type { AddressInfo } from 'node:net'
+import { startGateway, type TestGateway } from '../helpers/gateway.js'
+import { startUpstream, type TestUpstream } from '../helpers/upstream.js'
+import { request, rawRequest } from '../helpers/http.js'
+
+describe('proxying: headers both ways', () => {
+  let up: TestUpstream
+  let gw: TestGateway
+  let trusted: TestGateway
+  before(async () => {
+    up = await startUpstream((req, res, body) => {
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'keep-alive': 'timeout=5',
+        'x-internal': 'secret-hop',
+        connection: 'x-internal',
+        'proxy-authenticate': 'Basic',
+      })
+      res.end(JSON.stringify({ headers: req.headers, body: body.toString() }))
+    })
+    gw = await startGateway({ upstream: up.url })
+    trusted = await startGateway({ upstream: up.url, trusted_proxies: ['127.0.0.0/8'] })
+  })
+  after(async () => {
+    await Promise.all([gw.close(), trusted.close()])
+    await up.close()
+  })
+
+  test('hop-by-hop headers, and those named in Connection, are removed both ways (RFC 9110 §7.6.1)', async () => {
+    const r = await rawRequest(
+      gw.url,
+      'GET /h HTTP/1.1\r\nHost: localhost\r\nConnection: close, X-Drop-Me\r\nX-Drop-Me: 1\r\nKeep-Alive: 300\r\nTE: trailers\r\nProxy-Authorization: Basic Zm9vOmJhcg==\r\nUpgrade: h2c\r\nX-Keep: yes\r\n\r\n',
+    )
+    assert.equal(r.status, 200)
+    const seen = JSON.parse(r.body).headers
+    for (const h of ['x-drop-me', 'keep-alive', 'te', 'proxy-authorization', 'upgrade']) assert.equal(seen[h], undefined, h)
+    assert.equal(seen['x-keep'], 'yes')
+    assert.equal(r.header('x-internal'), undefined)
+    assert.equal(r.header('proxy-authenticate'), undefined)
+  })
+
+  test('untrusted clients cannot forge X-Forwarded-*, X-Real-IP or X-Request-ID', async () => {
+    const r = await request(gw.url + '/h', {
+      headers: { 'x-forwarded-for': '6.6.6.6', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.com', forwarded: 'for=6.6.6.6', 'x-real-ip': '6.6.6.6', 'x-request-id': 'forged-id' },
+    })
+    const seen = r.json().headers
+    assert.equal(seen['x-forwarded-for'], '127.0.0.1')
+    assert.equal(seen['x-forwarded-proto'], 'http')
+    assert.equal(seen['x-forwarded-host'], 'localhost')
+    assert.equal(seen['x-real-ip'], '127.0.0.1')
+    assert.equal(seen['forwarded'], undefined)
+    assert.notEqual(seen['x-request-id'], 'forged-id')
+    assert.equal(seen['x-request-id'], r.headers['x-request-id'])
+    assert.match(String(r.headers['x-request-id']), /^[0-9a-f-]{36}$/)
+  })
+
+  test('a trusted proxy\'s X-Forwarded-For and X-Request-ID are believed and extended', async () => {
+    const r = await request(trusted.url + '/h', { headers: { 'x-forwarded-for': '203.0.113.7, 127.0.0.5', 'x-forwarded-proto': 'https', 'x-request-id': 'lb-1234' } })
+    const seen = r.json().headers
+    assert.equal(seen['x-forwarded-for'], '203.0.113.7, 127.0.0.5, 127.0.0.1')
+    assert.equal(seen['x-real-ip'], '203.0.113.7')
+    assert.equal(seen['x-forwarded-proto'], 'https')
+    assert.equal(seen['x-request-id'], 'lb-1234')
+    assert.equal(r.headers['x-request-id'], 'lb-1234')
+    const bad = await request(trusted.url + '/h', { headers: { 'x-request-id': 'bad id\twith "quotes"' } })
+    assert.notEqual(bad.json().headers['x-request-id'], 'bad id\twith "quotes"')
+    const log = trusted.logs().find((l) => l.msg === 'access' && l.request_id === 'lb-1234')
+    assert.equal(log?.client_ip, '203.0.113.7')
+  })
+
+  test('bodies stream through unchanged, with Content-Length', async () => {
+    const body = JSON.stringify({ text: 'x'.repeat(50_000) })
+    const r = await request(gw.url + '/h', { method: 'POST', body, headers: { 'content-type': 'application/json' } })
+    assert.equal(r.json().body, body)
+  })
+})
+
+describe('limits', () => {
+  let up: TestUpstream
+  let gw: TestGateway
+  before(async () => {
+    up = await startUpstream()
+    gw = await startGateway({
+      upstream: up.url,
+      limits: { max_body_bytes: 1000, max_url_length: 200, max_header_bytes: 4096, header_timeout: '1s', body_timeout: '1s' },
+      routes: [
+        { match: { path: '/big' }, max_body_bytes: 5000 },
+        { match: { path: '/stream' }, request_buffering: false },
+      ],
+    })
+  })
+  after(async () => {
+    await gw.close()
+    await up.close()
+  })
+
+  test('URL too long: 414; headers too large: 431', async () => {
+    const before = up.seen.length
+    const long = await request(gw.url + '/' + 'a'.repeat(300))
+    assert.equal(long.status, 414)
+    assert.equal(long.json().code, 'DRAWBRIDGE_ERR_URL_TOO_LONG')
+    const big = await rawRequest(gw.url, `GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'b'.repeat(5000)}\r\n\r\n`)
+    assert.equal(big.status, 431)
+    assert.equal(JSON.parse(big.body).code, 'DRAWBRIDGE_ERR_HEADERS_TOO_LARGE')
+    assert.equal(up.seen.length, before)
+    assert.equal((await request(gw.url + '/' + 'a'.repeat(100))).status, 200)
+  })
+
+  test('body limits: 413 by Content-Length and while streaming chunked bodies; per-route limits', async () => {
+    const before = up.seen.length
+    const cl = await request(gw.url + '/x', { method: 'POST', body: 'x'.repeat(1001) })
+    assert.equal(cl.status, 413)
+    assert.equal(cl.json().code, 'DRAWBRIDGE_ERR_BODY_TOO_LARGE')
+    const chunk = 'y'.repeat(600)
+    const chunked = await rawRequest(
+      gw.url,
+      `POST /x HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n258\r\n${chunk}\r\n258\r\n${chunk}\r\n0\r\n\r\n`,
+    )
+    assert.equal(chunked.status, 413)
+    assert.equal(up.seen.length, before, 'an over-limit body never reaches the upstream')
+    const routeOk = await request(gw.url + '/big', { method: 'POST', body: 'z'.repeat(4000) })
+    assert.equal(routeOk.status, 200)
+    const small = await rawRequest(gw.url, `POST /x HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n`)
+    assert.equal(small.status, 200)
+    const seen = up.seen.at(-1)!
+    assert.equal(seen.body.toString(), 'hello')
+    assert.equal(seen.headers['content-length'], '5', 'buffered chunked bodies are forwarded with a length')
+    assert.equal(seen.headers['transfer-encoding'], undefined)
+  })
+
+  test('request_buffering: false streams chunked bodies and still stops them at the limit', async () => {
+    const ok = await rawRequest(gw.url, `POST /stream HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n`)
+    assert.equal(ok.status, 200)
+    const chunk = 'y'.repeat(600)
+    const over = await rawRequest(gw.url, `POST /stream HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n258\r\n${chunk}\r\n258\r\n${chunk}\r\n0\r\n\r\n`)
+    assert.equal(over.status, 413)
+  })
+
+  test('slow clients: 408 when the headers or the body are too slow', async () => {
+    const before = up.seen.length
+    const slowHead = await rawRequest(gw.url, 'GET / HTTP/1.1\r\nHost: localhost\r\n', 4000)
+    assert.equal(slowHead.status, 408)
+    const slowBody = await rawRequest(gw.url, 'POST /x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\nabc', 4000)
+    assert.equal(slowBody.status, 408)
+    assert.equal(JSON.parse(slowBody.body).code, 'DRAWBRIDGE_ERR_REQUEST_TIMEOUT')
+    const slowChunked = await rawRequest(gw.url, 'POST /x HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n', 4000)
+    assert.equal(slowChunked.status, 408)
+    assert.equal(up.seen.length, before)
+  })
+
+  test('malformed requests are 400 JSON, never a reset or a 5xx', async () => {
+    const cases = [
+      'GARBAGE\r\n\r\n',
+      'GET / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      'GET / HTTP/1.1\r\nHost: localhost\r\nBad Header: x\r\n\r\n',
+      'GET / HTTP/9.9\r\nHost: localhost\r\n\r\n',
+    ]
+    for (const c of cases) {
+      const r = await rawRequest(gw.url, c)
+      assert.equal(r.status, 400, JSON.stringify(c))
+      assert.equal(JSON.parse(r.body).code, 'DRAWBRIDGE_ERR_BAD_REQUEST')
+    }
+  })
+})
+
+describe('upstream failures', () => {
+  test('upstream down: 502; response too slow: 504; both JSON with a request id', async () => {
+    const probe = createServer().listen(0, '127.0.0.1')
+    await once(probe, 'listening')
+    const deadPort = (probe.address() as AddressInfo).port
+    probe.close()
+    const down = await startGateway({ upstream: `http://127.0.0.1:${deadPort}` })
+    const slowUp = await startUpstream((_req, res) => setTimeout(() => res.end('late'), 1500))
+    const slow = await startGateway({ upstream: { url: slowUp.url, response_timeout: '300ms' } })
+    try {
+      const r = await request(down.url + '/x')
+      assert.equal(r.status, 502)
+      assert.equal(r.json().code, 'DRAWBRIDGE_ERR_UPSTREAM_UNAVAILABLE')
+      assert.equal(r.json().request_id, r.headers['x-request-id'])
+      const t = await request(slow.url + '/x')
+      assert.equal(t.status, 504)
+      assert.equal(t.json().code, 'DRAWBRIDGE_ERR_UPSTREAM_TIMEOUT')
+    } finally {
+      await Promise.all([down.close(), slow.close()])
+      await slowUp.close()
+    }
+  })
+
+  test('concurrency cap: beyond max_concurrent + max_queue requests get 503 with Retry-After', async () => {
+    const releases: (() => void)[] = []
+    const up = await startUpstream((_req, res) => releases.push(() => res.end('ok')))
+    const gw = await startGateway({ upstream: { url: up.url, max_concurrent: 2, max_queue: 1, queue_timeout: '5s' } })
+    try {
+      const pending = [1, 2, 3].map(() => request(gw.url + '/slow'))
+      while (releases.length < 2) await new Promise((r) => setTimeout(r, 10))
+      const refused = await request(gw.url + '/slow')
+      assert.equal(refused.status, 503)
+      assert.equal(refused.json().code, 'DRAWBRIDGE_ERR_OVERLOADED')
+      assert.equal(refused.headers['retry-after'], '1')
+      assert.equal(up.seen.length, 2, 'only the admitted requests reached the upstream')
+      while (releases.length > 0 || up.seen.length < 3) {
+        releases.shift()?.()
+        await new Promise((r) => setTimeout(r, 10))
+      }
+      const results = await Promise.all(pending)
+      assert.deepEqual(results.map((x) => x.status), [200, 200, 200])
+    } finally {
+      await gw.close()
+      await up.close()
+    }
+  })
+
+  test('a queued request that waits past queue_timeout gets 503', async () => {
+    const releases: (() => void)[] = []
+    const up = await startUpstream((_req, res) => releases.push(() => res.end('ok')))
+    const gw = await startGateway({ upstream: { url: up.url, max_concurrent: 1, max_queue: 5, queue_timeout: '200ms' } })
+    try {
+      const first = request(gw.url + '/a')
+      while (releases.length < 1) await new Promise((r) => setTimeout(r, 10))
+      const waited = await request(gw.url + '/b')
+      assert.equal(waited.status, 503)
+      releases.shift()!()
+      assert.equal((await first).status, 200)
+    } finally {
+      await gw.close()
+      await up.close()
+    }
+  })
+
+  test('a keep-alive connection the upstream closed is retried once for idempotent requests', async () => {
+    // An upstream that closes each connection right after answering, without saying so.
+    let n = 0
+    const up = await startUpstream((req, res) => {
+      n++
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' })
+      res.end('ok', () => req.socket.destroy())
+    })
+    const gw = await startGateway({ upstream: { url: up.url, keepalive_timeout: '60s' } })
+    try {
+      for (let i = 0; i < 5; i++) {
+        const r = await request(gw.url + '/x')
+        assert.equal(r.status, 200)
+        await new Promise((r) => setTimeout(r, 20))
+      }
+      assert.equal(n, 5)
+    } finally {
+      await gw.close()
+      await up.close()
+    }
+  })
+})
+
+describe('error masking', () => {
+  let up: TestUpstream
+  before(async () => {
+    up = await startUpstream((req, res) => {
+      if (req.url === '/py') {
+        res.writeHead(500, { 'content-type': 'text/plain' })
+        res.end('Traceback (most recent call last):\n  File "/app/main.py", line 3, in handler\n    db.connect(password="hunter2")\nValueError: boom')
+      } else if (req.url === '/node') {
+        res.writeHead(500, { 'content-type': 'text/plain' })
+        res.end('TypeError: x is undefined\n    at handler (/srv/app.js:10:5)\n    at Layer.handle (/srv/node_modules/express/lib/router/layer.js:95:5)')
+      } else if (req.url === '/json503') {
+        res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '30' })
+        res.end('{"detail":"maintenance"}')
+      } else if (req.url === '/huge') {
+        res.writeHead(500, { 'content-type': 'text/plain' })
+        res.end('x'.repeat(300_000))
+      } else {
+        res.writeHead(404, { 'content-type': 'text/plain' })
+        res.end('Traceback (most recent call last): not a 5xx, passes')
+      }
+    })
+  })
+  after(() => up.close())
+
+  test('production: stack traces and debug pages become a generic error; the original is logged, redacted', async () => {
+    const gw = await startGateway({ upstream: up.url, mode: 'production' })
+    try {
+      for (const path of ['/py', '/node', '/huge']) {
+        const r = await request(gw.url + path)
+        assert.equal(r.status, 500, path)
+        assert.equal(r.json().code, 'DRAWBRIDGE_ERR_UPSTREAM_ERROR')
+        assert.ok(!r.text.includes('Traceback') && !r.text.includes('at handler'))
+      }
+      const log = gw.logs().find((l) => l.msg === 'upstream error page masked' && String(l.body).includes('Traceback'))
+      assert.ok(log, 'the original is logged')
+      assert.ok(!String(log.body).includes('hunter2'), 'secrets in the trace are redacted')
+      assert.ok(String(log.body).length <= 2048)
+      const plain = await request(gw.url + '/json503')
+      assert.equal(plain.status, 503)
+      assert.equal(plain.text, '{"detail":"maintenance"}')
+      assert.equal(plain.headers['retry-after'], '30')
+      const notFound = await request(gw.url + '/404')
+      assert.equal(notFound.status, 404)
+    } finally {
+      await gw.close()
+    }
+  })
+
+  test('development: errors pass through for debugging', async () => {
+    const gw = await startGateway({ upstream: up.url, mode: 'development' })
+    try {
+      const r = await request(gw.url + '/py')
+      assert.equal(r.status, 500)
+      assert.match(r.text, /Traceback/)
+    } finally {
+      await gw.close()
+    }
+  })
+})
