@@ -1,0 +1,76 @@
+import { describe, test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import { WebSocketServer, WebSocket } from 'ws'
+import { startGateway, type TestGateway } from '../helpers/gateway.js'
+import { startUpstream, type TestUpstream } from '../helpers/upstream.js'
+
+function connect(url: string, headers: Record<string, string>): Promise<{ ws: WebSocket | null; status: number }> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers: { host: 'localhost', ...headers } })
+    ws.once('open', () => resolve({ ws, status: 101 }))
+    ws.once('unexpected-response', (_req, res) => {
+      resolve({ ws: null, status: res.statusCode ?? 0 })
+      res.resume()
+    })
+    ws.once('error', () => resolve({ ws: null, status: 0 }))
+  })
+}
+
+describe('WebSocket upgrades', () => {
+  let up: TestUpstream
+  let wss: WebSocketServer
+  let gw: TestGateway
+  let upgrades = 0
+  before(async () => {
+    up = await startUpstream()
+    wss = new WebSocketServer({ server: up.server })
+    wss.on('connection', (socket, req) => {
+      upgrades++
+      socket.on('message', (m) => socket.send(`echo:${m}|xff=${req.headers['x-forwarded-for']}`))
+    })
+    gw = await startGateway({ upstream: up.url, cors: { allow_origins: ['https://app.example.com'] } })
+  })
+  after(async () => {
+    await gw.close()
+    wss.close()
+    await up.close()
+  })
+
+  test('an allowed Origin is proxied both ways', async () => {
+    const { ws, status } = await connect(gw.url.replace('http', 'ws') + '/ws', { origin: 'https://app.example.com' })
+    assert.equal(status, 101)
+    ws!.send('hello')
+    const [msg] = await once(ws!, 'message')
+    assert.equal(String(msg), 'echo:hello|xff=127.0.0.1')
+    ws!.close()
+  })
+
+  test('same-origin pages and non-browser clients (no Origin) may connect', async () => {
+    const same = await connect(gw.url.replace('http', 'ws') + '/ws', { origin: 'http://localhost' })
+    assert.equal(same.status, 101)
+    same.ws!.close()
+    const cli = await connect(gw.url.replace('http', 'ws') + '/ws', {})
+    assert.equal(cli.status, 101)
+    cli.ws!.close()
+  })
+
+  test('a foreign Origin (cross-site WebSocket hijacking) or a foreign Host is refused before the upstream', async () => {
+    const before = upgrades
+    const evil = await connect(gw.url.replace('http', 'ws') + '/ws', { origin: 'https://evil.com' })
+    assert.equal(evil.status, 403)
+    const host = await connect(gw.url.replace('http', 'ws') + '/ws', { origin: 'https://app.example.com', host: 'evil.com' })
+    assert.equal(host.status, 400)
+    assert.equal(upgrades, before)
+  })
+
+  test('require_origin refuses clients without an Origin', async () => {
+    const strict = await startGateway({ upstream: up.url, websocket: { require_origin: true } })
+    try {
+      const r = await connect(strict.url.replace('http', 'ws') + '/ws', {})
+      assert.equal(r.status, 403)
+    } finally {
+      await strict.close()
+    }
+  })
+})
