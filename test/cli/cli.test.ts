@@ -1,0 +1,158 @@
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createServer } from 'node:net'
+import { once } from 'node:events'
+import type { AddressInfo } from 'node:net'
+import { startUpstream } from '../helpers/upstream.js'
+import { request } from '../helpers/http.js'
+
+const root = resolve(fileURLToPath(import.meta.url), '../../../..')
+const bin = join(root, 'bin/drawbridge.js')
+
+function run(args: string[], cwd = root) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, DRAWBRIDGE_CONFIG: '' } })
+  return { code: r.status, out: r.stdout, err: r.stderr }
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer().listen(0, '127.0.0.1')
+  await once(s, 'listening')
+  const port = (s.address() as AddressInfo).port
+  await new Promise((r) => s.close(r))
+  return port
+}
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'drawbridge-cli-'))
+}
+
+/** Collects stdout JSON lines and resolves when a line matches. */
+function waitForLog(child: ChildProcess, match: (l: Record<string, unknown>) => boolean, timeoutMs = 15_000): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    let buf = ''
+    const timer = setTimeout(() => reject(new Error('timed out waiting for log line; got: ' + buf.slice(-2000))), timeoutMs)
+    const onData = (c: Buffer) => {
+      buf += c.toString()
+      for (const line of buf.split('\n')) {
+        if (!line.startsWith('{')) continue
+        try {
+          const l = JSON.parse(line) as Record<string, unknown>
+          if (match(l)) {
+            clearTimeout(timer)
+            child.stdout!.off('data', onData)
+            resolve(l)
+            return
+          }
+        } catch {
+          /* partial line */
+        }
+      }
+    }
+    child.stdout!.on('data', onData)
+  })
+}
+
+describe('drawbridge CLI', () => {
+  test('--version and --help', () => {
+    const v = run(['--version'])
+    assert.equal(v.code, 0)
+    assert.equal(v.out.trim(), JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version)
+    const h = run(['--help'])
+    assert.equal(h.code, 0)
+    assert.match(h.out, /drawbridge start/)
+    assert.equal(run(['bogus']).code, 64)
+  })
+
+  test('init writes a config and a .env with fresh secrets, validates, and refuses to overwrite', () => {
+    const dir = tmp()
+    const first = run(['init', '--dir', dir])
+    assert.equal(first.code, 0)
+    const env = readFileSync(join(dir, '.env'), 'utf8')
+    assert.match(env, /^DRAWBRIDGE_SECRET_ADMIN_TOKEN=[A-Za-z0-9_-]{43}$/m)
+    assert.equal(statSync(join(dir, '.env')).mode & 0o777, 0o600)
+    const other = tmp()
+    run(['init', '--dir', other])
+    assert.notEqual(readFileSync(join(other, '.env'), 'utf8'), env, 'secrets are fresh each time')
+    assert.equal(run(['validate', '--config', join(dir, 'drawbridge.yaml')]).code, 0)
+    const again = run(['init', '--dir', dir])
+    assert.equal(again.code, 1)
+    assert.equal(readFileSync(join(dir, '.env'), 'utf8'), env)
+  })
+
+  test('validate prints every problem with its path and exits non-zero', () => {
+    const dir = tmp()
+    const file = join(dir, 'bad.yaml')
+    writeFileSync(file, 'upstream: nope\nlisten: 1.2.3.4\nextra: 1\ncors: { allow_origins: ["*"], allow_credentials: true }\n')
+    const r = run(['validate', '--config', file])
+    assert.equal(r.code, 2)
+    for (const p of ['/upstream/url', '/listen', '/extra', '/cors']) assert.match(r.err, new RegExp(`${p}:`))
+  })
+
+  test('start: serves, reloads on SIGHUP (keeping the old config when the new one is invalid), drains on SIGTERM', async () => {
+    const up = await startUpstream()
+    const dir = tmp()
+    const port = await freePort()
+    const file = join(dir, 'drawbridge.yaml')
+    const yaml = (hosts: string) => `upstream: ${up.url}\nlisten: 127.0.0.1:${port}\nmode: production\nworkers: 1\nadmin: { listen: "off" }\ntrusted_hosts: [${hosts}]\n`
+    writeFileSync(file, yaml('localhost'))
+    const child = spawn(process.execPath, [bin, 'start', '--config', file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+    try {
+      await waitForLog(child, (l) => l.msg === 'listening')
+      const url = `http://127.0.0.1:${port}`
+      assert.equal((await request(url + '/a')).status, 200)
+
+      writeFileSync(file, yaml('api.example.com'))
+      const reloaded = waitForLog(child, (l) => l.msg === 'configuration reloaded')
+      child.kill('SIGHUP')
+      await reloaded
+      assert.equal((await request(url + '/a')).status, 400)
+      assert.equal((await request(url + '/a', { headers: { host: 'api.example.com' } })).status, 200)
+
+      writeFileSync(file, 'upstream: 12\nnot_a_setting: true\n')
+      const rejected = waitForLog(child, (l) => l.msg === 'reload rejected: the new configuration is invalid; the old one keeps running')
+      child.kill('SIGHUP')
+      await rejected
+      assert.equal((await request(url + '/a', { headers: { host: 'api.example.com' } })).status, 200)
+
+      const exited = once(child, 'exit')
+      child.kill('SIGTERM')
+      const [code] = await exited
+      assert.equal(code, 0)
+    } finally {
+      child.kill('SIGKILL')
+      await up.close()
+    }
+  })
+
+  test('start --workers 2: both workers serve one port; the primary sums their metrics', async () => {
+    const up = await startUpstream()
+    const dir = tmp()
+    const [port, adminPort] = [await freePort(), await freePort()]
+    const child = spawn(
+      process.execPath,
+      [bin, 'start', '--upstream', up.url, '--listen', `127.0.0.1:${port}`, '--admin-listen', `127.0.0.1:${adminPort}`, '--workers', '2', '--mode', 'production'],
+      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    try {
+      let listening = 0
+      await waitForLog(child, (l) => l.msg === 'listening' && ++listening === 2, 20_000)
+      const url = `http://127.0.0.1:${port}`
+      for (let i = 0; i < 20; i++) assert.equal((await request(url + '/n', { headers: { connection: 'close' } })).status, 200)
+      const m = await request(`http://127.0.0.1:${adminPort}/metrics`)
+      assert.equal(m.status, 200)
+      assert.match(m.text, /drawbridge_requests_total\{status="200",route="default"\} 20\n/)
+      const exited = once(child, 'exit')
+      child.kill('SIGTERM')
+      const [code] = await exited
+      assert.equal(code, 0)
+    } finally {
+      child.kill('SIGKILL')
+      await up.close()
+    }
+  })
+})
