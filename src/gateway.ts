@@ -81,6 +81,8 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
   const server: Server = secure
     ? createHttpsServer({ ...serverOptions, ...tlsOptions(initial) }, onRequest)
     : createHttpServer(serverOptions, onRequest)
+  // Without this listener node would answer 100 Continue before any check has run.
+  server.on('checkContinue', onRequest)
   server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => handleUpgrade(rt, req, socket, head, secure))
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => clientError(rt, err, socket))
   // CONNECT would turn the gateway into an open tunnel: always refused.

@@ -62,13 +62,24 @@ export function forward(rt: Runtime, tx: Transaction): void {
     const n = Number(cl)
     if (n > route.maxBodyBytes) return sendError(rt, tx, 413, 'DRAWBRIDGE_ERR_BODY_TOO_LARGE', 'limits', 'body too large')
     if (n === 0) return void dispatch(rt, tx, null, '0')
+    continueIfAsked(tx)
     armBodyTimer(rt, tx)
     return void dispatch(rt, tx, req, cl)
   }
   if (req.headers['transfer-encoding'] === undefined) return void dispatch(rt, tx, null, null)
+  continueIfAsked(tx)
   armBodyTimer(rt, tx)
   if (route.requestBuffering) return bufferBody(rt, tx)
   return void dispatch(rt, tx, limitStream(rt, tx), null)
+}
+
+/**
+ * `Expect: 100-continue` (RFC 9110 §10.1.1): the client waits before sending its body. We say
+ * "continue" only once every check on the head has passed, so a refused upload is never sent.
+ */
+function continueIfAsked(tx: Transaction): void {
+  const expect = tx.req.headers.expect
+  if (expect !== undefined && expect.toLowerCase() === '100-continue') tx.res!.writeContinue()
 }
 
 /** Slow clients (slowloris bodies): the whole body must arrive within the route's body_timeout. */
@@ -270,7 +281,7 @@ class MaskingCollector extends Writable {
     }
     const out = this.#headers
     out['x-request-id'] = tx.id
-    out['content-length'] = String(body.length)
+    if (tx.method !== 'HEAD') out['content-length'] = String(body.length)
     applyResponseStages(tx, out)
     if (!res.destroyed) {
       res.writeHead(this.#status, out)

@@ -132,6 +132,23 @@ describe('limits', () => {
     assert.equal(seen.headers['transfer-encoding'], undefined)
   })
 
+  test('Expect: 100-continue is answered only when the body will be accepted', async () => {
+    const refused = await rawRequest(gw.url, 'POST /x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n')
+    assert.equal(refused.status, 413, 'no 100 Continue before the refusal')
+    const { connect } = await import('node:net')
+    const u = new URL(gw.url)
+    const socket = connect(Number(u.port), u.hostname)
+    socket.write('POST /x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n')
+    const [first] = await once(socket, 'data')
+    assert.match(String(first), /^HTTP\/1\.1 100 Continue/)
+    socket.write('hello')
+    let all = ''
+    socket.on('data', (c) => (all += c))
+    await once(socket, 'close')
+    assert.match(all, /^HTTP\/1\.1 200/)
+    assert.equal(up.seen.at(-1)!.body.toString(), 'hello')
+  })
+
   test('request_buffering: false streams chunked bodies and still stops them at the limit', async () => {
     const ok = await rawRequest(gw.url, `POST /stream HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n`)
     assert.equal(ok.status, 200)
