@@ -1,6 +1,7 @@
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer } from 'node:net'
+import { createServer, connect } from 'node:net'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
@@ -204,6 +205,28 @@ describe('upstream failures', () => {
     } finally {
       await Promise.all([down.close(), slow.close()])
       await slowUp.close()
+    }
+  })
+
+  test('upstream not accepting connections: 504 after connect_timeout', async () => {
+    // A listener whose accept queue is full: the kernel drops further SYNs, so connect() hangs.
+    const py = spawn('python3', ['-c', 'import socket,time\ns=socket.socket();s.bind(("127.0.0.1",0));s.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(60)'])
+    try {
+      const [line] = await once(py.stdout, 'data')
+      const port = Number(String(line).trim())
+      const fillers = [1, 2, 3].map(() => connect(port, '127.0.0.1').on('error', () => undefined))
+      await new Promise((r) => setTimeout(r, 200))
+      const gw = await startGateway({ upstream: { url: `http://127.0.0.1:${port}`, connect_timeout: '300ms' } })
+      try {
+        const r = await request(gw.url + '/x')
+        assert.equal(r.status, 504)
+        assert.equal(r.json().code, 'DRAWBRIDGE_ERR_UPSTREAM_TIMEOUT')
+      } finally {
+        await gw.close()
+        for (const f of fillers) f.destroy()
+      }
+    } finally {
+      py.kill('SIGKILL')
     }
   })
 
