@@ -115,7 +115,11 @@ export function handleRequest(rt: Runtime, req: IncomingMessage, res: ServerResp
     res.destroy()
     return
   }
-  res.once('close', () => logTransaction(rt, tx))
+  res.once('close', () => {
+    // The client went away before the answer was complete: cancel the upstream request (see send()).
+    if (!res.writableFinished) res.emit('abort')
+    logTransaction(rt, tx)
+  })
   if (early !== null) return sendVerdict(rt, tx, early)
   let result: ReturnType<typeof runRequestStages>
   try {
