@@ -159,10 +159,10 @@ async function main(): Promise<void> {
       process.stderr.write(`bench: ${p.name} ${s.name}: ${results[p.name]![s.name]!.rps.toFixed(0)} req/s\n`)
     }
   }
-  // Moderate load: a few connections; added latency = proxy p99 - direct p99.
+  // Moderate load: one connection, one request at a time; added latency = proxy p99 - direct p99.
   const moderate: Record<string, Result> = {}
-  moderate['direct'] = wrk(`http://127.0.0.1:${up}/api/items`, '4', '5s', null)
-  for (const p of proxies) moderate[p.name] = wrk(`http://127.0.0.1:${p.port}/api/items`, '4', '5s', null)
+  moderate['direct'] = wrk(`http://127.0.0.1:${up}/api/items`, '1', '5s', null)
+  for (const p of proxies) moderate[p.name] = wrk(`http://127.0.0.1:${p.port}/api/items`, '1', '5s', null)
 
   const pad = (s: string, n: number) => s.padEnd(n)
   console.log(`\n${pad('proxy', 12)}${pad('scenario', 16)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}`)
@@ -179,7 +179,7 @@ async function main(): Promise<void> {
     ratios[s.name] = { 'drawbridge/bare-node': d / results['bare-node']![s.name]!.rps, 'drawbridge/nginx': d / results['nginx']![s.name]!.rps }
     console.log(`  ${pad(s.name, 16)} drawbridge/bare-node ${ratios[s.name]!['drawbridge/bare-node']!.toFixed(2)}   drawbridge/nginx ${ratios[s.name]!['drawbridge/nginx']!.toFixed(2)}`)
   }
-  console.log(`\nmoderate load (wrk -c4, GET): p99 direct ${moderate['direct']!.p99ms.toFixed(2)} ms`)
+  console.log(`\nmoderate load (wrk -c1: one request at a time, GET): p99 direct ${moderate['direct']!.p99ms.toFixed(2)} ms`)
   const added: Record<string, number> = {}
   for (const p of proxies) {
     added[p.name] = moderate[p.name]!.p99ms - moderate['direct']!.p99ms

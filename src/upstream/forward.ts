@@ -82,20 +82,49 @@ function continueIfAsked(tx: Transaction): void {
   if (expect !== undefined && expect.toLowerCase() === '100-continue') tx.res!.writeContinue()
 }
 
-/** Slow clients (slowloris bodies): the whole body must arrive within the route's body_timeout. */
+/**
+ * Slow clients (slowloris bodies): the whole body must arrive within the route's body_timeout.
+ * One coarse sweep for all pending bodies instead of a timer and listeners per request (undici's
+ * timers.js makes the same trade): deadlines are checked every 250 ms.
+ */
+const sweepMs = 250
+// Transactions still receiving a body. Entries leave as soon as the exchange is over (see
+// dispatch), not at the next sweep: holding thousands of requests for 250 ms would push them
+// into the old generation and make every GC expensive.
+const pendingBodies = new Map<Transaction, Runtime>()
+let sweeper: NodeJS.Timeout | null = null
+
+function sweepBodies(): void {
+  const now = performance.now()
+  for (const [tx, rt] of pendingBodies) {
+    const req = tx.req
+    if (req.complete || req.destroyed) pendingBodies.delete(tx)
+    else if (now >= tx.startedAt + tx.route.bodyTimeout) {
+      pendingBodies.delete(tx)
+      bodyTooSlow(rt, tx)
+    }
+  }
+  if (pendingBodies.size === 0 && sweeper !== null) {
+    clearInterval(sweeper)
+    sweeper = null
+  }
+}
+
 function armBodyTimer(rt: Runtime, tx: Transaction): void {
+  pendingBodies.set(tx, rt)
+  if (sweeper === null) {
+    sweeper = setInterval(sweepBodies, sweepMs)
+    sweeper.unref()
+  }
+}
+
+function bodyTooSlow(rt: Runtime, tx: Transaction): void {
   const req = tx.req
-  const timer = setTimeout(() => {
-    if (req.complete) return
-    sendError(rt, tx, 408, 'DRAWBRIDGE_ERR_REQUEST_TIMEOUT', 'limits', 'body too slow')
-    // Stop reading (and so abort a streaming upstream request) once the 408 has been written.
-    const res = tx.res!
-    if (res.writableFinished) req.destroy()
-    else res.once('finish', () => req.destroy())
-  }, tx.route.bodyTimeout)
-  timer.unref()
-  req.once('end', () => clearTimeout(timer))
-  req.once('close', () => clearTimeout(timer))
+  sendError(rt, tx, 408, 'DRAWBRIDGE_ERR_REQUEST_TIMEOUT', 'limits', 'body too slow')
+  // Stop reading (and so abort a streaming upstream request) once the 408 has been written.
+  const res = tx.res!
+  if (res.writableFinished) req.destroy()
+  else res.once('finish', () => req.destroy())
 }
 
 function bufferBody(rt: Runtime, tx: Transaction): void {
@@ -165,6 +194,8 @@ async function dispatch(rt: Runtime, tx: Transaction, body: Body, contentLength:
     upstreamFailed(rt, tx, err)
   } finally {
     limiter.release()
+    // A body still arriving after the answer (a trickling client) stays under the deadline.
+    if (tx.req.complete) pendingBodies.delete(tx)
   }
 }
 
