@@ -73,10 +73,11 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     // We answer a missing Host ourselves, as JSON with a request id.
     requireHostHeader: false,
     headersTimeout: limits.header_timeout,
-    // Backstop only: the body deadline is enforced per route by the upstream stage.
-    requestTimeout: 0,
+    // The whole request (head and body) within header_timeout + the longest body_timeout;
+    // routes with shorter body deadlines are checked by the upstream stage (forward.ts).
+    requestTimeout: rt.pipeline.requestTimeout,
     keepAliveTimeout: 5000,
-    connectionsCheckingInterval: 1000,
+    connectionsCheckingInterval: 500,
   }
   const server: Server = secure
     ? createHttpsServer({ ...serverOptions, ...tlsOptions(initial) }, onRequest)
@@ -133,6 +134,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
       const fresh = createRuntime(next, logger, metrics, sameUpstream ? old.upstream : undefined)
       if (secure && next.tls) (server as import('node:https').Server).setSecureContext(tlsOptions(next))
       server.headersTimeout = next.limits.header_timeout
+      server.requestTimeout = fresh.pipeline.requestTimeout
       logger.setLevel(next.logging.level)
       rt = fresh
       // In-flight requests hold the old runtime; its pool closes once they are done.

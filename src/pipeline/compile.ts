@@ -17,12 +17,19 @@ export interface CompiledRoute {
   readonly responseStages: readonly Stage[]
   readonly maxBodyBytes: number
   readonly bodyTimeout: number
+  /**
+   * Whether this route's body deadline is shorter than the listener-wide one (node's
+   * requestTimeout, set to the longest): only then is it enforced per request.
+   */
+  readonly bodyDeadlinePerRequest: boolean
   readonly responseTimeout: number
   readonly requestBuffering: boolean
 }
 
 export interface CompiledPipeline {
   readonly defaultRoute: CompiledRoute
+  /** Head plus the longest body deadline of any route: node's own, coarse, per-connection check. */
+  readonly requestTimeout: number
   match(canonicalPath: string, method: string): CompiledRoute
 }
 
@@ -67,6 +74,7 @@ export function compilePipeline(config: Config): CompiledPipeline {
   const cors = createCors(config.cors)
   const requestStages: readonly Stage[] = Object.freeze([hostCheck, routePolicy, cors])
 
+  const longestBody = Math.max(config.limits.body_timeout, ...config.routes.map((r) => r.body_timeout ?? 0))
   const build = (name: string, route: RouteConfig | null, policy: HeaderPolicy | undefined): CompiledRoute => {
     const hardening = createResponseHardening({
       policy: {
@@ -83,6 +91,7 @@ export function compilePipeline(config: Config): CompiledPipeline {
       responseStages: Object.freeze([hardening, cors]),
       maxBodyBytes: route?.max_body_bytes ?? config.limits.max_body_bytes,
       bodyTimeout: route?.body_timeout ?? config.limits.body_timeout,
+      bodyDeadlinePerRequest: (route?.body_timeout ?? config.limits.body_timeout) < longestBody,
       responseTimeout: route?.response_timeout ?? config.upstream.response_timeout,
       requestBuffering: route?.request_buffering ?? true,
     })
@@ -105,6 +114,7 @@ export function compilePipeline(config: Config): CompiledPipeline {
 
   return {
     defaultRoute,
+    requestTimeout: config.limits.header_timeout + longestBody,
     match(canonicalPath: string, method: string): CompiledRoute {
       for (let i = 0; i < table.length; i++) {
         const t = table[i]!

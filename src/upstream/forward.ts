@@ -83,9 +83,11 @@ function continueIfAsked(tx: Transaction): void {
 }
 
 /**
- * Slow clients (slowloris bodies): the whole body must arrive within the route's body_timeout.
- * One coarse sweep for all pending bodies instead of a timer and listeners per request (undici's
- * timers.js makes the same trade): deadlines are checked every 250 ms.
+ * Slow clients (slowloris bodies). Node's own requestTimeout, checked per connection on a coarse
+ * interval, enforces the longest body deadline of any route (the listener answers 408 through
+ * its clientError handler). A route with a shorter deadline gets this extra check: one coarse
+ * sweep for all its pending bodies instead of a timer and listeners per request (undici's
+ * timers.js makes the same trade), every 250 ms.
  */
 const sweepMs = 250
 // Transactions still receiving a body. Entries leave as soon as the exchange is over (see
@@ -111,6 +113,7 @@ function sweepBodies(): void {
 }
 
 function armBodyTimer(rt: Runtime, tx: Transaction): void {
+  if (!tx.route.bodyDeadlinePerRequest) return
   pendingBodies.set(tx, rt)
   if (sweeper === null) {
     sweeper = setInterval(sweepBodies, sweepMs)

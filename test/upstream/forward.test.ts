@@ -91,6 +91,7 @@ describe('limits', () => {
       routes: [
         { match: { path: '/big' }, max_body_bytes: 5000 },
         { match: { path: '/stream' }, request_buffering: false },
+        { match: { path: '/upload' }, body_timeout: '5s' },
       ],
     })
   })
@@ -167,7 +168,18 @@ describe('limits', () => {
     assert.equal(JSON.parse(slowBody.body).code, 'DRAWBRIDGE_ERR_REQUEST_TIMEOUT')
     const slowChunked = await rawRequest(gw.url, 'POST /x HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n', 4000)
     assert.equal(slowChunked.status, 408)
-    assert.equal(up.seen.length, before)
+    // a route with a longer deadline is still receiving after the default deadline has passed
+    const { connect } = await import('node:net')
+    const u = new URL(gw.url)
+    const socket = connect(Number(u.port), u.hostname)
+    socket.write('POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 6\r\nConnection: close\r\n\r\nabc')
+    await new Promise((r) => setTimeout(r, 2600))
+    socket.write('def')
+    let answer = ''
+    socket.on('data', (c) => (answer += c))
+    await once(socket, 'close')
+    assert.match(answer, /^HTTP\/1\.1 200/)
+    assert.equal(up.seen.length, before + 1, 'only the patient upload reached the upstream')
   })
 
   test('malformed requests are 400 JSON, never a reset or a 5xx', async () => {
