@@ -14,6 +14,7 @@ export type DrawbridgeErrorCode =
   | 'DRAWBRIDGE_ERR_HEADERS_TOO_LARGE'
   | 'DRAWBRIDGE_ERR_REQUEST_TIMEOUT'
   | 'DRAWBRIDGE_ERR_BAD_REQUEST'
+  | 'DRAWBRIDGE_ERR_EXPECTATION_FAILED'
   | 'DRAWBRIDGE_ERR_HOST_NOT_ALLOWED'
   | 'DRAWBRIDGE_ERR_METHOD_NOT_ALLOWED'
   | 'DRAWBRIDGE_ERR_NOT_FOUND'
@@ -60,6 +61,7 @@ export const errorLabels: Readonly<Record<DrawbridgeErrorCode, string>> = Object
   DRAWBRIDGE_ERR_HEADERS_TOO_LARGE: 'headers_too_large',
   DRAWBRIDGE_ERR_REQUEST_TIMEOUT: 'request_timeout',
   DRAWBRIDGE_ERR_BAD_REQUEST: 'bad_request',
+  DRAWBRIDGE_ERR_EXPECTATION_FAILED: 'expectation_failed',
   DRAWBRIDGE_ERR_HOST_NOT_ALLOWED: 'host_not_allowed',
   DRAWBRIDGE_ERR_METHOD_NOT_ALLOWED: 'method_not_allowed',
   DRAWBRIDGE_ERR_NOT_FOUND: 'not_found',

@@ -13,7 +13,7 @@ import { parseHostPort } from './net/address.js'
 import { Logger } from './observability/logger.js'
 import { Metrics, label } from './observability/metrics.js'
 import { createRuntime, type Runtime } from './listener/runtime.js'
-import { handleRequest } from './listener/request.js'
+import { handleBadExpectation, handleRequest } from './listener/request.js'
 import { rawError } from './listener/respond.js'
 import { handleUpgrade } from './upstream/websocket.js'
 import { createAdminServer } from './admin/server.js'
@@ -84,6 +84,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     : createHttpServer(serverOptions, onRequest)
   // Without this listener node would answer 100 Continue before any check has run.
   server.on('checkContinue', onRequest)
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => handleBadExpectation(rt, req, res, secure))
   server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => handleUpgrade(rt, req, socket, head, secure))
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => clientError(rt, err, socket))
   // CONNECT would turn the gateway into an open tunnel: always refused.
@@ -174,9 +175,18 @@ function tlsOptions(c: Config): { cert: Buffer; key: Buffer; minVersion: 'TLSv1.
 
 /** Requests node:http could not parse: answered as JSON too, never a bare socket reset. */
 function clientError(rt: Runtime, err: NodeJS.ErrnoException, socket: Socket): void {
-  const inProgress = (socket as unknown as { _httpMessage?: { headersSent?: boolean } })._httpMessage
-  if (err.code === 'ECONNRESET' || !socket.writable || inProgress?.headersSent) {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy()
+    return
+  }
+  // A bad request pipelined behind a good one: answers go in order (RFC 9112 §9.3.2), so the
+  // error waits until the response in flight on this connection is complete.
+  const inFlight = (socket as unknown as { _httpMessage?: ServerResponse | null })._httpMessage
+  if (inFlight != null && !inFlight.writableFinished) {
+    inFlight.once('finish', () => (socket.writable ? clientError(rt, err, socket) : socket.destroy()))
+    inFlight.once('close', () => {
+      if (!inFlight.writableFinished) socket.destroy()
+    })
     return
   }
   let status = 400

@@ -18,6 +18,9 @@ import { logTransaction } from './log.js'
 const urlTooLong = verdict('limits', 414, 'DRAWBRIDGE_ERR_URL_TOO_LONG', 'url too long')
 const badTarget = verdict('limits', 400, 'DRAWBRIDGE_ERR_BAD_REQUEST', 'bad request target')
 const badPath = verdict('limits', 400, 'DRAWBRIDGE_ERR_BAD_REQUEST', 'bad path')
+// A raw '#' is not allowed in a request target (RFC 9112 §3.2); parsers that strip it as a
+// fragment would route `/docs#x` to /docs behind our back.
+const fragment = verdict('limits', 400, 'DRAWBRIDGE_ERR_BAD_REQUEST', 'fragment in target')
 
 /** X-Request-ID values accepted from trusted proxies: short, and safe to log and echo. */
 function validRequestId(v: string | string[] | undefined): v is string {
@@ -60,6 +63,7 @@ function believeForwarded(rt: Runtime, tx: Transaction): void {
 function parseTarget(rt: Runtime, tx: Transaction): Verdict | null {
   const url = tx.req.url ?? ''
   if (url.length > rt.config.limits.max_url_length) return urlTooLong
+  if (url.indexOf('#') !== -1) return fragment
   let target = url
   if (url.charCodeAt(0) === 47 /* / */) {
     tx.authority = tx.req.headers.host ?? ''
@@ -103,6 +107,13 @@ async function continueAsync(tx: Transaction, pending: Promise<Verdict | undefin
     if (r !== undefined) return r
   }
   return undefined
+}
+
+/** An Expect other than 100-continue (RFC 9110 §10.1.1): 417, as JSON and logged like any answer. */
+export function handleBadExpectation(rt: Runtime, req: IncomingMessage, res: ServerResponse, secure: boolean): void {
+  const [tx] = prepare(rt, req, res, secure)
+  res.once('close', () => logTransaction(rt, tx))
+  sendError(rt, tx, 417, 'DRAWBRIDGE_ERR_EXPECTATION_FAILED', 'limits', 'unsupported expect')
 }
 
 export function handleRequest(rt: Runtime, req: IncomingMessage, res: ServerResponse, secure: boolean): void {

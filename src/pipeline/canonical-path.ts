@@ -2,8 +2,9 @@
  * The path every policy is matched against. Upstreams decode and normalise paths before routing
  * (Starlette decodes %XX, Windows servers treat '\' as '/', Java servers drop ';params'), so a
  * policy matched on the raw path is bypassed by `/%64ocs` or `/api/../docs`. We match on a
- * canonical form instead: percent-decoded once, '\' as '/', ';params' dropped, empty and '.'
- * segments removed, '..' resolved, lower-cased, no trailing slash. The raw path is what is
+ * canonical form instead: ';params' dropped (from the raw segments, as servlets do, and again
+ * once decoded), percent-decoded once, '\' as '/', empty and '.' segments removed, '..' resolved,
+ * lower-cased, no trailing slash. The raw path is what is
  * forwarded. Returns null for a path that cannot be legitimate: bad percent-encoding, NUL or
  * control characters, or '..' climbing above the root.
  */
@@ -55,7 +56,9 @@ export function canonicalPath(path: string): string | null {
   if (!needsSlowPath(path)) {
     return path.length > 1 && path.charCodeAt(path.length - 1) === 47 ? path.slice(0, -1) : path
   }
-  const decoded = percentDecode(path)
+  // Servlet containers drop ';params' from each raw segment before decoding (/docs;%2fx is
+  // /docs there); strip them here first too, then again after decoding for the other readings.
+  const decoded = percentDecode(path.indexOf(';') === -1 ? path : path.replace(/;[^/]*/g, ''))
   if (decoded === null) return null
   const out: string[] = []
   for (const raw of decoded.replaceAll('\\', '/').split('/')) {

@@ -66,7 +66,13 @@ export function forward(rt: Runtime, tx: Transaction): void {
     armBodyTimer(rt, tx)
     return void dispatch(rt, tx, req, cl)
   }
-  if (req.headers['transfer-encoding'] === undefined) return void dispatch(rt, tx, null, null)
+  const te = req.headers['transfer-encoding']
+  if (te === undefined) return void dispatch(rt, tx, null, null)
+  // Only plain chunked framing is understood (RFC 9112 §6.1): other codings would reach the app
+  // as undeclared bytes, and a body not framed by chunked could only end with the connection.
+  if (te.trim().toLowerCase() !== 'chunked') {
+    return sendError(rt, tx, 400, 'DRAWBRIDGE_ERR_BAD_REQUEST', 'limits', 'unsupported transfer-encoding')
+  }
   continueIfAsked(tx)
   armBodyTimer(rt, tx)
   if (route.requestBuffering) return bufferBody(rt, tx)

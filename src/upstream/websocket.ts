@@ -3,14 +3,16 @@
  * then the Origin must be allowed (same origin, or in the CORS allowlist): browsers always send
  * it, so this stops cross-site WebSocket hijacking. Upstream bytes are then piped both ways.
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http'
+import { request as httpRequest, STATUS_CODES, type IncomingMessage } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import type { Duplex } from 'node:stream'
 import type { Socket } from 'node:net'
 import type { Runtime } from '../listener/runtime.js'
 import type { Transaction } from '../pipeline/transaction.js'
 import { prepare, runRequestStages } from '../listener/request.js'
-import { rawError } from '../listener/respond.js'
+import { applyResponseStages, rawError } from '../listener/respond.js'
+import type { ResponseHeaders } from '../pipeline/types.js'
+import { connectionListed, hopByHop } from './hop-by-hop.js'
 import { upstreamRequestHeaders } from './forward.js'
 import { label } from '../observability/metrics.js'
 
@@ -93,13 +95,7 @@ function connectUpstream(rt: Runtime, tx: Transaction, socket: Duplex, head: Buf
     rt.metrics.inc('drawbridge_upstream_errors_total', `kind="${timeout ? 'connect_timeout' : 'unavailable'}"`)
     rawError(socket as Socket, timeout ? 504 : 502, timeout ? 'DRAWBRIDGE_ERR_UPSTREAM_TIMEOUT' : 'DRAWBRIDGE_ERR_UPSTREAM_UNAVAILABLE', tx.id)
   })
-  upReq.once('response', (upRes) => {
-    // The upstream refused the upgrade: relay its answer (hardened minimally) and close.
-    let out = `HTTP/1.1 ${upRes.statusCode} ${upRes.statusMessage}\r\n`
-    out += headerLines(upRes.rawHeaders, tx.id) + 'connection: close\r\n\r\n'
-    socket.write(out)
-    upRes.pipe(socket)
-  })
+  upReq.once('response', (upRes) => refused(rt, tx, socket, upRes))
   upReq.once('upgrade', (upRes, upSocket, upHead) => {
     upReq.setTimeout(0)
     socket.write(`HTTP/1.1 101 Switching Protocols\r\n${headerLines(upRes.rawHeaders, tx.id, true)}\r\n`)
@@ -114,6 +110,36 @@ function connectUpstream(rt: Runtime, tx: Transaction, socket: Duplex, head: Buf
     rt.logger.info('websocket open', { request_id: tx.id, client_ip: tx.clientIp, path: tx.path })
   })
   upReq.end()
+}
+
+/**
+ * The upstream answered the upgrade with an ordinary response: it goes through the same
+ * response stages as any other (security headers, cookie flags, CORS) and, in production, a
+ * 5xx is masked like any error page.
+ */
+function refused(rt: Runtime, tx: Transaction, socket: Duplex, upRes: IncomingMessage): void {
+  const status = upRes.statusCode ?? 502
+  if (status >= 500 && rt.config.error_masking.enabled) {
+    upRes.resume()
+    rt.metrics.inc('drawbridge_masked_errors_total', `status="${status}"`)
+    rawError(socket as Socket, status, 'DRAWBRIDGE_ERR_UPSTREAM_ERROR', tx.id)
+    return
+  }
+  const listed = connectionListed(upRes.headers.connection)
+  const out: ResponseHeaders = {}
+  for (const [name, value] of Object.entries(upRes.headers)) {
+    if (hopByHop.has(name) || (listed !== null && listed.has(name))) continue
+    out[name] = value
+  }
+  out['x-request-id'] = tx.id
+  applyResponseStages(tx, out)
+  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`
+  for (const [name, value] of Object.entries(out)) {
+    if (value === undefined) continue
+    for (const v of Array.isArray(value) ? value : [value]) head += `${name}: ${v}\r\n`
+  }
+  socket.write(head + 'connection: close\r\n\r\n')
+  upRes.pipe(socket)
 }
 
 const droppedResponse = new Set(['server', 'x-powered-by', 'transfer-encoding', 'keep-alive', 'proxy-connection'])

@@ -13,6 +13,8 @@ test('canonical paths defeat encoding and dot-segment tricks', () => {
     ['/api/../docs', '/docs'],
     ['/./docs/.', '/docs'],
     ['/docs;jsessionid=1', '/docs'],
+    ['/docs;%2fx', '/docs'],
+    ['/docs;\\x', '/docs'],
     ['/api\\..\\docs', '/docs'],
     ['/a%2Fb', '/a/b'],
     ['/openapi.json', '/openapi.json'],
