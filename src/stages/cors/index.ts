@@ -6,15 +6,10 @@
 import type { ResponseHeaders, Stage, Verdict } from '../../pipeline/types.js'
 import { verdict } from '../../pipeline/types.js'
 import type { Transaction } from '../../pipeline/transaction.js'
+import type { Config } from '../../config/types.js'
 
-export interface CorsOptions {
-  readonly allow_origins: readonly string[]
-  readonly allow_methods: readonly string[]
-  readonly allow_headers: readonly string[]
-  readonly expose_headers: readonly string[]
-  readonly allow_credentials: boolean
-  readonly max_age: number
-}
+/** The `cors` settings of the configuration. */
+export type CorsOptions = NonNullable<Config['cors']>
 
 export interface OriginMatcher {
   readonly any: boolean
