@@ -182,6 +182,13 @@ function clientError(rt: Runtime, err: NodeJS.ErrnoException, socket: Socket): v
   // A bad request pipelined behind a good one: answers go in order (RFC 9112 §9.3.2), so the
   // error waits until the response in flight on this connection is complete.
   const inFlight = (socket as unknown as { _httpMessage?: ServerResponse | null })._httpMessage
+  if (inFlight != null && !inFlight.writableFinished && !inFlight.req.complete) {
+    // The error is in the body of the request in flight (a malformed chunk): answer it now if
+    // nothing was sent yet; closing the socket also aborts its upstream request.
+    if (inFlight.headersSent) socket.destroy()
+    else respondRaw(rt, err, socket)
+    return
+  }
   if (inFlight != null && !inFlight.writableFinished) {
     inFlight.once('finish', () => (socket.writable ? clientError(rt, err, socket) : socket.destroy()))
     inFlight.once('close', () => {
@@ -189,6 +196,10 @@ function clientError(rt: Runtime, err: NodeJS.ErrnoException, socket: Socket): v
     })
     return
   }
+  respondRaw(rt, err, socket)
+}
+
+function respondRaw(rt: Runtime, err: NodeJS.ErrnoException, socket: Socket): void {
   let status = 400
   let code: DrawbridgeErrorCode = 'DRAWBRIDGE_ERR_BAD_REQUEST'
   if (err.code === 'HPE_HEADER_OVERFLOW') {

@@ -84,6 +84,8 @@ function connectUpstream(rt: Runtime, tx: Transaction, socket: Duplex, head: Buf
     method: 'GET',
     path: tx.query === '' ? tx.path : tx.path + '?' + tx.query,
     headers,
+    // A fresh connection per upgrade: a refused upgrade's socket must never be reused.
+    agent: false,
     timeout: rt.config.upstream.connect_timeout,
     rejectUnauthorized: !rt.config.upstream.insecure_skip_tls_verify,
   })
