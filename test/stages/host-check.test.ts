@@ -9,7 +9,7 @@ test('parseAuthority strips the port and a trailing dot, rejects junk', () => {
   assert.equal(parseAuthority('API.Example.com:8080'), 'api.example.com')
   assert.equal(parseAuthority('example.com.'), 'example.com')
   assert.equal(parseAuthority('[::1]:80'), '[::1]')
-  for (const bad of ['', 'a b', 'evil.com@good.com', 'x:99999a', '[::1', 'host:', 'a/b']) assert.equal(parseAuthority(bad), null, bad)
+  for (const bad of ['', 'a b', 'evil.com@good.com', 'x:99999a', 'localhost:99999', '..example.com', 'a..example.com', '-a.example.com', '[::1', 'host:', 'a/b']) assert.equal(parseAuthority(bad), null, bad)
 })
 
 test('host patterns: exact and one-or-more-label wildcards', () => {
@@ -60,6 +60,8 @@ describe('trusted hosts through the gateway', () => {
     const bad = await rawRequest(gw.url, 'GET http://evil.com/x HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')
     assert.equal(bad.status, 400)
     assert.equal(up.seen.length, before)
+    const noHost = await rawRequest(gw.url, 'GET http://api.example.com/x HTTP/1.1\r\nConnection: close\r\n\r\n')
+    assert.equal(noHost.status, 400, 'HTTP/1.1 needs a Host header even with an absolute-form target')
     const good = await rawRequest(gw.url, 'GET http://api.example.com/x?y=1 HTTP/1.1\r\nHost: evil.com\r\nConnection: close\r\n\r\n')
     assert.equal(good.status, 200)
     const seen = up.seen.at(-1)!

@@ -70,9 +70,17 @@ export function parseAuthority(value: string): string | null {
   }
   if (end > 1 && value.charCodeAt(end - 1) === 46 /* trailing dot */) end--
   if (end === 0) return null
+  let labelStart = 0
   for (let i = 0; i < end; i++) {
     const c = value.charCodeAt(i)
-    const ok = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 45 || c === 46 || c === 95
+    if (c === 46) {
+      if (i === labelStart) return null // empty label: '..example.com', '.example.com'
+      labelStart = i + 1
+      continue
+    }
+    // a label may not begin with '-' (RFC 1123 §2.1)
+    if (c === 45 && i === labelStart) return null
+    const ok = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 45 || c === 95
     if (!ok) return null
   }
   return value.slice(0, end).toLowerCase()
@@ -80,11 +88,13 @@ export function parseAuthority(value: string): string | null {
 
 function isPort(value: string, from: number, sep: number): boolean {
   if (sep !== 58 || from >= value.length || value.length - from > 5) return false
+  let n = 0
   for (let i = from; i < value.length; i++) {
     const c = value.charCodeAt(i)
     if (c < 48 || c > 57) return false
+    n = n * 10 + (c - 48)
   }
-  return true
+  return n <= 65_535
 }
 
 const missingHost = verdict('host_check', 400, 'DRAWBRIDGE_ERR_BAD_REQUEST', 'missing or repeated host')
@@ -104,7 +114,8 @@ export function createHostCheck(trustedHosts: readonly string[]): Stage {
         const name = raw[i]!
         if (name.length === 4 && name.toLowerCase() === 'host') hosts++
       }
-      if (hosts > 1) return missingHost
+      // HTTP/1.1 requires exactly one Host, even with an absolute-form target (RFC 9112 §3.2)
+      if (hosts > 1 || (hosts === 0 && tx.req.httpVersionMinor === 1 && tx.req.httpVersionMajor === 1)) return missingHost
       const host = parseAuthority(tx.authority)
       if (host === null) return badHost
       tx.host = host
