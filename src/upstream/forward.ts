@@ -128,9 +128,13 @@ function armBodyTimer(rt: Runtime, tx: Transaction): void {
 }
 
 function bodyTooSlow(rt: Runtime, tx: Transaction): void {
-  const req = tx.req
   sendError(rt, tx, 408, 'DRAWBRIDGE_ERR_REQUEST_TIMEOUT', 'limits', 'body too slow')
-  // Stop reading (and so abort a streaming upstream request) once the 408 has been written.
+  stopReadingWhenAnswered(tx)
+}
+
+/** Stops reading the body (and so aborts a streaming upstream request) once the error has been written. */
+function stopReadingWhenAnswered(tx: Transaction): void {
+  const req = tx.req
   const res = tx.res!
   if (res.writableFinished) req.destroy()
   else res.once('finish', () => req.destroy())
@@ -171,9 +175,7 @@ function limitStream(rt: Runtime, tx: Transaction): NodeJS.ReadableStream {
     size += chunk.length
     if (size > max && !tx.res!.headersSent) {
       sendError(rt, tx, 413, 'DRAWBRIDGE_ERR_BODY_TOO_LARGE', 'limits', 'body too large')
-      const res = tx.res!
-      if (res.writableFinished) req.destroy()
-      else res.once('finish', () => req.destroy())
+      stopReadingWhenAnswered(tx)
     }
   })
   return req
