@@ -1,0 +1,310 @@
+/**
+ * Normalisation: the readings of a value that an analyzer must see. Attackers hide payloads
+ * behind one or two layers of encoding (`%2527`, `&#x3c;`, `\u003c`, `%c0%ae%c0%ae/`, base64),
+ * so besides the value as sent we produce the value decoded layer by layer until nothing changes
+ * (at most `maxRounds` rounds), and the text inside base64- or hex-looking values.
+ * Bounded: every pass is linear, the number of passes is fixed, and inputs are capped by the
+ * caller's byte limit. Analyzer-specific folding (SQL comments, whitespace) lives with the
+ * analyzers.
+ */
+import type { Reading, Transform } from './types.js'
+
+export const maxRounds = 4
+
+/** Decodes %XX (and %uXXXX, IIS style); invalid escapes stay as they are. UTF-8 is decoded leniently. */
+export function urlDecode(s: string, plus: boolean): { text: string; changed: boolean; overlong: boolean } {
+  const pct = s.indexOf('%')
+  if (pct === -1 && !(plus && s.indexOf('+') !== -1)) return { text: s, changed: false, overlong: false }
+  const bytes: number[] = []
+  let out = ''
+  let overlong = false
+  const flush = () => {
+    if (bytes.length === 0) return
+    const r = decodeUtf8Lenient(bytes)
+    out += r.text
+    overlong ||= r.overlong
+    bytes.length = 0
+  }
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c === 37 /* % */) {
+      const hi = hex(s.charCodeAt(i + 1))
+      const lo = hex(s.charCodeAt(i + 2))
+      if (hi !== -1 && lo !== -1) {
+        bytes.push(hi * 16 + lo)
+        i += 2
+        continue
+      }
+      if ((s.charCodeAt(i + 1) | 32) === 117 /* u */) {
+        const cp = hex4(s, i + 2)
+        if (cp !== -1) {
+          flush()
+          out += String.fromCharCode(cp)
+          i += 5
+          continue
+        }
+      }
+    }
+    flush()
+    out += plus && c === 43 ? ' ' : s[i]
+  }
+  flush()
+  return { text: out, changed: out !== s, overlong }
+}
+
+function hex(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48
+  const l = c | 32
+  if (l >= 97 && l <= 102) return l - 87
+  return -1
+}
+
+function hex4(s: string, at: number): number {
+  let v = 0
+  for (let k = 0; k < 4; k++) {
+    const h = hex(s.charCodeAt(at + k))
+    if (h === -1) return -1
+    v = v * 16 + h
+  }
+  return v
+}
+
+/**
+ * UTF-8 that accepts overlong forms (`C0 AE` is '.', `E0 80 AF` is '/'): servers that decoded
+ * them leniently were the target of classic traversal bypasses, so we read them as the
+ * character they spell and say so. Stray bytes become their Latin-1 character.
+ */
+export function decodeUtf8Lenient(bytes: readonly number[]): { text: string; overlong: boolean } {
+  let out = ''
+  let overlong = false
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!
+    if (b < 0x80) {
+      out += String.fromCharCode(b)
+      continue
+    }
+    const len = b >= 0xf0 && b < 0xf8 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 0
+    if (len === 0 || b >= 0xf8 || i + len > bytes.length) {
+      out += String.fromCharCode(b)
+      continue
+    }
+    let cp = b & (len === 2 ? 0x1f : len === 3 ? 0x0f : 0x07)
+    let ok = true
+    for (let k = 1; k < len; k++) {
+      const cb = bytes[i + k]!
+      if ((cb & 0xc0) !== 0x80) {
+        ok = false
+        break
+      }
+      cp = (cp << 6) | (cb & 0x3f)
+    }
+    if (!ok || cp > 0x10ffff) {
+      out += String.fromCharCode(b)
+      continue
+    }
+    const shortest = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4
+    if (shortest < len) overlong = true
+    out += String.fromCodePoint(cp)
+    i += len - 1
+  }
+  return { text: out, overlong }
+}
+
+// Named references that matter for hiding markup and script (HTML Living Standard §13.5); the
+// numeric forms cover the rest.
+const entities: Readonly<Record<string, string>> = {
+  lt: '<', gt: '>', amp: '&', quot: '"', apos: "'", colon: ':', semi: ';', comma: ',', period: '.',
+  sol: '/', bsol: '\\', lpar: '(', rpar: ')', lsqb: '[', rsqb: ']', lbrack: '[', rbrack: ']',
+  lcub: '{', rcub: '}', lbrace: '{', rbrace: '}', excl: '!', quest: '?', num: '#', dollar: '$',
+  percnt: '%', ast: '*', plus: '+', equals: '=', grave: '`', verbar: '|', vert: '|', tab: '\t',
+  newline: '\n', nbsp: '\u00a0', hyphen: '-', dash: '-', lowbar: '_', commat: '@', hat: '^',
+}
+
+/** Decodes `&lt;`, `&#60;`, `&#x3c;` (the ';' is optional, as browsers allow). */
+export function htmlDecode(s: string): string {
+  if (s.indexOf('&') === -1) return s
+  let out = ''
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) !== 38) {
+      out += s[i]
+      continue
+    }
+    let j = i + 1
+    if (s.charCodeAt(j) === 35 /* # */) {
+      j++
+      const isHex = (s.charCodeAt(j) | 32) === 120
+      if (isHex) j++
+      let cp = 0
+      const start = j
+      while (j < s.length && j - start < 8) {
+        const d = isHex ? hex(s.charCodeAt(j)) : s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57 ? s.charCodeAt(j) - 48 : -1
+        if (d === -1) break
+        cp = cp * (isHex ? 16 : 10) + d
+        j++
+      }
+      if (j > start && cp <= 0x10ffff) {
+        out += String.fromCodePoint(cp === 0 ? 0xfffd : cp)
+        i = s.charCodeAt(j) === 59 ? j : j - 1
+        continue
+      }
+    } else {
+      while (j < s.length && j - i <= 10 && /[A-Za-z]/.test(s[j]!)) j++
+      const name = s.slice(i + 1, j).toLowerCase()
+      const v = entities[name]
+      if (v !== undefined) {
+        out += v
+        i = s.charCodeAt(j) === 59 ? j : j - 1
+        continue
+      }
+    }
+    out += '&'
+  }
+  return out
+}
+
+/** Decodes `\uXXXX`, `\u{X…}`, `\xXX` and octal `\NNN` (JavaScript, JSON, shell $'…', Python). */
+export function jsUnescape(s: string): string {
+  if (s.indexOf('\\') === -1) return s
+  let out = ''
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) !== 92 || i + 1 >= s.length) {
+      out += s[i]
+      continue
+    }
+    const n = s[i + 1]!
+    if (n === 'u' && s[i + 2] === '{') {
+      const close = s.indexOf('}', i + 3)
+      if (close !== -1 && close - i <= 10) {
+        const cp = parseInt(s.slice(i + 3, close), 16)
+        if (Number.isFinite(cp) && cp <= 0x10ffff && /^[0-9a-fA-F]+$/.test(s.slice(i + 3, close))) {
+          out += String.fromCodePoint(cp)
+          i = close
+          continue
+        }
+      }
+    } else if (n === 'u') {
+      const cp = hex4(s, i + 2)
+      if (cp !== -1) {
+        out += String.fromCharCode(cp)
+        i += 5
+        continue
+      }
+    } else if (n === 'x') {
+      const hi = hex(s.charCodeAt(i + 2))
+      const lo = hex(s.charCodeAt(i + 3))
+      if (hi !== -1 && lo !== -1) {
+        out += String.fromCharCode(hi * 16 + lo)
+        i += 3
+        continue
+      }
+    } else if (n >= '0' && n <= '7') {
+      let j = i + 1
+      let v = 0
+      while (j < s.length && j - i <= 3 && s[j]! >= '0' && s[j]! <= '7') v = v * 8 + (s.charCodeAt(j++) - 48)
+      if (v <= 0xff) {
+        out += String.fromCharCode(v)
+        i = j - 1
+        continue
+      }
+    }
+    out += '\\'
+  }
+  return out
+}
+
+/**
+ * The readings of one value: as sent, then decoded a layer at a time (URL, HTML entities,
+ * escapes; NULs dropped) until nothing changes, then the text inside base64/hex values.
+ * Identical readings are not repeated.
+ */
+export function readings(value: string, formEncoded: boolean): Reading[] {
+  const out: Reading[] = [{ text: value, transforms: [] }]
+  let text = value
+  const transforms: Transform[] = []
+  for (let round = 0; round < maxRounds; round++) {
+    let changed = false
+    const u = urlDecode(text, formEncoded && round === 0)
+    if (u.changed) {
+      text = u.text
+      transforms.push(formEncoded && round === 0 ? 'plus' : 'url')
+      if (u.overlong) transforms.push('overlong-utf8')
+      changed = true
+    }
+    const h = htmlDecode(text)
+    if (h !== text) {
+      text = h
+      transforms.push('html-entity')
+      changed = true
+    }
+    const j = jsUnescape(text)
+    if (j !== text) {
+      text = j
+      transforms.push('js-escape')
+      changed = true
+    }
+    if (!changed) break
+  }
+  if (text.indexOf('\0') !== -1) {
+    text = text.replaceAll('\0', '')
+    transforms.push('null-byte')
+  }
+  if (text !== value) out.push({ text, transforms })
+  const inner = decodeEmbedded(text)
+  if (inner !== null) out.push({ text: inner.text, transforms: [...transforms, inner.transform] })
+  return out
+}
+
+const base64Re = /^[A-Za-z0-9+/_-]{12,}={0,2}$/
+const hexRe = /^(?:0x)?[0-9a-fA-F]{8,}$/
+
+/** Text hidden in a base64 or hex value, when the decoded bytes are mostly printable UTF-8. */
+export function decodeEmbedded(value: string): { text: string; transform: Transform } | null {
+  const v = value.trim()
+  if (v.length > 1 << 20) return null
+  if (hexRe.test(v) && (v.length - (v.startsWith('0x') ? 2 : 0)) % 2 === 0) {
+    const text = printable(Buffer.from(v.replace(/^0x/, ''), 'hex'))
+    if (text !== null) return { text, transform: 'hex' }
+  }
+  if (base64Re.test(v) && !/^[0-9]+$/.test(v) && !/^[a-zA-Z]+$/.test(v)) {
+    const text = printable(Buffer.from(v, v.includes('-') || v.includes('_') ? 'base64url' : 'base64'))
+    if (text !== null) return { text, transform: 'base64' }
+  }
+  return null
+}
+
+const strict = new TextDecoder('utf-8', { fatal: true })
+
+function printable(bytes: Uint8Array): string | null {
+  if (bytes.length < 4) return null
+  let text: string
+  try {
+    text = strict.decode(bytes)
+  } catch {
+    return null
+  }
+  let bad = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if ((c < 32 && c !== 9 && c !== 10 && c !== 13) || c === 0xfffd) bad++
+  }
+  return bad * 20 <= text.length ? text : null
+}
+
+// Characters that cannot, alone, form any attack the analyzers look for: letters, digits and a
+// few separators. A value made only of these, with no '..', skips the analyzers (design.md §4:
+// cheap first). Space is excluded on purpose: `1 or true` is numeric-context SQL injection.
+const plain = new Uint8Array(128)
+for (let c = 48; c <= 57; c++) plain[c] = 1
+for (let c = 65; c <= 90; c++) plain[c] = 1
+for (let c = 97; c <= 122; c++) plain[c] = 1
+for (const ch of '_-.,@') plain[ch.charCodeAt(0)] = 1
+
+export function isPlainValue(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    if (c >= 128 || plain[c] === 0) return false
+    if (c === 46 && value.charCodeAt(i + 1) === 46) return false
+  }
+  // A long run of letters and digits may be base64 or hex hiding text: not plain if it is.
+  return value.length < 12 || decodeEmbedded(value) === null
+}

@@ -1,0 +1,73 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { decodeEmbedded, decodeUtf8Lenient, htmlDecode, isPlainValue, jsUnescape, readings, urlDecode } from '../../src/detection/normalize.js'
+
+test('URL decoding: %XX, %uXXXX, + only in forms, invalid escapes kept', () => {
+  assert.equal(urlDecode('%27%20OR%201%3D1', false).text, "' OR 1=1")
+  assert.equal(urlDecode('%u003cscript', false).text, '<script')
+  assert.equal(urlDecode('a+b', true).text, 'a b')
+  assert.equal(urlDecode('a+b', false).text, 'a+b')
+  assert.equal(urlDecode('100%', false).text, '100%')
+  assert.equal(urlDecode('%zz%4', false).text, '%zz%4')
+  assert.equal(urlDecode('caf%C3%A9', false).text, 'café')
+})
+
+test('overlong UTF-8 is read as the character it spells, and flagged', () => {
+  const r = urlDecode('%c0%ae%c0%ae%c0%af', false)
+  assert.equal(r.text, '../')
+  assert.equal(r.overlong, true)
+  assert.equal(decodeUtf8Lenient([0xe0, 0x80, 0xaf]).text, '/')
+  assert.equal(decodeUtf8Lenient([0xff, 0x41]).text, '\u00ffA')
+})
+
+test('HTML entities, named and numeric, with or without the semicolon', () => {
+  assert.equal(htmlDecode('&lt;img src=x onerror&equals;alert(1)&gt;'), '<img src=x onerror=alert(1)>')
+  assert.equal(htmlDecode('javascript&colon;alert&lpar;1&rpar;'), 'javascript:alert(1)')
+  assert.equal(htmlDecode('&#60;&#x3C;&#0000060'), '<<<')
+  assert.equal(htmlDecode('Tom & Jerry &copy'), 'Tom & Jerry &copy')
+})
+
+test('JavaScript escapes: \\u, \\u{}, \\x, octal', () => {
+  assert.equal(jsUnescape('\\u003cscript\\x3e'), '<script>')
+  assert.equal(jsUnescape('\\u{3c}svg'), '<svg')
+  assert.equal(jsUnescape('\\74\\57'), '</')
+  assert.equal(jsUnescape('C:\\path\\file'), 'C:\\path\\file')
+})
+
+test('readings peel several layers and find text in base64 and hex', () => {
+  const double = readings('%253Cscript%253E', true)
+  assert.equal(double.at(-1)!.text, '<script>')
+  assert.deepEqual(double.at(-1)!.transforms, ['plus', 'url'])
+  const mixed = readings('%26lt%3Bsvg%26gt%3B', false)
+  assert.equal(mixed.at(-1)!.text, '<svg>')
+  const nul = readings('..%00/etc/passwd', false)
+  assert.equal(nul.at(-1)!.text, '../etc/passwd')
+  assert.ok(nul.at(-1)!.transforms.includes('null-byte'))
+  const b64 = readings(Buffer.from("' UNION SELECT password FROM users--").toString('base64'), false)
+  assert.equal(b64.at(-1)!.text, "' UNION SELECT password FROM users--")
+  assert.deepEqual(b64.at(-1)!.transforms, ['base64'])
+  assert.equal(decodeEmbedded('0x3c7363726970743e')?.text, '<script>')
+  assert.equal(readings('hello', false).length, 1)
+})
+
+test('base64 look-alikes that are not text are left alone', () => {
+  assert.equal(decodeEmbedded('550e8400e29b41d4a716446655440000'), null) // a UUID's hex
+  assert.equal(decodeEmbedded('abcdefghijklmnop'), null)
+  assert.equal(decodeEmbedded('12345678901234'), null)
+})
+
+test('cheap first: plain values skip the analyzers, anything else does not', () => {
+  for (const v of ['hello', 'user_42', 'jane.doe@example.com', '2026-11-23', '3.14', 'abc-def', '550e8400-e29b-41d4-a716-446655440000']) assert.ok(isPlainValue(v), v)
+  for (const v of ["O'Brien", '1 or true', '../etc', '<b>', 'a;b', '$(id)', 'a/b', Buffer.from('select 1 from dual').toString('base64').replace(/=+$/, '')]) {
+    assert.ok(!isPlainValue(v), v)
+  }
+})
+
+test('decoding stays linear on long adversarial input', () => {
+  const inputs = ['%25'.repeat(100_000), '&#x'.repeat(100_000), '\\u'.repeat(100_000), 'A'.repeat(300_000), '%c0'.repeat(100_000)]
+  for (const v of inputs) {
+    const t = performance.now()
+    readings(v, true)
+    assert.ok(performance.now() - t < 1000, `${v.slice(0, 6)}… took too long`)
+  }
+})
