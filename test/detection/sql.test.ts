@@ -1,0 +1,84 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { analyzeSql } from '../../src/detection/sql/analyzer.js'
+import { tokenize } from '../../src/detection/sql/tokenizer.js'
+
+test('tokenizer: strings, comments, versioned comments, variables, operators', () => {
+  // read from the start, quotes open strings; the analyzer re-reads from each break-out point
+  const t = tokenize("x' OR 'a'='a' -- c")
+  assert.deepEqual(t.map((x) => x.type), ['word', 'str', 'word', 'str', 'word', 'str'])
+  assert.deepEqual(tokenize(" OR 'a'='a' -- c").map((x) => x.type), ['word', 'str', 'op', 'str', 'comment'])
+  assert.deepEqual(tokenize('/*!50000UNION*/ SELECT @@version').map((x) => x.text), ['UNION', 'SELECT', '@@VERSION'])
+  assert.deepEqual(tokenize("a::text || b <> c").map((x) => x.text), ['A', '::', 'TEXT', '||', 'B', '<>', 'C'])
+})
+
+const attacks: [string, string][] = [
+  ["' OR '1'='1", 'sqli-boolean'],
+  ["admin'--", 'sqli-comment-cut'],
+  ["admin')#", 'sqli-comment-cut'],
+  ["') OR ('1'='1", 'sqli-boolean'],
+  ['" or ""="', 'sqli-boolean'],
+  ['1 OR 1=1', 'sqli-boolean'],
+  ['-1 or true', 'sqli-boolean'],
+  ['1 AND SLEEP(5)', 'sqli-time'],
+  ["1' AND BENCHMARK(5000000,MD5(1))#", 'sqli-time'],
+  ["'; WAITFOR DELAY '0:0:5'--", 'sqli-time'],
+  ["1; DROP TABLE users", 'sqli-stacked'],
+  ["'; DROP TABLE users--", 'sqli-stacked'],
+  ["' UNION SELECT username, password FROM users--", 'sqli-union'],
+  ['1 UNION ALL SELECT NULL,NULL,NULL', 'sqli-union'],
+  ['/*!50000UNION*/ /*!50000SELECT*/ 1,2,3', 'sqli-union'],
+  [' ORDER BY 5--', 'sqli-clause'],
+  ["' AND extractvalue(1,concat(0x7e,(select @@version)))--", 'sqli-system-variable'],
+  ["'||(SELECT pg_sleep(5))||'", 'sqli-time'],
+  ["'+(select db_name())+'", 'sqli-concat'],
+  ["' ; exec master..xp_cmdshell 'ping 10.0.0.1'--", 'sqli-out-of-band'],
+  ["'; SHUTDOWN--", 'sqli-stacked'],
+  ["1 INTO OUTFILE '/tmp/x'", 'sqli-out-of-band'],
+  ["select * from pg_group;", 'sqli-statement'],
+  ["'-'", 'sqli-boolean'],
+]
+
+const benign = [
+  "O'Brien",
+  "it's 5 o'clock",
+  'select a plan',
+  'drop-down menu',
+  '1 + 1 = 2',
+  "Rock 'n' roll",
+  'I would like to order by Friday',
+  "Let's go; select the plan",
+  "He said 'hello' -- then left",
+  'Price: 5 or 6 dollars',
+  '1 or 2',
+  'union of workers',
+  "The 'union select' committee",
+  'time.sleep(5)',
+  "can't sleep(5 hours)",
+  'Please select one from the list',
+  "What's new? Check the 'updates' tab",
+  'P@ss\'w0rd!#$%',
+  "McDonald's #1 burger",
+  'if (a || b) return x;',
+  '{"query": "SELECT name FROM t WHERE id = ?"}',
+]
+
+test('SQL injection: attacks are found with the right rule', () => {
+  for (const [value, rule] of attacks) {
+    const f = analyzeSql(value)
+    assert.ok(f !== null, `missed: ${value}`)
+    assert.equal(f.rule, rule, value)
+  }
+})
+
+test('SQL injection: tricky legitimate values pass', () => {
+  for (const value of benign) assert.equal(analyzeSql(value), null, value)
+})
+
+test('SQL analysis stays linear on long adversarial input', () => {
+  for (const v of ["'".repeat(200_000), '/*'.repeat(100_000), '1 OR '.repeat(50_000), '-- '.repeat(100_000)]) {
+    const t = performance.now()
+    analyzeSql(v)
+    assert.ok(performance.now() - t < 1000)
+  }
+})
