@@ -94,6 +94,30 @@ function anywhere(t: readonly Token[]): SqlFinding | null {
   return null
 }
 
+const orderEnd = new Set(['ASC', 'DESC', 'LIMIT', 'NULLS', 'COLLATE'])
+
+/**
+ * A clause keyword that continues a query, as opposed to English ("order by price", "into the
+ * wild"): ORDER/GROUP BY a column number, or a name then ASC/DESC/a comment/`;`; INTO
+ * OUTFILE/@var; LIMIT/HAVING with a number or expression; PROCEDURE ANALYSE. UNION is judged by
+ * anywhere().
+ */
+function clauseContinues(t: readonly Token[], i: number): boolean {
+  const k = t[i]!.text
+  const a = t[i + 1]
+  const b = t[i + 2]
+  const c = t[i + 3]
+  if ((k === 'ORDER' || k === 'GROUP') && a?.text === 'BY') {
+    if (b?.type === 'num' || b?.type === 'lparen' || b?.type === 'var') return true
+    return b?.type === 'word' && (c?.type === 'comment' || c?.type === 'semi' || (c?.type === 'word' && orderEnd.has(c.text)))
+  }
+  if (k === 'INTO') return a?.text === 'OUTFILE' || a?.text === 'DUMPFILE' || a?.type === 'var'
+  if (k === 'LIMIT') return a?.type === 'num' && (b === undefined || b.type === 'comma' || b.type === 'comment' || b.text === 'OFFSET')
+  if (k === 'HAVING' || k === 'WHERE') return a !== undefined && (a.type === 'num' || a.type === 'lparen' || isFunctionCall(t, i + 1)) && t.slice(i + 1, i + 6).some((x) => x.type === 'op')
+  if (k === 'PROCEDURE') return a?.text === 'ANALYSE' || a?.text === 'ANALYZE'
+  return false
+}
+
 /**
  * After a break-out (or after the number in the number context): does the rest read as SQL?
  * `t[0]` is the first token after the closing quote, or after the leading number.
@@ -129,13 +153,8 @@ function tail(t: readonly Token[], context: SqlFinding['context']): SqlFinding |
     }
     return null
   }
-  if (first.type === 'word' && clauses.has(first.text)) {
-    const by = (first.text === 'ORDER' || first.text === 'GROUP') && next?.text === 'BY'
-    // UNION is judged by anywhere(): "union of workers" is prose
-    if (by || first.text === 'HAVING' || first.text === 'PROCEDURE' || first.text === 'INTO' || first.text === 'LIMIT') {
-      if (next !== undefined) return { rule: 'sqli-clause', context, confidence: 0.8 }
-    }
-    return null
+  if (first.type === 'word' && clauses.has(first.text) && clauseContinues(t, i)) {
+    return { rule: 'sqli-clause', context, confidence: 0.8 }
   }
   if (context !== 'number' && context !== 'tail' && first.type === 'op') {
     // `'='`, `' = 'x`, `'||(SELECT …)||'`, `'+(select …)+'`
