@@ -197,6 +197,11 @@ export function jsUnescape(s: string): string {
         i += 3
         continue
       }
+    } else if (n === 'n' || n === 'r' || n === 't') {
+      // literal "\n" in a value is how payload lists and JSON carry a newline: `;id\n`
+      out += n === 'n' ? '\n' : n === 'r' ? '\r' : '\t'
+      i++
+      continue
     } else if (n >= '0' && n <= '7') {
       let j = i + 1
       let v = 0
