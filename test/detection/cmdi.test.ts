@@ -21,6 +21,7 @@ const attacks: [string, number][] = [
   [';c\\at${IFS}/etc/passwd', 0.85],
   [";w'h'o'am'i", 0.85],
   [';/???/c?t /etc/passwd', 0.85],
+  [';{cat,/etc/passwd}', 0.85],
   ['| ping -n 10 127.0.0.1', 0.85],
   ['& net user hacker P@ss /ADD', 0.85],
   ['() { :;}; /bin/bash -c "id"', 0.95],
@@ -28,7 +29,7 @@ const attacks: [string, number][] = [
   ["eval('sleep 5')", 0.8],
 ]
 
-const benign = ['Tom & Jerry', 'dogs; cat food', 'salt & pepper', 'A | B testing', 'R&D team', 'AT&T', 'Q&A: how do I list files?', 'meet at 5; sleep well', 'echo chamber', 'my id is 42', 'John & Mary; id card', 'cost: $(5)', 'rock & roll; jazz']
+const benign = ['data:image/png;base64,iVBORw0KGgo/AAAA+bbb/ccc', 'Tom & Jerry', 'dogs; cat food', 'salt & pepper', 'A | B testing', 'R&D team', 'AT&T', 'Q&A: how do I list files?', 'meet at 5; sleep well', 'echo chamber', 'my id is 42', 'John & Mary; id card', 'cost: $(5)', 'rock & roll; jazz']
 
 test('command injection: attacks are found', () => {
   for (const [value, confidence] of attacks) {

@@ -80,12 +80,14 @@ function shellArgument(rest: string): boolean {
 function commandAt(s: string, i: number, needArgs: boolean): boolean {
   // skip spaces, $IFS-style separators and a leading quote or brace: `; ${IFS}cat`, `|"id"`, `;{cat,/etc/passwd}`
   const text = s.slice(i, i + 200).replace(/\$\{IFS\}|\$IFS\b/g, ' ')
-  const m = /^(?:\s|\{|\(|!)*([^\s;|&<>(){}`]{1,64})([\s\S]{0,120})/.exec(text)
+  const m = /^((?:\s|\{|\(|!)*)([^\s;|&<>(){}`]{1,64})([\s\S]{0,120})/.exec(text)
   if (m === null) return false
-  const word = shellWord(m[1]!.replace(/,.*/, ''))
-  const rest = m[1]!.includes(',') ? ' ' + m[1]!.slice(m[1]!.indexOf(',') + 1).replace(/[{}]/g, '') + m[2] : m[2]!
+  // brace expansion `{cat,/etc/passwd}` is a command line only after a '{'
+  const braces = m[1]!.includes('{') && m[2]!.includes(',')
+  const word = shellWord(braces ? m[2]!.slice(0, m[2]!.indexOf(',')) : m[2]!)
+  const rest = braces ? ' ' + m[2]!.slice(m[2]!.indexOf(',') + 1).replace(/,/g, ' ') + m[3] : m[3]!
   const restExpanded = rest.replace(/\$\{IFS\}|\$IFS/g, ' ')
-  if (globMatches(m[1]!)) return true
+  if (globMatches(m[2]!)) return true
   // Windows: `net user hacker P /ADD`, `netsh firewall set opmode disable`
   if ((word === 'net' || word === 'net1') && /^\s+(?:user|localgroup|view|share|use|start|stop|session|accounts|group)\b/i.test(restExpanded)) return true
   if (word === 'netsh' && /^\s+\w/.test(restExpanded)) return true
