@@ -197,6 +197,11 @@ export function jsUnescape(s: string): string {
         i += 3
         continue
       }
+    } else if (!/[A-Za-z0-9]/.test(n)) {
+      // `\/`, `\.`, `\'`: an escaped punctuation character is the character (JSON, JS, shells)
+      out += n
+      i++
+      continue
     } else if (n === 'n' || n === 'r' || n === 't') {
       // literal "\n" in a value is how payload lists and JSON carry a newline: `;id\n`
       out += n === 'n' ? '\n' : n === 'r' ? '\r' : '\t'

@@ -1,0 +1,84 @@
+/**
+ * Path traversal and file inclusion (design.md §4): a value read as a path that climbs out of
+ * its directory (`../`, `..\`, `....//` that survives a naive strip, `..;/` for servlets), names
+ * a file no client should ask for (`/etc/passwd`, `win.ini`, `.git/config`, `/proc/self/environ`),
+ * or uses a stream wrapper (`php://filter`, `zip://`, `file://`). Runs on the decoded readings, so
+ * `%2e%2e%2f`, `%c0%ae` and `..%252f` arrive here as `../`.
+ */
+
+export type TraversalRule = 'traversal-dotdot' | 'traversal-sensitive-file' | 'traversal-wrapper'
+
+export interface TraversalFinding {
+  readonly rule: TraversalRule
+  readonly confidence: number
+}
+
+// Matched against the lower-cased path with '/' separators, as whole path suffixes or segments.
+const sensitive = [
+  '/etc/passwd', '/etc/shadow', '/etc/group', '/etc/hosts', '/etc/issue', '/etc/hostname', '/etc/motd', '/etc/crontab',
+  '/etc/sudoers', '/etc/fstab', '/etc/mysql/', '/etc/apache2/', '/etc/nginx/', '/etc/httpd/', '/etc/ssh/', '/etc/security/',
+  '/proc/self/', '/proc/version', '/proc/cpuinfo', '/proc/meminfo', '/proc/net/', '/proc/1/', '/proc/sched_debug', '/proc/mounts',
+  '/var/log/', '/var/run/secrets', '/root/', '/.ssh/', '/id_rsa', '/id_dsa', '/authorized_keys', '/.bash_history',
+  '/.git/', '/.svn/', '/.hg/', '/.env', '/.htaccess', '/.htpasswd', '/web.config', '/wp-config.php', '/config.php',
+  '/windows/win.ini', '/win.ini', '/boot.ini', '/system.ini', '/windows/system32/', '/winnt/', '/inetpub/', '/system32/drivers/etc/hosts',
+  '/web-inf/web.xml', '/web-inf/', '/meta-inf/', '/.aws/credentials', '/.docker/config.json', '/.kube/config',
+]
+const wrappers = ['php://', 'file://', 'zip://', 'phar://', 'expect://', 'glob://', 'data://', 'compress.zlib://', 'compress.bzip2://', 'jar:file:', 'jar:http', 'netdoc:', 'ogg://', 'rar://', 'ssh2.']
+
+/**
+ * Folds what old servers (IIS, Tomcat, naive decoders) treated as path syntax: Unicode slash and
+ * dot look-alikes, textual `0x2e`/`0x2f`/`0x5c`, and the stray bytes of broken overlong sequences
+ * (`%c0%2e`, `%c1%9c` decode to Latin-1 noise around the real characters).
+ */
+export function foldPath(value: string): string {
+  return value
+    .replace(/0x2e/gi, '.')
+    .replace(/0x2f/gi, '/')
+    .replace(/0x5c/gi, '\\')
+    .replace(/[\u2215\u2044\uff0f\u29f8]/g, '/')
+    .replace(/[\u2216\uff3c\u29f9\ufe68]/g, '\\')
+    .replace(/[\uff0e\u2024\ufe52]/g, '.')
+    .replace(/[\u0000-\u001f\u007f-\u00ff\ufffd]/g, '')
+}
+
+export function analyzeTraversal(raw: string): TraversalFinding | null {
+  const value = foldPath(raw)
+  const lower = value.toLowerCase()
+  for (const w of wrappers) if (lower.includes(w)) return { rule: 'traversal-wrapper', confidence: 0.9 }
+  if (lower.indexOf('.') === -1 && lower.indexOf('/') === -1 && lower.indexOf('\\') === -1) return null
+  const path = lower.replace(/\\/g, '/')
+  // climbing segments: '..', '...' and longer runs of dots, '..;params'
+  let climbs = 0
+  let start = 0
+  for (let i = 0; i <= path.length; i++) {
+    if (i === path.length || path[i] === '/') {
+      let seg = path.slice(start, i)
+      const semi = seg.indexOf(';')
+      if (semi !== -1) seg = seg.slice(0, semi)
+      if (seg.length >= 2 && /^\.+$/.test(seg)) climbs++
+      start = i + 1
+    }
+  }
+  // a path of its own: a leading '/', a drive, or '..' at the start
+  const rooted = '/' + path.replace(/^[a-z]:\//, '').replace(/^(?:\.+\/)+/, '')
+  for (const s of sensitive) {
+    const at = rooted.indexOf(s)
+    if (at === -1) continue
+    // a directory pattern ('/etc/mysql/') or a multi-segment file ('/etc/passwd') names itself;
+    // a bare name ('/.env', '/win.ini') must end the path, so ".env files are ignored" is prose
+    const multi = s.indexOf('/', 1) !== -1
+    const next = rooted[at + s.length]
+    const ends = s.endsWith('/') || next === undefined || next === '/' || next === '?' || next === '%' || next === '#'
+    if ((multi || climbs > 0 || path.startsWith('/') || /^[a-z]:\//.test(path) || path.startsWith(s.slice(1))) && ends) {
+      return { rule: 'traversal-sensitive-file', confidence: 0.95 }
+    }
+  }
+  // an absolute path to a server's configuration, keys or logs
+  if ((path.startsWith('/') || /^[a-z]:\//.test(path)) && /\.(?:conf|cnf|ini|log|pem|key|properties|htpasswd|bak|sql|db|sqlite)(?:$|%00|\?)/.test(path)) {
+    return { rule: 'traversal-sensitive-file', confidence: 0.8 }
+  }
+  if (climbs >= 2) return { rule: 'traversal-dotdot', confidence: 0.85 }
+  // one level up: relative links in content do this too ("../images/a.png"); scored low
+  if (climbs === 1) return { rule: 'traversal-dotdot', confidence: 0.6 }
+  return null
+}

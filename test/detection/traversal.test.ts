@@ -1,0 +1,54 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { analyzeTraversal, foldPath } from '../../src/detection/traversal/analyzer.js'
+import { readings } from '../../src/detection/normalize.js'
+
+function detect(value: string) {
+  return readings(value, true).map((r) => analyzeTraversal(r.text)).find((f) => f !== null) ?? null
+}
+
+test('paths are folded the way old servers read them', () => {
+  assert.equal(foldPath('..\u2215..\u2215etc'), '../../etc')
+  assert.equal(foldPath('0x2e0x2e0x2fetc'), '../etc')
+  assert.equal(foldPath('\uff0e\uff0e/'), '../')
+})
+
+const attacks: [string, number][] = [
+  ['../../../etc/passwd', 0.95],
+  ['..\\..\\..\\windows\\win.ini', 0.95],
+  ['%2e%2e%2f%2e%2e%2fetc%2fshadow', 0.95],
+  ['..%252f..%252f..%252fetc%252fpasswd', 0.95],
+  ['%c0%ae%c0%ae/%c0%ae%c0%ae/etc/passwd', 0.95],
+  ['....//....//etc/passwd', 0.95],
+  ['/etc/passwd%00.png', 0.95],
+  ['..;/..;/WEB-INF/web.xml', 0.95],
+  ['php://filter/convert.base64-encode/resource=index.php', 0.9],
+  ['file:///etc/hosts', 0.9],
+  ['C:\\xampp\\apache\\conf\\httpd.conf', 0.8],
+  ['../../../../tmp/x', 0.85],
+  ['/proc/self/environ', 0.95],
+  ['.git/config', 0.95],
+]
+
+const benign = ['docs/readme.md', 'report (final).pdf', 'https://example.com/a/b', 'v1.2.3', 'file.tar.gz', 'Wait... what?', 'a/b/c', 'C:/Users/me/file.txt', '/api/v1/items', 'Loading...', 'see ./config', '.env files are ignored', 'my.environment']
+
+test('traversal and file inclusion: attacks are found', () => {
+  for (const [value, confidence] of attacks) {
+    const f = detect(value)
+    assert.ok(f !== null, `missed: ${value}`)
+    assert.ok(f.confidence >= confidence, `${value}: ${f.rule} ${f.confidence}`)
+  }
+})
+
+test('traversal: ordinary paths and prose pass; one level up scores low', () => {
+  for (const value of benign) assert.equal(detect(value), null, value)
+  assert.ok(detect('../images/a.png')!.confidence < 0.8)
+})
+
+test('traversal analysis stays linear on long adversarial input', () => {
+  for (const v of ['../'.repeat(100_000), '.'.repeat(300_000), '/etc'.repeat(70_000)]) {
+    const t = performance.now()
+    analyzeTraversal(v)
+    assert.ok(performance.now() - t < 2000)
+  }
+})
