@@ -1,37 +1,124 @@
 /**
  * `npm run bench`: Drawbridge (default protections, access log on) against a plain nginx reverse
- * proxy and a bare Node.js proxy, in one run on this machine, all on 127.0.0.1 only.
+ * proxy, a bare Node.js proxy and, when its Debian packages are installed, nginx+ModSecurity+CRS,
+ * in one run on this machine. Everything listens on 127.0.0.1 and every wrk run is bounded by -d.
  * Proxies run on CPU 0; the static upstream (nginx) and the load generator (wrk) on CPU 1.
- * Prints requests/s and p50/p99 per scenario and the ratios from the same run, and writes
- * bench/results/latest.json. Every load loop is bounded by wrk's -d.
+ * Prints requests/s and p50/p99 per scenario, the ratios from the same run and the p99 latency
+ * each proxy adds at moderate load, and writes bench/results/latest.json.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, mkdirSync, writeFileSync, openSync } from 'node:fs'
-import { createServer, connect } from 'node:net'
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { request } from 'node:http'
+import { connect, createServer } from 'node:net'
 import { once } from 'node:events'
-import { tmpdir, cpus } from 'node:os'
+import { cpus, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { AddressInfo } from 'node:net'
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..')
 const duration = process.env.BENCH_DURATION ?? '5s'
-const connections = process.env.BENCH_CONNECTIONS ?? '64'
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 64)
+// Rounds interleave the proxies; each cell reports the median round (a VM's speed drifts over a run).
+const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3))
+const warmup = process.env.BENCH_WARMUP ?? '2s'
+const moderateConnections = Number(process.env.BENCH_MODERATE_CONNECTIONS ?? 4)
+const moderateDuration = process.env.BENCH_MODERATE_DURATION ?? '5s'
+const keepLogs = process.env.BENCH_KEEP_LOGS === '1'
 const host = 'api.bench.local'
-const clientHeaders = [
-  `Host: ${host}`,
-  'User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
-  'Accept: application/json',
-  'Accept-Language: en-US,en;q=0.9',
-]
-const children: ChildProcess[] = []
+const path = '/api/items'
+const clientHeaders: Record<string, string> = {
+  Host: host,
+  'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+  Accept: 'application/json',
+  'Accept-Language': 'en-US,en;q=0.9',
+}
+const proxyCpu = '0'
+const loadCpu = cpus().length > 1 ? '1' : '0'
 
-function need(bin: string): void {
-  if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) {
-    console.error(`bench: ${bin} not found. Install: apt-get install -y nginx wrk util-linux`)
-    process.exit(1)
+const modsecPaths = {
+  module: '/usr/lib/nginx/modules/ngx_http_modsecurity_module.so',
+  recommended: ['/etc/nginx/modsecurity.conf', '/usr/share/nginx/docs/modsecurity/modsecurity.conf'],
+  unicode: ['/etc/nginx/unicode.mapping', '/usr/share/nginx/docs/modsecurity/unicode.mapping'],
+  crsSetup: '/etc/modsecurity/crs/crs-setup.conf',
+  crsBefore: '/etc/modsecurity/crs/REQUEST-900-EXCLUSION-RULES-BEFORE-CRS.conf',
+  crsRules: '/usr/share/modsecurity-crs/rules',
+  crsAfter: '/etc/modsecurity/crs/RESPONSE-999-EXCLUSION-RULES-AFTER-CRS.conf',
+}
+
+// ---- child processes: each in its own process group, so cleanup reaches nginx workers too ----
+
+interface Child {
+  name: string
+  proc: ChildProcess
+  log: string
+  exited: boolean
+}
+const children: Child[] = []
+let stopping = false
+
+function start(name: string, dir: string, cpu: string, cmd: string, args: string[]): Child {
+  const log = join(dir, 'stdout.log')
+  const fd = openSync(log, 'a')
+  const proc = spawn('taskset', ['-c', cpu, cmd, ...args], { cwd: dir, stdio: ['ignore', fd, fd], detached: true })
+  const child: Child = { name, proc, log, exited: false }
+  proc.on('exit', (code, signal) => {
+    child.exited = true
+    if (!stopping) console.error(`bench: ${name} exited early (${signal ?? code}); log: ${log}\n${tail(log)}`)
+  })
+  children.push(child)
+  return child
+}
+
+function signalGroup(c: Child, sig: NodeJS.Signals): void {
+  if (c.exited || c.proc.pid === undefined) return
+  try {
+    process.kill(-c.proc.pid, sig)
+  } catch {
+    // already gone
   }
+}
+
+async function cleanup(): Promise<void> {
+  stopping = true
+  for (const c of children) signalGroup(c, 'SIGTERM')
+  const until = Date.now() + 5000
+  while (children.some((c) => !c.exited) && Date.now() < until) await sleep(50)
+  for (const c of children) signalGroup(c, 'SIGKILL')
+}
+
+// Last resort when the process exits without the async cleanup (a throw, process.exit)
+process.on('exit', () => {
+  stopping = true
+  for (const c of children) signalGroup(c, 'SIGKILL')
+})
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(sig, () => {
+    console.error(`\nbench: ${sig}, stopping children`)
+    void cleanup().then(() => process.exit(sig === 'SIGINT' ? 130 : 143))
+  })
+}
+
+// ---- helpers ----
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+function tail(file: string, lines = 10): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).map((l) => '    ' + l.slice(0, 300)).join('\n')
+  } catch {
+    return ''
+  }
+}
+
+function has(bin: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0
+}
+
+function seconds(d: string): number {
+  const m = /^(\d+)(s|m|h)?$/.exec(d)
+  if (!m) throw new Error(`bench: durations are whole seconds, minutes or hours for wrk (got ${d})`)
+  return Number(m[1]) * (m[2] === 'm' ? 60 : m[2] === 'h' ? 3600 : 1)
 }
 
 async function freePort(): Promise<number> {
@@ -42,177 +129,402 @@ async function freePort(): Promise<number> {
   return port
 }
 
-async function waitPort(port: number, ms = 15_000): Promise<void> {
+async function waitPort(port: number, child: Child, ms = 15_000): Promise<void> {
   const until = Date.now() + ms
-  while (Date.now() < until) {
+  while (Date.now() < until && !child.exited) {
     const ok = await new Promise<boolean>((r) => {
       const s = connect(port, '127.0.0.1')
       s.once('connect', () => (s.destroy(), r(true)))
       s.once('error', () => r(false))
     })
     if (ok) return
-    await new Promise((r) => setTimeout(r, 100))
+    await sleep(100)
   }
-  throw new Error(`nothing listening on ${port}`)
+  throw new Error(`${child.name} is not listening on 127.0.0.1:${port}; log: ${child.log}\n${tail(child.log)}`)
 }
 
-function start(cpu: string, cmd: string, args: string[], logFile: string): ChildProcess {
-  const fd = openSync(logFile, 'a')
-  const child = spawn('taskset', ['-c', cpu, cmd, ...args], { stdio: ['ignore', fd, fd] })
-  children.push(child)
-  return child
+interface Probe {
+  status: number
+  body: string
 }
 
-function nginxConf(dir: string, name: string, port: number, body: string, httpExtra = ''): string {
-  const prefix = join(dir, name)
-  mkdirSync(prefix, { recursive: true })
+function probe(port: number, method: 'GET' | 'POST', body?: string): Promise<Probe> {
+  return new Promise((res) => {
+    const headers: Record<string, string> = { ...clientHeaders }
+    if (body !== undefined) Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) })
+    const req = request({ host: '127.0.0.1', port, path, method, headers, timeout: 5000 }, (r) => {
+      let text = ''
+      r.setEncoding('utf8')
+      r.on('data', (c: string) => (text += c))
+      r.on('end', () => res({ status: r.statusCode ?? 0, body: text }))
+    })
+    req.on('timeout', () => req.destroy(new Error('timeout')))
+    req.on('error', (e) => res({ status: 0, body: String(e) }))
+    req.end(body)
+  })
+}
+
+// ---- nginx configurations ----
+
+function nginxConf(prefix: string, port: number, server: string, http = '', main = ''): string {
   const conf = join(prefix, 'nginx.conf')
   writeFileSync(
     conf,
-    `daemon off; master_process on; worker_processes 1; pid ${prefix}/nginx.pid; error_log ${prefix}/error.log warn;
+    `${main}
+daemon off;
+master_process on;
+worker_processes 1;
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/error.log warn;
 events { worker_connections 4096; }
 http {
   access_log off;
-  client_body_temp_path ${prefix}/body; proxy_temp_path ${prefix}/proxy; fastcgi_temp_path ${prefix}/fcgi;
-  uwsgi_temp_path ${prefix}/uwsgi; scgi_temp_path ${prefix}/scgi;
-  client_body_buffer_size 64k;
-  keepalive_requests 100000;
-  ${httpExtra}
-  server { listen 127.0.0.1:${port}; ${body} }
+  client_body_temp_path ${prefix}/body;
+  proxy_temp_path ${prefix}/proxy;
+  fastcgi_temp_path ${prefix}/fastcgi;
+  uwsgi_temp_path ${prefix}/uwsgi;
+  scgi_temp_path ${prefix}/scgi;
+  keepalive_requests 1000000;
+  ${http}
+  server {
+    listen 127.0.0.1:${port};
+    ${server}
+  }
 }
 `,
   )
   return conf
 }
 
+const proxyLocation = 'location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; }'
+const upstreamBlock = (port: number) => `upstream backend { server 127.0.0.1:${port}; keepalive 64; }`
+
+/** nginx + ModSecurity v3 + OWASP CRS from Debian's packages, or why it cannot run here. */
+function modsecConf(prefix: string, port: number, upstreamPort: number): { conf: string } | { skipped: string } {
+  const install = 'apt-get install -y libnginx-mod-http-modsecurity modsecurity-crs'
+  const recommended = modsecPaths.recommended.find(existsSync)
+  const unicode = modsecPaths.unicode.find(existsSync)
+  if (!existsSync(modsecPaths.module) || !recommended || !unicode) return { skipped: `ModSecurity nginx module not installed (${install})` }
+  if (!existsSync(modsecPaths.crsSetup) || !existsSync(modsecPaths.crsRules)) return { skipped: `OWASP CRS not installed (${install})` }
+  // Debian's recommended file with the engine blocking, and every path and lookup kept local
+  const base = readFileSync(recommended, 'utf8')
+    .replace(/^SecRuleEngine .*$/m, 'SecRuleEngine On')
+    .replace(/^SecAuditLog .*$/m, `SecAuditLog ${prefix}/modsec_audit.log`)
+    .replace(/^SecTmpDir .*$/m, `SecTmpDir ${prefix}/`)
+    .replace(/^SecDataDir .*$/m, `SecDataDir ${prefix}/`)
+    .replace(/^SecUnicodeMapFile \S+/m, `SecUnicodeMapFile ${unicode}`)
+    .replace(/^SecStatusEngine .*$/m, 'SecStatusEngine Off')
+  writeFileSync(join(prefix, 'modsecurity.conf'), base)
+  // libmodsecurity 3.0 has no IncludeOptional: the CRS load file is spelled out
+  const rules = [
+    `Include ${prefix}/modsecurity.conf`,
+    `Include ${modsecPaths.crsSetup}`,
+    'SecAction "id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=1"',
+    existsSync(modsecPaths.crsBefore) ? `Include ${modsecPaths.crsBefore}` : '',
+    `Include ${modsecPaths.crsRules}/*.conf`,
+    existsSync(modsecPaths.crsAfter) ? `Include ${modsecPaths.crsAfter}` : '',
+  ]
+  writeFileSync(join(prefix, 'main.conf'), rules.filter(Boolean).join('\n') + '\n')
+  const conf = nginxConf(
+    prefix,
+    port,
+    `modsecurity on;\n    modsecurity_rules_file ${prefix}/main.conf;\n    ${proxyLocation}`,
+    upstreamBlock(upstreamPort),
+    `load_module ${modsecPaths.module};`,
+  )
+  const test = spawnSync('nginx', ['-t', '-q', '-p', prefix, '-c', conf], { encoding: 'utf8', timeout: 60_000 })
+  if (test.status !== 0) return { skipped: `nginx -t failed: ${(test.stderr || test.stdout).trim().split('\n').pop()}` }
+  return { conf }
+}
+
+// ---- wrk ----
+
 interface Result {
   rps: number
+  requests: number
   p50ms: number
   p99ms: number
   non2xx: number
-  errors: string
+  socketErrors: string
 }
 
-function ms(v: string, unit: string): number {
+function toMs(v: string, unit: string): number {
   const n = Number(v)
-  return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : n
+  return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : n
 }
 
-function wrk(url: string, conns: string, dur: string, script: string | null): Result {
-  const args = ['-c', '1', 'wrk', '-t1', `-c${conns}`, `-d${dur}`, '--latency']
-  for (const h of clientHeaders) args.push('-H', h)
+async function wrk(port: number, conns: number, dur: string, script: string | null): Promise<Result> {
+  const args = ['-c', loadCpu, 'wrk', '-t1', `-c${conns}`, `-d${dur}`, '--latency']
+  for (const [k, v] of Object.entries(clientHeaders)) args.push('-H', `${k}: ${v}`)
   if (script) args.push('-s', script)
-  args.push(url)
-  const out = spawnSync('taskset', args, { encoding: 'utf8', timeout: 120_000 }).stdout
+  args.push(`http://127.0.0.1:${port}${path}`)
+  const proc = spawn('taskset', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  proc.stdout.on('data', (c: Buffer) => (out += c))
+  proc.stderr.on('data', (c: Buffer) => (err += c))
+  const kill = setTimeout(() => proc.kill('SIGKILL'), (seconds(dur) + 30) * 1000)
+  await once(proc, 'close')
+  clearTimeout(kill)
+  const p50 = /^\s+50%\s+([\d.]+)(us|ms|s|m)\s*$/m.exec(out)
+  const p99 = /^\s+99%\s+([\d.]+)(us|ms|s|m)\s*$/m.exec(out)
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0)
-  const p50 = /\s50%\s+([\d.]+)(us|ms|s)/.exec(out)
-  const p99 = /\s99%\s+([\d.]+)(us|ms|s)/.exec(out)
+  if (!rps) throw new Error(`wrk failed against port ${port}:\n${out}${err}`)
   return {
     rps,
-    p50ms: p50 ? ms(p50[1]!, p50[2]!) : NaN,
-    p99ms: p99 ? ms(p99[1]!, p99[2]!) : NaN,
+    requests: Number(/(\d+) requests in/.exec(out)?.[1] ?? 0),
+    p50ms: p50 ? toMs(p50[1]!, p50[2]!) : NaN,
+    p99ms: p99 ? toMs(p99[1]!, p99[2]!) : NaN,
     non2xx: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0),
-    errors: /Socket errors:[^\n]*/.exec(out)?.[0] ?? '',
+    socketErrors: /Socket errors:\s*([^\n]*)/.exec(out)?.[1]?.trim() ?? '',
   }
 }
 
-async function main(): Promise<void> {
-  for (const b of ['nginx', 'wrk', 'taskset']) need(b)
-  if (cpus().length < 2) console.warn('bench: fewer than 2 CPUs; pinning cannot separate servers and load')
+function median(rs: Result[]): Result {
+  const sorted = [...rs].sort((a, b) => a.rps - b.rps)
+  return sorted[Math.floor((sorted.length - 1) / 2)]!
+}
+
+// ---- the run ----
+
+interface Target {
+  name: string
+  port: number
+  child: Child
+}
+
+const need = ['nginx', 'wrk', 'taskset'].filter((b) => !has(b))
+if (need.length > 0) {
+  console.error(`bench: missing ${need.join(', ')}. Install with:\n  apt-get update && apt-get install -y nginx wrk\n(taskset is in util-linux)`)
+  process.exit(1)
+}
+
+async function main(): Promise<number> {
+  if (!existsSync(join(root, 'dist/src/cli/main.js'))) throw new Error('dist/ is missing: run npm run build')
+  if (cpus().length < 2) console.warn('bench: WARNING fewer than 2 CPUs: proxies, upstream and wrk share CPU 0')
   const dir = mkdtempSync(join(tmpdir(), 'drawbridge-bench-'))
-  const json100 = JSON.stringify({ id: 1, name: 'Widget', price: 9.99, tags: ['a', 'b'], in_stock: true, updated: '2026-11-23T10:00:00Z' })
+  const sub = (name: string) => {
+    const d = join(dir, name)
+    mkdirSync(d, { recursive: true })
+    return d
+  }
+
+  // ~100 bytes for GET; a 1 KB JSON order for POST (ASCII only: it goes into a Lua string)
+  const getBody = JSON.stringify({ id: 1, name: 'Widget', price: 9.99, tags: ['tools', 'home'], in_stock: true, updated: '2026-11-23T10:00:00Z' })
+  const postAnswer = JSON.stringify({ ok: true, id: 4242, status: 'created' })
+  const order = {
+    customer: { id: 'c-81234', name: 'Jane Doe', email: 'jane.doe@example.com', locale: 'en-US' },
+    shipping: { street: '742 Evergreen Terrace', city: 'Springfield', zip: '49007', country: 'US' },
+    items: Array.from({ length: 6 }, (_, i) => ({ sku: `SKU-${1000 + i}`, name: `Item number ${i + 1}`, qty: i + 1, price: 12.5 + i })),
+    note: '',
+  }
+  order.note = 'Please leave the parcel at the front door. '.repeat(30).slice(0, Math.max(0, 1024 - JSON.stringify(order).length))
+  const postBody = JSON.stringify(order)
   const postScript = join(dir, 'post.lua')
-  const body = JSON.stringify({ name: 'Jane O\'Brien', email: 'jane@example.com', note: 'x'.repeat(900), items: [1, 2, 3] })
-  writeFileSync(postScript, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/json"\n`)
+  writeFileSync(postScript, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(postBody)}\nwrk.headers["Content-Type"] = "application/json"\n`)
 
-  const up = await freePort()
-  start('1', 'nginx', ['-p', join(dir, 'upstream'), '-c', nginxConf(dir, 'upstream', up, `location / { default_type application/json; return 200 '${json100}'; }`)], join(dir, 'upstream.log'))
-  await waitPort(up)
+  // Static upstream: reads (discards) the POST body, answers small JSON
+  const upPort = await freePort()
+  const upDir = sub('upstream')
+  const upConf = nginxConf(
+    upDir,
+    upPort,
+    `client_body_buffer_size 64k;
+    location = ${path} {
+      default_type application/json;
+      if ($request_method = POST) { return 200 '${postAnswer}'; }
+      return 200 '${getBody}';
+    }
+    location / { return 404; }`,
+  )
+  const upstream = start('upstream', upDir, loadCpu, 'nginx', ['-p', upDir, '-c', upConf])
+  await waitPort(upPort, upstream)
 
-  const proxies: { name: string; port: number }[] = []
-  const nginxPort = await freePort()
-  start('0', 'nginx', ['-p', join(dir, 'proxy'), '-c', nginxConf(dir, 'proxy', nginxPort, 'location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; }', `upstream backend { server 127.0.0.1:${up}; keepalive 64; }`)], join(dir, 'proxy.log'))
-  proxies.push({ name: 'nginx', port: nginxPort })
+  const targets: Target[] = []
+  const skipped: Record<string, string> = {}
 
   const barePort = await freePort()
-  start('0', process.execPath, [join(root, 'dist/bench/bare-node-proxy.js'), String(barePort), `http://127.0.0.1:${up}`], join(dir, 'bare.log'))
-  proxies.push({ name: 'bare-node', port: barePort })
+  const bareDir = sub('bare-node')
+  const bare = start('bare-node', bareDir, proxyCpu, process.execPath, [join(root, 'dist/bench/bare-node-proxy.js'), String(barePort), `http://127.0.0.1:${upPort}`])
+  targets.push({ name: 'bare-node', port: barePort, child: bare })
 
   const dbPort = await freePort()
   const adminPort = await freePort()
-  const cfg = join(dir, 'drawbridge.yaml')
-  writeFileSync(cfg, `upstream: http://127.0.0.1:${up}\nlisten: 127.0.0.1:${dbPort}\nmode: production\nworkers: 1\ntrusted_hosts: [${host}]\nadmin: { listen: 127.0.0.1:${adminPort} }\n`)
-  start('0', process.execPath, [join(root, 'bin/drawbridge.js'), 'start', '--config', cfg], join(dir, 'drawbridge.log'))
-  proxies.push({ name: 'drawbridge', port: dbPort })
-  for (const p of proxies) await waitPort(p.port)
+  const dbDir = sub('drawbridge')
+  const cfg = join(dbDir, 'drawbridge.yaml')
+  writeFileSync(
+    cfg,
+    `# generated by bench/compare.ts: production defaults, access log on
+mode: production
+upstream: http://127.0.0.1:${upPort}
+listen: 127.0.0.1:${dbPort}
+workers: 1
+trusted_hosts: [${host}]
+admin:
+  listen: 127.0.0.1:${adminPort}
+logging:
+  level: info
+  access_log: true
+`,
+  )
+  const db = start('drawbridge', dbDir, proxyCpu, process.execPath, [join(root, 'bin/drawbridge.js'), 'start', '--config', cfg, '--workers', '1'])
+  targets.push({ name: 'drawbridge', port: dbPort, child: db })
 
-  // Rounds interleave the proxies (A B C, A B C, ...) and each cell reports the median round:
-  // on a shared or virtual machine the speed drifts, and the ratios must come from the same moments.
-  const results: Record<string, Record<string, Result>> = {}
+  const ngPort = await freePort()
+  const ngDir = sub('nginx')
+  const ngConf = nginxConf(ngDir, ngPort, proxyLocation, upstreamBlock(upPort))
+  targets.push({ name: 'nginx', port: ngPort, child: start('nginx', ngDir, proxyCpu, 'nginx', ['-p', ngDir, '-c', ngConf]) })
+
+  const msPort = await freePort()
+  const msDir = sub('nginx-modsecurity')
+  const ms = modsecConf(msDir, msPort, upPort)
+  if ('conf' in ms) {
+    targets.push({ name: 'nginx+modsecurity+crs', port: msPort, child: start('nginx+modsecurity+crs', msDir, proxyCpu, 'nginx', ['-p', msDir, '-c', ms.conf]) })
+  } else {
+    skipped['nginx+modsecurity+crs'] = ms.skipped
+    console.log(`bench: nginx+modsecurity+crs skipped: ${ms.skipped}`)
+  }
+  for (const t of targets) await waitPort(t.port, t.child)
+
+  // Every server must answer 200 to both benchmark requests, or the numbers measure refusals
+  const warnings: string[] = []
+  for (const t of [{ name: 'upstream (direct)', port: upPort }, ...targets]) {
+    for (const [method, body] of [['GET', undefined], ['POST', postBody]] as const) {
+      const r = await probe(t.port, method, body)
+      if (r.status !== 200) warnings.push(`${t.name}: ${method} ${path} answered ${r.status}: ${r.body.slice(0, 200)}`)
+    }
+  }
+  const refused = warnings.length > 0
+  for (const w of warnings) console.error(`\n!!! bench: WARNING ${w}`)
+
   const scenarios = [
     { name: 'GET small', script: null as string | null },
-    { name: 'POST 1KB JSON', script: postScript },
+    { name: 'POST 1KB JSON', script: postScript as string | null },
   ]
-  for (const p of proxies) {
-    wrk(`http://127.0.0.1:${p.port}/api/items`, connections, '3s', null) // warm-up (JIT, pools)
-    wrk(`http://127.0.0.1:${p.port}/api/items`, connections, '2s', postScript)
-    results[p.name] = {}
-  }
-  for (const s of scenarios) {
-    const runs: Record<string, Result[]> = {}
-    for (let round = 0; round < rounds; round++) {
-      for (const p of proxies) {
-        const r = wrk(`http://127.0.0.1:${p.port}/api/items`, connections, duration, s.script)
-        ;(runs[p.name] ??= []).push(r)
-        process.stderr.write(`bench: round ${round + 1}/${rounds} ${p.name} ${s.name}: ${r.rps.toFixed(0)} req/s\n`)
+  const perTarget = 2 * seconds(warmup) + scenarios.length * rounds * seconds(duration) + seconds(moderateDuration)
+  const estimate = targets.length * perTarget + seconds(moderateDuration)
+  console.log(
+    `bench: ${targets.map((t) => t.name).join(', ')}; wrk -t1 -c${connections} -d${duration} x ${rounds} round(s); proxies on CPU ${proxyCpu}, upstream and wrk on CPU ${loadCpu}; about ${Math.round(estimate / 10) * 10} s`,
+  )
+
+  // Warm-up: JIT, pools, keep-alive connections
+  for (const t of targets) for (const s of scenarios) await wrk(t.port, connections, warmup, s.script)
+
+  // With several rounds the proxies interleave (A B C, A B C, ...) and each cell is the median
+  // round: a virtual machine's speed drifts, and the ratios must come from the same moments.
+  const runs: Record<string, Record<string, Result[]>> = {}
+  for (let round = 0; round < rounds; round++) {
+    for (const s of scenarios) {
+      for (const t of targets) {
+        const r = await wrk(t.port, connections, duration, s.script)
+        ;((runs[t.name] ??= {})[s.name] ??= []).push(r)
+        process.stderr.write(`bench: ${rounds > 1 ? `round ${round + 1}/${rounds} ` : ''}${t.name} ${s.name}: ${r.rps.toFixed(0)} req/s\n`)
       }
     }
-    for (const p of proxies) {
-      const sorted = runs[p.name]!.sort((x, y) => x.rps - y.rps)
-      results[p.name]![s.name] = sorted[Math.floor(sorted.length / 2)]!
-    }
   }
-  // Moderate load: one connection, one request at a time; added latency = proxy p99 - direct p99.
-  const moderate: Record<string, Result> = {}
-  moderate['direct'] = wrk(`http://127.0.0.1:${up}/api/items`, '1', '5s', null)
-  for (const p of proxies) moderate[p.name] = wrk(`http://127.0.0.1:${p.port}/api/items`, '1', '5s', null)
+  const results: Record<string, Record<string, Result>> = {}
+  for (const t of targets) {
+    results[t.name] = {}
+    for (const s of scenarios) results[t.name]![s.name] = median(runs[t.name]![s.name]!)
+  }
 
-  const pad = (s: string, n: number) => s.padEnd(n)
-  console.log(`\n${pad('proxy', 12)}${pad('scenario', 16)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}`)
-  for (const [name, byScenario] of Object.entries(results)) {
-    for (const [s, r] of Object.entries(byScenario)) {
-      const warn = r.non2xx > 0 ? `  WARNING: ${r.non2xx} non-2xx responses` : ''
-      console.log(`${pad(name, 12)}${pad(s, 16)}${pad(r.rps.toFixed(0), 10)}${pad(r.p50ms.toFixed(2), 9)}${pad(r.p99ms.toFixed(2), 9)}${warn}${r.errors ? '  ' + r.errors : ''}`)
+  // Moderate load: the p99 each proxy adds over hitting the upstream directly, same settings
+  const moderate: Record<string, Result> = {}
+  moderate['direct'] = await wrk(upPort, moderateConnections, moderateDuration, null)
+  for (const t of targets) moderate[t.name] = await wrk(t.port, moderateConnections, moderateDuration, null)
+  const added: Record<string, { p50ms: number; p99ms: number }> = {}
+  for (const t of targets) {
+    added[t.name] = { p50ms: moderate[t.name]!.p50ms - moderate['direct']!.p50ms, p99ms: moderate[t.name]!.p99ms - moderate['direct']!.p99ms }
+  }
+
+  // ---- report ----
+  const bad = (r: Result) => r.non2xx > 0 || r.socketErrors !== ''
+  const flag = (name: string, r: Result) => {
+    const parts: string[] = []
+    if (r.non2xx > 0) parts.push(`!!! ${r.non2xx} NON-2xx RESPONSES: this row measures refusals, not proxying`)
+    if (r.socketErrors) parts.push(`socket errors: ${r.socketErrors}`)
+    if (parts.length) warnings.push(`${name}: ${parts.join('; ')}`)
+    return parts.length ? '  ' + parts.join('; ') : ''
+  }
+  const w = Math.max(...targets.map((t) => t.name.length), 8) + 2
+  const line = (...cols: [string, number][]) => cols.map(([s, n]) => s.padEnd(n)).join('')
+  console.log(`\n${line(['proxy', w], ['scenario', 16], ['req/s', 10], ['p50 ms', 9], ['p99 ms', 9])}`)
+  for (const t of targets) {
+    for (const s of scenarios) {
+      const r = results[t.name]![s.name]!
+      console.log(line([t.name, w], [s.name, 16], [r.rps.toFixed(0), 10], [r.p50ms.toFixed(2), 9], [r.p99ms.toFixed(2), 9]) + flag(`${t.name} ${s.name}`, r))
     }
   }
+
   const ratios: Record<string, Record<string, number>> = {}
-  console.log('\nratios (same run):')
+  console.log('\nthroughput ratios (same run):')
   for (const s of scenarios) {
     const d = results['drawbridge']![s.name]!.rps
-    ratios[s.name] = { 'drawbridge/bare-node': d / results['bare-node']![s.name]!.rps, 'drawbridge/nginx': d / results['nginx']![s.name]!.rps }
-    console.log(`  ${pad(s.name, 16)} drawbridge/bare-node ${ratios[s.name]!['drawbridge/bare-node']!.toFixed(2)}   drawbridge/nginx ${ratios[s.name]!['drawbridge/nginx']!.toFixed(2)}`)
+    ratios[s.name] = {}
+    for (const ref of targets.filter((t) => t.name !== 'drawbridge')) ratios[s.name]![`drawbridge/${ref.name}`] = d / results[ref.name]![s.name]!.rps
+    console.log(`  ${s.name.padEnd(16)}${Object.entries(ratios[s.name]!).map(([k, v]) => `${k} ${v.toFixed(2)}`).join('   ')}`)
   }
-  console.log(`\nmoderate load (wrk -c1: one request at a time, GET): p99 direct ${moderate['direct']!.p99ms.toFixed(2)} ms`)
-  const added: Record<string, number> = {}
-  for (const p of proxies) {
-    added[p.name] = moderate[p.name]!.p99ms - moderate['direct']!.p99ms
-    console.log(`  ${pad(p.name, 12)} p99 ${moderate[p.name]!.p99ms.toFixed(2)} ms, added ${added[p.name]!.toFixed(2)} ms`)
+
+  console.log(`\nmoderate load (wrk -t1 -c${moderateConnections} -d${moderateDuration}, GET): direct p50 ${moderate['direct']!.p50ms.toFixed(2)} ms, p99 ${moderate['direct']!.p99ms.toFixed(2)} ms`)
+  for (const t of targets) {
+    const m = moderate[t.name]!
+    console.log(`  ${t.name.padEnd(w)}p50 ${m.p50ms.toFixed(2)} ms, p99 ${m.p99ms.toFixed(2)} ms, added p99 ${added[t.name]!.p99ms.toFixed(2)} ms` + flag(`${t.name} moderate`, m))
   }
-  const nginxVersion = spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.trim()
+  flag('direct moderate', moderate['direct']!)
+
+  const targetsMet: Record<string, boolean> = {}
+  const worst = (ref: string) => Math.min(...scenarios.map((s) => ratios[s.name]![`drawbridge/${ref}`] ?? NaN))
+  targetsMet['throughput >= 0.8x bare-node'] = worst('bare-node') >= 0.8
+  targetsMet['added p99 < 2 ms at moderate load'] = added['drawbridge']!.p99ms < 2
+  if (results['nginx+modsecurity+crs']) targetsMet['throughput >= 10x nginx+modsecurity+crs'] = worst('nginx+modsecurity+crs') >= 10
+  console.log('\ntargets:')
+  for (const [k, ok] of Object.entries(targetsMet)) console.log(`  ${ok ? 'met ' : 'MISS'}  ${k}`)
+  for (const [k, why] of Object.entries(skipped)) console.log(`  skip  ${k}: ${why}`)
+  if (Object.values(results).some((byS) => Object.values(byS).some(bad))) console.error('\n!!! bench: some rows had non-2xx answers or socket errors; see above')
+
+  const version = (cmd: string, args: string[]) => {
+    const r = spawnSync(cmd, args, { encoding: 'utf8' })
+    return `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n')[0] ?? ''
+  }
+  const dpkg = (pkg: string) => (has('dpkg-query') ? version('dpkg-query', ['-W', '-f=${Version}', pkg]) : '')
   mkdirSync(join(root, 'bench/results'), { recursive: true })
-  writeFileSync(
-    join(root, 'bench/results/latest.json'),
-    JSON.stringify({ date: new Date().toISOString(), node: process.version, nginx: nginxVersion, wrk: { threads: 1, connections, duration, rounds }, results, ratios, moderate, added_p99_ms: added }, null, 2),
-  )
-  console.log(`\nlogs in ${dir}; results in bench/results/latest.json`)
+  const out = {
+    date: new Date().toISOString(),
+    node: process.version,
+    nginx: version('nginx', ['-v']),
+    wrk: version('wrk', ['-v']),
+    modsecurity: results['nginx+modsecurity+crs'] ? { libmodsecurity3: dpkg('libmodsecurity3'), crs: dpkg('modsecurity-crs'), paranoia_level: 1, rule_engine: 'On' } : { skipped: skipped['nginx+modsecurity+crs'] },
+    settings: { threads: 1, connections, duration, rounds, warmup, moderate: { connections: moderateConnections, duration: moderateDuration }, proxy_cpu: proxyCpu, load_cpu: loadCpu, cpus: cpus().length },
+    request: { host, path, headers: clientHeaders, get_answer_bytes: getBody.length, post_body_bytes: postBody.length },
+    results,
+    rounds: rounds > 1 ? runs : undefined,
+    ratios,
+    moderate,
+    added_ms: added,
+    targets: targetsMet,
+    warnings,
+    logs: dir,
+  }
+  writeFileSync(join(root, 'bench/results/latest.json'), JSON.stringify(out, null, 2) + '\n')
+  const invalid = refused || Object.values(results).some((byS) => Object.values(byS).some((r) => r.non2xx > 0))
+  // The access log alone is ~100 MB a run: kept only when something needs looking at
+  if (keepLogs || warnings.length > 0) console.log(`\nlogs in ${dir}; results in bench/results/latest.json`)
+  else {
+    await cleanup()
+    rmSync(dir, { recursive: true, force: true })
+    console.log('\nresults in bench/results/latest.json (BENCH_KEEP_LOGS=1 keeps the servers\' logs)')
+  }
+  return invalid ? 2 : 0
 }
 
-function cleanup(): void {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM')
-}
-process.on('SIGINT', () => (cleanup(), process.exit(130)))
-process.on('SIGTERM', () => (cleanup(), process.exit(143)))
 main().then(
-  () => (cleanup(), setTimeout(() => process.exit(0), 300)),
-  (e) => (console.error(e), cleanup(), setTimeout(() => process.exit(1), 300)),
+  async (code) => {
+    await cleanup()
+    process.exit(code)
+  },
+  async (e: unknown) => {
+    console.error(`bench: ${e instanceof Error ? e.message : String(e)}`)
+    await cleanup()
+    process.exit(1)
+  },
 )
