@@ -434,7 +434,8 @@ logging:
   for (const t of targets) moderate[t.name] = await wrk(t.port, moderateConnections, moderateDuration, null)
   const added: Record<string, { p50ms: number; p99ms: number }> = {}
   for (const t of targets) {
-    added[t.name] = { p50ms: moderate[t.name]!.p50ms - moderate['direct']!.p50ms, p99ms: moderate[t.name]!.p99ms - moderate['direct']!.p99ms }
+    const diff = (k: 'p50ms' | 'p99ms') => Math.round((moderate[t.name]![k] - moderate['direct']![k]) * 1000) / 1000
+    added[t.name] = { p50ms: diff('p50ms'), p99ms: diff('p99ms') }
   }
 
   // ---- report ----
@@ -503,7 +504,7 @@ logging:
     added_ms: added,
     targets: targetsMet,
     warnings,
-    logs: dir,
+    logs: keepLogs || warnings.length > 0 ? dir : null,
   }
   writeFileSync(join(root, 'bench/results/latest.json'), JSON.stringify(out, null, 2) + '\n')
   const invalid = refused || Object.values(results).some((byS) => Object.values(byS).some((r) => r.non2xx > 0))
