@@ -5,7 +5,7 @@
 import type { Config, HeaderPolicy, RouteConfig } from '../config/types.js'
 import type { Stage } from './types.js'
 import { createHostCheck } from '../stages/host-check/index.js'
-import { createRoutePolicy } from '../stages/route-policy/index.js'
+import { createRoutePolicy, isDocsPath } from '../stages/route-policy/index.js'
 import { createCors } from '../stages/cors/index.js'
 import { createResponseHardening } from '../stages/response-hardening/index.js'
 
@@ -108,8 +108,7 @@ export function compilePipeline(config: Config): CompiledPipeline {
   })
   // Docs pages need a CSP that lets Swagger UI / ReDoc load; only relevant where they are shown.
   if (!config.docs.hidden || config.docs.allow_ips.length > 0) {
-    const docs = new Set(config.docs.paths.map((p) => p.toLowerCase().replace(/\/+$/, '') || '/'))
-    table.push({ path: (c) => docs.has(c), methods: null, route: build('docs', null, { profile: 'docs' }) })
+    table.push({ path: isDocsPath(config.docs.paths), methods: null, route: build('docs', null, { profile: 'docs' }) })
   }
 
   return {

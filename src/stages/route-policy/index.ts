@@ -21,9 +21,9 @@ export function createRoutePolicy(options: RoutePolicyOptions): Stage {
     ['allow', options.allowedMethods.join(', ')],
   ])
   const docsHidden = verdict('route_policy', 404, 'DRAWBRIDGE_ERR_NOT_FOUND', 'docs hidden')
-  const docs = new Set(options.docsPaths.map((p) => p.toLowerCase().replace(/\/+$/, '') || '/'))
+  const isDocs = isDocsPath(options.docsPaths)
   const allowIps = compileIpMatcher(options.docsAllowIps)
-  const hide = options.docsHidden && docs.size > 0
+  const hide = options.docsHidden && options.docsPaths.length > 0
 
   return {
     id: 'route_policy',
@@ -33,13 +33,13 @@ export function createRoutePolicy(options: RoutePolicyOptions): Stage {
       const h = tx.req.headers
       const override = h['x-http-method-override'] ?? h['x-http-method'] ?? h['x-method-override']
       if (override !== undefined && !methods.has(String(override).trim().toUpperCase())) return methodNotAllowed
-      if (hide && docs.has(tx.canonicalPath) && !allowIps.matches(tx.clientIp)) return docsHidden
+      if (hide && isDocs(tx.canonicalPath) && !allowIps.matches(tx.clientIp)) return docsHidden
       return undefined
     },
   }
 }
 
-/** Whether a canonical path is one of the docs paths (used to pick the docs header profile). */
+/** Whether a canonical path is one of the docs paths (hiding them, and picking the docs header profile). */
 export function isDocsPath(docsPaths: readonly string[]): (canonical: string) => boolean {
   const docs = new Set(docsPaths.map((p) => p.toLowerCase().replace(/\/+$/, '') || '/'))
   return (canonical) => docs.has(canonical)
