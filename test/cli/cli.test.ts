@@ -5,10 +5,9 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createServer } from 'node:net'
 import { once } from 'node:events'
-import type { AddressInfo } from 'node:net'
 import { startUpstream } from '../helpers/upstream.js'
+import { freePort } from '../helpers/net.js'
 import { request } from '../helpers/http.js'
 
 const root = resolve(fileURLToPath(import.meta.url), '../../../..')
@@ -19,12 +18,12 @@ function run(args: string[], cwd = root) {
   return { code: r.status, out: r.stdout, err: r.stderr }
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1')
-  await once(s, 'listening')
-  const port = (s.address() as AddressInfo).port
-  await new Promise((r) => s.close(r))
-  return port
+/** SIGTERM drains and exits 0. */
+async function assertStopsCleanly(child: ChildProcess): Promise<void> {
+  const exited = once(child, 'exit')
+  child.kill('SIGTERM')
+  const [code] = await exited
+  assert.equal(code, 0)
 }
 
 function tmp(): string {
@@ -119,10 +118,7 @@ describe('drawbridge CLI', () => {
       await rejected
       assert.equal((await request(url + '/a', { headers: { host: 'api.example.com' } })).status, 200)
 
-      const exited = once(child, 'exit')
-      child.kill('SIGTERM')
-      const [code] = await exited
-      assert.equal(code, 0)
+      await assertStopsCleanly(child)
     } finally {
       child.kill('SIGKILL')
       await up.close()
@@ -146,10 +142,7 @@ describe('drawbridge CLI', () => {
       const m = await request(`http://127.0.0.1:${adminPort}/metrics`)
       assert.equal(m.status, 200)
       assert.match(m.text, /drawbridge_requests_total\{status="200",route="default"\} 20\n/)
-      const exited = once(child, 'exit')
-      child.kill('SIGTERM')
-      const [code] = await exited
-      assert.equal(code, 0)
+      await assertStopsCleanly(child)
     } finally {
       child.kill('SIGKILL')
       await up.close()

@@ -4,10 +4,9 @@
  * cookies.script_readable, a SameSite attribute, Secure for __Secure-/__Host- names) with the
  * name=value part before the first ';' untouched.
  */
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { closeAgent } from '../helpers/http.js'
 import {
   assertAlive,
   assertAnswered,
@@ -17,23 +16,13 @@ import {
   sameSiteNone,
   scriptReadable,
   setCookiesHeader,
-  startFuzzTarget,
+  useFuzzTarget,
   StatusTally,
   token,
   utf8Bytes,
-  type FuzzTarget,
 } from './support.js'
 
-let target: FuzzTarget
-
-before(async () => {
-  target = await startFuzzTarget()
-})
-
-after(async () => {
-  await target?.close()
-  await closeAgent()
-})
+const target = useFuzzTarget()
 
 // What a header value may hold on the wire (HTAB, SP, VCHAR, obs-text), with ';' and '=' frequent.
 const cookieChar = fc.oneof(

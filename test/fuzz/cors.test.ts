@@ -3,10 +3,9 @@
  * and POST. Never a 5xx; a preflight is answered at the edge and never forwarded; an origin
  * outside the allowlist never gets Access-Control-Allow-Origin.
  */
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { closeAgent } from '../helpers/http.js'
 import {
   assertAlive,
   assertAnswered,
@@ -16,22 +15,12 @@ import {
   headerValue,
   ows,
   sometimes,
-  startFuzzTarget,
+  useFuzzTarget,
   StatusTally,
   token,
-  type FuzzTarget,
 } from './support.js'
 
-let target: FuzzTarget
-
-before(async () => {
-  target = await startFuzzTarget()
-})
-
-after(async () => {
-  await target?.close()
-  await closeAgent()
-})
+const target = useFuzzTarget()
 
 // The fuzz target allows: https://app.example.com, https://*.example.org, http://localhost:3000
 // (support.ts), credentials on, default methods, headers Content-Type, Authorization, X-Custom.

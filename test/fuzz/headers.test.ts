@@ -4,12 +4,11 @@
  * headers, X-Forwarded-* garbage and bodies. Never a 5xx; the Host decision matches the trusted
  * hosts; what reaches the app carries Drawbridge's forwarded headers, not the client's.
  */
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { startGateway } from '../helpers/gateway.js'
 import { startUpstream } from '../helpers/upstream.js'
-import { closeAgent } from '../helpers/http.js'
 import {
   assertAlive,
   assertAnswered,
@@ -19,22 +18,12 @@ import {
   headerValue,
   ows,
   sometimes,
-  startFuzzTarget,
+  useFuzzTarget,
   StatusTally,
   token,
-  type FuzzTarget,
 } from './support.js'
 
-let target: FuzzTarget
-
-before(async () => {
-  target = await startFuzzTarget()
-})
-
-after(async () => {
-  await target?.close()
-  await closeAgent()
-})
+const target = useFuzzTarget()
 
 /** Headers that change the framing or the protocol: generated on purpose below, never at random. */
 const framing = new Set(['host', 'content-length', 'transfer-encoding', 'expect', 'connection', 'upgrade'])

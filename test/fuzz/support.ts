@@ -4,11 +4,12 @@
  * upstream per file, a raw-socket client that never throws, and the fast-check budget.
  */
 import assert from 'node:assert/strict'
+import { after, before } from 'node:test'
 import { connect } from 'node:net'
 import fc from 'fast-check'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import { startUpstream, type Handler, type SeenRequest, type TestUpstream } from '../helpers/upstream.js'
-import { parseRaw, request, type RawResponse } from '../helpers/http.js'
+import { closeAgent, parseRaw, request, type RawResponse } from '../helpers/http.js'
 
 /**
  * Each property: at most `numRuns` cases and about 12 s (an interrupted run passes with the cases
@@ -92,6 +93,35 @@ export async function startFuzzTarget(handler: Handler = echoUpstream): Promise<
       await gw.close()
       await up.close()
     },
+  }
+}
+
+/**
+ * One fuzz target per test file: started before its tests, stopped (with the shared HTTP agent)
+ * after them. The returned object forwards to the running target.
+ */
+export function useFuzzTarget(): FuzzTarget {
+  let target: FuzzTarget | undefined
+  before(async () => {
+    target = await startFuzzTarget()
+  })
+  after(async () => {
+    await target?.close()
+    await closeAgent()
+  })
+  const running = (): FuzzTarget => {
+    if (target === undefined) throw new Error('the fuzz target is not started')
+    return target
+  }
+  return {
+    get gw() {
+      return running().gw
+    },
+    get up() {
+      return running().up
+    },
+    reached: (requestId) => running().reached(requestId),
+    close: () => running().close(),
   }
 }
 

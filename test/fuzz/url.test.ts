@@ -4,10 +4,9 @@
  * and no spelling of a docs path that an upstream router would read as /docs gets past
  * production docs hiding.
  */
-import { after, before, test, type TestContext } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { closeAgent } from '../helpers/http.js'
 import {
   assertAlive,
   assertAnswered,
@@ -15,22 +14,12 @@ import {
   exchange,
   fuzzParams,
   sometimes,
-  startFuzzTarget,
+  useFuzzTarget,
   StatusTally,
   utf8Bytes,
-  type FuzzTarget,
 } from './support.js'
 
-let target: FuzzTarget
-
-before(async () => {
-  target = await startFuzzTarget()
-})
-
-after(async () => {
-  await target?.close()
-  await closeAgent()
-})
+const target = useFuzzTarget()
 
 const pct = (s: string): string => [...Buffer.from(s, 'utf8')].map((b) => '%' + b.toString(16).padStart(2, '0')).join('')
 

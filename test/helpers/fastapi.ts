@@ -3,10 +3,9 @@
 // Debian's python3-fastapi and python3-uvicorn belong to /usr/bin/python3, not to whatever python3
 // is first on PATH (often pyenv), hence the absolute path.
 
+import { freePort } from './net.js'
 import { execFile, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -56,17 +55,6 @@ function childEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, PYTHONDONTWRITEBYTECODE: '1' }
   delete env.PYTHONHOME
   return env
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 function sleep(ms: number): Promise<void> {
