@@ -17,10 +17,10 @@ function record(rt: Runtime, tx: Transaction): void {
   const status = res.headersSent ? res.statusCode : 0 // 0: the client went away before an answer
   tx.status = status
   const seconds = (performance.now() - tx.startedAt) / 1000
-  const route = label(tx.route.name)
-  rt.metrics.inc('drawbridge_requests_total', `status="${status}",route="${route}"`)
-  rt.metrics.observe('drawbridge_request_duration_seconds', `route="${route}"`, seconds)
-  if (tx.upstreamMs >= 0) rt.metrics.observe('drawbridge_upstream_duration_seconds', `route="${route}"`, tx.upstreamMs / 1000)
+  const route = tx.route.metricLabel
+  rt.metrics.inc('drawbridge_requests_total', `status="${status}",${route}`)
+  rt.metrics.observe('drawbridge_request_duration_seconds', route, seconds)
+  if (tx.upstreamMs >= 0) rt.metrics.observe('drawbridge_upstream_duration_seconds', route, tx.upstreamMs / 1000)
   if (tx.rejectedBy !== null) {
     rt.metrics.inc('drawbridge_rejections_total', `stage="${label(tx.rejectedBy)}",reason="${label(tx.rejectReason ?? '')}"`)
   }

@@ -8,9 +8,12 @@ import { createHostCheck } from '../stages/host-check/index.js'
 import { createRoutePolicy, isDocsPath } from '../stages/route-policy/index.js'
 import { createCors } from '../stages/cors/index.js'
 import { createResponseHardening } from '../stages/response-hardening/index.js'
+import { label } from '../observability/metrics.js'
 
 export interface CompiledRoute {
   readonly name: string
+  /** `route="NAME"`, escaped once here for the per-request metrics. */
+  readonly metricLabel: string
   /** Stages run on the request head, in order (connection, then request-header phase). */
   readonly requestStages: readonly Stage[]
   /** Stages that adjust every response, in order. */
@@ -87,6 +90,7 @@ export function compilePipeline(config: Config): CompiledPipeline {
     })
     return Object.freeze({
       name,
+      metricLabel: `route="${label(name)}"`,
       requestStages,
       responseStages: Object.freeze([hardening, cors]),
       maxBodyBytes: route?.max_body_bytes ?? config.limits.max_body_bytes,
