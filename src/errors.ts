@@ -22,6 +22,8 @@ export type DrawbridgeErrorCode =
   | 'DRAWBRIDGE_ERR_ORIGIN_NOT_ALLOWED'
   | 'DRAWBRIDGE_ERR_UNAUTHORIZED'
   | 'DRAWBRIDGE_ERR_FORBIDDEN'
+  | 'DRAWBRIDGE_ERR_BLOCKED'
+  | 'DRAWBRIDGE_ERR_MALFORMED_BODY'
 
 export class DrawbridgeError extends Error {
   code: DrawbridgeErrorCode = 'DRAWBRIDGE_ERR_INTERNAL'
@@ -51,6 +53,8 @@ export class ConfigInvalid extends DrawbridgeError {
 /** The client-facing error label for each code: short, stable, and never revealing internals. */
 export const errorLabels: Readonly<Record<DrawbridgeErrorCode, string>> = Object.freeze({
   DRAWBRIDGE_ERR_INTERNAL: 'internal_error',
+  DRAWBRIDGE_ERR_BLOCKED: 'blocked',
+  DRAWBRIDGE_ERR_MALFORMED_BODY: 'malformed_body',
   DRAWBRIDGE_ERR_CONFIG_INVALID: 'internal_error',
   DRAWBRIDGE_ERR_UPSTREAM_TIMEOUT: 'upstream_timeout',
   DRAWBRIDGE_ERR_UPSTREAM_UNAVAILABLE: 'upstream_unavailable',

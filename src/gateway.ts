@@ -20,11 +20,16 @@ import { createAdminServer } from './admin/server.js'
 import { createReadiness } from './admin/readiness.js'
 import { compileHostMatcher, parseAuthority } from './stages/host-check/index.js'
 import type { DrawbridgeErrorCode } from './errors.js'
+import { SecurityEvents } from './observability/security-events.js'
+import { openEventStore } from './storage/open.js'
+import type { SecurityEventStore } from './storage/types.js'
 
 export interface GatewayOptions {
   readonly logger?: Logger
   /** Start the admin listener (false in cluster workers: the primary serves it). */
   readonly admin?: boolean
+  /** Where security events go; default: the store `storage:` names. */
+  readonly eventStore?: SecurityEventStore
 }
 
 export interface GatewayAddresses {
@@ -40,6 +45,7 @@ export interface Gateway {
   /** Stops accepting, lets in-flight requests finish up to `drainMs`, then cuts the rest. */
   close(drainMs?: number): Promise<void>
   readonly metrics: Metrics
+  readonly events: SecurityEvents
   readonly config: Config
 }
 
@@ -63,7 +69,8 @@ function listenOn(server: Server, hostPort: string): Promise<void> {
 export function createGateway(initial: Config, options: GatewayOptions = {}): Gateway {
   const logger = options.logger ?? new Logger(initial.logging.level)
   const metrics = new Metrics()
-  let rt: Runtime = createRuntime(initial, logger, metrics)
+  const events = new SecurityEvents(options.eventStore ?? openEventStore(initial), logger, metrics)
+  let rt: Runtime = createRuntime(initial, logger, metrics, events)
   const secure = initial.tls !== null
   const limits = initial.limits
 
@@ -103,11 +110,16 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
           token: () => rt.config.admin.token,
           snapshots: async () => [metrics.snapshot()],
           readiness,
+          events: async (q) => {
+            await events.flush()
+            return events.store.list(q)
+          },
         })
       : null
 
   const gateway: Gateway = {
     metrics,
+    events,
     get config() {
       return rt.config
     },
@@ -129,10 +141,11 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
       if ((next.tls === null) !== (rt.config.tls === null)) problems.push('tls on/off')
       if (next.admin.listen !== rt.config.admin.listen) problems.push('admin.listen')
       if (next.limits.max_header_bytes !== rt.config.limits.max_header_bytes) problems.push('limits.max_header_bytes')
-      if (problems.length > 0) logger.warn('reload: these settings need a restart and keep their old values', { settings: problems })
+      if (JSON.stringify(next.storage) !== JSON.stringify(rt.config.storage)) problems.push('storage')
+    if (problems.length > 0) logger.warn('reload: these settings need a restart and keep their old values', { settings: problems })
       const old = rt
       const sameUpstream = JSON.stringify(next.upstream) === JSON.stringify(old.config.upstream)
-      const fresh = createRuntime(next, logger, metrics, sameUpstream ? old.upstream : undefined)
+      const fresh = createRuntime(next, logger, metrics, events, sameUpstream ? old.upstream : undefined)
       if (secure && next.tls) (server as import('node:https').Server).setSecureContext(tlsOptions(next))
       server.headersTimeout = next.limits.header_timeout
       server.requestTimeout = fresh.pipeline.requestTimeout
@@ -162,6 +175,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
         await closed
       }
       await rt.upstream.close().catch(() => undefined)
+      await events.close().catch((err: unknown) => logger.error('closing the event store failed', { err: String(err) }))
       logger.info('stopped', { outcome })
       logger.flush()
     },

@@ -1,19 +1,51 @@
 /**
- * The admin listener (loopback by default, like Caddy's admin API): /healthz, /readyz, /metrics.
- * It checks Host against loopback names so a web page cannot reach it through DNS rebinding,
- * and /metrics may require a bearer token (compared in constant time).
+ * The admin listener (loopback by default, like Caddy's admin API): /healthz, /readyz, /metrics,
+ * /api/events. It checks Host against loopback names so a web page cannot reach it through DNS
+ * rebinding, and /metrics and /api/events may require a bearer token (compared in constant time).
  */
 import { createServer, type Server } from 'node:http'
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { parseAuthority } from '../stages/host-check/index.js'
 import { Metrics, type MetricsSnapshot } from '../observability/metrics.js'
 import type { ReadinessResult } from './readiness.js'
+import type { EventQuery, StoredSecurityEvent } from '../storage/types.js'
 
 export interface AdminOptions {
   readonly listenHost: string
   readonly token: () => string | null
   readonly snapshots: () => Promise<MetricsSnapshot[]>
   readonly readiness: () => Promise<ReadinessResult>
+  /** Security events, newest first; null where no store is open. */
+  readonly events: ((q: EventQuery) => Promise<StoredSecurityEvent[]>) | null
+}
+
+const eventFilters = ['category', 'rule', 'client_ip', 'request_id'] as const
+
+/** `GET /api/events` query parameters, checked; a string names the bad parameter. */
+export function parseEventQuery(search: URLSearchParams): EventQuery | string {
+  const q: { -readonly [K in keyof EventQuery]: EventQuery[K] } = { limit: 50 }
+  for (const [k, v] of search) {
+    if (k === 'limit') {
+      if (!/^[0-9]{1,3}$/.test(v) || Number(v) < 1 || Number(v) > 500) return 'limit'
+      q.limit = Number(v)
+    } else if (k === 'before') {
+      if (!/^[0-9]{1,15}$/.test(v)) return 'before'
+      q.before = Number(v)
+    } else if (k === 'action') {
+      if (v !== 'blocked' && v !== 'logged') return 'action'
+      q.action = v
+    } else if (k === 'since' || k === 'until') {
+      const t = Date.parse(v)
+      if (v.length > 64 || Number.isNaN(t)) return k
+      q[k] = new Date(t).toISOString()
+    } else if ((eventFilters as readonly string[]).includes(k)) {
+      if (v.length === 0 || v.length > 256) return k
+      q[k as (typeof eventFilters)[number]] = v
+    } else {
+      return k.slice(0, 64)
+    }
+  }
+  return q
 }
 
 const json = { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }
@@ -44,22 +76,34 @@ export function createAdminServer(o: AdminOptions): Server {
       )
       return
     }
-    if (path === '/metrics') {
+    const authorized = (): boolean => {
       const token = o.token()
-      if (token !== null) {
-        const auth = req.headers.authorization ?? ''
-        const given = auth.startsWith('Bearer ') ? auth.slice(7) : ''
-        if (!timingSafeEqual(digest(given), digest(token))) {
-          res.setHeader('www-authenticate', 'Bearer')
-          return send(401, { error: 'unauthorized', code: 'DRAWBRIDGE_ERR_UNAUTHORIZED' })
-        }
-      }
+      if (token === null) return true
+      const auth = req.headers.authorization ?? ''
+      const given = auth.startsWith('Bearer ') ? auth.slice(7) : ''
+      if (timingSafeEqual(digest(given), digest(token))) return true
+      res.setHeader('www-authenticate', 'Bearer')
+      send(401, { error: 'unauthorized', code: 'DRAWBRIDGE_ERR_UNAUTHORIZED' })
+      return false
+    }
+    if (path === '/metrics') {
+      if (!authorized()) return
       o.snapshots().then(
         (snaps) => {
           res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' })
           res.end(Metrics.render(snaps))
         },
         () => send(500, { error: 'internal_error', code: 'DRAWBRIDGE_ERR_INTERNAL' }),
+      )
+      return
+    }
+    if (path === '/api/events' && o.events !== null) {
+      if (!authorized()) return
+      const q = parseEventQuery(new URL(req.url ?? '/', 'http://admin').searchParams)
+      if (typeof q === 'string') return send(400, { error: 'bad_request', code: 'DRAWBRIDGE_ERR_BAD_REQUEST', parameter: q })
+      o.events(q).then(
+        (events) => send(200, { events, next: events.length === q.limit ? String(events[events.length - 1]!.id) : null }),
+        () => send(503, { error: 'store_unavailable', code: 'DRAWBRIDGE_ERR_INTERNAL' }),
       )
       return
     }

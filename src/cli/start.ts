@@ -14,6 +14,7 @@ import { createAdminServer } from '../admin/server.js'
 import { createReadiness } from '../admin/readiness.js'
 import type { MetricsSnapshot } from '../observability/metrics.js'
 import { parseHostPort } from '../net/address.js'
+import { openEventStore } from '../storage/open.js'
 import { configPath, loadDotEnv, loadOrReport, type Io } from './common.js'
 import { ExitConfigInvalid, ExitFailedStartup, ExitSuccess, ExitUsage } from './exit-codes.js'
 
@@ -149,6 +150,9 @@ async function runPrimary(config: Config, load: () => Config | null, logger: Log
       for (const w of live) w.send({ type: 'metrics', id })
     })
 
+  // Workers write security events to the shared SQLite file; the primary reads them for the
+  // admin API (a memory store lives inside each worker, out of the primary's reach).
+  const eventStore = current.storage.memory || current.admin.listen === 'off' ? null : openEventStore(current)
   const admin =
     current.admin.listen !== 'off'
       ? createAdminServer({
@@ -156,6 +160,7 @@ async function runPrimary(config: Config, load: () => Config | null, logger: Log
           token: () => current.admin.token,
           snapshots,
           readiness: createReadiness(() => current),
+          events: eventStore === null ? null : (q) => eventStore.list(q),
         })
       : null
   if (admin) {
@@ -197,6 +202,7 @@ async function runPrimary(config: Config, load: () => Config | null, logger: Log
         clearInterval(check)
         clearTimeout(deadline)
         admin?.close()
+        void eventStore?.close()
         logger.info('stopped')
         logger.flush()
         resolve(ExitSuccess)

@@ -343,6 +343,12 @@ function normalize(c: Record<string, any>, source: string | null): Config {
       if (r.response_timeout !== undefined) out.response_timeout = ms(r.response_timeout)
       return out
     }),
+    waf: c.waf,
+    storage: {
+      // Relative paths are the configuration file's neighbours, not the working directory's.
+      sqlite: { path: c.storage.sqlite.path === ':memory:' ? ':memory:' : resolve(source === null ? process.cwd() : dirname(source), c.storage.sqlite.path) },
+      memory: c.storage.memory,
+    },
     logging: c.logging,
     shutdown: { drain_timeout: ms(c.shutdown.drain_timeout) },
     source,
@@ -362,6 +368,9 @@ export function configWarnings(c: Config): string[] {
   const out: string[] = []
   if (c.upstream.insecure_skip_tls_verify) out.push('upstream.insecure_skip_tls_verify is on: upstream TLS certificates are not checked')
   if (c.cors?.allow_origins.includes('*')) out.push('cors.allow_origins is "*": any website may read responses')
+  if (c.storage.memory && c.workers > 1) out.push('storage.memory with several workers: each keeps its own security events, and the admin API sees none of them')
+  if (c.waf.enabled && c.waf.mode === 'detect') out.push('waf.mode is detect: attacks are logged, not blocked')
+  if (!c.waf.enabled) out.push('waf.enabled is false: requests are not inspected for attacks')
   if (c.mode === 'development') out.push('development mode: API docs are visible and upstream errors are not masked')
   if (c.trusted_proxies.some((p) => p.endsWith('/0'))) out.push('trusted_proxies contains a /0 range: any client can forge X-Forwarded-For')
   if (c.admin.listen !== 'off' && !/^(127\.|\[::1\]|localhost)/.test(c.admin.listen)) {

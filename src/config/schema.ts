@@ -52,6 +52,10 @@ const headerOverrides = {
   },
 } as const
 
+
+const wafMode = { description: 'block: refuse detected attacks (403); detect: only log them.', enum: ['block', 'detect'] } as const
+const paranoia = { description: 'Detection paranoia 1-4: higher catches weaker signals and blocks more legitimate traffic.', type: 'integer', minimum: 1, maximum: 4 } as const
+
 export const configSchema = {
   $id: 'https://drawbridge.dev/schema/config.json',
   type: 'object',
@@ -231,7 +235,77 @@ export const configSchema = {
           response_timeout: duration,
           request_buffering: { description: 'Buffer chunked bodies before forwarding (default true).', type: 'boolean' },
           headers: headerOverrides,
+          waf: {
+            description: 'WAF settings for this route.',
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              enabled: { type: 'boolean' },
+              mode: wafMode,
+              paranoia,
+              inspect_body: { type: 'boolean' },
+            },
+          },
         },
+      },
+    },
+    waf: {
+      description: 'The detection engine: SQL injection, XSS, command injection, traversal, SSRF and the rest.',
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        mode: { ...wafMode, default: 'block' },
+        paranoia: { ...paranoia, default: 1 },
+        threshold: { description: 'Overrides the paranoia level\'s score threshold (0.5-1).', type: ['number', 'null'], minimum: 0.5, maximum: 1, default: null },
+        inspect_body: { description: 'Buffer and inspect request bodies (JSON, forms, multipart, XML, text).', type: 'boolean', default: true },
+        limits: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            max_inputs: { description: 'Parameters, headers, cookies and body fields inspected per request.', type: 'integer', minimum: 16, maximum: 1_000_000, default: 2048 },
+            max_bytes: { description: 'Bytes of names and values inspected per request.', type: 'integer', minimum: 1024, maximum: 67_108_864, default: 1_048_576 },
+            max_depth: { description: 'Nesting depth of JSON and XML bodies.', type: 'integer', minimum: 1, maximum: 1024, default: 32 },
+            on_exceed: { description: 'block: refuse a request past a limit (403); allow: inspect what fits and pass.', enum: ['block', 'allow'], default: 'block' },
+          },
+        },
+        exclusions: {
+          description: 'Findings to ignore, scoped by path, method, input location and name, and rule id or category.',
+          type: 'array',
+          default: [],
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['rules'],
+            properties: {
+              path: { description: 'Route path pattern, as in routes[].match.path.', type: 'string', pattern: '^/' },
+              methods: { type: 'array', items: methodName, minItems: 1 },
+              location: { enum: ['path', 'query', 'header', 'cookie', 'body'] },
+              name: { description: 'Input name; "*" matches any run of characters (items.*.code).', type: 'string', minLength: 1 },
+              rules: { description: 'Rule ids (sqli-union) or categories (sqli); "*" for all.', type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+            },
+          },
+        },
+      },
+    },
+    storage: {
+      description: 'Where durable state (security events, later users and keys) lives.',
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        sqlite: {
+          description: 'The embedded default: one SQLite file (WAL), shared by --workers on one machine.',
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            path: { description: 'Database file, relative to the configuration file\'s folder.', type: 'string', minLength: 1, default: 'drawbridge.db' },
+          },
+        },
+        memory: { description: 'Keep state in process memory only (tests, benchmarks): lost on restart, not shared between workers.', type: 'boolean', default: false },
       },
     },
     logging: {

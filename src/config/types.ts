@@ -17,6 +17,17 @@ export interface RouteConfig {
   readonly response_timeout?: number
   readonly request_buffering?: boolean
   readonly headers?: HeaderPolicy
+  readonly waf?: { readonly enabled?: boolean; readonly mode?: WafMode; readonly paranoia?: 1 | 2 | 3 | 4; readonly inspect_body?: boolean }
+}
+
+export type WafMode = 'block' | 'detect'
+
+export interface WafExclusion {
+  readonly path?: string
+  readonly methods?: readonly string[]
+  readonly location?: 'path' | 'query' | 'header' | 'cookie' | 'body'
+  readonly name?: string
+  readonly rules: readonly string[]
 }
 
 export interface Config {
@@ -71,6 +82,16 @@ export interface Config {
   readonly error_masking: { readonly enabled: boolean; readonly max_inspect_bytes: number; readonly max_logged_bytes: number }
   readonly websocket: { readonly enabled: boolean; readonly require_origin: boolean }
   readonly routes: readonly RouteConfig[]
+  readonly waf: {
+    readonly enabled: boolean
+    readonly mode: WafMode
+    readonly paranoia: 1 | 2 | 3 | 4
+    readonly threshold: number | null
+    readonly inspect_body: boolean
+    readonly limits: { readonly max_inputs: number; readonly max_bytes: number; readonly max_depth: number; readonly on_exceed: 'block' | 'allow' }
+    readonly exclusions: readonly WafExclusion[]
+  }
+  readonly storage: { readonly sqlite: { readonly path: string }; readonly memory: boolean }
   readonly logging: {
     readonly level: 'debug' | 'info' | 'warn' | 'error'
     readonly access_log: boolean

@@ -24,6 +24,21 @@ function record(rt: Runtime, tx: Transaction): void {
   if (tx.rejectedBy !== null) {
     rt.metrics.inc('drawbridge_rejections_total', `stage="${label(tx.rejectedBy)}",reason="${label(tx.rejectReason ?? '')}"`)
   }
+  if (tx.wafFindings !== null) {
+    rt.events.record(
+      {
+        requestId: tx.id,
+        clientIp: tx.clientIp,
+        method: tx.method,
+        path: rt.redact.pathWithQuery(tx.path, tx.query).slice(0, 2048),
+        route: tx.route.name,
+        score: tx.wafScore,
+        action: tx.wafBlocked ? 'blocked' : 'logged',
+        findings: tx.wafFindings,
+      },
+      rt.redact,
+    )
+  }
   if (!rt.config.logging.access_log || !rt.logger.enabled('info')) return
   // Built by hand on the hot path. Values that can hold client bytes (path, user agent) go
   // through JSON.stringify; the others are validated tokens (uuid or plain id, IP, method,

@@ -10,6 +10,7 @@ import { compileOriginMatcher, type OriginMatcher } from '../stages/cors/index.j
 import { createRedactor, type Redactor } from '../observability/redact.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
+import type { SecurityEvents } from '../observability/security-events.js'
 
 export interface Runtime {
   readonly config: Config
@@ -20,11 +21,13 @@ export interface Runtime {
   readonly redact: Redactor
   readonly logger: Logger
   readonly metrics: Metrics
+  /** Outlives reloads: the store is opened once per process. */
+  readonly events: SecurityEvents
   /** Set while shutting down: responses ask clients to close their connection. */
   draining: boolean
 }
 
-export function createRuntime(config: Config, logger: Logger, metrics: Metrics, upstream?: Upstream): Runtime {
+export function createRuntime(config: Config, logger: Logger, metrics: Metrics, events: SecurityEvents, upstream?: Upstream): Runtime {
   return {
     config,
     pipeline: compilePipeline(config),
@@ -34,6 +37,7 @@ export function createRuntime(config: Config, logger: Logger, metrics: Metrics, 
     redact: createRedactor(config.logging.redact_fields),
     logger,
     metrics,
+    events,
     draining: false,
   }
 }

@@ -23,6 +23,8 @@ const help: Record<string, [string, 'counter' | 'histogram']> = {
   drawbridge_rejections_total: ['Requests stopped by Drawbridge, by stage and reason.', 'counter'],
   drawbridge_upstream_errors_total: ['Upstream failures, by kind.', 'counter'],
   drawbridge_masked_errors_total: ['Upstream error pages replaced by a generic error.', 'counter'],
+  drawbridge_waf_detections_total: ['WAF findings at or above the threshold, by category and action (blocked or logged).', 'counter'],
+  drawbridge_security_events_dropped_total: ['Security events not stored (queue full or store error); they were still logged.', 'counter'],
 }
 
 export class Metrics {
@@ -88,7 +90,7 @@ export class Metrics {
     for (const [name, [text, type]] of Object.entries(help)) {
       out += `# HELP ${name} ${text}\n# TYPE ${name} ${type}\n`
       if (type === 'counter') {
-        for (const [l, v] of counters.get(name) ?? []) out += `${name}{${l}} ${v}\n`
+        for (const [l, v] of counters.get(name) ?? []) out += `${name}${l === '' ? '' : `{${l}}`} ${v}\n`
       } else {
         for (const [l, h] of histograms.get(name) ?? []) {
           let cum = 0

@@ -6,6 +6,8 @@
 export type Redactor = {
   /** A path with its query: values of secret-looking parameters become "[REDACTED]". */
   pathWithQuery(path: string, query: string): string
+  /** Whether a field, parameter or cookie name is one whose value is never logged. */
+  isSecretName(name: string): boolean
   /** Free text (an upstream error body): `name=value`, `"name": "value"` forms are masked. */
   text(s: string): string
 }
@@ -28,6 +30,7 @@ export function createRedactor(fieldNames: readonly string[]): Redactor {
   const bearerRe = /(bearer|basic)\s+[A-Za-z0-9._~+/=-]{1,4096}/gi
 
   return {
+    isSecretName: isSecret,
     pathWithQuery(path: string, query: string): string {
       if (query === '') return path
       const parts = query.split('&')

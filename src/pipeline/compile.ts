@@ -8,7 +8,9 @@ import { createHostCheck } from '../stages/host-check/index.js'
 import { createRoutePolicy, isDocsPath } from '../stages/route-policy/index.js'
 import { createCors } from '../stages/cors/index.js'
 import { createResponseHardening } from '../stages/response-hardening/index.js'
+import { createWaf, type Waf } from '../stages/waf/index.js'
 import { label } from '../observability/metrics.js'
+import { compilePathMatcher, type PathMatcher } from './path-matcher.js'
 
 export interface CompiledRoute {
   readonly name: string
@@ -27,6 +29,8 @@ export interface CompiledRoute {
   readonly bodyDeadlinePerRequest: boolean
   readonly responseTimeout: number
   readonly requestBuffering: boolean
+  /** The route's WAF (its head check is in requestStages; forward.ts runs its body check); null: off. */
+  readonly waf: Waf | null
 }
 
 export interface CompiledPipeline {
@@ -36,35 +40,7 @@ export interface CompiledPipeline {
   match(canonicalPath: string, method: string): CompiledRoute
 }
 
-type PathMatcher = (canonical: string) => boolean
-
-/** `/api` matches `/api` and `/api/...`; `*` is one segment, `**` any number of segments. */
-export function compilePathMatcher(pattern: string): PathMatcher {
-  const p = pattern.toLowerCase().replace(/\/+$/, '') || '/'
-  if (p.indexOf('*') === -1) {
-    if (p === '/') return () => true
-    const withSlash = p + '/'
-    return (c) => c === p || c.startsWith(withSlash)
-  }
-  let src = ''
-  for (let i = 0; i < p.length; i++) {
-    const ch = p[i]!
-    if (ch === '*') {
-      if (p[i + 1] === '*') {
-        // '/**' also matches the bare prefix: '/files/**' matches '/files'
-        if (src.endsWith('/')) src = src.slice(0, -1) + '(?:/.*)?'
-        else src += '.*'
-        i++
-      } else {
-        src += '[^/]*'
-      }
-    } else {
-      src += ch.replace(/[.+?^${}()|[\]\\]/g, '\\$&')
-    }
-  }
-  const re = new RegExp('^' + src + '$')
-  return (c) => re.test(c)
-}
+export { compilePathMatcher }
 
 export function compilePipeline(config: Config): CompiledPipeline {
   const hostCheck = createHostCheck(config.trusted_hosts)
@@ -75,7 +51,7 @@ export function compilePipeline(config: Config): CompiledPipeline {
     docsAllowIps: config.docs.allow_ips,
   })
   const cors = createCors(config.cors)
-  const requestStages: readonly Stage[] = Object.freeze([hostCheck, routePolicy, cors])
+  const headStages: readonly Stage[] = [hostCheck, routePolicy, cors]
 
   const longestBody = Math.max(config.limits.body_timeout, ...config.routes.map((r) => r.body_timeout ?? 0))
   const build = (name: string, route: RouteConfig | null, policy: HeaderPolicy | undefined): CompiledRoute => {
@@ -88,16 +64,18 @@ export function compilePipeline(config: Config): CompiledPipeline {
       hsts: config.headers.hsts,
       cookies: config.cookies,
     })
+    const waf = createWaf(config, route)
     return Object.freeze({
       name,
       metricLabel: `route="${label(name)}"`,
-      requestStages,
+      requestStages: Object.freeze(waf === null ? [...headStages] : [...headStages, waf.stage]),
       responseStages: Object.freeze([hardening, cors]),
       maxBodyBytes: route?.max_body_bytes ?? config.limits.max_body_bytes,
       bodyTimeout: route?.body_timeout ?? config.limits.body_timeout,
       bodyDeadlinePerRequest: (route?.body_timeout ?? config.limits.body_timeout) < longestBody,
       responseTimeout: route?.response_timeout ?? config.upstream.response_timeout,
       requestBuffering: route?.request_buffering ?? true,
+      waf,
     })
   }
 

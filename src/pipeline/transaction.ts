@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { CompiledRoute } from './compile.js'
 import type { Verdict } from './types.js'
+import type { Finding } from '../detection/engine.js'
 
 export class Transaction {
   readonly id: string
@@ -38,6 +39,10 @@ export class Transaction {
   /** Where an error that Drawbridge answered came from, for logs/metrics ('upstream', a stage id). */
   rejectedBy: string | null
   rejectReason: string | null
+  /** WAF detections (at or above the threshold), blocked or only logged; null: none. */
+  wafFindings: Finding[] | null
+  wafScore: number
+  wafBlocked: boolean
   /** Kept here: node detaches req.socket once the response is done. */
   readonly socket: Socket
   /** The connection's byte count when this request began (the access log reports the difference). */
@@ -72,6 +77,9 @@ export class Transaction {
     this.upstreamMs = -1
     this.rejectedBy = null
     this.rejectReason = null
+    this.wafFindings = null
+    this.wafScore = 0
+    this.wafBlocked = false
     this.socket = req.socket
     this.socketBytesAtStart = req.socket.bytesWritten
   }

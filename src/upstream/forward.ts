@@ -10,7 +10,7 @@ import type { DrawbridgeErrorCode } from '../errors.js'
 import type { Transaction } from '../pipeline/transaction.js'
 import type { ResponseHeaders } from '../pipeline/types.js'
 import type { Runtime } from '../listener/runtime.js'
-import { applyResponseStages, sendError } from '../listener/respond.js'
+import { applyResponseStages, sendError, sendVerdict } from '../listener/respond.js'
 import { connectionListed, hopByHop } from './hop-by-hop.js'
 import { looksLikeStackTrace } from './error-masking.js'
 
@@ -58,16 +58,19 @@ export function forward(rt: Runtime, tx: Transaction): void {
   const req = tx.req
   const route = tx.route
   const cl = req.headers['content-length']
+  if (cl === undefined && req.headers['transfer-encoding'] === undefined) return void dispatch(rt, tx, null, null)
+  // The WAF reads the whole body before any of it reaches the app (issue 3).
+  const inspect = route.waf !== null && route.waf.wantsBody(req.headers['content-type'])
   if (cl !== undefined) {
     const n = Number(cl)
     if (n > route.maxBodyBytes) return sendError(rt, tx, 413, 'DRAWBRIDGE_ERR_BODY_TOO_LARGE', 'limits', 'body too large')
     if (n === 0) return void dispatch(rt, tx, null, '0')
     continueIfAsked(tx)
     armBodyTimer(rt, tx)
+    if (inspect) return bufferBody(rt, tx, true)
     return void dispatch(rt, tx, req, cl)
   }
-  const te = req.headers['transfer-encoding']
-  if (te === undefined) return void dispatch(rt, tx, null, null)
+  const te = req.headers['transfer-encoding']!
   // Only plain chunked framing is understood (RFC 9112 §6.1): other codings would reach the app
   // as undeclared bytes, and a body not framed by chunked could only end with the connection.
   if (te.trim().toLowerCase() !== 'chunked') {
@@ -75,7 +78,7 @@ export function forward(rt: Runtime, tx: Transaction): void {
   }
   continueIfAsked(tx)
   armBodyTimer(rt, tx)
-  if (route.requestBuffering) return bufferBody(rt, tx)
+  if (route.requestBuffering || inspect) return bufferBody(rt, tx, inspect)
   return void dispatch(rt, tx, limitStream(rt, tx), null)
 }
 
@@ -140,7 +143,7 @@ function stopReadingWhenAnswered(tx: Transaction): void {
   else res.once('finish', () => req.destroy())
 }
 
-function bufferBody(rt: Runtime, tx: Transaction): void {
+function bufferBody(rt: Runtime, tx: Transaction, inspect: boolean): void {
   const req = tx.req
   const max = tx.route.maxBodyBytes
   const chunks: Buffer[] = []
@@ -161,7 +164,18 @@ function bufferBody(rt: Runtime, tx: Transaction): void {
   req.once('end', () => {
     if (over || tx.res!.headersSent) return
     const body = Buffer.concat(chunks, size)
-    void dispatch(rt, tx, body, String(size))
+    if (!inspect) return void dispatch(rt, tx, body, String(size))
+    tx.route.waf!.checkBody(tx, body).then(
+      (v) => {
+        if (tx.res!.headersSent || tx.res!.destroyed) return
+        if (v === undefined) void dispatch(rt, tx, body, String(size))
+        else sendVerdict(rt, tx, v)
+      },
+      (err: unknown) => {
+        rt.logger.error('stage fault', { request_id: tx.id, err: err instanceof Error ? err.stack : String(err) })
+        sendError(rt, tx, 500, 'DRAWBRIDGE_ERR_INTERNAL', 'fault', 'waf body check threw')
+      },
+    )
   })
   req.once('error', () => undefined)
 }

@@ -67,8 +67,13 @@ export const echoUpstream: Handler = (req, res, body) => {
 /** Encodes Set-Cookie values for echoUpstream. */
 export const setCookiesHeader = (cookies: readonly string[]): string => Buffer.from(JSON.stringify(cookies), 'utf8').toString('base64url')
 
-/** The configuration every fuzz file runs against (production mode, as in the field). */
-export async function startFuzzTarget(handler: Handler = echoUpstream): Promise<FuzzTarget> {
+/**
+ * The configuration every fuzz file runs against (production mode, as in the field). The WAF is
+ * off unless asked for: these properties check that header, URL and cookie handling passes
+ * values through unchanged, and the WAF would rightly refuse some random values; waf.test.ts
+ * fuzzes with it on.
+ */
+export async function startFuzzTarget(handler: Handler = echoUpstream, waf = false): Promise<FuzzTarget> {
   const up = await startUpstream(handler)
   let gw: TestGateway
   try {
@@ -77,6 +82,7 @@ export async function startFuzzTarget(handler: Handler = echoUpstream): Promise<
       trusted_hosts: ['localhost', '*.example.com'],
       cors: { allow_origins: [...origins], allow_credentials: true, allow_headers: ['Content-Type', 'Authorization', 'X-Custom'] },
       cookies: { script_readable: [...scriptReadable], allow_samesite_none: [...sameSiteNone] },
+      waf: { enabled: waf },
     })
   } catch (err) {
     await up.close()
@@ -100,10 +106,10 @@ export async function startFuzzTarget(handler: Handler = echoUpstream): Promise<
  * One fuzz target per test file: started before its tests, stopped (with the shared HTTP agent)
  * after them. The returned object forwards to the running target.
  */
-export function useFuzzTarget(): FuzzTarget {
+export function useFuzzTarget(options: { waf?: boolean } = {}): FuzzTarget {
   let target: FuzzTarget | undefined
   before(async () => {
-    target = await startFuzzTarget()
+    target = await startFuzzTarget(echoUpstream, options.waf ?? false)
   })
   after(async () => {
     await target?.close()

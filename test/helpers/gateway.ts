@@ -15,10 +15,11 @@ export interface TestGateway {
   close(): Promise<void>
 }
 
-/** Builds a validated config: listeners on port 0, development defaults unless overridden. */
+/** Builds a validated config: listeners on port 0, production defaults unless overridden. */
 export function testConfig(raw: Record<string, unknown>, env: Record<string, string> = {}): Config {
   return loadConfig({
-    object: { listen: '127.0.0.1:0', admin: { listen: '127.0.0.1:0' }, mode: 'production', workers: 1, ...raw },
+    // Security events in memory unless a test asks for SQLite: no database file per test.
+    object: { listen: '127.0.0.1:0', admin: { listen: '127.0.0.1:0' }, mode: 'production', workers: 1, storage: { memory: true }, ...raw },
     env,
   })
 }

@@ -1,0 +1,119 @@
+/**
+ * Security events (issue 3): every detection, blocked or only logged, becomes one event per
+ * finding: written to the log at once, counted in metrics, and stored through the storage
+ * interface in batches (one transaction every `flushMs`), so that a flood of attacks costs one
+ * write per batch, not one per request. The queue is bounded: past it, events still reach the
+ * log and metrics, and the drop is counted.
+ */
+import type { EventAction, SecurityEvent, SecurityEventStore } from '../storage/types.js'
+import type { Logger } from './logger.js'
+import type { Metrics } from './metrics.js'
+import type { Redactor } from './redact.js'
+
+const flushMs = 100
+const maxQueued = 10_000
+const snippetMax = 120
+
+export interface DetectionRecord {
+  readonly requestId: string
+  readonly clientIp: string
+  readonly method: string
+  readonly path: string
+  readonly route: string
+  readonly score: number
+  readonly action: EventAction
+  readonly findings: readonly {
+    readonly category: string
+    readonly rule: string
+    readonly confidence: number
+    readonly location: string
+    readonly name: string
+    readonly matched: string
+  }[]
+}
+
+export class SecurityEvents {
+  readonly #store: SecurityEventStore
+  readonly #logger: Logger
+  readonly #metrics: Metrics
+  #queue: SecurityEvent[] = []
+  #timer: NodeJS.Timeout | null = null
+  #writing: Promise<void> = Promise.resolve()
+
+  constructor(store: SecurityEventStore, logger: Logger, metrics: Metrics) {
+    this.#store = store
+    this.#logger = logger
+    this.#metrics = metrics
+  }
+
+  get store(): SecurityEventStore {
+    return this.#store
+  }
+
+  record(d: DetectionRecord, redact: Redactor): void {
+    const time = new Date().toISOString()
+    for (const f of d.findings) {
+      const event: SecurityEvent = {
+        time,
+        request_id: d.requestId,
+        client_ip: d.clientIp,
+        method: d.method,
+        path: d.path,
+        route: d.route,
+        rule: f.rule,
+        category: f.category,
+        location: f.location,
+        name: f.name.slice(0, 256),
+        snippet: snippet(f.name, f.matched, redact),
+        confidence: f.confidence,
+        score: d.score,
+        action: d.action,
+      }
+      this.#metrics.inc('drawbridge_waf_detections_total', `category="${f.category}",action="${d.action}"`)
+      this.#logger.warn('security event', event as unknown as Record<string, unknown>)
+      if (this.#queue.length >= maxQueued) {
+        this.#metrics.inc('drawbridge_security_events_dropped_total', '')
+        continue
+      }
+      this.#queue.push(event)
+    }
+    if (this.#timer === null && this.#queue.length > 0) this.#timer = setTimeout(() => void this.flush(), flushMs)
+  }
+
+  /** Writes what is queued; resolves when it is stored. */
+  flush(): Promise<void> {
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer)
+      this.#timer = null
+    }
+    if (this.#queue.length === 0) return this.#writing
+    const batch = this.#queue
+    this.#queue = []
+    this.#writing = this.#writing
+      .then(() => this.#store.append(batch))
+      .catch((err: unknown) => {
+        this.#metrics.inc('drawbridge_security_events_dropped_total', '', batch.length)
+        this.#logger.error('security events not stored', { count: batch.length, err: String(err) })
+      })
+    return this.#writing
+  }
+
+  async close(): Promise<void> {
+    await this.flush()
+    await this.#store.close()
+  }
+}
+
+/**
+ * At most 120 characters of what matched, control characters made visible, secrets masked: a
+ * field whose name says it holds a secret is never shown, and `password=...`-style text inside
+ * a value is masked too.
+ */
+export function snippet(name: string, value: string, redact: Redactor): string {
+  if (name !== '' && redact.isSecretName(name)) return '[REDACTED]'
+  let s = value.length > snippetMax * 4 ? value.slice(0, snippetMax * 4) : value
+  s = redact.text(s)
+  // eslint-disable-next-line no-control-regex
+  s = s.replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0')))
+  return s.length > snippetMax ? s.slice(0, snippetMax - 1) + '…' : s
+}

@@ -1,0 +1,139 @@
+/**
+ * The `waf` stage (issue 3, design.md §2): the request head (path, query, headers, cookies) is
+ * inspected before any body byte is read; the body, where inspection is on, is buffered up to
+ * the route's limit and inspected before it is forwarded (forward.ts calls `inspectBody`).
+ * A block is 403 `{"error":"blocked"}` with the request id: the client never learns which rule
+ * fired; the finding goes to the security events (logging phase, listener/log.ts).
+ */
+import type { Config, RouteConfig, WafExclusion, WafMode } from '../../config/types.js'
+import type { Stage, Verdict } from '../../pipeline/types.js'
+import { verdict } from '../../pipeline/types.js'
+import type { Transaction } from '../../pipeline/transaction.js'
+import { compilePathMatcher } from '../../pipeline/path-matcher.js'
+import { createEngine, type Engine, type ExclusionTest, type Finding } from '../../detection/engine.js'
+import type { Category } from '../../detection/analyzers.js'
+import type { InputLocation } from '../../detection/types.js'
+import { InputCollector, addCookies, addHeaders, addPath, addUrlEncoded, type InputLimits, type LimitHit } from './inputs.js'
+import { addBody, bodyKind } from './body.js'
+
+const blocked = verdict('waf', 403, 'DRAWBRIDGE_ERR_BLOCKED', 'attack')
+const overLimit = verdict('waf', 403, 'DRAWBRIDGE_ERR_BLOCKED', 'inspection limit')
+const malformed = verdict('waf', 400, 'DRAWBRIDGE_ERR_MALFORMED_BODY', 'malformed body')
+
+export interface Waf {
+  readonly stage: Stage
+  readonly mode: WafMode
+  readonly inspectBody: boolean
+  /** Whether a body with this content type is inspected (and so buffered). */
+  wantsBody(contentType: string | undefined): boolean
+  /** Inspects a buffered body; a verdict stops the request. */
+  checkBody(tx: Transaction, body: Buffer): Promise<Verdict | undefined>
+}
+
+interface CompiledExclusion {
+  readonly path: ((canonical: string) => boolean) | null
+  readonly methods: ReadonlySet<string> | null
+  readonly location: InputLocation | null
+  readonly name: ((name: string) => boolean) | null
+  readonly rules: ReadonlySet<string>
+}
+
+function compileName(pattern: string): (name: string) => boolean {
+  if (pattern.indexOf('*') === -1) return (n) => n === pattern
+  const re = new RegExp('^' + pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$')
+  return (n) => re.test(n)
+}
+
+function compileExclusions(list: readonly WafExclusion[]): CompiledExclusion[] {
+  return list.map((e) => ({
+    path: e.path === undefined ? null : compilePathMatcher(e.path),
+    methods: e.methods === undefined ? null : new Set(e.methods),
+    location: e.location ?? null,
+    name: e.name === undefined ? null : compileName(e.name),
+    rules: new Set(e.rules),
+  }))
+}
+
+function exclusionTest(list: readonly CompiledExclusion[], tx: Transaction): ExclusionTest | null {
+  const applicable = list.filter((e) => (e.path === null || e.path(tx.canonicalPath)) && (e.methods === null || e.methods.has(tx.method)))
+  if (applicable.length === 0) return null
+  return (location: InputLocation, name: string, rule: string, category: Category) => {
+    for (const e of applicable) {
+      if (e.location !== null && e.location !== location) continue
+      if (e.name !== null && !e.name(name)) continue
+      if (e.rules.has('*') || e.rules.has(rule) || e.rules.has(category)) return true
+    }
+    return false
+  }
+}
+
+/** The WAF for one route, or null where it is off. */
+export function createWaf(config: Config, route: RouteConfig | null): Waf | null {
+  const w = config.waf
+  const enabled = route?.waf?.enabled ?? w.enabled
+  if (!enabled) return null
+  const mode = route?.waf?.mode ?? w.mode
+  const paranoia = route?.waf?.paranoia ?? w.paranoia
+  const inspectBody = route?.waf?.inspect_body ?? w.inspect_body
+  const engine: Engine = createEngine({ paranoia, threshold: w.threshold })
+  const limits: InputLimits = { maxInputs: w.limits.max_inputs, maxBytes: w.limits.max_bytes, maxDepth: w.limits.max_depth }
+  const blockOnLimit = w.limits.on_exceed === 'block'
+  const exclusions = compileExclusions(w.exclusions)
+  const stopAtFirst = mode === 'block'
+
+  /** Records the outcome on the transaction; a verdict when the request must stop. */
+  function judge(tx: Transaction, c: InputCollector, phase: InputLocation): Verdict | undefined {
+    const exclude = exclusions.length === 0 ? null : exclusionTest(exclusions, tx)
+    const result = engine.inspect(c.inputs, exclude, stopAtFirst)
+    if (c.hit !== null) {
+      const finding = limitFinding(c.hit, phase)
+      note(tx, [finding], 1)
+      if (blockOnLimit) {
+        tx.wafBlocked = true
+        return overLimit
+      }
+    }
+    if (result.findings.length === 0) return undefined
+    note(tx, result.findings, result.score)
+    if (mode === 'block') {
+      tx.wafBlocked = true
+      return blocked
+    }
+    return undefined
+  }
+
+  return {
+    mode,
+    inspectBody,
+    stage: {
+      id: 'waf',
+      requestHeaders(tx: Transaction): Verdict | undefined {
+        const c = new InputCollector(limits)
+        addPath(c, tx.path)
+        addUrlEncoded(c, 'query', tx.query)
+        addHeaders(c, tx.req.headers)
+        addCookies(c, tx.req.headers.cookie)
+        return judge(tx, c, 'header')
+      },
+    },
+    wantsBody(contentType) {
+      return inspectBody && bodyKind(contentType) !== 'binary'
+    },
+    async checkBody(tx, body) {
+      const c = new InputCollector(limits)
+      const contentType = tx.req.headers['content-type']
+      const ok = await addBody(c, bodyKind(contentType), contentType, body)
+      if (!ok) return malformed
+      return judge(tx, c, 'body')
+    },
+  }
+}
+
+function limitFinding(hit: LimitHit, location: InputLocation): Finding {
+  return { category: 'limits', rule: `waf-limit-${hit}`, confidence: 1, location, name: '', part: 'value', matched: '', transforms: [] }
+}
+
+function note(tx: Transaction, findings: readonly Finding[], score: number): void {
+  tx.wafFindings = tx.wafFindings === null ? [...findings] : [...tx.wafFindings, ...findings]
+  if (score > tx.wafScore) tx.wafScore = score
+}

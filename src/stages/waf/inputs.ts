@@ -1,0 +1,119 @@
+/**
+ * Turns a request into the detection engine's plain inputs (design.md §4): path segments, query
+ * parameters, selected headers, cookies, and parsed bodies (body.ts). Values stay raw (the
+ * engine decodes them itself and records how); names are decoded once so that `user%5B%24ne%5D`
+ * reads as `user[$ne]`.
+ *
+ * Limits bound the work an attacker can ask for: inputs counted, bytes counted. Past a limit the
+ * collector stops and says which one, and the stage applies `limits.on_exceed`.
+ */
+import { parse as parseCookie } from 'cookie'
+import type { IncomingHttpHeaders } from 'node:http'
+import type { Input, InputLocation } from '../../detection/types.js'
+import { urlDecode } from '../../detection/normalize.js'
+
+export type LimitHit = 'inputs' | 'bytes' | 'depth'
+
+export interface InputLimits {
+  readonly maxInputs: number
+  readonly maxBytes: number
+  readonly maxDepth: number
+}
+
+/** Collects inputs under the limits; `hit` says which limit stopped it. */
+export class InputCollector {
+  readonly inputs: Input[] = []
+  hit: LimitHit | null = null
+  #bytes = 0
+  readonly limits: InputLimits
+
+  constructor(limits: InputLimits) {
+    this.limits = limits
+  }
+
+  /** False once a limit is reached: the caller stops collecting. */
+  add(location: InputLocation, name: string, value: string, formEncoded: boolean): boolean {
+    if (this.hit !== null) return false
+    this.#bytes += value.length + name.length
+    if (this.inputs.length >= this.limits.maxInputs) this.hit = 'inputs'
+    else if (this.#bytes > this.limits.maxBytes) this.hit = 'bytes'
+    if (this.hit !== null) return false
+    this.inputs.push({ location, name, value, formEncoded })
+    return true
+  }
+}
+
+export function decodeName(raw: string, formEncoded: boolean): string {
+  if (raw.indexOf('%') === -1 && (!formEncoded || raw.indexOf('+') === -1)) return raw
+  return urlDecode(raw, formEncoded).text
+}
+
+/** `a=1&b=2` as sent: names decoded, values raw (query strings and url-encoded bodies). */
+export function addUrlEncoded(c: InputCollector, location: InputLocation, s: string): void {
+  if (s === '') return
+  let start = 0
+  while (start <= s.length) {
+    let end = s.indexOf('&', start)
+    if (end === -1) end = s.length
+    if (end > start) {
+      const pair = s.slice(start, end)
+      const eq = pair.indexOf('=')
+      const name = eq === -1 ? pair : pair.slice(0, eq)
+      const value = eq === -1 ? '' : pair.slice(eq + 1)
+      if (!c.add(location, decodeName(name, true), value, true)) return
+    }
+    start = end + 1
+  }
+}
+
+/** Path segments as sent (still percent-encoded: `..%2f` must stay visible), and the whole path. */
+export function addPath(c: InputCollector, path: string): void {
+  if (!c.add('path', '', path, false)) return
+  let start = 1
+  let n = 0
+  while (start < path.length) {
+    let end = path.indexOf('/', start)
+    if (end === -1) end = path.length
+    if (end > start && !c.add('path', String(n++), path.slice(start, end), false)) return
+    start = end + 1
+  }
+}
+
+// Headers that carry no free text an app would interpret, or are checked elsewhere (Host by
+// host-check, Cookie parsed below, Content-Length/Transfer-Encoding by the listener). Every other
+// header, custom ones included, is inspected; these still get the JNDI check (Log4Shell lands in
+// any header a Java app logs).
+const notInspected = new Set([
+  'host', 'cookie', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'accept-encoding', 'te', 'upgrade',
+  'if-modified-since', 'if-unmodified-since', 'if-none-match', 'if-match', 'cache-control', 'pragma', 'dnt',
+  'upgrade-insecure-requests', 'priority', 'sec-fetch-dest', 'sec-fetch-mode', 'sec-fetch-site', 'sec-fetch-user',
+  'sec-ch-ua', 'sec-ch-ua-mobile', 'sec-ch-ua-platform', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions',
+  'x-request-id', 'authorization', 'proxy-authorization',
+])
+
+/** Header names that only get the JNDI check (see `notInspected`). */
+export function jndiOnlyHeader(name: string): boolean {
+  return notInspected.has(name) && name !== 'cookie' && name !== 'host'
+}
+
+export function addHeaders(c: InputCollector, headers: IncomingHttpHeaders): void {
+  for (const name in headers) {
+    const v = headers[name]
+    if (v === undefined || notInspected.has(name)) continue
+    if (typeof v === 'string') {
+      if (!c.add('header', name, v, false)) return
+    } else {
+      for (const one of v) if (!c.add('header', name, one, false)) return
+    }
+  }
+}
+
+/** Cookies parsed with the `cookie` package (RFC 6265 rules); values raw, undecoded. */
+export function addCookies(c: InputCollector, header: string | undefined): void {
+  if (header === undefined || header === '') return
+  const jar = parseCookie(header, { decode: (s) => s })
+  for (const name in jar) {
+    const v = jar[name]
+    if (v !== undefined && !c.add('cookie', name, v, false)) return
+  }
+}

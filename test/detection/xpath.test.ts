@@ -1,0 +1,55 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { analyzeXpath } from '../../src/detection/xpath/analyzer.js'
+import { readings } from '../../src/detection/normalize.js'
+
+function detect(value: string) {
+  let best: ReturnType<typeof analyzeXpath> = null
+  for (const r of readings(value, true)) {
+    const f = analyzeXpath(r.text)
+    if (f !== null && (best === null || f.confidence > best.confidence)) best = f
+  }
+  return best
+}
+
+const attacks: [string, number][] = [
+  ["' or '1'='1", 0.85],
+  ["' or count(/*)=1 or '", 0.95],
+  ["//user[name/text()='x']", 0.85],
+  ['substring(name(/*[1]),1,1)', 0.9],
+  ["') or ('a'='a", 0.85],
+  ["x' or name()='username' or 'x'='y", 0.95],
+  ['count(/child::node())', 0.9],
+  ["admin' and substring(password/text(),1,1)='7", 0.95],
+  ["' or string-length(name(/*[1]))=4 or '", 0.95],
+  ['x%27%20or%20name%28%29%3D%27username%27%20or%20%27x%27%3D%27y', 0.95],
+]
+
+const benign = [
+  "O'Brien", "Tom's or Jerry's", 'https://example.com/a/b', '//cdn.example.com/lib.js', "it's 'fine' and good", 'count the items (please)',
+  'name: Ann', 'see text() docs', '[1] reference', "don't or won't", 'a/b[0]', 'Use contains(x) in the filter UI',
+]
+
+test('xpath: literal breakouts, blind probes and predicates are found', () => {
+  for (const [value, confidence] of attacks) {
+    const f = detect(value)
+    assert.ok(f !== null, `missed: ${value}`)
+    assert.ok(f.confidence >= confidence, `${value}: ${f.rule} ${f.confidence}`)
+  }
+})
+
+test('xpath: apostrophes in names and URLs pass', () => {
+  for (const value of benign) {
+    const f = detect(value)
+    assert.ok(f === null || f.confidence < 0.8, `${value}: ${f?.rule} ${f?.confidence}`)
+  }
+})
+
+test('xpath analysis stays linear on long adversarial input', () => {
+  const inputs = ["' or ".repeat(20_000), "'" + ')'.repeat(100_000), "' or " + '('.repeat(100_000), '//a[' + '='.repeat(100_000), 'count(' + ' '.repeat(100_000), "'" + ' '.repeat(100_000) + 'x']
+  for (const v of inputs) {
+    const t = performance.now()
+    analyzeXpath(v)
+    assert.ok(performance.now() - t < 50, `${v.slice(0, 10)}: ${performance.now() - t} ms`)
+  }
+})

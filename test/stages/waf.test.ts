@@ -1,0 +1,289 @@
+/**
+ * The waf stage through the real gateway in front of a real Node upstream (issue 3): each attack
+ * is refused with 403 JSON and never reaches the app; the legitimate twin passes unchanged.
+ * Also: malformed bodies, detect mode, per-route settings, exclusions, limits, security events
+ * (stored, logged, counted, served by the admin API).
+ */
+import { test, describe, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startGateway, type TestGateway } from '../helpers/gateway.js'
+import { startUpstream, type TestUpstream } from '../helpers/upstream.js'
+import { request, rawRequest, type TestResponse } from '../helpers/http.js'
+
+const json = { 'content-type': 'application/json' }
+const form = { 'content-type': 'application/x-www-form-urlencoded' }
+
+function assertBlocked(r: TestResponse, up: TestUpstream, seenBefore: number): void {
+  assert.equal(r.status, 403, r.text)
+  const body = r.json()
+  assert.equal(body.error, 'blocked')
+  assert.equal(body.code, 'DRAWBRIDGE_ERR_BLOCKED')
+  assert.equal(body.request_id, r.headers['x-request-id'])
+  assert.deepEqual(Object.keys(body).sort(), ['code', 'error', 'request_id'], 'no rule or category is revealed')
+  assert.equal(up.seen.length, seenBefore, 'the blocked request reached the app')
+}
+
+describe('waf stage: attacks blocked, legitimate requests pass', () => {
+  let up: TestUpstream
+  let gw: TestGateway
+  before(async () => {
+    up = await startUpstream()
+    gw = await startGateway({
+      upstream: up.url,
+      admin: { listen: '127.0.0.1:0', token: { from_env: 'ADMIN_TOKEN' } },
+      routes: [
+        { name: 'snippets', match: { path: '/api/snippets' }, waf: { mode: 'detect' } },
+        { name: 'uploads', match: { path: '/api/raw' }, waf: { enabled: false } },
+      ],
+      waf: {
+        exclusions: [{ path: '/api/code', location: 'body', name: 'source', rules: ['sqli', 'xpath', 'xss'] }],
+      },
+    }, { ADMIN_TOKEN: 'admin-secret-token-123' })
+  })
+  after(async () => {
+    await gw.close()
+    await up.close()
+  })
+
+  const cases: { name: string; attack: () => Promise<TestResponse>; legit: () => Promise<TestResponse> }[] = [
+    {
+      name: 'SQL injection in the query',
+      attack: () => request(gw.url + "/api/users?id=1%27%20OR%201%3D1--"),
+      legit: () => request(gw.url + "/api/users?name=O%27Brien&plan=select+a+plan"),
+    },
+    {
+      name: 'SQL injection in a JSON body (nested)',
+      attack: () => request(gw.url + '/api/search', { method: 'POST', headers: json, body: JSON.stringify({ filter: { name: "x' UNION SELECT password FROM users--" } }) }),
+      legit: () => request(gw.url + '/api/search', { method: 'POST', headers: json, body: JSON.stringify({ filter: { name: 'drop-down menu', note: '1 + 1 = 2' } }) }),
+    },
+    {
+      name: 'XSS in a form body',
+      attack: () => request(gw.url + '/api/comments', { method: 'POST', headers: form, body: 'text=%3Cscript%3Ealert(1)%3C%2Fscript%3E' }),
+      legit: () => request(gw.url + '/api/comments', { method: 'POST', headers: form, body: 'text=I+like+%3Cb%3Ebold%3C%2Fb%3E+text' }),
+    },
+    {
+      name: 'command injection in a JSON value',
+      attack: () => request(gw.url + '/api/ping', { method: 'POST', headers: json, body: JSON.stringify({ host: '127.0.0.1; cat /etc/passwd' }) }),
+      legit: () => request(gw.url + '/api/ping', { method: 'POST', headers: json, body: JSON.stringify({ host: 'example.com' }) }),
+    },
+    {
+      name: 'path traversal in the path (encoded)',
+      // (a climb above the root is refused earlier, with 400, by the canonical path check)
+      attack: () => request(gw.url + '/files/a/b/..%2f..%2f.git/config'),
+      legit: () => request(gw.url + '/files/report-2026.pdf'),
+    },
+    {
+      name: 'XSS in a cookie',
+      attack: () => request(gw.url + '/api/me', { headers: { cookie: 'theme="><svg onload=alert(1)>' } }),
+      legit: () => request(gw.url + '/api/me', { headers: { cookie: 'theme=dark; lang=en-GB' } }),
+    },
+    {
+      name: 'SQL injection in a custom header',
+      attack: () => request(gw.url + '/api/me', { headers: { 'x-tenant': "1' AND SLEEP(5)-- -" } }),
+      legit: () => request(gw.url + '/api/me', { headers: { 'x-tenant': 'acme-corp' } }),
+    },
+    {
+      name: 'traversal in a multipart file name',
+      attack: () => request(gw.url + '/api/upload', {
+        method: 'POST',
+        headers: { 'content-type': 'multipart/form-data; boundary=b0' },
+        body: '--b0\r\nContent-Disposition: form-data; name="file"; filename="../../../etc/passwd"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b0--\r\n',
+      }),
+      legit: () => request(gw.url + '/api/upload', {
+        method: 'POST',
+        headers: { 'content-type': 'multipart/form-data; boundary=b0' },
+        body: '--b0\r\nContent-Disposition: form-data; name="title"\r\n\r\nHoliday photos (2026)\r\n--b0\r\nContent-Disposition: form-data; name="file"; filename="beach.jpg"\r\nContent-Type: image/jpeg\r\n\r\n\xff\xd8\xff\r\n--b0--\r\n',
+      }),
+    },
+    {
+      name: 'XSS in an XML element',
+      attack: () => request(gw.url + '/api/feed', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<feed><title>&lt;img src=x onerror=alert(1)&gt;</title></feed>' }),
+      legit: () => request(gw.url + '/api/feed', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<feed lang="en"><title>Fish &amp; chips</title></feed>' }),
+    },
+    {
+      name: 'an attack in a JSON key',
+      attack: () => request(gw.url + '/api/search', { method: 'POST', headers: json, body: JSON.stringify({ "name' OR '1'='1": 1 }) }),
+      legit: () => request(gw.url + '/api/search', { method: 'POST', headers: json, body: JSON.stringify({ 'first name': 'Ann' }) }),
+    },
+  ]
+
+  for (const c of cases) {
+    test(`${c.name}: blocked, and the legitimate request passes`, async () => {
+      const n = up.seen.length
+      assertBlocked(await c.attack(), up, n)
+      const ok = await c.legit()
+      assert.equal(ok.status, 200, ok.text)
+      assert.equal(up.seen.length, n + 1)
+    })
+  }
+
+  test('a chunked body is inspected too, and an inspected body reaches the app byte for byte', async () => {
+    const n = up.seen.length
+    const chunk = (s: string) => `${Buffer.byteLength(s).toString(16)}\r\n${s}\r\n`
+    const attack = await rawRequest(
+      gw.url,
+      'POST /api/search HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n' +
+        chunk('{"q": "1 UNION ') + chunk('SELECT 1,2,3-- "}') + '0\r\n\r\n',
+    )
+    assert.equal(attack.status, 403)
+    assert.equal(up.seen.length, n)
+    const body = JSON.stringify({ q: 'café crème', tags: ['a', 'b'], n: 3 })
+    const ok = await request(gw.url + '/api/search', { method: 'POST', headers: json, body })
+    assert.equal(ok.status, 200)
+    assert.equal(up.seen.at(-1)!.body.toString('utf8'), body)
+  })
+
+  test('a body that does not parse as its declared type gets 400 and never reaches the app', async () => {
+    const n = up.seen.length
+    for (const [type, body] of [
+      ['application/json', '{"a": 1,'],
+      ['application/xml', '<a><b></a>'],
+      ['multipart/form-data', '--x\r\n\r\n'],
+    ] as const) {
+      const r = await request(gw.url + '/api/search', { method: 'POST', headers: { 'content-type': type }, body })
+      assert.equal(r.status, 400, `${type}: ${r.text}`)
+      assert.equal(r.json().code, 'DRAWBRIDGE_ERR_MALFORMED_BODY')
+      assert.equal(r.json().request_id, r.headers['x-request-id'])
+    }
+    assert.equal(up.seen.length, n)
+  })
+
+  test('detect mode (per route) logs the attack and lets it through', async () => {
+    const n = up.seen.length
+    const r = await request(gw.url + "/api/snippets?q=1'%20UNION%20SELECT%20null--")
+    assert.equal(r.status, 200)
+    assert.equal(up.seen.length, n + 1)
+    const id = r.headers['x-request-id'] as string
+    const res = await request(`${gw.adminUrl}/api/events?request_id=${id}`, { headers: { authorization: 'Bearer admin-secret-token-123' } })
+    assert.equal(res.status, 200)
+    const events = res.json().events
+    assert.equal(events.length, 1)
+    assert.equal(events[0].action, 'logged')
+    assert.equal(events[0].category, 'sqli')
+    assert.equal(events[0].route, 'snippets')
+  })
+
+  test('a route with the WAF off is not inspected', async () => {
+    const r = await request(gw.url + "/api/raw?q=1'%20UNION%20SELECT%20null--")
+    assert.equal(r.status, 200)
+  })
+
+  test('an exclusion lets one field of one route through; the same attack elsewhere is blocked', async () => {
+    const code = { source: "x' OR '1'='1' --", lang: 'sql' }
+    const ok = await request(gw.url + '/api/code', { method: 'POST', headers: json, body: JSON.stringify(code) })
+    assert.equal(ok.status, 200)
+    const n = up.seen.length
+    assertBlocked(await request(gw.url + '/api/code', { method: 'POST', headers: json, body: JSON.stringify({ title: code.source }) }), up, n)
+    assertBlocked(await request(gw.url + '/api/other', { method: 'POST', headers: json, body: JSON.stringify(code) }), up, n)
+  })
+
+  test('security events: stored with a redacted snippet, logged, counted, filterable and paginated', async () => {
+    const secret = "hunter2' OR '1'='1"
+    const r = await request(gw.url + '/api/login', { method: 'POST', headers: json, body: JSON.stringify({ username: 'bob', password: secret }) })
+    assert.equal(r.status, 403)
+    const id = r.headers['x-request-id'] as string
+    const auth = { authorization: 'Bearer admin-secret-token-123' }
+
+    const denied = await request(`${gw.adminUrl}/api/events`)
+    assert.equal(denied.status, 401, 'the events API needs the admin token')
+
+    const one = (await request(`${gw.adminUrl}/api/events?request_id=${id}`, { headers: auth })).json().events
+    assert.equal(one.length, 1)
+    const e = one[0]
+    assert.equal(e.action, 'blocked')
+    assert.equal(e.category, 'sqli')
+    assert.equal(e.location, 'body')
+    assert.equal(e.name, 'password')
+    assert.equal(e.snippet, '[REDACTED]', 'a password is never stored')
+    assert.equal(e.method, 'POST')
+    assert.equal(e.path, '/api/login')
+    assert.equal(e.client_ip, '127.0.0.1')
+    assert.match(e.rule, /^sqli-/)
+    assert.ok(e.score >= 0.8 && e.confidence >= 0.8)
+    assert.ok(!JSON.stringify(gw.logs()).includes('hunter2'), 'the password reached the log')
+    const logged = gw.logs().find((l) => l.msg === 'security event' && l.request_id === id)
+    assert.ok(logged !== undefined, 'the event is in the log')
+
+    // newest first, paginated with the `next` cursor, filters combine
+    const page1 = (await request(`${gw.adminUrl}/api/events?limit=2`, { headers: auth })).json()
+    assert.equal(page1.events.length, 2)
+    assert.ok(page1.events[0].id > page1.events[1].id)
+    assert.equal(page1.events[0].request_id, id)
+    const page2 = (await request(`${gw.adminUrl}/api/events?limit=2&before=${page1.next}`, { headers: auth })).json()
+    assert.ok(page2.events.length > 0)
+    assert.ok(page2.events[0].id < page1.events[1].id)
+    const xss = (await request(`${gw.adminUrl}/api/events?category=xss&action=blocked`, { headers: auth })).json().events
+    assert.ok(xss.length >= 2)
+    assert.ok(xss.every((x: { category: string; action: string }) => x.category === 'xss' && x.action === 'blocked'))
+    const bad = await request(`${gw.adminUrl}/api/events?limit=9999`, { headers: auth })
+    assert.equal(bad.status, 400)
+    assert.equal((await request(`${gw.adminUrl}/api/events?sort=rule`, { headers: auth })).status, 400)
+
+    const metrics = (await request(`${gw.adminUrl}/metrics`, { headers: auth })).text
+    assert.match(metrics, /drawbridge_waf_detections_total\{category="sqli",action="blocked"\} [1-9]/)
+    assert.match(metrics, /drawbridge_rejections_total\{stage="waf",reason="attack"\} [1-9]/)
+  })
+})
+
+describe('waf limits and the SQLite event store', () => {
+  let up: TestUpstream
+  let dir: string
+  before(async () => {
+    up = await startUpstream()
+    dir = mkdtempSync(join(tmpdir(), 'drawbridge-waf-'))
+  })
+  after(async () => {
+    await up.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  test('past max_inputs: blocked by default, inspected as far as the limit with on_exceed: allow', async () => {
+    const many = Array.from({ length: 40 }, (_, i) => `p${i}=v`).join('&')
+    const block = await startGateway({ upstream: up.url, waf: { limits: { max_inputs: 16 } } })
+    const allow = await startGateway({ upstream: up.url, waf: { limits: { max_inputs: 16, on_exceed: 'allow' } } })
+    try {
+      const r = await request(block.url + '/api?' + many)
+      assert.equal(r.status, 403)
+      assert.equal(r.json().error, 'blocked')
+      assert.equal((await request(block.url + '/api?a=1&b=2')).status, 200)
+      assert.equal((await request(allow.url + '/api?' + many)).status, 200)
+      // within the limit, an attack is still caught
+      assert.equal((await request(allow.url + "/api?q=1'%20or%20'1'%3D'1")).status, 403)
+    } finally {
+      await block.close()
+      await allow.close()
+    }
+  })
+
+  test('deeply nested JSON past max_depth is refused', async () => {
+    const gw = await startGateway({ upstream: up.url, waf: { limits: { max_depth: 8 } } })
+    try {
+      const deep = '['.repeat(20) + '"x"' + ']'.repeat(20)
+      assert.equal((await request(gw.url + '/api', { method: 'POST', headers: json, body: deep })).status, 403)
+      assert.equal((await request(gw.url + '/api', { method: 'POST', headers: json, body: '[[["x"]]]' })).status, 200)
+    } finally {
+      await gw.close()
+    }
+  })
+
+  test('events survive a restart in the SQLite file', async () => {
+    const path = join(dir, 'events.db')
+    const first = await startGateway({ upstream: up.url, storage: { sqlite: { path } } })
+    const r = await request(first.url + '/api?x=%3Cscript%3Ealert(1)%3C/script%3E')
+    assert.equal(r.status, 403)
+    await first.close()
+    const second = await startGateway({ upstream: up.url, storage: { sqlite: { path } } })
+    try {
+      const events = (await request(`${second.adminUrl}/api/events`)).json().events
+      assert.equal(events.length, 1)
+      assert.equal(events[0].request_id, r.headers['x-request-id'])
+      assert.equal(events[0].category, 'xss')
+      assert.equal(events[0].snippet, '%3Cscript%3Ealert(1)%3C/script%3E')
+    } finally {
+      await second.close()
+    }
+  })
+})
