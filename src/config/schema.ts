@@ -265,7 +265,7 @@ export const configSchema = {
           additionalProperties: false,
           default: {},
           properties: {
-            max_inputs: { description: 'Parameters, headers, cookies and body fields inspected per request.', type: 'integer', minimum: 16, maximum: 1_000_000, default: 2048 },
+            max_inputs: { description: 'Parameters, headers, cookies and body fields (and JSON keys) inspected per request.', type: 'integer', minimum: 16, maximum: 1_000_000, default: 10_000 },
             max_bytes: { description: 'Bytes of names and values inspected per request.', type: 'integer', minimum: 1024, maximum: 67_108_864, default: 1_048_576 },
             max_depth: { description: 'Nesting depth of JSON and XML bodies.', type: 'integer', minimum: 1, maximum: 1024, default: 32 },
             on_exceed: { description: 'block: refuse a request past a limit (403); allow: inspect what fits and pass.', enum: ['block', 'allow'], default: 'block' },

@@ -15,6 +15,9 @@ import { analyzeXxe } from './xxe/analyzer.js'
 import { analyzeCrlf, analyzeCrlfName } from './crlf/analyzer.js'
 import { analyzePrototypePollution, analyzePrototypePollutionName } from './prototype-pollution/analyzer.js'
 import { analyzeScanner } from './scanner/analyzer.js'
+import { analyzeSsrf } from './ssrf/analyzer.js'
+import { analyzeSsti } from './ssti/analyzer.js'
+import { analyzeJndi } from './jndi/analyzer.js'
 
 export type Category =
   | 'sqli'
@@ -50,23 +53,72 @@ export interface Analyzer {
   readonly headers: ReadonlySet<string> | null
   /** A cheap test on the raw reading: false means the analyzer cannot fire, skip it. */
   readonly precheck: ((text: string) => boolean) | null
+  /** Also runs on the low-risk headers (`lowRiskHeaders`) that the others skip. */
+  readonly allHeaders: boolean
+  /**
+   * ASCII characters without which this analyzer cannot fire, as a 128-bit set (4 words); null:
+   * always runs. A reading with none of them, and nothing outside ASCII (look-alikes, fullwidth
+   * forms), skips the analyzer: "12 Main Street, Apt. #3" needs the SQL analyzer (`1 or true` is
+   * all letters) but cannot be shell, HTML or a path.
+   */
+  readonly triggers: Uint32Array | null
 }
 
-function analyzer(category: Category, value: Analyzer['value'], extra: Partial<Omit<Analyzer, 'category' | 'value'>> = {}): Analyzer {
-  return Object.freeze({ category, value, name: extra.name ?? null, locations: extra.locations ?? null, headers: extra.headers ?? null, precheck: extra.precheck ?? null })
+/** The 128-bit set of the given characters (design.md §4: cheap first). */
+export function charSet(chars: string): Uint32Array {
+  const set = new Uint32Array(4)
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars.charCodeAt(i)
+    if (c < 128) set[c >> 5]! |= 1 << (c & 31)
+  }
+  return set
 }
 
+/**
+ * Headers that carry no free text an app interprets (or carry credentials whose bytes are
+ * random): only analyzers with `allHeaders` look at them, for Log4Shell lands in any header a
+ * Java app logs.
+ */
+export const lowRiskHeaders: ReadonlySet<string> = new Set([
+  'connection', 'keep-alive', 'accept-encoding', 'te', 'upgrade', 'if-modified-since', 'if-unmodified-since', 'if-none-match',
+  'if-match', 'cache-control', 'pragma', 'dnt', 'upgrade-insecure-requests', 'priority', 'sec-fetch-dest', 'sec-fetch-mode',
+  'sec-fetch-site', 'sec-fetch-user', 'sec-ch-ua', 'sec-ch-ua-mobile', 'sec-ch-ua-platform', 'sec-websocket-key',
+  'sec-websocket-version', 'sec-websocket-extensions', 'x-request-id', 'authorization', 'proxy-authorization', 'content-type',
+])
+
+type Extra = Partial<Omit<Analyzer, 'category' | 'value' | 'triggers'>> & { readonly triggers?: string }
+
+function analyzer(category: Category, value: Analyzer['value'], extra: Extra = {}): Analyzer {
+  return Object.freeze({
+    category,
+    value,
+    name: extra.name ?? null,
+    locations: extra.locations ?? null,
+    headers: extra.headers ?? null,
+    precheck: extra.precheck ?? null,
+    allHeaders: extra.allHeaders ?? false,
+    triggers: extra.triggers === undefined ? null : charSet(extra.triggers),
+  })
+}
+
+// Trigger sets are deliberately wide: a character listed needlessly costs a little time, one
+// missing costs detections. The efficacy run (npm run efficacy) checks them against the corpora.
 export const analyzers: readonly Analyzer[] = Object.freeze([
+  // `1 OR TRUE`, `1 UNION SELECT name FROM users`: SQL needs no special character at all.
   analyzer('sqli', analyzeSql),
-  analyzer('xss', analyzeXss),
-  analyzer('cmdi', analyzeCmdi),
-  analyzer('traversal', analyzeTraversal),
-  analyzer('nosql', analyzeNosql, { name: analyzeNosqlName }),
-  analyzer('ldap', analyzeLdap),
-  analyzer('xpath', analyzeXpath),
-  analyzer('xxe', analyzeXxe, { precheck: (t) => t.indexOf('<') !== -1 }),
-  analyzer('crlf', analyzeCrlf, { name: analyzeCrlfName }),
-  analyzer('prototype-pollution', analyzePrototypePollution, { name: analyzePrototypePollutionName }),
+  analyzer('xss', analyzeXss, { triggers: '<>:\'"`(=[.&\\+{' }),
+  analyzer('cmdi', analyzeCmdi, { triggers: ';|&`$(){}<>%\n\r-/:\\\'"*?[~' }),
+  // `0x2e0x2e0x2f` spells `../` in letters and digits: x/X trigger too
+  analyzer('traversal', analyzeTraversal, { triggers: './\\:xX%;' }),
+  analyzer('nosql', analyzeNosql, { name: analyzeNosqlName, triggers: '$&{[|;=\'"(._' }),
+  analyzer('ldap', analyzeLdap, { triggers: '()*|&=\\!~<>' }),
+  analyzer('xpath', analyzeXpath, { triggers: '\'"(/[=@|*' }),
+  analyzer('xxe', analyzeXxe, { triggers: '<%&' }),
+  analyzer('crlf', analyzeCrlf, { name: analyzeCrlfName, triggers: '\r\n' }),
+  analyzer('prototype-pollution', analyzePrototypePollution, { name: analyzePrototypePollutionName, triggers: '_' + 'Pp' }),
+  analyzer('ssrf', analyzeSsrf, { triggers: ':/@\\[%' }),
+  analyzer('ssti', analyzeSsti, { triggers: '{}$#<%@(?*[_' }),
+  analyzer('jndi', analyzeJndi, { allHeaders: true, triggers: '$:' }),
   // Attack tools announce themselves in User-Agent; elsewhere their names are just words.
   analyzer('scanner', analyzeScanner, { locations: new Set(['header']), headers: new Set(['user-agent']) }),
 ])

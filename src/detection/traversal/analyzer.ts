@@ -31,6 +31,16 @@ const wrappers = ['php://', 'file://', 'zip://', 'phar://', 'expect://', 'glob:/
  * (`%c0%2e`, `%c1%9c` decode to Latin-1 noise around the real characters).
  */
 export function foldPath(value: string): string {
+  // Fast path: plain printable ASCII without a textual 0x escape has nothing to fold.
+  let plain = true
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    if (c < 32 || c > 126 || ((c === 120 || c === 88) && value.charCodeAt(i - 1) === 48)) {
+      plain = false
+      break
+    }
+  }
+  if (plain) return value
   return value
     .replace(/0x2e/gi, '.')
     .replace(/0x2f/gi, '/')
@@ -41,11 +51,23 @@ export function foldPath(value: string): string {
     .replace(/[\u0000-\u001f\u007f-\u00ff\ufffd]/g, '')
 }
 
+// Sensitive names of one segment (`.env`, `win.ini`): the only ones a value without any slash can name.
+const bareNames = sensitive.filter((s) => s.indexOf('/', 1) === -1 && !s.endsWith('/')).map((s) => s.slice(1))
+
 export function analyzeTraversal(raw: string): TraversalFinding | null {
   const value = foldPath(raw)
   const lower = value.toLowerCase()
-  for (const w of wrappers) if (lower.includes(w)) return { rule: 'traversal-wrapper', confidence: 0.9 }
-  if (lower.indexOf('.') === -1 && lower.indexOf('/') === -1 && lower.indexOf('\\') === -1) return null
+  if (lower.indexOf(':') !== -1) for (const w of wrappers) if (lower.includes(w)) return { rule: 'traversal-wrapper', confidence: 0.9 }
+  if (lower.indexOf('/') === -1 && lower.indexOf('\\') === -1) {
+    // No path separator: no climbing, no absolute path; only a bare sensitive file name, at the
+    // start and ending the value (as the general rule below would judge it).
+    for (const b of bareNames) {
+      if (!lower.startsWith(b)) continue
+      const next = lower[b.length]
+      if (next === undefined || next === '?' || next === '%' || next === '#') return { rule: 'traversal-sensitive-file', confidence: 0.95 }
+    }
+    return null
+  }
   const path = lower.replace(/\\/g, '/')
   // climbing segments: '..', '...' and longer runs of dots, '..;params'
   let climbs = 0

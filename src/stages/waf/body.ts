@@ -59,8 +59,10 @@ function addJson(c: InputCollector, text: string): boolean {
 }
 
 /**
- * Every string value with its dotted path (`user.name`, `items.0`), and every key, also those
- * holding objects or non-strings: `{"password": {"$ne": null}}` has its attack in a key.
+ * Every string value with its dotted path (`user.name`, `items.sku`), and every key, also those
+ * holding objects or non-strings: `{"password": {"$ne": null}}` has its attack in a key. Array
+ * elements share their array's path (no index): the names of an array of objects repeat, so
+ * each is judged once, and an exclusion for `items.code` covers every item.
  */
 function walk(c: InputCollector, v: unknown, path: string, depth: number): void {
   if (c.hit !== null) return
@@ -77,7 +79,7 @@ function walk(c: InputCollector, v: unknown, path: string, depth: number): void 
     return
   }
   if (Array.isArray(v)) {
-    for (let i = 0; i < v.length && c.hit === null; i++) walk(c, v[i], path === '' ? String(i) : `${path}.${i}`, depth + 1)
+    for (let i = 0; i < v.length && c.hit === null; i++) walk(c, v[i], path, depth + 1)
     return
   }
   const keys = Object.keys(v)

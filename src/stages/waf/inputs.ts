@@ -79,27 +79,15 @@ export function addPath(c: InputCollector, path: string): void {
   }
 }
 
-// Headers that carry no free text an app would interpret, or are checked elsewhere (Host by
-// host-check, Cookie parsed below, Content-Length/Transfer-Encoding by the listener). Every other
-// header, custom ones included, is inspected; these still get the JNDI check (Log4Shell lands in
-// any header a Java app logs).
-const notInspected = new Set([
-  'host', 'cookie', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'accept-encoding', 'te', 'upgrade',
-  'if-modified-since', 'if-unmodified-since', 'if-none-match', 'if-match', 'cache-control', 'pragma', 'dnt',
-  'upgrade-insecure-requests', 'priority', 'sec-fetch-dest', 'sec-fetch-mode', 'sec-fetch-site', 'sec-fetch-user',
-  'sec-ch-ua', 'sec-ch-ua-mobile', 'sec-ch-ua-platform', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions',
-  'x-request-id', 'authorization', 'proxy-authorization',
-])
-
-/** Header names that only get the JNDI check (see `notInspected`). */
-export function jndiOnlyHeader(name: string): boolean {
-  return notInspected.has(name) && name !== 'cookie' && name !== 'host'
-}
+// Checked elsewhere: Host by host-check, Cookie parsed below, the framing headers by the
+// listener. Every other header is an input, custom ones included; the engine decides which
+// analyzers look at which (detection/analyzers.ts, lowRiskHeaders).
+const notInputs = new Set(['host', 'cookie', 'content-length', 'transfer-encoding'])
 
 export function addHeaders(c: InputCollector, headers: IncomingHttpHeaders): void {
   for (const name in headers) {
     const v = headers[name]
-    if (v === undefined || notInspected.has(name)) continue
+    if (v === undefined || notInputs.has(name)) continue
     if (typeof v === 'string') {
       if (!c.add('header', name, v, false)) return
     } else {
