@@ -55,6 +55,8 @@ export interface Analyzer {
   readonly precheck: ((text: string) => boolean) | null
   /** Also runs on the low-risk headers (`lowRiskHeaders`) that the others skip. */
   readonly allHeaders: boolean
+  /** Headers this analyzer never judges (their values are the client's own context). */
+  readonly skipHeaders: ReadonlySet<string> | null
   /**
    * ASCII characters without which this analyzer cannot fire, as a 128-bit set (4 words); null:
    * always runs. A reading with none of them, and nothing outside ASCII (look-alikes, fullwidth
@@ -97,6 +99,7 @@ function analyzer(category: Category, value: Analyzer['value'], extra: Extra = {
     headers: extra.headers ?? null,
     precheck: extra.precheck ?? null,
     allHeaders: extra.allHeaders ?? false,
+    skipHeaders: extra.skipHeaders ?? null,
     triggers: extra.triggers === undefined ? null : charSet(extra.triggers),
   })
 }
@@ -116,7 +119,9 @@ export const analyzers: readonly Analyzer[] = Object.freeze([
   analyzer('xxe', analyzeXxe, { triggers: '<%&' }),
   analyzer('crlf', analyzeCrlf, { name: analyzeCrlfName, triggers: '\r\n' }),
   analyzer('prototype-pollution', analyzePrototypePollution, { name: analyzePrototypePollutionName, triggers: '_' + 'Pp' }),
-  analyzer('ssrf', analyzeSsrf, { triggers: ':/@\\[%' }),
+  // Origin and Referer name the page the browser is on (often localhost in development): the
+  // app never fetches them.
+  analyzer('ssrf', analyzeSsrf, { triggers: ':/@\\[%', skipHeaders: new Set(['origin', 'referer']) }),
   analyzer('ssti', analyzeSsti, { triggers: '{}$#<%@(?*[_' }),
   analyzer('jndi', analyzeJndi, { allHeaders: true, triggers: '$:' }),
   // Attack tools announce themselves in User-Agent; elsewhere their names are just words.

@@ -87,6 +87,7 @@ export function createEngine(options: EngineOptions): Engine {
     if (a.locations !== null && !a.locations.has(input.location)) return false
     if (input.location !== 'header') return a.headers === null
     if (a.headers !== null) return a.headers.has(input.name)
+    if (a.skipHeaders !== null && a.skipHeaders.has(input.name)) return false
     return a.allHeaders || !lowRiskHeaders.has(input.name)
   }
 

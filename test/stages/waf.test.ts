@@ -191,6 +191,26 @@ describe('waf stage: attacks blocked, legitimate requests pass', () => {
     assert.equal(up.seen.length, n)
   })
 
+  test('regression (issue 3, found by test/fuzz/waf.test.ts): a multipart part with an empty name is inspected, not a 500', async () => {
+    const r = await request(gw.url + '/api/upload', {
+      method: 'POST',
+      headers: { 'content-type': 'multipart/form-data; boundary=XyZ' },
+      body: '--XyZ\r\nContent-Disposition: form-data; name=""\r\n\r\n\r\n--XyZ--\r\n',
+    })
+    assert.equal(r.status, 200)
+    const attack = await request(gw.url + '/api/upload', {
+      method: 'POST',
+      headers: { 'content-type': 'multipart/form-data; boundary=XyZ' },
+      body: '--XyZ\r\nContent-Disposition: form-data; name=""\r\n\r\n<script>alert(1)</script>\r\n--XyZ--\r\n',
+    })
+    assert.equal(attack.status, 403)
+  })
+
+  test('a browser on a local page (Origin: http://localhost) is not taken for SSRF', async () => {
+    const r = await request(gw.url + '/api/items', { headers: { origin: 'http://localhost:3000', referer: 'http://127.0.0.1:3000/app' } })
+    assert.equal(r.status, 200)
+  })
+
   test('detect mode (per route) logs the attack and lets it through', async () => {
     const n = up.seen.length
     const r = await request(gw.url + "/api/snippets?q=1'%20UNION%20SELECT%20null--")

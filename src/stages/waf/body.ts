@@ -101,11 +101,12 @@ function addMultipart(c: InputCollector, contentType: string, body: Buffer): Pro
       return resolve(false) // no boundary, or not multipart at all
     }
     let ok = true
-    bb.on('field', (name, value) => {
-      c.add('body', name, value, false)
+    // busboy reports a part without a name (`name=""`) as undefined
+    bb.on('field', (name: string | undefined, value: string | undefined) => {
+      c.add('body', name ?? '', value ?? '', false)
     })
-    bb.on('file', (name, stream, info) => {
-      if (info.filename !== undefined) c.add('body', name + '.filename', info.filename, false)
+    bb.on('file', (name: string | undefined, stream, info) => {
+      if (info.filename !== undefined) c.add('body', (name ?? '') + '.filename', info.filename, false)
       stream.resume()
     })
     bb.on('partsLimit', () => (c.hit = 'inputs'))
