@@ -229,6 +229,23 @@ export function jsUnescape(s: string): string {
  */
 export function readings(value: string, formEncoded: boolean): Reading[] {
   const out: Reading[] = [{ text: value, transforms: [] }]
+  // Without JS unescaping first: `\` is also a Windows path separator (`..\..\win.ini`), and
+  // reading `\.` as an escaped dot would erase it.
+  const plain = decodeLayers(value, formEncoded, false)
+  const full = decodeLayers(value, formEncoded, true)
+  let last = value
+  for (const r of [plain, full]) {
+    if (r.text === value || out.some((o) => o.text === r.text)) continue
+    out.push(r)
+    last = r.text
+  }
+  const inner = decodeEmbedded(last)
+  if (inner !== null) out.push({ text: inner.text, transforms: [...(last === value ? [] : full.transforms), inner.transform] })
+  return out
+}
+
+/** URL, HTML entity (and, with `js`, JS escape) layers undone until nothing changes; NULs dropped. */
+function decodeLayers(value: string, formEncoded: boolean, js: boolean): Reading {
   let text = value
   const transforms: Transform[] = []
   for (let round = 0; round < maxRounds; round++) {
@@ -246,11 +263,13 @@ export function readings(value: string, formEncoded: boolean): Reading[] {
       transforms.push('html-entity')
       changed = true
     }
-    const j = jsUnescape(text)
-    if (j !== text) {
-      text = j
-      transforms.push('js-escape')
-      changed = true
+    if (js) {
+      const j = jsUnescape(text)
+      if (j !== text) {
+        text = j
+        transforms.push('js-escape')
+        changed = true
+      }
     }
     if (!changed) break
   }
@@ -258,10 +277,7 @@ export function readings(value: string, formEncoded: boolean): Reading[] {
     text = text.replaceAll('\0', '')
     transforms.push('null-byte')
   }
-  if (text !== value) out.push({ text, transforms })
-  const inner = decodeEmbedded(text)
-  if (inner !== null) out.push({ text: inner.text, transforms: [...transforms, inner.transform] })
-  return out
+  return { text, transforms }
 }
 
 const base64Re = /^[A-Za-z0-9+/_-]{12,}={0,2}$/

@@ -100,7 +100,8 @@ export function analyzeTraversal(raw: string): TraversalFinding | null {
     return { rule: 'traversal-sensitive-file', confidence: 0.8 }
   }
   if (climbs >= 2) return { rule: 'traversal-dotdot', confidence: 0.85 }
-  // one level up: relative links in content do this too ("../images/a.png"); scored low
-  if (climbs === 1) return { rule: 'traversal-dotdot', confidence: 0.6 }
+  // One level up. A value that *is* a climbing path (`../config`, `..;/x`, `/..%2fx`) is aimed at
+  // a file parameter; inside text ("see [logo](../images/a.png)") it is a relative link: low.
+  if (climbs === 1) return { rule: 'traversal-dotdot', confidence: /^\s*\/?\.{2,}(?:;[^/]*)?\//.test(path) ? 0.8 : 0.6 }
   return null
 }
