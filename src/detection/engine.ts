@@ -178,16 +178,19 @@ export function createEngine(options: EngineOptions): Engine {
         const present = rs.map((r) => charsOf(r.text))
         for (const a of byValue) {
           if (!applies(a, input)) continue
+          // One finding per analyzer and input: the reading it is surest about.
+          let best: Finding | null = null
           for (let k = 0; k < rs.length; k++) {
             const r = rs[k]!
             if (a.triggers !== null && !mayFire(a.triggers, present[k]!)) continue
             if (a.precheck !== null && !a.precheck(r.text)) continue
             const hit = a.value!(r.text)
-            if (hit === null || hit.confidence < threshold) continue
+            if (hit === null || hit.confidence < threshold || (best !== null && hit.confidence <= best.confidence)) continue
+            best = { category: a.category, rule: hit.rule, confidence: hit.confidence, location: input.location, name: input.name, part, matched: text, transforms: r.transforms }
+          }
+          if (best !== null) {
             hits++
-            const f: Finding = { category: a.category, rule: hit.rule, confidence: hit.confidence, location: input.location, name: input.name, part, matched: text, transforms: r.transforms }
-            if (report(f)) return true
-            break // one finding per analyzer and input is enough
+            if (report(best)) return true
           }
         }
         return false

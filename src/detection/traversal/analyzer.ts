@@ -54,8 +54,21 @@ export function foldPath(value: string): string {
 // Sensitive names of one segment (`.env`, `win.ini`): the only ones a value without any slash can name.
 const bareNames = sensitive.filter((s) => s.indexOf('/', 1) === -1 && !s.endsWith('/')).map((s) => s.slice(1))
 
+// Escapes no standard decoder accepts (`%c1%pc`, `%%35%%63`, `%uEFC8`) and runs of broken
+// multi-byte noise: old IIS and servlet decoders turned them into separators (the dotdotpwn
+// encodings). Read as '/' in a second pass.
+const junkEscapes = /%+(?:u[0-9a-f]{4}|[0-9a-z]{2})|[\u0080-\u00ff\ufffd]+/gi
+
 export function analyzeTraversal(raw: string): TraversalFinding | null {
-  const value = foldPath(raw)
+  const first = judgePath(foldPath(raw))
+  if ((first === null || first.confidence < 0.9) && (raw.indexOf('%') !== -1 || /[\u0080-\u00ff\ufffd]/.test(raw))) {
+    const second = judgePath(foldPath(raw.replace(/%2e/gi, '.').replace(/%2f|%5c/gi, '/').replace(junkEscapes, '/')))
+    if (second !== null && (first === null || second.confidence > first.confidence)) return second
+  }
+  return first
+}
+
+function judgePath(value: string): TraversalFinding | null {
   const lower = value.toLowerCase()
   if (lower.indexOf(':') !== -1) for (const w of wrappers) if (lower.includes(w)) return { rule: 'traversal-wrapper', confidence: 0.9 }
   if (lower.indexOf('/') === -1 && lower.indexOf('\\') === -1) {
@@ -82,7 +95,7 @@ export function analyzeTraversal(raw: string): TraversalFinding | null {
     }
   }
   // a path of its own: a leading '/', a drive, or '..' at the start
-  const rooted = '/' + path.replace(/^[a-z]:\//, '').replace(/^(?:\.+\/)+/, '')
+  const rooted = '/' + path.replace(/^[a-z]:\//, '').replace(/^(?:\.+\/)+/, '').replace(/\/{2,}/g, '/')
   for (const s of sensitive) {
     const at = rooted.indexOf(s)
     if (at === -1) continue
