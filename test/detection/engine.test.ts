@@ -104,13 +104,14 @@ test('time grows linearly with adversarial input (no catastrophic backtracking)'
     (n: number) => 'a'.repeat(n) + '!',
   ]
   for (const shape of shapes) {
-    const small = shape(5_000)
-    const big = shape(20_000)
+    const small = shape(3_000)
+    const big = shape(24_000)
     const run = (v: string) => () => e.inspect([q('x', v), body('y', v)], null, false)
     const tSmall = timeIt(run(small))
     const tBig = timeIt(run(big))
-    // 4x the input: allow up to 12x the time (noise, GC), never the 16x+ of quadratic growth
-    assert.ok(tBig < 50 || tBig < tSmall * 12, `${JSON.stringify(small.slice(0, 12))}...: ${tSmall.toFixed(1)} ms -> ${tBig.toFixed(1)} ms`)
+    // 8x the input: allow up to 24x the time (noise, GC, a busy CI core), never the 64x of
+    // quadratic growth; under 100 ms in all is fast whatever the ratio
+    assert.ok(tBig < 100 || tBig < tSmall * 24, `${JSON.stringify(small.slice(0, 12))}...: ${tSmall.toFixed(1)} ms -> ${tBig.toFixed(1)} ms`)
     assert.ok(tBig < 500, `${JSON.stringify(small.slice(0, 12))}: ${tBig.toFixed(1)} ms for ${big.length} characters`)
   }
 })

@@ -143,6 +143,9 @@ function tail(t: readonly Token[], context: SqlFinding['context']): SqlFinding |
   if (logical.has(firstText)) {
     const rest = t.slice(i + 1)
     if (!isOperand(rest[0])) return null
+    // a literal followed by a number (`" OR "sunny day" 42`) is no SQL any dialect parses
+    const literalThenNumber = (rest[0]!.type === 'str' || rest[0]!.type === 'num') && (rest[1]?.type === 'num' || (rest[0]!.type === 'num' && rest[1]?.type === 'str'))
+    if (literalThenNumber) return { rule: 'sqli-boolean', context, confidence: 0.6 }
     if (context !== 'number' && context !== 'tail') return { rule: 'sqli-boolean', context, confidence: 0.9 }
     // number context: `1 OR 1=1`, `1 AND SLEEP(5)`, `-1 OR TRUE`; not `1 or 2`
     for (let k = 0; k < rest.length; k++) {
@@ -206,6 +209,11 @@ function statement(t: readonly Token[]): SqlFinding | null {
 export function analyzeSql(value: string): SqlFinding | null {
   const all = tokenize(value)
   const found = anywhere(all) ?? statement(all)
+  // A value that is a whole SELECT statement (a query in a code-snippet field) is SQL, not an
+  // injection into one: UNION inside it counts like any statement (0.75, higher paranoia only).
+  if (found !== null && found.rule === 'sqli-union' && all[0]?.type === 'word' && all[0].text === 'SELECT') {
+    return { rule: 'sqli-statement', context: 'anywhere', confidence: 0.75 }
+  }
   if (found !== null) return found
   // number context: the value starts as a number (or a parenthesised one)
   let n = 0
