@@ -56,8 +56,8 @@ const bareNames = sensitive.filter((s) => s.indexOf('/', 1) === -1 && !s.endsWit
 
 // Escapes no standard decoder accepts (`%c1%pc`, `%%35%%63`, `%uEFC8`) and runs of broken
 // multi-byte noise: old IIS and servlet decoders turned them into separators (the dotdotpwn
-// encodings). Read as '/' in a second pass.
-const junkEscapes = /%+(?:u[0-9a-f]{4}|[0-9a-z]{2})|[\u0080-\u00ff\ufffd]+/gi
+// encodings). Read as "/" in a second pass. `%{1,2}`, not `%+`: a run of `%` must not backtrack.
+const junkEscapes = /%{1,2}(?:u[0-9a-f]{4}|[0-9a-z]{2})|[\u0080-\u00ff\ufffd]+/gi
 
 export function analyzeTraversal(raw: string): TraversalFinding | null {
   const first = judgePath(foldPath(raw))
