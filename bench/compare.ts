@@ -6,15 +6,14 @@
  * Prints requests/s and p50/p99 per scenario, the ratios from the same run and the p99 latency
  * each proxy adds at moderate load, and writes bench/results/latest.json.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
-import { connect, createServer } from 'node:net'
 import { once } from 'node:events'
 import { cpus, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { AddressInfo } from 'node:net'
+import { cleanup, freePort, has, installCleanup, modsecConf, nginxConf, proxyLocation, start, upstreamBlock, waitPort, type Child } from './servers.js'
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..')
 const duration = process.env.BENCH_DURATION ?? '5s'
@@ -36,111 +35,14 @@ const clientHeaders: Record<string, string> = {
 const proxyCpu = '0'
 const loadCpu = cpus().length > 1 ? '1' : '0'
 
-const modsecPaths = {
-  module: '/usr/lib/nginx/modules/ngx_http_modsecurity_module.so',
-  recommended: ['/etc/nginx/modsecurity.conf', '/usr/share/nginx/docs/modsecurity/modsecurity.conf'],
-  unicode: ['/etc/nginx/unicode.mapping', '/usr/share/nginx/docs/modsecurity/unicode.mapping'],
-  crsSetup: '/etc/modsecurity/crs/crs-setup.conf',
-  crsBefore: '/etc/modsecurity/crs/REQUEST-900-EXCLUSION-RULES-BEFORE-CRS.conf',
-  crsRules: '/usr/share/modsecurity-crs/rules',
-  crsAfter: '/etc/modsecurity/crs/RESPONSE-999-EXCLUSION-RULES-AFTER-CRS.conf',
-}
-
-// ---- child processes: each in its own process group, so cleanup reaches nginx workers too ----
-
-interface Child {
-  name: string
-  proc: ChildProcess
-  log: string
-  exited: boolean
-}
-const children: Child[] = []
-let stopping = false
-
-function start(name: string, dir: string, cpu: string, cmd: string, args: string[]): Child {
-  const log = join(dir, 'stdout.log')
-  const fd = openSync(log, 'a')
-  const proc = spawn('taskset', ['-c', cpu, cmd, ...args], { cwd: dir, stdio: ['ignore', fd, fd], detached: true })
-  const child: Child = { name, proc, log, exited: false }
-  proc.on('exit', (code, signal) => {
-    child.exited = true
-    if (!stopping) console.error(`bench: ${name} exited early (${signal ?? code}); log: ${log}\n${tail(log)}`)
-  })
-  children.push(child)
-  return child
-}
-
-function signalGroup(c: Child, sig: NodeJS.Signals): void {
-  if (c.exited || c.proc.pid === undefined) return
-  try {
-    process.kill(-c.proc.pid, sig)
-  } catch {
-    // already gone
-  }
-}
-
-async function cleanup(): Promise<void> {
-  stopping = true
-  for (const c of children) signalGroup(c, 'SIGTERM')
-  const until = Date.now() + 5000
-  while (children.some((c) => !c.exited) && Date.now() < until) await sleep(50)
-  for (const c of children) signalGroup(c, 'SIGKILL')
-}
-
-// Last resort when the process exits without the async cleanup (a throw, process.exit)
-process.on('exit', () => {
-  stopping = true
-  for (const c of children) signalGroup(c, 'SIGKILL')
-})
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(sig, () => {
-    console.error(`\nbench: ${sig}, stopping children`)
-    void cleanup().then(() => process.exit(sig === 'SIGINT' ? 130 : 143))
-  })
-}
+installCleanup('bench')
 
 // ---- helpers ----
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-function tail(file: string, lines = 10): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).map((l) => '    ' + l.slice(0, 300)).join('\n')
-  } catch {
-    return ''
-  }
-}
-
-function has(bin: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0
-}
 
 function seconds(d: string): number {
   const m = /^(\d+)(s|m|h)?$/.exec(d)
   if (!m) throw new Error(`bench: durations are whole seconds, minutes or hours for wrk (got ${d})`)
   return Number(m[1]) * (m[2] === 'm' ? 60 : m[2] === 'h' ? 3600 : 1)
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1')
-  await once(s, 'listening')
-  const port = (s.address() as AddressInfo).port
-  await new Promise((r) => s.close(r))
-  return port
-}
-
-async function waitPort(port: number, child: Child, ms = 15_000): Promise<void> {
-  const until = Date.now() + ms
-  while (Date.now() < until && !child.exited) {
-    const ok = await new Promise<boolean>((r) => {
-      const s = connect(port, '127.0.0.1')
-      s.once('connect', () => (s.destroy(), r(true)))
-      s.once('error', () => r(false))
-    })
-    if (ok) return
-    await sleep(100)
-  }
-  throw new Error(`${child.name} is not listening on 127.0.0.1:${port}; log: ${child.log}\n${tail(child.log)}`)
 }
 
 interface Probe {
@@ -162,79 +64,6 @@ function probe(port: number, method: 'GET' | 'POST', body?: string): Promise<Pro
     req.on('error', (e) => res({ status: 0, body: String(e) }))
     req.end(body)
   })
-}
-
-// ---- nginx configurations ----
-
-function nginxConf(prefix: string, port: number, server: string, http = '', main = ''): string {
-  const conf = join(prefix, 'nginx.conf')
-  writeFileSync(
-    conf,
-    `${main}
-daemon off;
-master_process on;
-worker_processes 1;
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${prefix}/body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
-  keepalive_requests 1000000;
-  ${http}
-  server {
-    listen 127.0.0.1:${port};
-    ${server}
-  }
-}
-`,
-  )
-  return conf
-}
-
-const proxyLocation = 'location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; }'
-const upstreamBlock = (port: number) => `upstream backend { server 127.0.0.1:${port}; keepalive 64; }`
-
-/** nginx + ModSecurity v3 + OWASP CRS from Debian's packages, or why it cannot run here. */
-function modsecConf(prefix: string, port: number, upstreamPort: number): { conf: string } | { skipped: string } {
-  const install = 'apt-get install -y libnginx-mod-http-modsecurity modsecurity-crs'
-  const recommended = modsecPaths.recommended.find(existsSync)
-  const unicode = modsecPaths.unicode.find(existsSync)
-  if (!existsSync(modsecPaths.module) || !recommended || !unicode) return { skipped: `ModSecurity nginx module not installed (${install})` }
-  if (!existsSync(modsecPaths.crsSetup) || !existsSync(modsecPaths.crsRules)) return { skipped: `OWASP CRS not installed (${install})` }
-  // Debian's recommended file with the engine blocking, and every path and lookup kept local
-  const base = readFileSync(recommended, 'utf8')
-    .replace(/^SecRuleEngine .*$/m, 'SecRuleEngine On')
-    .replace(/^SecAuditLog .*$/m, `SecAuditLog ${prefix}/modsec_audit.log`)
-    .replace(/^SecTmpDir .*$/m, `SecTmpDir ${prefix}/`)
-    .replace(/^SecDataDir .*$/m, `SecDataDir ${prefix}/`)
-    .replace(/^SecUnicodeMapFile \S+/m, `SecUnicodeMapFile ${unicode}`)
-    .replace(/^SecStatusEngine .*$/m, 'SecStatusEngine Off')
-  writeFileSync(join(prefix, 'modsecurity.conf'), base)
-  // libmodsecurity 3.0 has no IncludeOptional: the CRS load file is spelled out
-  const rules = [
-    `Include ${prefix}/modsecurity.conf`,
-    `Include ${modsecPaths.crsSetup}`,
-    'SecAction "id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=1"',
-    existsSync(modsecPaths.crsBefore) ? `Include ${modsecPaths.crsBefore}` : '',
-    `Include ${modsecPaths.crsRules}/*.conf`,
-    existsSync(modsecPaths.crsAfter) ? `Include ${modsecPaths.crsAfter}` : '',
-  ]
-  writeFileSync(join(prefix, 'main.conf'), rules.filter(Boolean).join('\n') + '\n')
-  const conf = nginxConf(
-    prefix,
-    port,
-    `modsecurity on;\n    modsecurity_rules_file ${prefix}/main.conf;\n    ${proxyLocation}`,
-    upstreamBlock(upstreamPort),
-    `load_module ${modsecPaths.module};`,
-  )
-  const test = spawnSync('nginx', ['-t', '-q', '-p', prefix, '-c', conf], { encoding: 'utf8', timeout: 60_000 })
-  if (test.status !== 0) return { skipped: `nginx -t failed: ${(test.stderr || test.stdout).trim().split('\n').pop()}` }
-  return { conf }
 }
 
 // ---- wrk ----

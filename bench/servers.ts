@@ -1,0 +1,209 @@
+/**
+ * Shared by the benchmarks (`compare.ts`) and the efficacy run (`efficacy/run.ts`): child
+ * processes in their own process groups with cleanup on every exit path, loopback ports, and the
+ * nginx / nginx+ModSecurity+CRS configurations built from Debian's packages.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { existsSync, openSync, readFileSync, writeFileSync } from 'node:fs'
+import { connect, createServer } from 'node:net'
+import { once } from 'node:events'
+import { join } from 'node:path'
+import type { AddressInfo } from 'node:net'
+
+export const modsecPaths = {
+  module: '/usr/lib/nginx/modules/ngx_http_modsecurity_module.so',
+  recommended: ['/etc/nginx/modsecurity.conf', '/usr/share/nginx/docs/modsecurity/modsecurity.conf'],
+  unicode: ['/etc/nginx/unicode.mapping', '/usr/share/nginx/docs/modsecurity/unicode.mapping'],
+  crsSetup: '/etc/modsecurity/crs/crs-setup.conf',
+  crsBefore: '/etc/modsecurity/crs/REQUEST-900-EXCLUSION-RULES-BEFORE-CRS.conf',
+  crsRules: '/usr/share/modsecurity-crs/rules',
+  crsAfter: '/etc/modsecurity/crs/RESPONSE-999-EXCLUSION-RULES-AFTER-CRS.conf',
+}
+
+// ---- child processes: each in its own process group, so cleanup reaches nginx workers too ----
+
+export interface Child {
+  name: string
+  proc: ChildProcess
+  log: string
+  exited: boolean
+}
+const children: Child[] = []
+let stopping = false
+// Prefix of this module's messages: the script that uses it ('bench', 'efficacy')
+let label = 'bench'
+
+/** Stops every child on exit, on a throw that skips the async cleanup, and on SIGINT/TERM/HUP. */
+export function installCleanup(name: string): void {
+  label = name
+  // Last resort when the process exits without the async cleanup (a throw, process.exit)
+  process.on('exit', () => {
+    stopping = true
+    for (const c of children) signalGroup(c, 'SIGKILL')
+  })
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(sig, () => {
+      console.error(`\n${label}: ${sig}, stopping children`)
+      void cleanup().then(() => process.exit(sig === 'SIGINT' ? 130 : 143))
+    })
+  }
+}
+
+/** Starts `cmd` in `dir`, pinned to `cpu` with taskset when one is given; output goes to dir/stdout.log. */
+export function start(name: string, dir: string, cpu: string | null, cmd: string, args: string[]): Child {
+  const log = join(dir, 'stdout.log')
+  const fd = openSync(log, 'a')
+  const [file, argv] = cpu === null ? [cmd, args] : ['taskset', ['-c', cpu, cmd, ...args]]
+  const proc = spawn(file, argv, { cwd: dir, stdio: ['ignore', fd, fd], detached: true })
+  const child: Child = { name, proc, log, exited: false }
+  proc.on('exit', (code, signal) => {
+    child.exited = true
+    if (!stopping) console.error(`${label}: ${name} exited early (${signal ?? code}); log: ${log}\n${tail(log)}`)
+  })
+  children.push(child)
+  return child
+}
+
+function signalGroup(c: Child, sig: NodeJS.Signals): void {
+  if (c.exited || c.proc.pid === undefined) return
+  try {
+    process.kill(-c.proc.pid, sig)
+  } catch {
+    // already gone
+  }
+}
+
+/** Stops one child (and its process group) before the end of the run. */
+export async function stop(c: Child): Promise<void> {
+  if (c.exited) return
+  // Expected from here on: not an "exited early"
+  c.proc.removeAllListeners('exit')
+  c.proc.once('exit', () => (c.exited = true))
+  signalGroup(c, 'SIGTERM')
+  const until = Date.now() + 5000
+  while (!c.exited && Date.now() < until) await sleep(50)
+  signalGroup(c, 'SIGKILL')
+}
+
+export async function cleanup(): Promise<void> {
+  stopping = true
+  for (const c of children) signalGroup(c, 'SIGTERM')
+  const until = Date.now() + 5000
+  while (children.some((c) => !c.exited) && Date.now() < until) await sleep(50)
+  for (const c of children) signalGroup(c, 'SIGKILL')
+}
+
+// ---- helpers ----
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+export function tail(file: string, lines = 10): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).map((l) => '    ' + l.slice(0, 300)).join('\n')
+  } catch {
+    return ''
+  }
+}
+
+export function has(bin: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0
+}
+
+export async function freePort(): Promise<number> {
+  const s = createServer().listen(0, '127.0.0.1')
+  await once(s, 'listening')
+  const port = (s.address() as AddressInfo).port
+  await new Promise((r) => s.close(r))
+  return port
+}
+
+export async function waitPort(port: number, child: Child, ms = 15_000): Promise<void> {
+  const until = Date.now() + ms
+  while (Date.now() < until && !child.exited) {
+    const ok = await new Promise<boolean>((r) => {
+      const s = connect(port, '127.0.0.1')
+      s.once('connect', () => (s.destroy(), r(true)))
+      s.once('error', () => r(false))
+    })
+    if (ok) return
+    await sleep(100)
+  }
+  throw new Error(`${child.name} is not listening on 127.0.0.1:${port}; log: ${child.log}\n${tail(child.log)}`)
+}
+
+// ---- nginx configurations ----
+
+export function nginxConf(prefix: string, port: number, server: string, http = '', main = ''): string {
+  const conf = join(prefix, 'nginx.conf')
+  writeFileSync(
+    conf,
+    `${main}
+daemon off;
+master_process on;
+worker_processes 1;
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${prefix}/body;
+  proxy_temp_path ${prefix}/proxy;
+  fastcgi_temp_path ${prefix}/fastcgi;
+  uwsgi_temp_path ${prefix}/uwsgi;
+  scgi_temp_path ${prefix}/scgi;
+  keepalive_requests 1000000;
+  ${http}
+  server {
+    listen 127.0.0.1:${port};
+    ${server}
+  }
+}
+`,
+  )
+  return conf
+}
+
+export const proxyLocation = 'location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; }'
+export const upstreamBlock = (port: number) => `upstream backend { server 127.0.0.1:${port}; keepalive 64; }`
+
+/**
+ * nginx + ModSecurity v3 + OWASP CRS from Debian's packages, or why it cannot run here.
+ * `paranoia` sets CRS 3.x's `tx.paranoia_level` (CRS 4 renamed it `tx.blocking_paranoia_level`);
+ * the executing level follows it.
+ */
+export function modsecConf(prefix: string, port: number, upstreamPort: number, paranoia = 1): { conf: string } | { skipped: string } {
+  const install = 'apt-get install -y libnginx-mod-http-modsecurity modsecurity-crs'
+  const recommended = modsecPaths.recommended.find(existsSync)
+  const unicode = modsecPaths.unicode.find(existsSync)
+  if (!existsSync(modsecPaths.module) || !recommended || !unicode) return { skipped: `ModSecurity nginx module not installed (${install})` }
+  if (!existsSync(modsecPaths.crsSetup) || !existsSync(modsecPaths.crsRules)) return { skipped: `OWASP CRS not installed (${install})` }
+  // Debian's recommended file with the engine blocking, and every path and lookup kept local
+  const base = readFileSync(recommended, 'utf8')
+    .replace(/^SecRuleEngine .*$/m, 'SecRuleEngine On')
+    .replace(/^SecAuditLog .*$/m, `SecAuditLog ${prefix}/modsec_audit.log`)
+    .replace(/^SecTmpDir .*$/m, `SecTmpDir ${prefix}/`)
+    .replace(/^SecDataDir .*$/m, `SecDataDir ${prefix}/`)
+    .replace(/^SecUnicodeMapFile \S+/m, `SecUnicodeMapFile ${unicode}`)
+    .replace(/^SecStatusEngine .*$/m, 'SecStatusEngine Off')
+  writeFileSync(join(prefix, 'modsecurity.conf'), base)
+  // libmodsecurity 3.0 has no IncludeOptional: the CRS load file is spelled out
+  const rules = [
+    `Include ${prefix}/modsecurity.conf`,
+    `Include ${modsecPaths.crsSetup}`,
+    `SecAction "id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=${paranoia}"`,
+    existsSync(modsecPaths.crsBefore) ? `Include ${modsecPaths.crsBefore}` : '',
+    `Include ${modsecPaths.crsRules}/*.conf`,
+    existsSync(modsecPaths.crsAfter) ? `Include ${modsecPaths.crsAfter}` : '',
+  ]
+  writeFileSync(join(prefix, 'main.conf'), rules.filter(Boolean).join('\n') + '\n')
+  const conf = nginxConf(
+    prefix,
+    port,
+    `modsecurity on;\n    modsecurity_rules_file ${prefix}/main.conf;\n    ${proxyLocation}`,
+    upstreamBlock(upstreamPort),
+    `load_module ${modsecPaths.module};`,
+  )
+  const test = spawnSync('nginx', ['-t', '-q', '-p', prefix, '-c', conf], { encoding: 'utf8', timeout: 60_000 })
+  if (test.status !== 0) return { skipped: `nginx -t failed: ${(test.stderr || test.stdout).trim().split('\n').pop()}` }
+  return { conf }
+}
