@@ -51,8 +51,6 @@ export interface Analyzer {
   readonly locations: ReadonlySet<InputLocation> | null
   /** For header inputs: only these header names (lower case); null for all inspected headers. */
   readonly headers: ReadonlySet<string> | null
-  /** A cheap test on the raw reading: false means the analyzer cannot fire, skip it. */
-  readonly precheck: ((text: string) => boolean) | null
   /** Also runs on the low-risk headers (`lowRiskHeaders`) that the others skip. */
   readonly allHeaders: boolean
   /** Headers this analyzer never judges (their values are the client's own context). */
@@ -97,7 +95,6 @@ function analyzer(category: Category, value: Analyzer['value'], extra: Extra = {
     name: extra.name ?? null,
     locations: extra.locations ?? null,
     headers: extra.headers ?? null,
-    precheck: extra.precheck ?? null,
     allHeaders: extra.allHeaders ?? false,
     skipHeaders: extra.skipHeaders ?? null,
     triggers: extra.triggers === undefined ? null : charSet(extra.triggers),

@@ -183,7 +183,6 @@ export function createEngine(options: EngineOptions): Engine {
           for (let k = 0; k < rs.length; k++) {
             const r = rs[k]!
             if (a.triggers !== null && !mayFire(a.triggers, present[k]!)) continue
-            if (a.precheck !== null && !a.precheck(r.text)) continue
             const hit = a.value!(r.text)
             if (hit === null || hit.confidence < threshold || (best !== null && hit.confidence <= best.confidence)) continue
             best = { category: a.category, rule: hit.rule, confidence: hit.confidence, location: input.location, name: input.name, part, matched: text, transforms: r.transforms }

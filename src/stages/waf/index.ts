@@ -5,7 +5,7 @@
  * A block is 403 `{"error":"blocked"}` with the request id: the client never learns which rule
  * fired; the finding goes to the security events (logging phase, listener/log.ts).
  */
-import type { Config, RouteConfig, WafExclusion, WafMode } from '../../config/types.js'
+import type { Config, RouteConfig, WafExclusion } from '../../config/types.js'
 import type { Stage, Verdict } from '../../pipeline/types.js'
 import { verdict } from '../../pipeline/types.js'
 import type { Transaction } from '../../pipeline/transaction.js'
@@ -22,8 +22,6 @@ const malformed = verdict('waf', 400, 'DRAWBRIDGE_ERR_MALFORMED_BODY', 'malforme
 
 export interface Waf {
   readonly stage: Stage
-  readonly mode: WafMode
-  readonly inspectBody: boolean
   /** Whether a body with this content type is inspected (and so buffered). */
   wantsBody(contentType: string | undefined): boolean
   /** Inspects a buffered body; a verdict stops the request. */
@@ -103,8 +101,6 @@ export function createWaf(config: Config, route: RouteConfig | null): Waf | null
   }
 
   return {
-    mode,
-    inspectBody,
     stage: {
       id: 'waf',
       requestHeaders(tx: Transaction): Verdict | undefined {
