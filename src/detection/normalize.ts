@@ -232,7 +232,9 @@ export function readings(value: string, formEncoded: boolean): Reading[] {
   // Without JS unescaping first: `\` is also a Windows path separator (`..\..\win.ini`), and
   // reading `\.` as an escaped dot would erase it.
   const plain = decodeLayers(value, formEncoded, false)
-  const full = decodeLayers(value, formEncoded, true)
+  // JS unescaping needs a backslash, and decoding never removes one: without one in the
+  // decoded text, the pass with JS unescaping would repeat this one step for step.
+  const full = plain.text.indexOf('\\') === -1 ? plain : decodeLayers(value, formEncoded, true)
   let last = value
   for (const r of [plain, full]) {
     if (r.text === value || out.some((o) => o.text === r.text)) continue
