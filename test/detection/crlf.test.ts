@@ -1,16 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { analyzeCrlf, analyzeCrlfName, foldBreaks } from '../../src/detection/crlf/analyzer.js'
-import { readings } from '../../src/detection/normalize.js'
+import { surest } from './support.js'
 
-function detect(value: string) {
-  let best: ReturnType<typeof analyzeCrlf> = null
-  for (const r of readings(value, true)) {
-    const f = analyzeCrlf(r.text)
-    if (f !== null && (best === null || f.confidence > best.confidence)) best = f
-  }
-  return best
-}
+const detect = (value: string) => surest(analyzeCrlf, value)
 
 test('disguised line breaks are folded the way Latin-1 truncation reads them', () => {
   assert.deepEqual(foldBreaks('a\u560d\u560ab'), { text: 'a\r\nb', disguised: true })

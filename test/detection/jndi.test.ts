@@ -1,16 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { analyzeJndi, resolveLookups } from '../../src/detection/jndi/analyzer.js'
-import { readings } from '../../src/detection/normalize.js'
+import { surest } from './support.js'
 
-function detect(value: string) {
-  let best: ReturnType<typeof analyzeJndi> = null
-  for (const r of readings(value, true)) {
-    const f = analyzeJndi(r.text)
-    if (f !== null && (best === null || f.confidence > best.confidence)) best = f
-  }
-  return best
-}
+const detect = (value: string) => surest(analyzeJndi, value)
 
 test('Log4j lookups resolve the way StrSubstitutor resolves them', () => {
   assert.equal(resolveLookups('${lower:J}${upper:n}${::-d}${env:NOPE:-i}').text, 'jNdi')

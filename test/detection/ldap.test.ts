@@ -1,16 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { analyzeLdap } from '../../src/detection/ldap/analyzer.js'
-import { readings } from '../../src/detection/normalize.js'
+import { surest } from './support.js'
 
-function detect(value: string) {
-  let best: ReturnType<typeof analyzeLdap> = null
-  for (const r of readings(value, true)) {
-    const f = analyzeLdap(r.text)
-    if (f !== null && (best === null || f.confidence > best.confidence)) best = f
-  }
-  return best
-}
+const detect = (value: string) => surest(analyzeLdap, value)
 
 const attacks: [string, number][] = [
   ['*)(uid=*))(|(uid=*', 0.95],

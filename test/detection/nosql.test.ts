@@ -1,16 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { analyzeNosql, analyzeNosqlName } from '../../src/detection/nosql/analyzer.js'
-import { readings } from '../../src/detection/normalize.js'
+import { surest } from './support.js'
 
-function detect(value: string) {
-  let best: ReturnType<typeof analyzeNosql> = null
-  for (const r of readings(value, true)) {
-    const f = analyzeNosql(r.text)
-    if (f !== null && (best === null || f.confidence > best.confidence)) best = f
-  }
-  return best
-}
+const detect = (value: string) => surest(analyzeNosql, value)
 
 const attacks: [string, number][] = [
   ['{"$gt": ""}', 0.9],

@@ -1,16 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { analyzePrototypePollution, analyzePrototypePollutionName } from '../../src/detection/prototype-pollution/analyzer.js'
-import { readings } from '../../src/detection/normalize.js'
+import { surest } from './support.js'
 
-function detect(value: string) {
-  let best: ReturnType<typeof analyzePrototypePollution> = null
-  for (const r of readings(value, true)) {
-    const f = analyzePrototypePollution(r.text)
-    if (f !== null && (best === null || f.confidence > best.confidence)) best = f
-  }
-  return best
-}
+const detect = (value: string) => surest(analyzePrototypePollution, value)
 
 const names: [string, number | null][] = [
   ['a[__proto__][isAdmin]', 0.95],

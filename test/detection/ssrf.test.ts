@@ -1,16 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { analyzeSsrf, classifyHost, expandV6 } from '../../src/detection/ssrf/analyzer.js'
-import { readings } from '../../src/detection/normalize.js'
+import { surest } from './support.js'
 
-function detect(value: string) {
-  let best: ReturnType<typeof analyzeSsrf> = null
-  for (const r of readings(value, true)) {
-    const f = analyzeSsrf(r.text)
-    if (f !== null && (best === null || f.confidence > best.confidence)) best = f
-  }
-  return best
-}
+const detect = (value: string) => surest(analyzeSsrf, value)
 
 test('IPv6 literals are expanded, IPv4 inside them included', () => {
   assert.deepEqual(expandV6('::1'), [0, 0, 0, 0, 0, 0, 0, 1])

@@ -1,16 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { analyzeSsti } from '../../src/detection/ssti/analyzer.js'
-import { readings } from '../../src/detection/normalize.js'
+import { surest } from './support.js'
 
-function detect(value: string) {
-  let best: ReturnType<typeof analyzeSsti> = null
-  for (const r of readings(value, true)) {
-    const f = analyzeSsti(r.text)
-    if (f !== null && (best === null || f.confidence > best.confidence)) best = f
-  }
-  return best
-}
+const detect = (value: string) => surest(analyzeSsti, value)
 
 const attacks: [string, number][] = [
   // arithmetic probes, one per engine family

@@ -1,17 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { analyzeTraversal, foldPath } from '../../src/detection/traversal/analyzer.js'
-import { readings } from '../../src/detection/normalize.js'
+import { surest } from './support.js'
 
-/** The engine's way: the surest finding over all readings. */
-function detect(value: string) {
-  let best: ReturnType<typeof analyzeTraversal> = null
-  for (const r of readings(value, true)) {
-    const f = analyzeTraversal(r.text)
-    if (f !== null && (best === null || f.confidence > best.confidence)) best = f
-  }
-  return best
-}
+const detect = (value: string) => surest(analyzeTraversal, value)
 
 test('paths are folded the way old servers read them', () => {
   assert.equal(foldPath('..\u2215..\u2215etc'), '../../etc')

@@ -1,16 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { analyzeXpath } from '../../src/detection/xpath/analyzer.js'
-import { readings } from '../../src/detection/normalize.js'
+import { surest } from './support.js'
 
-function detect(value: string) {
-  let best: ReturnType<typeof analyzeXpath> = null
-  for (const r of readings(value, true)) {
-    const f = analyzeXpath(r.text)
-    if (f !== null && (best === null || f.confidence > best.confidence)) best = f
-  }
-  return best
-}
+const detect = (value: string) => surest(analyzeXpath, value)
 
 const attacks: [string, number][] = [
   ["' or '1'='1", 0.85],
