@@ -23,6 +23,8 @@ export interface Answer {
   /** The upstream's marker header was on the answer: the request reached the app */
   readonly fromUpstream: boolean
   readonly body: string
+  /** The request was HEAD: the answer has no body to read the error code from */
+  readonly head?: boolean
 }
 
 // The upstream sets this header on every answer: a 200 without it did not come from the app
@@ -40,7 +42,7 @@ function jsonField(body: string, field: 'error' | 'code'): string | null {
 export function classify(kind: ProxyKind, a: Answer): Verdict {
   if (a.fromUpstream) return 'passed'
   if (a.status < 400 || a.status >= 500) return 'error'
-  if (kind === 'modsecurity') return a.status === 403 ? 'blocked' : 'refused'
+  if (kind === 'modsecurity' || a.head === true) return a.status === 403 ? 'blocked' : 'refused'
   const code = jsonField(a.body, 'code')
   if (code === null || !code.startsWith('DRAWBRIDGE_ERR_')) return 'error'
   return a.status === 403 && jsonField(a.body, 'error') === 'blocked' ? 'blocked' : 'refused'

@@ -127,14 +127,34 @@ function sendRaw(port: number, r: EfficacyRequest): Promise<{ status: number; he
     s.on('data', (c: Buffer) => chunks.push(c))
     s.on('end', () => done(null))
     s.on('error', (e) => done(e.message))
-    s.on('connect', () => s.end(Buffer.concat(parts)))
+    // write, not end: node:http servers (Drawbridge's included) abort a request whose client
+    // half-closes before the answer; `connection: close` ends the exchange after it instead
+    s.on('connect', () => s.write(Buffer.concat(parts)))
   })
+}
+
+// Headers undici refuses to send (it owns the framing), and bytes it rejects in a target or value
+const undiciRefused = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'expect', 'te', 'proxy-connection'])
+function needsRaw(r: EfficacyRequest): boolean {
+  if (/[^\x21-\x7e]/.test(r.path)) return true
+  for (const [k, v] of Object.entries(r.headers)) if (undiciRefused.has(k.toLowerCase()) || /[^\t\x20-\x7e]/.test(v)) return true
+  return false
+}
+
+async function sendRawOutcome(port: number, kind: ProxyKind, r: EfficacyRequest): Promise<Outcome> {
+  const a = await sendRaw(port, r)
+  if ('failed' in a) return { verdict: 'error', status: 0, code: null, raw: true, reason: a.failed }
+  const fromUpstream = new RegExp(`^${UPSTREAM_MARK}:`, 'im').test(a.headers)
+  return { verdict: classify(kind, { status: a.status, fromUpstream, body: a.body, head: r.method === 'HEAD' }), status: a.status, code: codeOf(a.body), raw: true }
 }
 
 async function sendOne(pool: Pool, port: number, kind: ProxyKind, c: EfficacyCase): Promise<Outcome> {
   const why = unsendableReason(c.request)
   if (why !== null) return { verdict: 'unsendable', status: 0, code: null, raw: false, reason: why }
   const r = c.request
+  // Checked up front, not by catching undici's refusal: a refused request can leave undici's
+  // pool (7.x) stuck, and every later request then waits out its timeout (the old "stall")
+  if (needsRaw(r)) return sendRawOutcome(port, kind, r)
   try {
     const res = await pool.request({
       method: r.method,
@@ -147,15 +167,10 @@ async function sendOne(pool: Pool, port: number, kind: ProxyKind, c: EfficacyCas
     })
     const text = await res.body.text()
     const fromUpstream = res.headers[UPSTREAM_MARK] !== undefined
-    return { verdict: classify(kind, { status: res.statusCode, fromUpstream, body: text }), status: res.statusCode, code: codeOf(text), raw: false }
+    return { verdict: classify(kind, { status: res.statusCode, fromUpstream, body: text, head: r.method === 'HEAD' }), status: res.statusCode, code: codeOf(text), raw: false }
   } catch (e) {
-    // undici validates before sending: those go out as raw bytes instead
-    if (e instanceof undiciErrors.InvalidArgumentError || e instanceof undiciErrors.NotSupportedError) {
-      const a = await sendRaw(port, r)
-      if ('failed' in a) return { verdict: 'error', status: 0, code: null, raw: true, reason: a.failed }
-      const fromUpstream = new RegExp(`^${UPSTREAM_MARK}:`, 'im').test(a.headers)
-      return { verdict: classify(kind, { status: a.status, fromUpstream, body: a.body }), status: a.status, code: codeOf(a.body), raw: true }
-    }
+    // anything else undici validates away goes out as raw bytes too
+    if (e instanceof undiciErrors.InvalidArgumentError || e instanceof undiciErrors.NotSupportedError) return sendRawOutcome(port, kind, r)
     return { verdict: 'error', status: 0, code: null, raw: false, reason: e instanceof Error ? `${e.name}: ${e.message}` : String(e) }
   }
 }

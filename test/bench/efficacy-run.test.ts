@@ -15,6 +15,10 @@ test('classify: only the proxy\'s own answers count as stopped, only the upstrea
   assert.equal(classify('drawbridge', { status: 403, fromUpstream: false, body: 'Forbidden' }), 'error')
   assert.equal(classify('drawbridge', { status: 502, fromUpstream: false, body: '{"error":"x","code":"DRAWBRIDGE_ERR_UPSTREAM_ERROR"}' }), 'error')
   assert.equal(classify('drawbridge', { status: 200, fromUpstream: true, body: '{}' }), 'passed')
+  // HEAD answers carry no body: the status alone says blocked or refused
+  assert.equal(classify('drawbridge', { status: 403, fromUpstream: false, body: '', head: true }), 'blocked')
+  assert.equal(classify('drawbridge', { status: 405, fromUpstream: false, body: '', head: true }), 'refused')
+  assert.equal(classify('drawbridge', { status: 200, fromUpstream: true, body: '', head: true }), 'passed')
   // the app's own 403 passed the proxy
   assert.equal(classify('modsecurity', { status: 403, fromUpstream: true, body: '' }), 'passed')
   assert.equal(classify('modsecurity', { status: 403, fromUpstream: false, body: '<html>' }), 'blocked')

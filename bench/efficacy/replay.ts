@@ -1,0 +1,83 @@
+/**
+ * `npm run efficacy:quick`: the same corpora and benign set as `npm run efficacy`, judged by the
+ * WAF stage in-process (head check, then the body check where the WAF would buffer the body),
+ * without sockets or servers: about 20 s for every case, so the engine can be tuned in a loop.
+ * The numbers track the gateway run closely but not exactly (no HTTP parser in front: bytes a
+ * server would refuse are judged here); `npm run efficacy` is the measurement of record.
+ *
+ * Env: EFFICACY_PARANOIA (1-4), EFFICACY_ONLY (a regular expression over "source/category"),
+ * EFFICACY_MISSES (a file for the misses as JSON lines; default bench/results/quick-misses.jsonl).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { loadConfig } from '../../src/config/load.js'
+import { canonicalPath } from '../../src/pipeline/canonical-path.js'
+import type { Transaction } from '../../src/pipeline/transaction.js'
+import { createWaf } from '../../src/stages/waf/index.js'
+import { benignCases } from './benign.js'
+import { corporaAvailable, corporaDir, findRepoRoot, loadCrs, loadNemesida, loadPayloadsAllTheThings, type EfficacyCase } from './corpora.js'
+import { REPORTED_APART } from './judge.js'
+
+const paranoia = Number(process.env['EFFICACY_PARANOIA'] ?? 1)
+if (![1, 2, 3, 4].includes(paranoia)) throw new Error('EFFICACY_PARANOIA must be 1, 2, 3 or 4')
+const only = process.env['EFFICACY_ONLY'] ? new RegExp(process.env['EFFICACY_ONLY'], 'i') : null
+const missesFile = process.env['EFFICACY_MISSES'] ?? join(findRepoRoot(), 'bench/results/quick-misses.jsonl')
+
+const config = loadConfig({ object: { upstream: 'http://127.0.0.1:9', storage: { memory: true }, waf: { paranoia } } })
+const waf = createWaf(config, null)
+if (waf === null) throw new Error('the WAF is off in the default configuration')
+
+const dir = corporaDir()
+const cases: EfficacyCase[] = []
+if (corporaAvailable(dir)) for (const load of [loadPayloadsAllTheThings, loadNemesida, loadCrs]) cases.push(...load(dir).cases)
+cases.push(...benignCases(2500))
+
+type Outcome = 'blocked' | 'refused' | 'passed'
+
+async function judge(c: EfficacyCase): Promise<{ outcome: Outcome; findings: string[] }> {
+  const url = c.request.path
+  const qi = url.indexOf('?')
+  const path = qi === -1 ? url : url.slice(0, qi)
+  const canonical = canonicalPath(path)
+  if (canonical === null) return { outcome: 'refused', findings: [] }
+  const headers: Record<string, string> = {}
+  for (const [k, v] of Object.entries(c.request.headers)) headers[k.toLowerCase()] = v
+  // Only what the WAF stage reads from a transaction
+  const tx = { path, query: qi === -1 ? '' : url.slice(qi + 1), canonicalPath: canonical, method: c.request.method, req: { headers }, wafFindings: null, wafScore: 0, wafBlocked: false } as unknown as Transaction
+  let v = waf!.stage.requestHeaders!(tx)
+  const body = c.request.body
+  if (v === undefined && body !== undefined && body !== '' && waf!.wantsBody(headers['content-type'])) v = await waf!.checkBody(tx, Buffer.from(body, 'utf8'))
+  const findings = (tx.wafFindings ?? []).map((f) => `${f.rule}:${f.confidence}`)
+  return { outcome: v === undefined ? 'passed' : v.status === 403 ? 'blocked' : 'refused', findings }
+}
+
+const started = Date.now()
+const stats = new Map<string, { n: number; stopped: number }>()
+const misses: string[] = []
+for (const c of cases) {
+  const key = `${c.source}/${c.category}`
+  if (only !== null && !only.test(key)) continue
+  const { outcome, findings } = await judge(c)
+  const s = stats.get(`${key}\t${c.expect}`) ?? { n: 0, stopped: 0 }
+  s.n++
+  if (outcome !== 'passed') s.stopped++
+  stats.set(`${key}\t${c.expect}`, s)
+  if ((c.expect === 'block') !== (outcome !== 'passed')) misses.push(JSON.stringify({ source: c.source, category: c.category, id: c.id, expect: c.expect, outcome, findings, request: c.request }))
+}
+
+const total = { attacks: { n: 0, stopped: 0 }, benign: { n: 0, stopped: 0 }, apart: { n: 0, stopped: 0 } }
+for (const [k, s] of [...stats].sort()) {
+  const [key = '', expect = ''] = k.split('\t')
+  console.log(`${key.padEnd(40)} ${expect.padEnd(6)} ${String(s.n).padStart(6)} ${((100 * s.stopped) / s.n).toFixed(1).padStart(6)}% stopped`)
+  const t = REPORTED_APART.has(key.split('/')[1] ?? '') ? total.apart : expect === 'block' ? total.attacks : total.benign
+  t.n += s.n
+  t.stopped += s.stopped
+}
+const pct = (t: { n: number; stopped: number }) => (t.n === 0 ? '-' : `${((100 * t.stopped) / t.n).toFixed(2)}%`)
+console.log(
+  `\nparanoia ${paranoia}: attacks stopped ${pct(total.attacks)} of ${total.attacks.n}; benign (and corpus pass-cases) stopped ${pct(total.benign)} of ${total.benign.n}; ` +
+    `reported apart ${pct(total.apart)} of ${total.apart.n}; ${((Date.now() - started) / 1000).toFixed(1)} s`,
+)
+mkdirSync(dirname(missesFile), { recursive: true })
+writeFileSync(missesFile, misses.length > 0 ? misses.join('\n') + '\n' : '')
+console.log(`${misses.length} misses in ${missesFile}`)
