@@ -332,7 +332,11 @@ export function isPlainValue(value: string): boolean {
     const c = value.charCodeAt(i)
     if (c >= 128 || plain[c] === 0) return false
     if (c === 46 && value.charCodeAt(i + 1) === 46) return false
+    // `0x2e0x2e0x2f` spells `../` in letters and digits
+    if ((c === 120 || c === 88) && value.charCodeAt(i - 1) === 48) return false
   }
+  // `.htaccess`, `.env`: a dotfile's name is all plain characters
+  if (value.charCodeAt(0) === 46) return false
   // A long run of letters and digits may be base64 or hex hiding text: not plain if it is.
   return value.length < 12 || decodeEmbedded(value) === null
 }

@@ -26,9 +26,30 @@ const attacks: [string, number][] = [
   ['../../../../tmp/x', 0.85],
   ['/proc/self/environ', 0.95],
   ['.git/config', 0.95],
+  // dotdotpwn shapes: wildcard climbs, junk separators (overlongs, `%%35%63`, `%uXXXX`), themselves URL-encoded
+  ['??/??/??/boot.ini', 0.95],
+  ['.?%c0%af.?%c0%afwindows%c0%afwin.ini', 0.95],
+  ['..%%35%%63..%%35%%63etc%%35%%63shadow', 0.95],
+  ['%2e%2e%uEFC8%2e%2e%uEFC8etc%uEFC8hosts', 0.95],
+  ['.%2500.%25c1%25afetc%25c1%25afgroup', 0.95],
+  ['/%25%5c..%25%5c..%25%5c..%25%5c..%00', 0.85],
+  ['..2f..2f..2fetc2fshadow', 0.95],
+  // the LFI lists: absolute paths into system directories and well-known files, asked for by name
+  ['/usr/local/apache2/conf/extra/httpd-ssl.conf', 0.8],
+  ['/var/spool/cron/crontabs/root', 0.8],
+  ['/opt/lampp/logs/access_log', 0.8],
+  ['C:\\Program Files\\FileZilla Server\\FileZilla Server.xml', 0.8],
+  ['\\inetpub\\wwwroot\\global.asa', 0.8],
+  ['C:/Windows/Panther/Unattend.xml', 0.95],
+  ['members/.htpasswd', 0.95],
+  ['.htaccess', 0.95],
+  ['/./../x', 0.8],
+  ['convert.iconv.UTF8.UTF16|convert.base64-decode', 0.85],
 ]
 
-const benign = ['docs/readme.md', 'report (final).pdf', 'https://example.com/a/b', 'v1.2.3', 'file.tar.gz', 'Wait... what?', 'a/b/c', 'C:/Users/me/file.txt', '/api/v1/items', 'Loading...', 'see ./config', '.env files are ignored', 'my.environment']
+const benign = ['docs/readme.md', 'report (final).pdf', 'https://example.com/a/b', 'v1.2.3', 'file.tar.gz', 'Wait... what?', 'a/b/c', 'C:/Users/me/file.txt', '/api/v1/items', 'Loading...', 'see ./config', '.env files are ignored', 'my.environment',
+  // user folders are where uploads and browsers point; prose may name system paths
+  '/home/alice/notes/todo.txt', 'C:\\Users\\Bob\\Desktop\\cv.pdf', 'copy it to /usr/local/bin and restart', 'the profile page', '.5', 'users/profile']
 
 test('traversal and file inclusion: attacks are found', () => {
   for (const [value, confidence] of attacks) {
@@ -46,7 +67,7 @@ test('traversal: ordinary paths and prose pass; one level up in text scores low,
 })
 
 test('traversal analysis stays linear on long adversarial input', () => {
-  for (const v of ['../'.repeat(100_000), '.'.repeat(300_000), '/etc'.repeat(70_000)]) {
+  for (const v of ['../'.repeat(100_000), '.'.repeat(300_000), '/etc'.repeat(70_000), '%25'.repeat(100_000), '?/'.repeat(100_000) + 'x', '..2f'.repeat(70_000)]) {
     const t = performance.now()
     analyzeTraversal(v)
     assert.ok(performance.now() - t < 2000)

@@ -6,7 +6,7 @@
  * `%2e%2e%2f`, `%c0%ae` and `..%252f` arrive here as `../`.
  */
 
-export type TraversalRule = 'traversal-dotdot' | 'traversal-sensitive-file' | 'traversal-wrapper'
+export type TraversalRule = 'traversal-dotdot' | 'traversal-sensitive-file' | 'traversal-system-path' | 'traversal-wrapper'
 
 export interface TraversalFinding {
   readonly rule: TraversalRule
@@ -22,6 +22,8 @@ const sensitive = [
   '/.git/', '/.svn/', '/.hg/', '/.env', '/.htaccess', '/.htpasswd', '/web.config', '/wp-config.php', '/config.php',
   '/windows/win.ini', '/win.ini', '/boot.ini', '/system.ini', '/windows/system32/', '/winnt/', '/inetpub/', '/system32/drivers/etc/hosts',
   '/web-inf/web.xml', '/web-inf/', '/meta-inf/', '/.aws/credentials', '/.docker/config.json', '/.kube/config',
+  '/.bashrc', '/.bash_profile', '/.profile', '/.cshrc', '/.zshrc', '/.sh_history', '/.mysql_history', '/.psql_history', '/.netrc',
+  '/.pgpass', '/master.passwd', '/ntuser.dat', '/sysprep.inf', '/sysprep.xml', '/unattend.xml', '/unattend.txt',
 ]
 const wrappers = ['php://', 'file://', 'zip://', 'phar://', 'expect://', 'glob://', 'data://', 'compress.zlib://', 'compress.bzip2://', 'jar:file:', 'jar:http', 'netdoc:', 'ogg://', 'rar://', 'ssh2.']
 
@@ -62,15 +64,32 @@ const junkEscapes = /%{1,2}(?:u[0-9a-f]{4}|[0-9a-z]{2})|[\u0080-\u00ff\ufffd]+/g
 export function analyzeTraversal(raw: string): TraversalFinding | null {
   const first = judgePath(foldPath(raw))
   if ((first === null || first.confidence < 0.9) && (raw.indexOf('%') !== -1 || /[\u0080-\u00ff\ufffd]/.test(raw))) {
-    const second = judgePath(foldPath(raw.replace(/%2e/gi, '.').replace(/%2f|%5c/gi, '/').replace(junkEscapes, '/')))
+    // `%25` first: the junk may itself be URL-encoded once or twice (`%25c1%25af`)
+    const unwrapped = raw.replace(/%(?:25){1,3}/gi, '%')
+    // what is left of '%' after that is noise between the dots and separators (`%\..%\..`)
+    const second = judgePath(foldPath(unwrapped.replace(/%2e/gi, '.').replace(/%2f|%5c/gi, '/').replace(junkEscapes, '/').replace(/%/g, '')))
     if (second !== null && (first === null || second.confidence > first.confidence)) return second
+  }
+  // `..2f..2fetc2fpasswd`: encoded separators that lost their '%' on the way
+  if ((first === null || first.confidence < 0.9) && /\.\.(?:2f|5c)/i.test(raw)) {
+    const third = judgePath(foldPath(raw.replace(/2f|5c/gi, '/')))
+    if (third !== null && (first === null || third.confidence > first.confidence)) return third
   }
   return first
 }
 
+// A value that is nothing but an absolute path into the system's own directories asks for a
+// server file by name (the LFI lists): no API parameter has a reason to carry one. User
+// folders (`/home/...`, `C:\Users\...`) are left alone: browsers and upload tools send those.
+const systemRoot = /^\/(?:etc|proc|sys|var|usr|opt|root|boot|bin|sbin|lib|lib64|dev|srv|private|system|library|volumes)\/[^/]/
+const windowsRoot = /^(?:[a-z]:)?\/+(?:windows|winnt|program ?files[^/]*|programdata|inetpub|xampp|wamp|apache[^/]*|mysql|php\d*|appserv|system32)\/[^/]/
+// PHP stream filter names, the pieces of `php://filter/...` chains
+const phpFilter = /^(?:convert\.iconv\.|convert\.(?:base64|quoted-printable)-(?:en|de)code|string\.(?:rot13|toupper|tolower|strip_tags)|zlib\.(?:de|in)flate)/
+
 function judgePath(value: string): TraversalFinding | null {
   const lower = value.toLowerCase()
   if (lower.indexOf(':') !== -1) for (const w of wrappers) if (lower.includes(w)) return { rule: 'traversal-wrapper', confidence: 0.9 }
+  if (phpFilter.test(lower)) return { rule: 'traversal-wrapper', confidence: 0.85 }
   if (lower.indexOf('/') === -1 && lower.indexOf('\\') === -1) {
     // No path separator: no climbing, no absolute path; only a bare sensitive file name, at the
     // start and ending the value (as the general rule below would judge it).
@@ -94,8 +113,11 @@ function judgePath(value: string): TraversalFinding | null {
       start = i + 1
     }
   }
-  // a path of its own: a leading '/', a drive, or '..' at the start
-  const rooted = '/' + path.replace(/^[a-z]:\//, '').replace(/^(?:\.+\/)+/, '').replace(/\/{2,}/g, '/')
+  // a path of its own: a leading '/', a drive, or climbing at the start. Dot runs with '?' or '*'
+  // in them (`.?/`, `??/`) are the wildcard climbs old Windows APIs accepted (dotdotpwn): a
+  // value made only of them before a sensitive name is aimed at that file.
+  const bare = path.replace(/^[a-z]:\//, '').replace(/^(?:[.?*]*\/)+/, '')
+  const rooted = '/' + bare.replace(/\/{2,}/g, '/')
   for (const s of sensitive) {
     const at = rooted.indexOf(s)
     if (at === -1) continue
@@ -104,17 +126,21 @@ function judgePath(value: string): TraversalFinding | null {
     const multi = s.indexOf('/', 1) !== -1
     const next = rooted[at + s.length]
     const ends = s.endsWith('/') || next === undefined || next === '/' || next === '?' || next === '%' || next === '#'
-    if ((multi || climbs > 0 || path.startsWith('/') || /^[a-z]:\//.test(path) || path.startsWith(s.slice(1))) && ends) {
+    // a dotfile ending a value that is only a path (`users/.htpasswd`) is asked for by name
+    const dotfile = s.charCodeAt(1) === 46 && !multi && next === undefined && !/\s/.test(path)
+    if ((multi || climbs > 0 || dotfile || path.startsWith('/') || /^[a-z]:\//.test(path) || bare.startsWith(s.slice(1))) && ends) {
       return { rule: 'traversal-sensitive-file', confidence: 0.95 }
     }
   }
   // an absolute path to a server's configuration, keys or logs
-  if ((path.startsWith('/') || /^[a-z]:\//.test(path)) && /\.(?:conf|cnf|ini|log|pem|key|properties|htpasswd|bak|sql|db|sqlite)(?:$|%00|\?)/.test(path)) {
+  if ((path.startsWith('/') || /^[a-z]:\//.test(path)) && /(?:\.(?:conf|cnf|ini|log|pem|key|properties|htpasswd|bak|sql|db|sqlite)|(?:access|error)[._]?log)(?:$|%00|\?|\0)/.test(path)) {
     return { rule: 'traversal-sensitive-file', confidence: 0.8 }
   }
+  if (path.length <= 512 && path.indexOf('\n') === -1 && (systemRoot.test(path) || windowsRoot.test(path))) return { rule: 'traversal-system-path', confidence: 0.8 }
   if (climbs >= 2) return { rule: 'traversal-dotdot', confidence: 0.85 }
   // One level up. A value that *is* a climbing path (`../config`, `..;/x`, `/..%2fx`) is aimed at
   // a file parameter; inside text ("see [logo](../images/a.png)") it is a relative link: low.
-  if (climbs === 1) return { rule: 'traversal-dotdot', confidence: /^\s*\/?\.{2,}(?:;[^/]*)?\//.test(path) ? 0.8 : 0.6 }
+  // `./` segments change nothing: `/./../x` is `../x`.
+  if (climbs === 1) return { rule: 'traversal-dotdot', confidence: /^\s*\/?(?:\.\/+)*\.{2,}(?:;[^/]*)?\//.test(path) ? 0.8 : 0.6 }
   return null
 }
