@@ -242,7 +242,15 @@ export function readings(value: string, formEncoded: boolean): Reading[] {
     last = r.text
   }
   const inner = decodeEmbedded(last)
-  if (inner !== null) out.push({ text: inner.text, transforms: [...(last === value ? [] : full.transforms), inner.transform] })
+  if (inner !== null) {
+    const transforms = [...(last === value ? [] : full.transforms), inner.transform]
+    out.push({ text: inner.text, transforms })
+    // Tools encode the payload for the URL before wrapping it in base64 (`JTNDc2NyaXB0...`)
+    if (inner.text.indexOf('%') !== -1 || inner.text.indexOf('&') !== -1) {
+      const decoded = decodeLayers(inner.text, true, false)
+      if (decoded.text !== inner.text) out.push({ text: decoded.text, transforms: [...transforms, ...decoded.transforms] })
+    }
+  }
   return out
 }
 
@@ -282,7 +290,7 @@ function decodeLayers(value: string, formEncoded: boolean, js: boolean): Reading
   return { text, transforms }
 }
 
-const base64Re = /^[A-Za-z0-9+/_-]{12,}={0,2}$/
+const base64Re = /^[A-Za-z0-9+/_-]{8,}={0,2}$/
 const hexRe = /^(?:0x)?[0-9a-fA-F]{8,}$/
 
 /** Text hidden in a base64 or hex value, when the decoded bytes are mostly printable UTF-8. */
@@ -338,5 +346,5 @@ export function isPlainValue(value: string): boolean {
   // `.htaccess`, `.env`: a dotfile's name is all plain characters
   if (value.charCodeAt(0) === 46) return false
   // A long run of letters and digits may be base64 or hex hiding text: not plain if it is.
-  return value.length < 12 || decodeEmbedded(value) === null
+  return value.length < 8 || decodeEmbedded(value) === null
 }

@@ -48,6 +48,11 @@ test('readings peel several layers and find text in base64 and hex', () => {
   assert.deepEqual(b64.at(-1)!.transforms, ['base64'])
   assert.equal(decodeEmbedded('0x3c7363726970743e')?.text, '<script>')
   assert.equal(readings('hello', false).length, 1)
+  // URL-encoded before the base64 wrapping, and short values too
+  const wrapped = readings(Buffer.from('%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E').toString('base64'), false)
+  assert.equal(wrapped.at(-1)!.text, '<img src=x onerror=alert(1)>')
+  assert.deepEqual(wrapped.at(-1)!.transforms, ['base64', 'plus'])
+  assert.equal(readings(Buffer.from('${7*7}').toString('base64'), false).at(-1)!.text, '${7*7}')
 })
 
 test('base64 look-alikes that are not text are left alone', () => {
@@ -58,7 +63,7 @@ test('base64 look-alikes that are not text are left alone', () => {
 
 test('cheap first: plain values skip the analyzers, anything else does not', () => {
   for (const v of ['hello', 'user_42', 'jane.doe@example.com', '2026-11-23', '3.14', 'abc-def', '550e8400-e29b-41d4-a716-446655440000']) assert.ok(isPlainValue(v), v)
-  for (const v of ["O'Brien", '1 or true', '../etc', '<b>', 'a;b', '$(id)', 'a/b', Buffer.from('select 1 from dual').toString('base64').replace(/=+$/, '')]) {
+  for (const v of ["O'Brien", '1 or true', '../etc', '<b>', 'a;b', '$(id)', 'a/b', Buffer.from('select 1 from dual').toString('base64').replace(/=+$/, ''), '.htaccess', '0x2e0x2e0x2f']) {
     assert.ok(!isPlainValue(v), v)
   }
 })

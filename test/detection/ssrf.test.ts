@@ -33,6 +33,10 @@ const attacks: [string, number][] = [
   ['http://100.100.100.200/latest/meta-data/', 0.95],
   ['http://[fd00:ec2::254]/latest/meta-data/', 0.95],
   ['169.254.169.254/latest/user-data', 0.85],
+  // the container's host and the cluster's API server
+  ['http://host.docker.internal:2375/containers/json', 0.9],
+  ['host.containers.internal/admin', 0.85],
+  ['https://kubernetes.default.svc/api/v1/namespaces/default/secrets', 0.85],
   // encodings of 127.0.0.1 and 169.254.169.254
   ['http://2130706433/', 0.95],
   ['http://0177.0.0.1/', 0.95],

@@ -120,6 +120,8 @@ function classifyV6(addr: string): HostClass | null {
 const wildcardDns = ['nip.io', 'sslip.io', 'xip.io', 'traefik.me', 'backname.io', 'nip.direct', 'rbndr.us', '1u.ms', 'localh.st']
 // Public names that resolve to 127.0.0.1 for every subdomain.
 const loopbackNames = ['localhost', 'localtest.me', 'lvh.me', 'vcap.me', 'lacolhost.com', 'localhost.localdomain', 'ip6-localhost', 'ip6-loopback']
+// What containers call the machine they run on (Docker Desktop, Podman, minikube): its loopback services.
+const containerHostNames = new Set(['host.docker.internal', 'gateway.docker.internal', 'host.containers.internal', 'docker.for.mac.localhost', 'docker.for.win.localhost', 'host.minikube.internal'])
 // Names that only resolve inside a network (RFC 6762, RFC 8375, ICANN's .internal, Kubernetes).
 const internalSuffixes = ['.internal', '.local', '.localdomain', '.intranet', '.corp', '.lan', '.home.arpa', '.cluster.local', '.svc']
 
@@ -135,6 +137,9 @@ function classifyName(hostname: string): HostClass | null {
   if (host.length === 0 || host.length > 253) return null
   if (metadataNames.has(host)) return { kind: 'metadata', obfuscated: false }
   for (const n of loopbackNames) if (endsWithName(host, n)) return { kind: 'loopback', obfuscated: n !== 'localhost' }
+  if (containerHostNames.has(host)) return { kind: 'loopback', obfuscated: false }
+  // the cluster's API server: a service account token away from every secret
+  if (host.startsWith('kubernetes.default')) return { kind: 'private', obfuscated: false }
   const service = wildcardDns.some((d) => endsWithName(host, d))
   const dotted = embeddedDotted.exec(host)
   if (dotted !== null) {
@@ -153,7 +158,7 @@ function classifyName(hostname: string): HostClass | null {
       if (kind !== null) return { kind, obfuscated: true }
     }
   }
-  if (host.startsWith('kubernetes.default') || internalSuffixes.some((s) => host.endsWith(s))) return { kind: 'internal-name', obfuscated: false }
+  if (internalSuffixes.some((s) => host.endsWith(s))) return { kind: 'internal-name', obfuscated: false }
   return null
 }
 
