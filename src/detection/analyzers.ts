@@ -18,6 +18,7 @@ import { analyzeScanner } from './scanner/analyzer.js'
 import { analyzeSsrf } from './ssrf/analyzer.js'
 import { analyzeSsti } from './ssti/analyzer.js'
 import { analyzeJndi } from './jndi/analyzer.js'
+import { analyzeSession, analyzeSessionName } from './session/analyzer.js'
 
 export type Category =
   | 'sqli'
@@ -34,6 +35,7 @@ export type Category =
   | 'crlf'
   | 'prototype-pollution'
   | 'scanner'
+  | 'session-fixation'
   | 'limits'
 
 export interface RuleHit {
@@ -123,4 +125,6 @@ export const analyzers: readonly Analyzer[] = Object.freeze([
   analyzer('jndi', analyzeJndi, { allHeaders: true, triggers: '$:' }),
   // Attack tools announce themselves in User-Agent; elsewhere their names are just words.
   analyzer('scanner', analyzeScanner, { locations: new Set(['header']), headers: new Set(['user-agent']) }),
+  // A session cookie's name is only suspicious where cookies do not belong: the URL and the body.
+  analyzer('session-fixation', analyzeSession, { name: analyzeSessionName, locations: new Set(['query', 'body']), triggers: '.-' }),
 ])
