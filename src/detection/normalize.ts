@@ -135,6 +135,9 @@ export function htmlDecode(s: string): string {
       const isHex = (s.charCodeAt(j) | 32) === 120
       if (isHex) j++
       let cp = 0
+      // leading zeros are free (`&#0000060;` is '<' to a browser); the digits after them are bounded
+      const zeros = j
+      while (s.charCodeAt(j) === 48) j++
       const start = j
       while (j < s.length && j - start < 8) {
         const d = isHex ? hex(s.charCodeAt(j)) : s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57 ? s.charCodeAt(j) - 48 : -1
@@ -142,7 +145,7 @@ export function htmlDecode(s: string): string {
         cp = cp * (isHex ? 16 : 10) + d
         j++
       }
-      if (j > start && cp <= 0x10ffff) {
+      if (j > zeros && cp <= 0x10ffff) {
         out += String.fromCodePoint(cp === 0 ? 0xfffd : cp)
         i = s.charCodeAt(j) === 59 ? j : j - 1
         continue
@@ -150,10 +153,18 @@ export function htmlDecode(s: string): string {
     } else {
       while (j < s.length && j - i <= 10 && /[A-Za-z]/.test(s[j]!)) j++
       const name = s.slice(i + 1, j).toLowerCase()
-      const v = entities[name]
+      let v = entities[name]
+      // without ';' the longest known prefix counts, as browsers read `&ltscript` or `&lparalert`
+      let end = j
+      if (v === undefined && s.charCodeAt(j) !== 59) {
+        for (let k = name.length - 1; k >= 2 && v === undefined; k--) {
+          v = entities[name.slice(0, k)]
+          if (v !== undefined) end = i + 1 + k
+        }
+      }
       if (v !== undefined) {
         out += v
-        i = s.charCodeAt(j) === 59 ? j : j - 1
+        i = s.charCodeAt(end) === 59 ? end : end - 1
         continue
       }
     }

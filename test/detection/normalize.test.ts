@@ -25,6 +25,10 @@ test('HTML entities, named and numeric, with or without the semicolon', () => {
   assert.equal(htmlDecode('javascript&colon;alert&lpar;1&rpar;'), 'javascript:alert(1)')
   assert.equal(htmlDecode('&#60;&#x3C;&#0000060'), '<<<')
   assert.equal(htmlDecode('Tom & Jerry &copy'), 'Tom & Jerry &copy')
+  // any number of leading zeros; a known name without ';' is its longest prefix, as in browsers
+  assert.equal(htmlDecode('&#00000000000060;&#x000000000003c;'), '<<')
+  assert.equal(htmlDecode('&ltscript&gtalert&lpar1&rpar'), '<script>alert(1)')
+  assert.equal(htmlDecode('AT&T &ampersand'), 'AT&T &ersand')
 })
 
 test('JavaScript escapes: \\u, \\u{}, \\x, octal', () => {
