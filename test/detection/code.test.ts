@@ -23,6 +23,7 @@ const attacks: [string, string, number][] = [
   ['<?PhP $o = `uname -a`; ?>', 'php-open-tag', 0.9],
   ['<?php include $_GET["page"]; ?>', 'php-open-tag', 0.9],
   ['<?php file_put_contents("x.php", "payload"); ?>', 'php-open-tag', 0.9],
+  ['assert($_GET[1]) <?=', 'php-code-execution', 0.95],
   ['%3C%3Fphp%20system%28%24_GET%5Bq%5D%29%3B', 'php-code-execution', 0.95],
   // calls fed by the request, by decoders, or with a shell command
   ['assert($_POST["z"])', 'php-code-execution', 0.95],

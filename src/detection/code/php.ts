@@ -262,7 +262,8 @@ export function analyzePhp(s: string): CodeFinding | null {
   const take = (rule: CodeFinding['rule'], confidence: number) => {
     if (best === null || confidence > best.confidence) best = { rule, confidence }
   }
-  const t = tokenize(tag === -1 ? s : s.slice(tag + 2))
+  // the whole value: code before a tag runs too when the file is included (`eval($x) <?=`)
+  const t = tokenize(s)
   const inTag = tag !== -1
   let sawSuperglobal = false
   let concatenated: boolean | undefined
