@@ -102,6 +102,11 @@ test('time grows linearly with adversarial input (no catastrophic backtracking)'
     (n: number) => '\\u00'.repeat(n),
     (n: number) => '&#x'.repeat(n),
     (n: number) => 'a'.repeat(n) + '!',
+    // the code analyzer's PHP tokens and callee walks
+    (n: number) => 'system('.repeat(n),
+    (n: number) => '$a[)('.repeat(n),
+    (n: number) => '"s".'.repeat(n) + '()',
+    (n: number) => 'O:9:"'.repeat(n),
   ]
   for (const shape of shapes) {
     const small = shape(3_000)

@@ -1,0 +1,17 @@
+export type CodeRule =
+  | 'php-open-tag'
+  | 'php-code-execution'
+  | 'php-obfuscated-call'
+  | 'php-variable-function'
+  | 'php-superglobal'
+  | 'php-serialized-object'
+  | 'java-deserialization'
+  | 'java-process-execution'
+  | 'java-reflection'
+  | 'java-gadget'
+  | 'java-class-loader'
+
+export interface CodeFinding {
+  readonly rule: CodeRule
+  readonly confidence: number
+}
