@@ -79,6 +79,11 @@ const attacks: [string, string, number][] = [
   ['<object class="org.apache.commons.collections.functors.InvokerTransformer"><string>exec</string></object><java.lang.ProcessBuilder/>', 'java-gadget', 0.9],
   ['{"@type":"Lazymap", "x": "java.lang.Runtime"}', 'java-gadget', 0.9],
   ['class.module.classLoader.resources.context.parent.pipeline.first.suffix=.jsp', 'java-class-loader', 0.85],
+  // a dangerous JDK class as the whole value: a type for a polymorphic deserializer
+  ['java.lang.ProcessBuilder', 'java-class-name', 0.8],
+  ['javax.naming.InitialContext', 'java-class-name', 0.8],
+  ['com.sun.rowset.JdbcRowSetImpl', 'java-gadget', 0.85],
+  ['org.apache.commons.collections.functors.ChainedTransformer', 'java-gadget', 0.85],
 ]
 
 test('code: injected PHP and Java payloads are found', () => {
@@ -95,6 +100,8 @@ test('code: Spring4Shell and Struts bean paths in parameter names', () => {
   assert.equal(analyzeCodeName('class["classLoader"].resources.dirContext.docBase')?.rule, 'java-class-loader')
   assert.equal(analyzeCodeName('user.classLoaderName'), null)
   assert.equal(analyzeCodeName('settings.classloader'), null)
+  assert.equal(analyzeCodeName('java.io.FileOutputStream')?.rule, 'java-class-name')
+  assert.equal(analyzeCodeName('java.version'), null)
 })
 
 // Suspicious, reported at higher paranoia only: code quoted in a ticket, probes without a sink.
@@ -154,6 +161,10 @@ const benign = [
   'The class.classLoader property in Groovy',
   '/* comment */ (see below)',
   'SELECT COUNT(*) FROM orders',
+  'java.util.List',
+  'com.example.orders.Order',
+  'Install java.lang.Runtime docs',
+  'org.springframework.boot',
 ]
 
 test('code: ordinary values stay below the blocking threshold', () => {

@@ -85,12 +85,33 @@ export function analyzeJava(text: string): CodeFinding | null {
   if (process && reflection.some((r) => lower.includes(r)) && /forname\s*\(\s*["']java\.lang\.(?:runtime|processbuilder)|getmethod\s*\(\s*["'](?:exec|getruntime|start)["']/.test(lower)) {
     return { rule: 'java-reflection', confidence: 0.9 }
   }
-  if (gadget) return { rule: 'java-gadget', confidence: 0.7 }
-  return null
+  // a chain class as a token (`...functors.ChainedTransformer`) rather than named in a sentence
+  if (gadget) return { rule: 'java-gadget', confidence: !/\s/.test(text) && specificGadgets.some((g) => lower.includes(g)) ? 0.85 : 0.7 }
+  return javaClassName(text)
+}
+
+// Chain classes with no other use and no English reading (unlike `EventHandler`, `LazyMap`)
+const specificGadgets = [
+  'invokertransformer', 'instantiatetransformer', 'chainedtransformer', 'clonetransformer', 'instantiatefactory', 'prototypeclonefactory',
+  'prototypeserializationfactory', 'forclosure', 'whileclosure', 'templatesimpl', 'jdbcrowsetimpl', 'annotationinvocationhandler',
+  'badattributevalueexpexception', 'transformingcomparator',
+]
+
+// A value that is nothing but a class of the JDK's dangerous packages (process, files, streams,
+// naming, scripting, CORBA) is a type for a polymorphic deserializer (Jackson `@class`, XStream,
+// fastjson `@type`) to instantiate: no form field has another reason to hold one.
+const dangerousClass = /^(?:java\.(?:lang|io|nio|net|rmi|beans|util\.zip)|javax\.(?:script|naming|management|el)|sun|com\.sun|jdk|org\.omg|org\.apache\.(?:commons\.collections|xalan|bcel)|org\.codehaus\.groovy)\.[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$/
+
+function javaClassName(text: string): CodeFinding | null {
+  if (text.length > 200 || text.indexOf('.') === -1) return null
+  const t = text.trim()
+  return dangerousClass.test(t) ? { rule: 'java-class-name', confidence: 0.8 } : null
 }
 
 /** `class.module.classLoader.resources...` (Spring4Shell), `class.classLoader...` (Struts 1). */
 export function analyzeJavaName(name: string): CodeFinding | null {
+  const named = javaClassName(name)
+  if (named !== null) return named
   if (name.length < 16) return null
   const lower = name.toLowerCase()
   if (lower.indexOf('classloader') === -1) return null

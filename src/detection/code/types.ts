@@ -10,6 +10,7 @@ export type CodeRule =
   | 'java-reflection'
   | 'java-gadget'
   | 'java-class-loader'
+  | 'java-class-name'
 
 export interface CodeFinding {
   readonly rule: CodeRule
