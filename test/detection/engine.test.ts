@@ -102,6 +102,9 @@ test('time grows linearly with adversarial input (no catastrophic backtracking)'
     (n: number) => '\\u00'.repeat(n),
     (n: number) => '&#x'.repeat(n),
     (n: number) => 'a'.repeat(n) + '!',
+    (n: number) => 'a=1&'.repeat(n),
+    (n: number) => '\u2019/**/'.repeat(n),
+    (n: number) => "x', 1".repeat(n),
   ]
   for (const shape of shapes) {
     const small = shape(3_000)
