@@ -75,6 +75,8 @@ const attacks: [string, string][] = [
   // a form-shaped text body: each value read on its own
   ['item=77 OR 5=5', 'sqli-boolean'],
   ['a=1&b=and 2!=3', 'sqli-boolean'],
+  // `+` as the space, as PHP decodes it in cookies
+  ["9'+union+all+select+7,8--", 'sqli-union'],
   // PostgreSQL casts after a logical operator
   ["OR 'x'::text <> 'y'", 'sqli-boolean'],
 ]
@@ -124,6 +126,9 @@ const benign = [
   'exec summary: select the best',
   'IF (you are happy) select a plan',
   '1=1',
+  'C++/Java/Go',
+  'john+or+1@example.com',
+  'a+b=c',
 ]
 
 test('SQL injection: attacks are found with the right rule', () => {

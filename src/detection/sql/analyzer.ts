@@ -366,14 +366,25 @@ function statement(t: readonly Token[]): SqlFinding | null {
 const lookalikeQuote = /[\u2018\u2019\u201b\u2032\u00b4\u02bc]/
 const lookalikeQuotes = new RegExp(lookalikeQuote.source, 'g')
 
+const plusSigns = /\+/g
 const surer = (a: SqlFinding | null, b: SqlFinding | null): SqlFinding | null => (b !== null && (a === null || b.confidence > a.confidence) ? b : a)
 const sure = 0.8
 
 export function analyzeSql(value: string): SqlFinding | null {
-  let found = analyzeText(value)
-  if (found === null || found.confidence < sure) found = surer(found, fields(value))
-  if ((found === null || found.confidence < sure) && lookalikeQuote.test(value)) found = surer(found, analyzeText(value.replace(lookalikeQuotes, "'")))
+  let found = analyzeVariant(value, null)
+  if (found !== null && found.confidence >= sure) return found
+  // `’ or ’1’=’1`: quote look-alikes that some collations and app layers fold into `'`
+  if (lookalikeQuote.test(value)) found = analyzeVariant(value.replace(lookalikeQuotes, "'"), found)
+  if (found !== null && found.confidence >= sure) return found
+  // `0+union+select+1,2`: PHP and others decode `+` as a space in cookies too; a value with no
+  // space at all that uses `+` between words is read that way as well
+  if (value.indexOf('+') !== -1 && !/\s/.test(value)) found = analyzeVariant(value.replace(plusSigns, ' '), found)
   return found
+}
+
+function analyzeVariant(text: string, best: SqlFinding | null): SqlFinding | null {
+  best = surer(best, analyzeText(text))
+  return best !== null && best.confidence >= sure ? best : surer(best, fields(text))
 }
 
 const fieldName = /^[A-Za-z_][\w.[\]-]{0,63}=/
