@@ -77,6 +77,11 @@ const attacks: [string, string][] = [
   ['a=1&b=and 2!=3', 'sqli-boolean'],
   // `+` as the space, as PHP decodes it in cookies
   ["9'+union+all+select+7,8--", 'sqli-union'],
+  ["';+waitfor+delay+'0:0:4'\n", 'sqli-time'],
+  ['5 GROUP BY concat(0x41,(SELECT 1),floor(rand(0)*2)) HAVING min(1)', 'sqli-clause'],
+  [' from information_schema.columns where table_name=0x7573657273 limit', 'sqli-clause'],
+  ['DELETE FROM sessions;--', 'sqli-stacked'],
+  ["OR '[\"k\"]' ?| array['k']", 'sqli-boolean'],
   // PostgreSQL casts after a logical operator
   ["OR 'x'::text <> 'y'", 'sqli-boolean'],
 ]
@@ -129,6 +134,9 @@ const benign = [
   'C++/Java/Go',
   'john+or+1@example.com',
   'a+b=c',
+  'Delete from cart; -- changed my mind',
+  'from the shop where my friend works',
+  'DELETE FROM sessions WHERE expires < now();',
 ]
 
 test('SQL injection: attacks are found with the right rule', () => {

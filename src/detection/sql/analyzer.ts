@@ -238,7 +238,7 @@ function clauseContinues(t: readonly Token[], i: number): boolean {
   const b = t[i + 2]
   const c = t[i + 3]
   if ((k === 'ORDER' || k === 'GROUP') && a?.text === 'BY') {
-    if (b?.type === 'num' || b?.type === 'lparen' || b?.type === 'var') return true
+    if (b?.type === 'num' || b?.type === 'lparen' || b?.type === 'var' || isFunctionCall(t, i + 2)) return true
     return b?.type === 'word' && (c?.type === 'comment' || c?.type === 'semi' || (c?.type === 'word' && orderEnd.has(c.text)) || (k === 'GROUP' && c?.text === 'HAVING' && clauseContinues(t, i + 3)))
   }
   // `x' AS alias WHERE 1=1`: an alias then a condition
@@ -252,7 +252,11 @@ function clauseContinues(t: readonly Token[], i: number): boolean {
     if (subqueryAt(t, i + 1)) return true
     let j = i + 1
     while (j < i + 6 && t[j]?.type === 'word' && t[j + 1]?.type === 'dot') j += 2
-    return t[j]?.type === 'word' && t[j + 1]?.type === 'word' && clauses.has(t[j + 1]!.text) && t[j + 1]!.text !== 'FROM' && t[j + 1]!.text !== 'AS' && clauseContinues(t, j + 1)
+    if (t[j]?.type !== 'word' || t[j + 1]?.type !== 'word') return false
+    const c2 = t[j + 1]!.text
+    // `FROM t WHERE col=database()`: after a table, a column compared is a condition too
+    if (c2 === 'WHERE' && t[j + 2]?.type === 'word' && t[j + 3]?.type === 'op' && comparisons.has(t[j + 3]!.text)) return true
+    return clauses.has(c2) && c2 !== 'FROM' && c2 !== 'AS' && clauseContinues(t, j + 1)
   }
   return false
 }
@@ -306,7 +310,7 @@ function tail(t: readonly Token[], context: SqlFinding['context']): SqlFinding |
     // number context: `1 OR 1=1`, `1 AND SLEEP(5)`, `-1 OR TRUE`; not `1 or 2`
     for (let k = 0; k < rest.length; k++) {
       const x = rest[k]!
-      if ((x.type === 'op' && comparisons.has(x.text)) || (x.type === 'word' && comparisons.has(x.text)) || literals.has(x.text) || isFunctionCall(rest, k) || x.type === 'comment' || subqueryAt(rest, k) || x.text === '::' || (x.text === '?' && rest[k - 1]?.type === 'str' && rest[k + 1]?.type === 'str')) {
+      if ((x.type === 'op' && comparisons.has(x.text)) || (x.type === 'word' && comparisons.has(x.text)) || literals.has(x.text) || isFunctionCall(rest, k) || x.type === 'comment' || subqueryAt(rest, k) || x.text === '::' || (x.text === '?' && rest[k - 1]?.type === 'str' && (rest[k + 1]?.type === 'str' || rest[k + 1]?.text === '|' || rest[k + 1]?.text === '&'))) {
         return { rule: 'sqli-boolean', context, confidence: 0.8 }
       }
     }
@@ -367,6 +371,7 @@ const lookalikeQuote = /[\u2018\u2019\u201b\u2032\u00b4\u02bc]/
 const lookalikeQuotes = new RegExp(lookalikeQuote.source, 'g')
 
 const plusSigns = /\+/g
+const emptyCommentTail = /^\s*(?:--|#)[-\s]*$/
 const surer = (a: SqlFinding | null, b: SqlFinding | null): SqlFinding | null => (b !== null && (a === null || b.confidence > a.confidence) ? b : a)
 const sure = 0.8
 
@@ -377,8 +382,8 @@ export function analyzeSql(value: string): SqlFinding | null {
   if (lookalikeQuote.test(value)) found = analyzeVariant(value.replace(lookalikeQuotes, "'"), found)
   if (found !== null && found.confidence >= sure) return found
   // `0+union+select+1,2`: PHP and others decode `+` as a space in cookies too; a value with no
-  // space at all that uses `+` between words is read that way as well
-  if (value.indexOf('+') !== -1 && !/\s/.test(value)) found = analyzeVariant(value.replace(plusSigns, ' '), found)
+  // space character that uses `+` between words is read that way as well
+  if (value.indexOf('+') !== -1 && value.indexOf(' ') === -1) found = analyzeVariant(value.replace(plusSigns, ' '), found)
   return found
 }
 
@@ -419,6 +424,11 @@ function analyzeText(value: string): SqlFinding | null {
   if (found !== null && found.rule === 'sqli-union' && all[0]?.type === 'word' && all[0].text === 'SELECT') {
     return { rule: 'sqli-statement', context: 'anywhere', confidence: 0.75 }
   }
+  if (found !== null && found.confidence >= sure) return found
+  // `DELETE FROM users;--`: a statement ended and the rest of the query commented out (an empty
+  // comment: "Delete from cart; -- changed my mind" is a note)
+  const semi = value.lastIndexOf(';')
+  if (semi !== -1 && emptyCommentTail.test(value.slice(semi + 1)) && statementAt(all, 0)) return { rule: 'sqli-stacked', context: 'tail', confidence: 0.85 }
   if (found !== null) return found
   // number context: the value starts as a number (or a parenthesised one)
   let n = 0
