@@ -107,6 +107,10 @@ test('time grows linearly with adversarial input (no catastrophic backtracking)'
     (n: number) => '$a[)('.repeat(n),
     (n: number) => '"s".'.repeat(n) + '()',
     (n: number) => 'O:9:"'.repeat(n),
+    // the SQL analyzer's form-shaped values, look-alike quotes and value lists
+    (n: number) => 'a=1&'.repeat(n),
+    (n: number) => '\u2019/**/'.repeat(n),
+    (n: number) => "x', 1".repeat(n),
   ]
   for (const shape of shapes) {
     const small = shape(3_000)

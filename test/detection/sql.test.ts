@@ -39,6 +39,51 @@ const attacks: [string, string][] = [
   ["1 INTO OUTFILE '/tmp/x'", 'sqli-out-of-band'],
   ["select * from pg_group;", 'sqli-statement'],
   ["'-'", 'sqli-boolean'],
+  // statements after a break-out without `;` (MSSQL batches), and after `;` deeper in the value
+  ["' exec sp_addlogin 'eve', 'pw'--", 'sqli-stacked'],
+  ["x' insert into accounts(name, role) values('eve', 'admin')--", 'sqli-stacked'],
+  ["' create user eve identified by secret;", 'sqli-stacked'],
+  ["' grant all on db to eve; --", 'sqli-stacked'],
+  ["abc', 'def', 7);declare @v varchar(50);exec(@v);--", 'sqli-stacked'],
+  ['7);drop table orders;--', 'sqli-stacked'],
+  ['floor(2.5);insert into audit(id) values (9)-- -', 'sqli-stacked'],
+  ['IF(4=4) SELECT 4 ELSE DROP FUNCTION fx--', 'sqli-stacked'],
+  // inline comments are whitespace; a versioned `DISTINCTROW`
+  ["5' /*x*/or/*y*/ 2=2/*z*/--", 'sqli-boolean'],
+  ["7'UNION DISTINCTROW/*a*/SELECT 1,2", 'sqli-union'],
+  ['42 or /*+ hint */ true', 'sqli-boolean'],
+  // a short operator expression that ends in a comment
+  ["name'collate nocase--", 'sqli-comment-cut'],
+  ["' isnull #", 'sqli-comment-cut'],
+  ["col'is not-col--", 'sqli-comment-cut'],
+  ["y'^mail--", 'sqli-comment-cut'],
+  ["' sounds like rowid--", 'sqli-comment-cut'],
+  ["'=0-- ", 'sqli-comment-cut'],
+  // clauses and subqueries
+  ["' group by login having 1=1--", 'sqli-clause'],
+  [' AS q WHERE 2=2 AND 3=3--', 'sqli-clause'],
+  [' FROM sys.objects WHERE 1=2 LIMIT', 'sqli-clause'],
+  [' RLIKE (SELECT (CASE WHEN (2=2) THEN 1 ELSE 0 END))', 'sqli-boolean'],
+  ['3 AND (SELECT 12 FROM (SELECT(SLEEP(3)))q)', 'sqli-time'],
+  ["'=(SELECT count(*) FROM t)='", 'sqli-boolean'],
+  // time functions with expression arguments
+  ['select sleep (30 div 3)', 'sqli-time'],
+  ["x' and pg_sleep('4')--", 'sqli-time'],
+  ['7 and benchmark(-1 * -9, md5(2))', 'sqli-time'],
+  // quote look-alikes that collations fold into `'`
+  ['\u2019 or \u20191\u2019=\u20191', 'sqli-boolean'],
+  // a form-shaped text body: each value read on its own
+  ['item=77 OR 5=5', 'sqli-boolean'],
+  ['a=1&b=and 2!=3', 'sqli-boolean'],
+  // `+` as the space, as PHP decodes it in cookies
+  ["9'+union+all+select+7,8--", 'sqli-union'],
+  ["';+waitfor+delay+'0:0:4'\n", 'sqli-time'],
+  ['5 GROUP BY concat(0x41,(SELECT 1),floor(rand(0)*2)) HAVING min(1)', 'sqli-clause'],
+  [' from information_schema.columns where table_name=0x7573657273 limit', 'sqli-clause'],
+  ['DELETE FROM sessions;--', 'sqli-stacked'],
+  ["OR '[\"k\"]' ?| array['k']", 'sqli-boolean'],
+  // PostgreSQL casts after a logical operator
+  ["OR 'x'::text <> 'y'", 'sqli-boolean'],
 ]
 
 const benign = [
@@ -67,6 +112,31 @@ const benign = [
   "McDonald's #1 burger",
   'if (a || b) return x;',
   '{"query": "SELECT name FROM t WHERE id = ?"}',
+  "The Jones' is not bad -- really",
+  "don't - ever -- ok",
+  "Run 'drop table users' to reset",
+  "it's 'create table' time",
+  "I can't; select the best one",
+  "Please; update profile set to private",
+  'where (the heart is)',
+  'from home where we live',
+  "Rock \u2018n\u2019 roll",
+  "It\u2019s O\u2019Brien\u2019s turn -- not mine",
+  'sleep(5 hours) and more',
+  "can't sleep('a lot of noise' and more)",
+  'Pick a size (select 2)',
+  'page=2&sort=name&q=blue shoes',
+  'note=see you at 5 or 6',
+  'max(a) or b',
+  'exec summary: select the best',
+  'IF (you are happy) select a plan',
+  '1=1',
+  'C++/Java/Go',
+  'john+or+1@example.com',
+  'a+b=c',
+  'Delete from cart; -- changed my mind',
+  'from the shop where my friend works',
+  'DELETE FROM sessions WHERE expires < now();',
 ]
 
 test('SQL injection: attacks are found with the right rule', () => {
@@ -82,7 +152,7 @@ test('SQL injection: tricky legitimate values pass', () => {
 })
 
 test('SQL analysis stays linear on long adversarial input', () => {
-  for (const v of ["'".repeat(200_000), '/*'.repeat(100_000), '1 OR '.repeat(50_000), '-- '.repeat(100_000)]) {
+  for (const v of ["'".repeat(200_000), '/*'.repeat(100_000), '1 OR '.repeat(50_000), '-- '.repeat(100_000), 'a=1&'.repeat(50_000), '\u2019/**/'.repeat(50_000), "x', 1".repeat(50_000), 'f(('.repeat(50_000)]) {
     const t = performance.now()
     analyzeSql(v)
     assert.ok(performance.now() - t < 1000)

@@ -32,7 +32,7 @@ const statements = new Set([
   'SELECT', 'INSERT', 'UPDATE', 'DELETE', 'DROP', 'CREATE', 'ALTER', 'EXEC', 'EXECUTE', 'DECLARE', 'SHUTDOWN',
   'TRUNCATE', 'WAITFOR', 'SET', 'GRANT', 'REVOKE', 'REPLACE', 'MERGE', 'CALL', 'BEGIN', 'USE', 'COPY', 'LOAD', 'HANDLER', 'PRAGMA', 'ATTACH',
 ])
-const clauses = new Set(['UNION', 'ORDER', 'GROUP', 'HAVING', 'LIMIT', 'INTO', 'PROCEDURE', 'WHERE', 'FROM', 'OFFSET', 'RETURNING', 'INTERSECT', 'EXCEPT', 'MINUS'])
+const clauses = new Set(['AS', 'UNION', 'ORDER', 'GROUP', 'HAVING', 'LIMIT', 'INTO', 'PROCEDURE', 'WHERE', 'FROM', 'OFFSET', 'RETURNING', 'INTERSECT', 'EXCEPT', 'MINUS'])
 const literals = new Set(['TRUE', 'FALSE', 'NULL'])
 const comparisons = new Set(['=', '<', '>', '<=', '>=', '<>', '!=', '==', '!<', '!>', 'LIKE', 'RLIKE', 'REGEXP', 'IS', 'IN', 'BETWEEN', 'SOUNDS', 'GLOB', 'MATCH'])
 const timeFunctions = new Set(['SLEEP', 'BENCHMARK', 'PG_SLEEP', 'RANDOMBLOB', 'PG_SLEEP_FOR', 'SYS.DBMS_LOCK'])
@@ -48,7 +48,22 @@ function isFunctionCall(t: readonly Token[], i: number): boolean {
 /** Something a boolean operator can combine with: an operand or the start of one. */
 function isOperand(t: Token | undefined): boolean {
   if (t === undefined) return false
-  return t.type === 'num' || t.type === 'str' || t.type === 'word' || t.type === 'lparen' || t.type === 'var' || (t.type === 'op' && (t.text === '-' || t.text === '!' || t.text === '~'))
+  return t.type === 'num' || t.type === 'str' || t.type === 'word' || t.type === 'lparen' || t.type === 'var' || (t.type === 'op' && (t.text === '-' || t.text === '!' || t.text === '~')) || t.text === '{'
+}
+
+/**
+ * The first argument of a time function reads as an SQL expression: `(…)`, `5)`, `5,`, `20 DIV 3`,
+ * `-3 * -2`, `MOD(10,5)`, `'10')`. "sleep(5 hours)" is a number and then a word.
+ */
+function timeArgument(t: readonly Token[], j: number): boolean {
+  let arg = t[j]
+  if (arg?.type === 'op' && arg.text === '-') arg = t[++j]
+  if (arg === undefined) return false
+  if (arg.type === 'lparen' || isFunctionCall(t, j)) return true
+  const after = t[j + 1]
+  if (arg.type === 'str') return after?.type === 'rparen' || after?.type === 'comma'
+  if (arg.type !== 'num' && arg.type !== 'word' && arg.type !== 'var') return false
+  return after?.type === 'rparen' || after?.type === 'comma' || after?.type === 'op' || (arg.type === 'num' && (after?.text === 'DIV' || after?.text === 'MOD'))
 }
 
 /** Rules that hold wherever the value sits: constructs prose and ordinary data never contain. */
@@ -62,7 +77,7 @@ function anywhere(t: readonly Token[]): SqlFinding | null {
     if (w.type !== 'word') continue
     if (w.text === 'UNION') {
       let j = i + 1
-      if (t[j]?.text === 'ALL' || t[j]?.text === 'DISTINCT') j++
+      if (t[j]?.text === 'ALL' || t[j]?.text === 'DISTINCT' || t[j]?.text === 'DISTINCTROW') j++
       if (t[j]?.text === 'SELECT' || (t[j]?.type === 'lparen' && t[j + 1]?.text === 'SELECT')) {
         // a select list: numbers, NULL, commas, FROM, *, calls, concatenation; not "union select committee"
         const after = t.slice(j + 1, j + 9)
@@ -72,19 +87,17 @@ function anywhere(t: readonly Token[]): SqlFinding | null {
       }
     }
     // SLEEP(5), BENCHMARK(5000000,MD5(1)), PG_SLEEP((SELECT 5)): an argument list, not prose "sleep(5 hours)"
-    const arg = t[i + 2]
-    const afterArg = t[i + 3]?.type
     if (
       isFunctionCall(t, i) &&
       timeFunctions.has(w.text) &&
-      (arg?.type === 'lparen' || ((arg?.type === 'num' || arg?.type === 'word' || arg?.type === 'var') && (afterArg === 'rparen' || afterArg === 'comma' || afterArg === 'op')))
+      timeArgument(t, i + 2)
     ) {
       return { rule: 'sqli-time', context: 'anywhere', confidence: 0.8 }
     }
     if (w.text === 'WAITFOR' && (t[i + 1]?.text === 'DELAY' || t[i + 1]?.text === 'TIME') && t[i + 2]?.type === 'str') {
       return { rule: 'sqli-time', context: 'anywhere', confidence: 0.9 }
     }
-    if (oobFunctions.has(w.text) && (t[i + 1]?.type === 'lparen' || t[i + 1]?.type === 'dot' || t[i + 1]?.type === 'str' || t[i + 1]?.type === 'word')) {
+    if (oobFunctions.has(w.text) && (t[i + 1]?.type === 'lparen' || t[i + 1]?.type === 'dot' || t[i + 1]?.type === 'str' || t[i + 1]?.type === 'word' || t[i + 1]?.type === 'var')) {
       return { rule: 'sqli-out-of-band', context: 'anywhere', confidence: 0.8 }
     }
     if (w.text === 'INTO' && (t[i + 1]?.text === 'OUTFILE' || t[i + 1]?.text === 'DUMPFILE')) {
@@ -92,6 +105,123 @@ function anywhere(t: readonly Token[]): SqlFinding | null {
     }
   }
   return null
+}
+
+// what follows the name in `CREATE USER x IDENTIFIED BY`, `ALTER TABLE t ADD …`, `CREATE FUNCTION f RETURNS …`
+const objectFollowers = new Set(['IDENTIFIED', 'WITH', 'ADD', 'DROP', 'AS', 'RETURNS', 'SET', 'MODIFY', 'RENAME', 'OWNER', 'CASCADE'])
+const objects = new Set(['TABLE', 'DATABASE', 'FUNCTION', 'PROCEDURE', 'PROC', 'VIEW', 'USER', 'LOGIN', 'ROLE', 'INDEX', 'SCHEMA', 'TRIGGER'])
+
+/** A string literal the value leaves open at its end (`… 'x`): prose quoting, not a finished statement. */
+function openAtEnd(t: readonly Token[]): boolean {
+  const last = t[t.length - 1]
+  if (last?.type !== 'str') return false
+  const q = last.text[0]
+  return last.text.length < 2 || last.text[last.text.length - 1] !== q
+}
+
+/**
+ * Does a statement of its own start at `t[i]`, with the structure that makes it SQL and not
+ * English ("drop table tennis" has no name after a TABLE keyword that SQL would accept either,
+ * but "drop table users" does, so the callers also ask for a break-out or `;` before it)?
+ */
+function statementAt(t: readonly Token[], i: number): boolean {
+  const k = t[i]
+  if (k?.type !== 'word') return false
+  const a = t[i + 1]
+  const b = t[i + 2]
+  const c = t[i + 3]
+  switch (k.text) {
+    case 'SELECT': {
+      const rest = t.slice(i + 1, i + 9)
+      const from = rest.findIndex((x) => x.text === 'FROM' && x.type === 'word')
+      return rest.some((x, j) => isFunctionCall(rest, j) || x.text === '*' || x.type === 'var' || x.text === 'CASE' || (x.type === 'num' && (j === rest.length - 1 || rest[j + 1]!.type === 'comma' || rest[j + 1]!.type === 'comment' || rest[j + 1]!.type === 'semi' || rest[j + 1]!.text === 'ELSE' || rest[j + 1]!.text === 'FROM'))) || (from !== -1 && rest[from + 1]?.type === 'word')
+    }
+    case 'INSERT':
+      return a?.text === 'INTO' && b?.type === 'word'
+    case 'DELETE':
+      return a?.text === 'FROM' && b?.type === 'word'
+    case 'UPDATE':
+      return a?.type === 'word' && b?.text === 'SET'
+    case 'DROP':
+    case 'CREATE':
+    case 'ALTER':
+    case 'TRUNCATE':
+      return a?.type === 'word' && objects.has(a.text) && b?.type === 'word' && (c?.type !== 'word' || objectFollowers.has(c.text))
+    case 'EXEC':
+    case 'EXECUTE':
+      // MSSQL procedures (`sp_addlogin`, `master..xp_cmdshell`), dynamic SQL (`exec(@q)`, `EXECUTE IMMEDIATE`)
+      return a !== undefined && (a.type === 'var' || a.type === 'lparen' || a.text === 'IMMEDIATE' || (a.type === 'word' && (/^(?:SP|XP)_/.test(a.text) || (a.text === 'MASTER' && b?.type === 'dot'))))
+    case 'DECLARE':
+      return a?.type === 'var'
+    case 'SET':
+      return a?.type === 'var' && b?.type === 'op' && (b.text === '=' || b.text === ':=')
+    case 'GRANT':
+    case 'REVOKE':
+      return t.slice(i + 2, i + 6).some((x) => x.type === 'word' && (x.text === 'TO' || x.text === 'ON')) && t.slice(i + 3, i + 8).some((x) => x.type === 'semi' || x.type === 'comment')
+    case 'COPY':
+      return a?.type === 'word' && (b?.text === 'FROM' || b?.text === 'TO') && (c?.type === 'str' || c?.text === 'PROGRAM')
+    case 'LOAD':
+      return a?.text === 'DATA' && (b?.text === 'INFILE' || b?.text === 'LOCAL')
+    case 'WAITFOR':
+      return (a?.text === 'DELAY' || a?.text === 'TIME') && b?.type === 'str'
+    case 'SHUTDOWN':
+      return a === undefined || a.type === 'comment' || a.type === 'semi'
+    case 'BACKUP':
+      return (a?.text === 'DATABASE' || a?.text === 'LOG') && b?.type === 'word'
+    case 'IF': {
+      // MSSQL `IF (cond) SELECT … ELSE DROP …`: a condition, then a statement
+      if (a?.type !== 'lparen') return false
+      let depth = 0
+      for (let j = i + 1; j < Math.min(t.length, i + 16); j++) {
+        if (t[j]!.type === 'lparen') depth++
+        else if (t[j]!.type === 'rparen' && --depth === 0) return t.slice(i + 2, j).some((x) => x.type === 'op' && comparisons.has(x.text)) && statementAt(t, j + 1)
+      }
+      return false
+    }
+  }
+  return false
+}
+
+/** `(SELECT 1 …)`, `(SELECT (CASE …`: a subquery, which prose in brackets ("(select one)") is not. */
+function subqueryAt(t: readonly Token[], i: number): boolean {
+  return t[i]?.type === 'lparen' && t[i + 1]?.type === 'word' && t[i + 1]!.text === 'SELECT' && statementAt(t, i + 1)
+}
+
+/** Inline `/* … *\/` comments are whitespace to SQL (`DROP/**\/users`); one that ends the value cuts the query off. */
+function dropInlineComments(t: Token[]): Token[] {
+  if (!t.some((x, k) => x.type === 'comment' && x.text === '/*' && k < t.length - 1)) return t
+  return t.filter((x, k) => !(x.type === 'comment' && x.text === '/*' && k < t.length - 1))
+}
+
+// Operators that only SQL writes after a value: `x'collate nocase--`, `' notnull --`, `x' mod id--`
+const operatorWords = new Set(['COLLATE', 'NOTNULL', 'ISNULL', 'MOD', 'DIV', 'LIKE', 'RLIKE', 'REGEXP', 'SOUNDS', 'IS', 'GLOB'])
+const isNullish = new Set(['NULL', 'TRUE', 'FALSE', 'UNKNOWN'])
+
+/**
+ * After a break-out: a short operator expression ending in a line comment, `x'-email--`,
+ * `id'is not-id--`, `user'collate nocase--`: the value closes the string, extends the condition
+ * and cuts the rest of the query off. The first token must be an operator, so a word after an
+ * apostrophe ("don't -- ever") is not one.
+ */
+function commentedExpression(t: readonly Token[], i: number): boolean {
+  const first = t[i]
+  if (first === undefined) return false
+  let j = i + 1
+  if (first.type === 'word') {
+    if (!operatorWords.has(first.text)) return false
+    if (first.text === 'IS') {
+      if (t[j]?.text === 'NOT') j++
+      const x = t[j]
+      if (x === undefined || !(isNullish.has(x.text) || x.type === 'op' || x.type === 'num' || x.text === '?')) return false
+    }
+    if (first.text === 'SOUNDS' && t[j]?.text === 'LIKE') j++
+  } else if (!(first.type === 'op' && first.text.length === 1 && '=<>|&^+-*/%'.includes(first.text))) return false
+  for (let n = 0; j < t.length && n < 3; j++, n++) {
+    const x = t[j]!
+    if (x.type === 'comment') return x.text !== '/*' && n <= 3
+    if (!(x.type === 'word' || x.type === 'num' || x.type === 'op' || x.type === 'str' || x.text === '?')) return false
+  }
+  return t[j]?.type === 'comment' && t[j]!.text !== '/*'
 }
 
 const orderEnd = new Set(['ASC', 'DESC', 'LIMIT', 'NULLS', 'COLLATE'])
@@ -108,13 +238,26 @@ function clauseContinues(t: readonly Token[], i: number): boolean {
   const b = t[i + 2]
   const c = t[i + 3]
   if ((k === 'ORDER' || k === 'GROUP') && a?.text === 'BY') {
-    if (b?.type === 'num' || b?.type === 'lparen' || b?.type === 'var') return true
-    return b?.type === 'word' && (c?.type === 'comment' || c?.type === 'semi' || (c?.type === 'word' && orderEnd.has(c.text)))
+    if (b?.type === 'num' || b?.type === 'lparen' || b?.type === 'var' || isFunctionCall(t, i + 2)) return true
+    return b?.type === 'word' && (c?.type === 'comment' || c?.type === 'semi' || (c?.type === 'word' && orderEnd.has(c.text)) || (k === 'GROUP' && c?.text === 'HAVING' && clauseContinues(t, i + 3)))
   }
+  // `x' AS alias WHERE 1=1`: an alias then a condition
+  if (k === 'AS') return (a?.type === 'word' || a?.type === 'str') && b?.text === 'WHERE' && clauseContinues(t, i + 2)
   if (k === 'INTO') return a?.text === 'OUTFILE' || a?.text === 'DUMPFILE' || a?.type === 'var'
   if (k === 'LIMIT') return a?.type === 'num' && (b === undefined || b.type === 'comma' || b.type === 'comment' || b.text === 'OFFSET')
   if (k === 'HAVING' || k === 'WHERE') return a !== undefined && (a.type === 'num' || a.type === 'lparen' || isFunctionCall(t, i + 1)) && t.slice(i + 1, i + 6).some((x) => x.type === 'op')
   if (k === 'PROCEDURE') return a?.text === 'ANALYSE' || a?.text === 'ANALYZE'
+  if (k === 'FROM') {
+    // `FROM db.tbl WHERE 1=2 LIMIT`, `FROM(SELECT COUNT(*) …`: a table (qualified) and a clause, or a subquery
+    if (subqueryAt(t, i + 1)) return true
+    let j = i + 1
+    while (j < i + 6 && t[j]?.type === 'word' && t[j + 1]?.type === 'dot') j += 2
+    if (t[j]?.type !== 'word' || t[j + 1]?.type !== 'word') return false
+    const c2 = t[j + 1]!.text
+    // `FROM t WHERE col=database()`: after a table, a column compared is a condition too
+    if (c2 === 'WHERE' && t[j + 2]?.type === 'word' && t[j + 3]?.type === 'op' && comparisons.has(t[j + 3]!.text)) return true
+    return clauses.has(c2) && c2 !== 'FROM' && c2 !== 'AS' && clauseContinues(t, j + 1)
+  }
   return false
 }
 
@@ -124,6 +267,12 @@ function clauseContinues(t: readonly Token[], i: number): boolean {
  */
 function tail(t: readonly Token[], context: SqlFinding['context']): SqlFinding | null {
   let i = 0
+  // the rest of a value list the string sat in: `x', 'y', 3);DROP …`
+  if (t[0]?.type === 'comma' && context !== 'tail') {
+    let j = 0
+    while (j < 16 && t[j]?.type === 'comma' && (t[j + 1]?.type === 'str' || t[j + 1]?.type === 'num' || t[j + 1]?.text === 'NULL')) j += 2
+    if (t[j]?.type === 'rparen') i = j
+  }
   while (t[i]?.type === 'rparen') i++ // `') OR ('1'='1`
   const first = t[i]
   if (first === undefined) return null
@@ -133,13 +282,24 @@ function tail(t: readonly Token[], context: SqlFinding['context']): SqlFinding |
     return context === 'number' || context === 'tail' ? null : { rule: 'sqli-comment-cut', context, confidence: 0.85 }
   }
   if (first.type === 'semi') {
+    if (statementAt(t, i + 1)) return { rule: 'sqli-stacked', context, confidence: 0.9 }
     if (next?.type === 'word' && statements.has(next.text) && (t[i + 2] === undefined || t[i + 2]!.type !== 'word' || statements.has(t[i + 2]!.text) || /^[A-Z_]+$/.test(t[i + 2]!.text))) {
       if (t[i + 2] !== undefined || next.text === 'SHUTDOWN' || next.text === 'COMMIT') return { rule: 'sqli-stacked', context, confidence: 0.9 }
     }
     if (next?.type === 'comment' && context !== 'number' && context !== 'tail') return { rule: 'sqli-comment-cut', context, confidence: 0.8 }
     return null
   }
+  const quoted = context === 'single-quote' || context === 'double-quote'
+  // `IF(1=1) SELECT 1 ELSE DROP FUNCTION f--` as the whole tail
+  if (first.text === 'IF' && first.type === 'word' && statementAt(t, i)) return { rule: 'sqli-stacked', context, confidence: 0.85 }
+  // MSSQL runs a statement that follows another without `;`: `' exec sp_addlogin 'x'--`
+  if (quoted && statementAt(t, i) && !openAtEnd(t)) return { rule: 'sqli-stacked', context, confidence: 0.85 }
+  if (quoted && commentedExpression(t, i)) return { rule: 'sqli-comment-cut', context, confidence: 0.8 }
   const firstText = first.type === 'op' || first.type === 'word' ? first.text : ''
+  // ` RLIKE (SELECT (CASE WHEN …`, `'=(SELECT 1 FROM …)`: compared with a subquery
+  if ((comparisons.has(firstText) || (first.type === 'op' && '+-*/|&^%'.includes(firstText))) && subqueryAt(t, i + 1)) {
+    return { rule: firstText === '+' || firstText === '|' || firstText === '&' ? 'sqli-concat' : 'sqli-boolean', context, confidence: 0.85 }
+  }
   if (logical.has(firstText)) {
     const rest = t.slice(i + 1)
     if (!isOperand(rest[0])) return null
@@ -150,7 +310,7 @@ function tail(t: readonly Token[], context: SqlFinding['context']): SqlFinding |
     // number context: `1 OR 1=1`, `1 AND SLEEP(5)`, `-1 OR TRUE`; not `1 or 2`
     for (let k = 0; k < rest.length; k++) {
       const x = rest[k]!
-      if ((x.type === 'op' && comparisons.has(x.text)) || (x.type === 'word' && comparisons.has(x.text)) || literals.has(x.text) || isFunctionCall(rest, k) || x.type === 'comment') {
+      if ((x.type === 'op' && comparisons.has(x.text)) || (x.type === 'word' && comparisons.has(x.text)) || literals.has(x.text) || isFunctionCall(rest, k) || x.type === 'comment' || subqueryAt(rest, k) || x.text === '::' || (x.text === '?' && rest[k - 1]?.type === 'str' && (rest[k + 1]?.type === 'str' || rest[k + 1]?.text === '|' || rest[k + 1]?.text === '&'))) {
         return { rule: 'sqli-boolean', context, confidence: 0.8 }
       }
     }
@@ -206,14 +366,69 @@ function statement(t: readonly Token[]): SqlFinding | null {
   return null
 }
 
+// Quote look-alikes that some database collations and app layers fold into `'`
+const lookalikeQuote = /[\u2018\u2019\u201b\u2032\u00b4\u02bc]/
+const lookalikeQuotes = new RegExp(lookalikeQuote.source, 'g')
+
+const plusSigns = /\+/g
+const emptyCommentTail = /^\s*(?:--|#)[-\s]*$/
+const surer = (a: SqlFinding | null, b: SqlFinding | null): SqlFinding | null => (b !== null && (a === null || b.confidence > a.confidence) ? b : a)
+const sure = 0.8
+
 export function analyzeSql(value: string): SqlFinding | null {
-  const all = tokenize(value)
+  let found = analyzeVariant(value, null)
+  if (found !== null && found.confidence >= sure) return found
+  // `’ or ’1’=’1`: quote look-alikes that some collations and app layers fold into `'`
+  if (lookalikeQuote.test(value)) found = analyzeVariant(value.replace(lookalikeQuotes, "'"), found)
+  if (found !== null && found.confidence >= sure) return found
+  // `0+union+select+1,2`: PHP and others decode `+` as a space in cookies too; a value with no
+  // space character that uses `+` between words is read that way as well
+  if (value.indexOf('+') !== -1 && value.indexOf(' ') === -1) found = analyzeVariant(value.replace(plusSigns, ' '), found)
+  return found
+}
+
+function analyzeVariant(text: string, best: SqlFinding | null): SqlFinding | null {
+  best = surer(best, analyzeText(text))
+  return best !== null && best.confidence >= sure ? best : surer(best, fields(text))
+}
+
+const fieldName = /^[A-Za-z_][\w.[\]-]{0,63}=/
+
+/**
+ * A text body or value in `name=value&name2=value2` shape (an HTML form posted as text/plain, a
+ * query string carried inside a value): each value is also read on its own, for the number and
+ * tail contexts need the value's start.
+ */
+function fields(value: string): SqlFinding | null {
+  if (!fieldName.test(value)) return null
+  let at = 0
+  let best: SqlFinding | null = null
+  for (let n = 0; n < 16 && at < value.length; n++) {
+    const eq = value.indexOf('=', at)
+    if (eq === -1) break
+    let end = value.indexOf('&', eq)
+    if (end === -1) end = value.length
+    best = surer(best, analyzeText(value.slice(eq + 1, end)))
+    if (best !== null && best.confidence >= sure) return best
+    at = end + 1
+    if (!fieldName.test(value.slice(at, at + 65))) break
+  }
+  return best
+}
+
+function analyzeText(value: string): SqlFinding | null {
+  const all = dropInlineComments(tokenize(value))
   const found = anywhere(all) ?? statement(all)
   // A value that is a whole SELECT statement (a query in a code-snippet field) is SQL, not an
   // injection into one: UNION inside it counts like any statement (0.75, higher paranoia only).
   if (found !== null && found.rule === 'sqli-union' && all[0]?.type === 'word' && all[0].text === 'SELECT') {
     return { rule: 'sqli-statement', context: 'anywhere', confidence: 0.75 }
   }
+  if (found !== null && found.confidence >= sure) return found
+  // `DELETE FROM users;--`: a statement ended and the rest of the query commented out (an empty
+  // comment: "Delete from cart; -- changed my mind" is a note)
+  const semi = value.lastIndexOf(';')
+  if (semi !== -1 && emptyCommentTail.test(value.slice(semi + 1)) && statementAt(all, 0)) return { rule: 'sqli-stacked', context: 'tail', confidence: 0.85 }
   if (found !== null) return found
   // number context: the value starts as a number (or a parenthesised one)
   let n = 0
@@ -222,13 +437,23 @@ export function analyzeSql(value: string): SqlFinding | null {
     const r = tail(all.slice(n + 1), 'number')
     if (r !== null) return r
   }
+  // or with a function call, `mod(1,2);INSERT INTO …`: only a stacked statement counts there
+  if (isFunctionCall(all, n) && all[n - 1] === undefined) {
+    let depth = 0
+    let j = n + 1
+    for (; j < all.length; j++) {
+      if (all[j]!.type === 'lparen') depth++
+      else if (all[j]!.type === 'rparen' && --depth === 0) break
+    }
+    if (all[j + 1]?.type === 'semi' && statementAt(all, j + 2)) return { rule: 'sqli-stacked', context: 'number', confidence: 0.9 }
+  }
   // the value is itself a continuation (` OR 1=1`, ` ORDER BY 5--`), appended to a query by the app
   const asTail = tail(all, 'tail')
   if (asTail !== null) return asTail
   for (const [q, context] of [[39, 'single-quote'], [34, 'double-quote']] as const) {
     const at = breakout(value, q)
     if (at === -1) continue
-    const t = tokenize(value, at)
+    const t = dropInlineComments(tokenize(value, at))
     const r = anywhere(t) ?? tail(t, context)
     if (r !== null) return r.context === 'anywhere' ? { ...r, context } : r
   }
