@@ -134,6 +134,12 @@ describe('waf stage: attacks blocked, legitimate requests pass', () => {
       legit: () => request(gw.url + '/api/settings', { method: 'POST', headers: json, body: '{"constructor": "Acme Builders", "prototype": "v2"}' }),
     },
     {
+      // no Content-Type: a form-shaped body is read as a form (names and values apart, decoded)
+      name: 'SQL injection in an untyped form-shaped body',
+      attack: () => request(gw.url + '/api/search', { method: 'POST', body: 'q=shoes&id=1%27+UNION+SELECT+password+FROM+users--' }),
+      legit: () => request(gw.url + '/api/search', { method: 'POST', body: 'q=select+a+plan&note=O%27Brien' }),
+    },
+    {
       name: 'XXE in an XML body',
       attack: () => request(gw.url + '/api/feed', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>' }),
       legit: () => request(gw.url + '/api/feed', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<?xml version="1.0"?><r>plain</r>' }),

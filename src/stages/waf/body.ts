@@ -28,6 +28,8 @@ export function bodyKind(contentType: string | undefined): BodyKind {
   return 'text'
 }
 
+const formShaped = /^[\w.\-[\]%$]{1,256}=/
+
 /** Adds the body's inputs; false when the body is malformed for its declared type. */
 export async function addBody(c: InputCollector, kind: BodyKind, contentType: string | undefined, body: Buffer): Promise<boolean> {
   if (body.length === 0 || kind === 'binary') return true
@@ -41,9 +43,14 @@ export async function addBody(c: InputCollector, kind: BodyKind, contentType: st
       return addMultipart(c, contentType!, body)
     case 'xml':
       return addXml(c, body.toString('utf8'))
-    case 'text':
-      c.add('body', '', body.toString('utf8'), false)
+    case 'text': {
+      const text = body.toString('utf8')
+      // No declared type and shaped like a form (`cmd=...&id=...`): read it as one, as lenient
+      // app parsers do. The names and values are then judged apart, `+` and `%XX` decoded.
+      if (contentType === undefined && formShaped.test(text)) addUrlEncoded(c, 'body', text)
+      else c.add('body', '', text, false)
       return true
+    }
   }
 }
 
