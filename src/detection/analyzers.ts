@@ -125,7 +125,7 @@ export const analyzers: readonly Analyzer[] = Object.freeze([
   analyzer('ssrf', analyzeSsrf, { triggers: ':/@\\[%', skipHeaders: new Set(['origin', 'referer']) }),
   analyzer('ssti', analyzeSsti, { triggers: '{}$#<%@(?*[_' }),
   analyzer('jndi', analyzeJndi, { allHeaders: true, triggers: '$:' }),
-  analyzer('code', analyzeCode, { name: analyzeCodeName, triggers: '(<$:"\'`+/=' }),
+  analyzer('code', analyzeCode, { name: analyzeCodeName, triggers: '(<$:"\'`+/=[{@' }),
   // Attack tools announce themselves in User-Agent; elsewhere their names are just words.
   analyzer('scanner', analyzeScanner, { locations: new Set(['header']), headers: new Set(['user-agent']) }),
   // A session cookie's name is only suspicious where cookies do not belong: the URL and the body.

@@ -84,6 +84,14 @@ const attacks: [string, string, number][] = [
   ['javax.naming.InitialContext', 'java-class-name', 0.8],
   ['com.sun.rowset.JdbcRowSetImpl', 'java-gadget', 0.85],
   ['org.apache.commons.collections.functors.ChainedTransformer', 'java-gadget', 0.85],
+  // Node.js and Perl
+  ['{"rce":"_$$ND_FUNC$$_function(){ return 1 }()"}', 'node-serialize', 0.95],
+  ["require('child_process').execSync('id')", 'node-code-execution', 0.9],
+  ['#{require.main.constructor._load("fs").readdirSync("/")}', 'node-code-execution', 0.9],
+  ["this.constructor.constructor('return process')().exit()", 'node-code-execution', 0.9],
+  ['process["mainModule"]', 'node-code-execution', 0.85],
+  ['while(1);', 'node-code-execution', 0.8],
+  ["@{[ system 'uname -a' ]}", 'perl-interpolation', 0.85],
 ]
 
 test('code: injected PHP and Java payloads are found', () => {
@@ -165,6 +173,11 @@ const benign = [
   'com.example.orders.Order',
   'Install java.lang.Runtime docs',
   'org.springframework.boot',
+  'Set process.env.PORT before you require the module',
+  'console.log(require("./package.json").version)',
+  'while (queue.length) { work() }',
+  'email me @ {[name]}',
+  'for (;;) loops are fine in C',
 ]
 
 test('code: ordinary values stay below the blocking threshold', () => {

@@ -111,6 +111,10 @@ test('time grows linearly with adversarial input (no catastrophic backtracking)'
     (n: number) => 'a=1&'.repeat(n),
     (n: number) => '\u2019/**/'.repeat(n),
     (n: number) => "x', 1".repeat(n),
+    // the Node.js and Perl checks
+    (n: number) => 'process [ '.repeat(n),
+    (n: number) => 'require ( "'.repeat(n),
+    (n: number) => '@{ '.repeat(n) + 'constructor . constructor '.repeat(n),
   ]
   for (const shape of shapes) {
     const small = shape(3_000)

@@ -36,6 +36,7 @@ const attacks: [string, number][] = [
   // the container's host and the cluster's API server
   ['http://host.docker.internal:2375/containers/json', 0.9],
   ['host.containers.internal/admin', 0.85],
+  ['http://localhost4.localdomain4:8080/', 0.9],
   ['https://kubernetes.default.svc/api/v1/namespaces/default/secrets', 0.85],
   // encodings of 127.0.0.1 and 169.254.169.254
   ['http://2130706433/', 0.95],

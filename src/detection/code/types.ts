@@ -11,6 +11,9 @@ export type CodeRule =
   | 'java-gadget'
   | 'java-class-loader'
   | 'java-class-name'
+  | 'node-serialize'
+  | 'node-code-execution'
+  | 'perl-interpolation'
 
 export interface CodeFinding {
   readonly rule: CodeRule

@@ -121,7 +121,10 @@ const wildcardDns = ['nip.io', 'sslip.io', 'xip.io', 'traefik.me', 'backname.io'
 // Public names that resolve to 127.0.0.1 for every subdomain.
 const loopbackNames = ['localhost', 'localtest.me', 'lvh.me', 'vcap.me', 'lacolhost.com', 'localhost.localdomain', 'ip6-localhost', 'ip6-loopback']
 // What containers call the machine they run on (Docker Desktop, Podman, minikube): its loopback services.
-const containerHostNames = new Set(['host.docker.internal', 'gateway.docker.internal', 'host.containers.internal', 'docker.for.mac.localhost', 'docker.for.win.localhost', 'host.minikube.internal'])
+const containerHostNames = new Set([
+  'host.docker.internal', 'gateway.docker.internal', 'kubernetes.docker.internal', 'host.containers.internal', 'docker.for.mac.localhost',
+  'docker.for.win.localhost', 'host.minikube.internal', 'localhost4', 'localhost4.localdomain4', 'localhost6', 'localhost6.localdomain6', 'ipv6-localhost',
+])
 // Names that only resolve inside a network (RFC 6762, RFC 8375, ICANN's .internal, Kubernetes).
 const internalSuffixes = ['.internal', '.local', '.localdomain', '.intranet', '.corp', '.lan', '.home.arpa', '.cluster.local', '.svc']
 
