@@ -59,6 +59,7 @@ test('crlf analysis stays linear on long adversarial input', () => {
   for (const v of inputs) {
     const t = performance.now()
     analyzeCrlf(v)
-    assert.ok(performance.now() - t < 50, `${JSON.stringify(v.slice(0, 10))}: ${performance.now() - t} ms`)
+    // quadratic time on 100 K characters takes seconds; 250 ms leaves room for a loaded machine
+    assert.ok(performance.now() - t < 250, `${JSON.stringify(v.slice(0, 10))}: ${performance.now() - t} ms`)
   }
 })
