@@ -77,6 +77,6 @@ test('nosql analysis stays linear on long adversarial input', () => {
     const t = performance.now()
     analyzeNosql(v)
     analyzeNosqlName(v)
-    assert.ok(performance.now() - t < 50, `${v.slice(0, 10)}: ${performance.now() - t} ms`)
+    assert.ok(performance.now() - t < 250, `${v.slice(0, 10)}: ${performance.now() - t} ms`)
   }
 })

