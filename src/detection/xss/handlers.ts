@@ -42,8 +42,8 @@ function runsScript(value: string): boolean {
   const v = htmlDecode(value)
   if (/^\s*(?:java|vb)script\s*:/i.test(v)) return true
   if (/[\w$\])]\s*[(`]|=>|\bfunction\b/.test(v)) return true
-  // onerror=alert without a call still runs when the event fires with an argument
-  return /^\s*(?:alert|prompt|confirm|eval)\s*(?:$|[;,)\s])/.test(v)
+  // onerror=alert without a call still runs when the event fires with an argument; x=alert;throw 1
+  return /\b(?:alert|prompt|confirm|eval)\b/.test(v)
 }
 
 export function injectedHandler(s: string): HandlerFinding | null {

