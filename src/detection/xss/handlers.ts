@@ -76,6 +76,7 @@ export function injectedHandler(s: string): HandlerFinding | null {
       while (k < s.length && s.charCodeAt(k) > 32 && s[k] !== '>') k++
       value = s.slice(vs, k)
     }
+    const at = i
     i = Math.max(i, k - 1)
     if (!runsScript(value)) continue
     if (!proseChecked) {
@@ -84,7 +85,14 @@ export function injectedHandler(s: string): HandlerFinding | null {
     }
     const known = eventNames.has(name)
     const strong = analyzeJs(htmlDecode(value))
-    const c = prose ? 0.6 : known ? 0.9 : strong !== null && strong.confidence >= 0.8 ? 0.8 : 0.7
+    // after a quote or a control character the value left an attribute: prose around it is cover
+    let b = at - 1
+    while (b > 0 && b > at - 8 && (s.charCodeAt(b) === 32 || s.charCodeAt(b) === 43)) b--
+    const p = b < 0 ? 32 : s.charCodeAt(b)
+    const breakout = p === 34 || p === 39 || p === 96 || p === 47 || (p < 32 && p !== 9 && p !== 10 && p !== 13) || s[k] === '>'
+    // onChange={e => …}: a JSX prop in a code snippet
+    const jsx = q === '{' || (q === undefined ? false : value.startsWith('{'))
+    const c = prose && !breakout ? 0.6 : jsx ? 0.7 : known ? 0.9 : strong !== null && strong.confidence >= 0.8 ? 0.8 : 0.7
     if (c > best) best = c
     if (best >= 0.9) break
   }

@@ -54,6 +54,12 @@ function tokenize(s: string): Token[] {
       i++
       continue
     }
+    if (c === 47 /* / */ && s.charCodeAt(i + 1) === 47 && i > 0 && s.charCodeAt(i - 1) !== 58 && s.charCodeAt(i - 1) !== 60 && s.charCodeAt(i - 1) !== 47) {
+      // a line comment (not `http://`, not `<//`): words after `alert(1)//` are not prose around the code
+      const end = s.indexOf('\n', i + 2)
+      i = end === -1 ? s.length : end + 1
+      continue
+    }
     if (c === 47 /* / */ && s.charCodeAt(i + 1) === 42 /* * */) {
       const end = s.indexOf('*/', i + 2)
       i = end === -1 ? s.length : end + 2
@@ -129,12 +135,16 @@ function tokenize(s: string): Token[] {
 const isPunct = (t: Token | undefined, p: string) => t !== undefined && t.kind === 'p' && t.text === p
 const callOpen = (t: Token | undefined) => isPunct(t, '(') || isPunct(t, '`')
 
-/** Prose: four words in a row with nothing between them is English, not an expression. */
+// Keywords may follow each other in code (`export default function`, `return typeof x`).
+const keywords = new Set(['class', 'extends', 'return', 'typeof', 'new', 'function', 'async', 'await', 'export', 'default', 'import', 'from', 'const', 'let', 'var', 'if', 'else', 'in', 'of', 'instanceof', 'void', 'delete', 'throw', 'case', 'do', 'while', 'for', 'yield', 'static', 'get', 'set', 'this', 'super', 'as'])
+
+/** Prose: three words in a row with nothing between them (keywords aside) is English, not an expression. */
 function proseIn(ts: readonly Token[]): boolean {
   let run = 0
   for (const t of ts) {
+    if (t.kind === 'id' && keywords.has(t.text)) continue
     run = t.kind === 'id' ? run + 1 : 0
-    if (run >= 4) return true
+    if (run >= 3) return true
   }
   return false
 }
@@ -155,6 +165,16 @@ function plainArgs(ts: readonly Token[], open: number): boolean {
     else if (t.kind === 'id' && ts[k + 1]?.kind === 'id') return false
   }
   return true
+}
+
+/** Whether a call's arguments hold a message for a person: a string of several words. */
+function messageArg(ts: readonly Token[], open: number): boolean {
+  for (let k = open + 1; k < ts.length && k < open + 12; k++) {
+    const t = ts[k]!
+    if (isPunct(t, ')')) return false
+    if (t.kind === 'str' && /[a-z]{2,}\s+[a-z]{2,}/.test(t.text)) return true
+  }
+  return false
 }
 
 /** A computed key `[ … ]` from `open`: true when it spells or hides a dangerous name. */
@@ -224,7 +244,8 @@ export function analyzeJs(s: string): JsFinding | null {
       else if (isPunct(next, '.') && ['call', 'apply', 'bind'].includes(ts[i + 2]?.text ?? '') && callOpen(ts[i + 3])) call = i + 3
       // passed as a value: [1].find(alert), ${alert}, a=alert,a(1)
       const passed = !member && (isPunct(prev, '(') || isPunct(prev, ',') || isPunct(prev, '${') || isPunct(prev, '=')) && (next === undefined || isPunct(next, ')') || isPunct(next, ',') || isPunct(next, '}') || isPunct(next, ';'))
-      if (call !== -1 && plainArgs(ts, call)) found('xss-js-call', prose || program ? 0.6 : 0.8)
+      // confirm('Delete this row?') is an app's own dialog; payloads prove with 1, a domain, a short tag
+      if (call !== -1 && plainArgs(ts, call)) found('xss-js-call', prose || program ? 0.6 : messageArg(ts, call) ? 0.7 : 0.8)
       else if (passed) found('xss-js-call', prose || program ? 0.6 : 0.85)
     } else if (evaluators.has(t.text) && !member) {
       // eval(location.hash…), setTimeout('…'), Function`…`, import('//evil/x.js')
