@@ -43,6 +43,7 @@ const attacks: [string, string][] = [
   ['x contextmenu=x onshow=prompt(1)>right click me please', 'xss-event-handler'],
   ['confirm(1)// nothing to see here, move along', 'xss-js-call'],
   ['https://example.com/?prompt.call(null,1)', 'xss-js-call'],
+  ['" onmouseover="document.cookie=1;">', 'xss-event-handler'],
   // handlers injected into an attribute, without a tag of their own
   ['" onfocus="confirm(9)" autofocus="', 'xss-event-handler'],
   ["x' onpointerover=prompt`9` '", 'xss-event-handler'],
@@ -117,6 +118,8 @@ const benign = [
   "if (confirm('Delete this row?')) form.submit()",
   "why does eval('2 + 2') return 4 here",
   'onChange={e => setName(e.target.value)}',
+  'status online=document.hidden',
+  'we moved the onboarding=window.open flow to settings page',
 ]
 
 test('XSS: attacks are found with the right rule', () => {

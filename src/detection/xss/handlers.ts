@@ -43,7 +43,9 @@ function runsScript(value: string): boolean {
   if (/^\s*(?:java|vb)script\s*:/i.test(v)) return true
   if (/[\w$\])]\s*[(`]|=>|\bfunction\b/.test(v)) return true
   // onerror=alert without a call still runs when the event fires with an argument; x=alert;throw 1
-  return /\b(?:alert|prompt|confirm|eval)\b/.test(v)
+  if (/\b(?:alert|prompt|confirm|eval)\b/.test(v)) return true
+  // onmouseover="document.cookie=…", onclick="location='…'": the page's objects, touched
+  return /\b(?:document|window|self|top|parent)\s*\.\s*[a-z]|\blocation\s*=/i.test(v)
 }
 
 export function injectedHandler(s: string): HandlerFinding | null {
