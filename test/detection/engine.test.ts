@@ -115,6 +115,11 @@ test('time grows linearly with adversarial input (no catastrophic backtracking)'
     (n: number) => 'process [ '.repeat(n),
     (n: number) => 'require ( "'.repeat(n),
     (n: number) => '@{ '.repeat(n) + 'constructor . constructor '.repeat(n),
+    // the XSS analyzer's JS tokenizer and attribute reading
+    (n: number) => '"\\'.repeat(n),
+    (n: number) => ' onx='.repeat(n),
+    (n: number) => 'top['.repeat(n),
+    (n: number) => '/*('.repeat(n),
   ]
   for (const shape of shapes) {
     const small = shape(3_000)
