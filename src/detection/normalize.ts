@@ -252,9 +252,12 @@ export function readings(value: string, formEncoded: boolean): Reading[] {
     out.push(r)
     last = r.text
   }
-  const inner = decodeEmbedded(last)
+  // In a query or form, base64's '+' arrives raw and the '+'-as-space reading breaks it
+  let source = last
+  let inner = decodeEmbedded(last)
+  if (inner === null && formEncoded && last !== value && value.indexOf('+') !== -1) inner = decodeEmbedded((source = value))
   if (inner !== null) {
-    const transforms = [...(last === value ? [] : full.transforms), inner.transform]
+    const transforms = [...(source === value ? [] : full.transforms), inner.transform]
     out.push({ text: inner.text, transforms })
     // Tools encode the payload for the URL before wrapping it in base64 (`JTNDc2NyaXB0...`)
     if (inner.text.indexOf('%') !== -1 || inner.text.indexOf('&') !== -1) {

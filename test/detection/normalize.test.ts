@@ -57,6 +57,10 @@ test('readings peel several layers and find text in base64 and hex', () => {
   assert.equal(wrapped.at(-1)!.text, '<img src=x onerror=alert(1)>')
   assert.deepEqual(wrapped.at(-1)!.transforms, ['base64', 'plus'])
   assert.equal(readings(Buffer.from('${7*7}').toString('base64'), false).at(-1)!.text, '${7*7}')
+  // a raw '+' of base64 in a query is not a space there
+  const plus = readings(Buffer.from('<svg>>').toString('base64'), true)
+  assert.equal(plus.at(-1)!.text, '<svg>>')
+  assert.deepEqual(plus.at(-1)!.transforms, ['base64'])
 })
 
 test('base64 look-alikes that are not text are left alone', () => {
