@@ -6,6 +6,10 @@ import { surest } from './support.js'
 const detect = (value: string) => surest(analyzeSsti, value)
 
 const attacks: [string, number][] = [
+  // server-side includes
+  ['<!--#exec cmd="cat /etc/hosts" -->', 0.95],
+  ['<!--#include virtual="/etc/shadow"-->', 0.95],
+  ['<!-- #printenv -->', 0.85],
   // arithmetic probes, one per engine family
   ['{{7*7}}', 0.9],
   ["{{7*'7'}}", 0.9],
@@ -72,7 +76,7 @@ const attacks: [string, number][] = [
 
 // Ordinary values that use braces: must stay below the default blocking threshold.
 const benign = [
-  '{{name}}', 'Hello {{ user.first_name }}!', '{{ price | currency }}', 'price: ${amount}', 'Total: ${ total }', '${HOME}/bin',
+  '<!-- header --><h1>Hi</h1>', '<!--#1 seller-->', '{{name}}', 'Hello {{ user.first_name }}!', '{{ price | currency }}', 'price: ${amount}', 'Total: ${ total }', '${HOME}/bin',
   'export PATH=${PATH}:/usr/local/bin', '${VAR:-default}', '{"a": {"b": 1}}', '[[1,2],[3,4]]', '[{"id":1},{"id":2}]',
   'a { color: red } .b{margin:0}', '# Title\n\n**bold** and *italic* and `code`', 'Ruby: "Hello #{name}"', '`${a} and ${b}`',
   'email me @ work', 'call me at (555) 010-0199', 'user@(example).com', 'cost is $5 {approx}', '50% off <strong>today</strong>',

@@ -10,7 +10,7 @@
  * and is left alone.
  */
 
-export type SstiRule = 'ssti-probe' | 'ssti-object-access' | 'ssti-code-execution' | 'ssti-directive'
+export type SstiRule = 'ssti-probe' | 'ssti-object-access' | 'ssti-code-execution' | 'ssti-directive' | 'ssti-ssi'
 
 export interface SstiFinding {
   readonly rule: SstiRule
@@ -149,9 +149,17 @@ export function analyzeSsti(raw: string): SstiFinding | null {
   }
 }
 
+// Server-side includes (Apache mod_include, nginx ssi, IIS): `<!--#exec cmd="id" -->` runs a
+// command, `#include` reads a file, `#echo`/`#printenv` print the server's variables.
+const ssi = /<!--\s*#\s*(exec|include|echo|printenv|config|set|fsize|flastmod|if|elif)\b/
+
 function analyze(value: string): SstiFinding | null {
   const lower = value.toLowerCase()
   let best: Scored | null = null
+  if (lower.indexOf('<!--') !== -1) {
+    const m = ssi.exec(lower)
+    if (m !== null) best = { rule: 'ssti-ssi', confidence: m[1] === 'exec' || m[1] === 'include' ? 0.95 : 0.85 }
+  }
   for (const [needle, rule, confidence] of directives) {
     if (lower.includes(needle)) best = better(best, { rule, confidence })
   }
