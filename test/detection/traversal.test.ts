@@ -45,6 +45,7 @@ const attacks: [string, number][] = [
   ['.htaccess', 0.95],
   ['/./../x', 0.8],
   ['convert.iconv.UTF8.UTF16|convert.base64-decode', 0.85],
+  ['/app/.claude/settings.local.json', 0.95],
 ]
 
 const benign = ['docs/readme.md', 'report (final).pdf', 'https://example.com/a/b', 'v1.2.3', 'file.tar.gz', 'Wait... what?', 'a/b/c', 'C:/Users/me/file.txt', '/api/v1/items', 'Loading...', 'see ./config', '.env files are ignored', 'my.environment',

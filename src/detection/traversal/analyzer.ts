@@ -24,6 +24,9 @@ const sensitive = [
   '/web-inf/web.xml', '/web-inf/', '/meta-inf/', '/.aws/credentials', '/.docker/config.json', '/.kube/config',
   '/.bashrc', '/.bash_profile', '/.profile', '/.cshrc', '/.zshrc', '/.sh_history', '/.mysql_history', '/.psql_history', '/.netrc',
   '/.pgpass', '/master.passwd', '/ntuser.dat', '/sysprep.inf', '/sysprep.xml', '/unattend.xml', '/unattend.txt',
+  '/etc/subuid', '/etc/subgid', '/etc/gshadow',
+  // AI coding assistants' project folders: settings, MCP servers, keys
+  '/.claude/', '/.cursor/', '/.roo/', '/.windsurf/', '/.a0proj/', '/.codeium/', '/.continue/', '/.aider',
 ]
 const wrappers = ['php://', 'file://', 'zip://', 'phar://', 'expect://', 'glob://', 'data://', 'compress.zlib://', 'compress.bzip2://', 'jar:file:', 'jar:http', 'netdoc:', 'ogg://', 'rar://', 'ssh2.']
 
