@@ -102,6 +102,14 @@ test('time grows linearly with adversarial input (no catastrophic backtracking)'
     (n: number) => '\\u00'.repeat(n),
     (n: number) => '&#x'.repeat(n),
     (n: number) => 'a'.repeat(n) + '!',
+    // the shell reader: words, assignments, braces, globs, batch conditions, mail lines
+    (n: number) => 'a=b '.repeat(n),
+    (n: number) => '{a,'.repeat(n),
+    (n: number) => '/[!a-'.repeat(n),
+    (n: number) => 'if '.repeat(n),
+    (n: number) => 'for /d '.repeat(n),
+    (n: number) => ';$u '.repeat(n),
+    (n: number) => '\r\na1 '.repeat(n),
   ]
   for (const shape of shapes) {
     const small = shape(3_000)
