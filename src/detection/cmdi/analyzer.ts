@@ -24,6 +24,7 @@ export type CmdiRule =
   | 'cmdi-command-line'
   | 'cmdi-glob'
   | 'cmdi-mail'
+  | 'cmdi-php-eval'
 
 export interface CmdiFinding {
   readonly rule: CmdiRule
@@ -59,9 +60,8 @@ function obfuscated(raw: string): boolean {
 
 type Context = 'separator' | 'pipe' | 'substitution' | 'start'
 
-// What comes before the command word: blanks, `{ ( !`, a `+` that was a space, backticks, a
-// terminal escape
-const prefix = /^(?:[\s{(!`+]|\x1b\[[0-9;]{0,8}[A-Za-z])*/
+// What comes before the command word: blanks, `{ ( !`, backticks, a terminal escape
+const prefix = /^(?:[\s{(!`]|\x1b\[[0-9;]{0,8}[A-Za-z])*/
 // an unset variable standing alone expands to nothing: `;$u cat …`
 const loneVariable = /^\$\{?[A-Za-z_]\w{0,40}\}?$/
 const wordRe = /^(?:\$\(\)|``|[<>]\(\)|\$\{[^}\s]{0,40}\}|[^\s;|&<>(){}`])+/
@@ -92,6 +92,8 @@ const netSubcommand = /^\s+(?:user|localgroup|view|share|use|start|stop|session|
 function commandAt(s: string, i: number, ctx: Context, vars: ReadonlyMap<string, string> | null, depth = 0): number {
   if (depth > 3) return 0
   let text = s.slice(i, i + 256)
+  // `&&+ls+/etc`: a value that spells its spaces '+' (form encoding decoded once too often)
+  if (text[0] === '+' && ctx !== 'start') text = text.replace(/\+/g, ' ')
   if (text.indexOf('IFS') !== -1) text = text.replace(/\$\{IFS\}|\$IFS\b/g, ' ')
   const lead = prefix.exec(text)![0]
   let at = lead.length
@@ -126,8 +128,7 @@ function commandAt(s: string, i: number, ctx: Context, vars: ReadonlyMap<string,
   if (m === null) return 0
   let raw = m[0].slice(0, 80)
   at += m[0].length
-  // after `&&+ls`, the '+' were spaces
-  const after = lead.includes('+') ? text.slice(at, at + 160).replace(/\+/g, ' ') : text.slice(at, at + 160)
+  const after = text.slice(at, at + 160)
   // a variable assigned earlier in the value: `a=nc&&$a -nlvp 555`
   let assembled = false
   if (vars !== null && raw.includes('$')) {
@@ -226,6 +227,10 @@ function assignments(value: string): Map<string, string> | null {
 // system('id'), eval('sleep 5'), passthru("cat /etc/passwd"): a command handed to a language's shell call
 const shellCall = /\b(?:eval|system|exec|passthru|shell_exec|popen|proc_open|os\.system|subprocess\.\w+|Runtime\.getRuntime\(\)\.exec)\s*\(\s*["']/
 
+// PHP's complex (curly) syntax calling a function, the `@` that silences it, or a probe that
+// only asks PHP to identify itself
+const phpEval = /\{\$\{\s*@?[A-Za-z_]\w{0,40}\s*\(|\$\{\s*@[A-Za-z_]\w{0,40}\s*\(|(?:^|[;|&]\s{0,4})php(?:info|version|credits)\s*\(\s*\)\s*(?:;|$)/
+
 // Where inline code (markdown) starts and ends: a backtick after these is a code span, not a substitution.
 const spanBefore = new Set([' ', '\t', '\n', '\r', '(', '[', '"', "'", '*', '_', '>', ':', ','])
 
@@ -236,6 +241,8 @@ export function analyzeCmdi(value: string): CmdiFinding | null {
   if (/<!--\s*#\s*exec\b/i.test(value)) return { rule: 'cmdi-ssi', confidence: 0.95 }
   // PHP's backtick operator runs a shell command: <?=`…`
   if (/<\?(?:php\b|=)?\s*`/i.test(value)) return { rule: 'cmdi-substitution', confidence: 0.9 }
+  // PHP code evaluated from a string: `{${phpinfo()}}`, `${@system(…)}`, `;phpinfo();`
+  if (value.indexOf('(') !== -1 && phpEval.test(value)) return { rule: 'cmdi-php-eval', confidence: 0.85 }
   const vars = assignments(value)
   const call = shellCall.exec(value)
   if (call !== null && commandAt(value, call.index + call[0].length, 'substitution', vars) > 0) return { rule: 'cmdi-substitution', confidence: 0.8 }
