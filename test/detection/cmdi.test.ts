@@ -79,6 +79,7 @@ const attacks: [string, string, number][] = [
   ['sh -c hostname', 'cmdi-command-line', 0.85],
   ["php -r 'system($_GET[1]);'", 'cmdi-command-line', 0.85],
   ['uname -r', 'cmdi-command-line', 0.85],
+  ['sbin/ifconfig -a', 'cmdi-command-line', 0.85],
   ['hostname;', 'cmdi-command-line', 0.85],
   ['ipconfig /displaydns', 'cmdi-command-line', 0.85],
   ['nohup netstat -tulpn', 'cmdi-command-line', 0.85],

@@ -64,6 +64,9 @@ type Context = 'separator' | 'pipe' | 'substitution' | 'start'
 const prefix = /^(?:[\s{(!`]|\x1b\[[0-9;]{0,8}[A-Za-z])*/
 // an unset variable standing alone expands to nothing: `;$u cat …`
 const loneVariable = /^\$\{?[A-Za-z_]\w{0,40}\}?$/
+const plainWord = /^[A-Za-z][\w.-]{0,40}$/
+// words that open a construct judged apart from the command list
+const constructs = new Set(['for', 'if', 'alias'])
 const wordRe = /^(?:\$\(\)|``|[<>]\(\)|\$\{[^}\s]{0,40}\}|[^\s;|&<>(){}`])+/
 
 // Code for an interpreter that reaches the system: processes, sockets, files.
@@ -112,10 +115,14 @@ function commandAt(s: string, i: number, ctx: Context, vars: ReadonlyMap<string,
     }
   }
   // brace expansion splitting a word: `c{a,oun}t` runs `cat count`, `{l,-lh}s` runs `ls -lhs`
-  const from = lead.endsWith('{') ? at - 1 : at
-  const split = /^([\w/.-]{0,20})\{([^{}\s,]{0,20}),[^{}\s]{0,60}\}([\w.-]{0,20})/.exec(text.slice(from, from + 140))
-  if (split !== null && split[1]! + split[3]! !== '' && isCommand(shellWord(split[1]! + split[2]! + split[3]!))) return strong
+  if (text.indexOf('{') !== -1) {
+    const from = lead.endsWith('{') ? at - 1 : at
+    const split = /^([\w/.-]{0,20})\{([^{}\s,]{0,20}),[^{}\s]{0,60}\}([\w.-]{0,20})/.exec(text.slice(from, from + 140))
+    if (split !== null && split[1]! + split[3]! !== '' && isCommand(shellWord(split[1]! + split[2]! + split[3]!))) return strong
+  }
   let m = wordRe.exec(text.slice(at))
+  // cheap first: a plain word that names no command and starts no construct ends it here
+  if (m !== null && plainWord.test(m[0]) && !isCommand(lookup(m[0].toLowerCase())) && !constructs.has(m[0].toLowerCase()) && !/^[\w-]+-[\w]+$/.test(m[0])) return 0
   // `$SHELL -c …` is a shell; an unknown `$u` before a word is nothing, written to hide the word
   let skipped = false
   for (let k = 0; k < 3 && m !== null && loneVariable.test(m[0]) && !/^\$\{?(?:SHELL|BASH)\}?$/.test(m[0]) && !vars?.has(m[0].replace(/[${}]/g, '')); k++) {
@@ -234,13 +241,36 @@ const phpEval = /\{\$\{\s*@?[A-Za-z_]\w{0,40}\s*\(|\$\{\s*@[A-Za-z_]\w{0,40}\s*\
 // Where inline code (markdown) starts and ends: a backtick after these is a code span, not a substitution.
 const spanBefore = new Set([' ', '\t', '\n', '\r', '(', '[', '"', "'", '*', '_', '>', ':', ','])
 
+// Characters of shell syntax beyond words and blanks.
+const shellSyntax = new Uint8Array(128)
+for (const ch of ';|&`$(){}<>\n\r\'"\\*?[~%!^+=') shellSyntax[ch.charCodeAt(0)] = 1
+const firstWord = /^\s*([A-Za-z][\w./-]{0,80})/
+
+/**
+ * Cheap first: a value of words and blanks alone can only be a command line itself, and then its
+ * first word is a command (or `for`, `if`, a cmdlet). Most text fields end here.
+ */
+function onlyWords(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    if (c >= 128 || shellSyntax[c] === 1) return false
+  }
+  const m = firstWord.exec(value)
+  // `/usr/bin/id`, `./x`: a path may be the command
+  if (m === null) return !/^\s*[/.]/.test(value)
+  const w = m[1]!.slice(m[1]!.lastIndexOf('/') + 1).toLowerCase()
+  return !isCommand(lookup(w)) && !constructs.has(w) && w.indexOf('-') === -1
+}
+
 export function analyzeCmdi(value: string): CmdiFinding | null {
+  if (onlyWords(value)) return null
   // Shellshock: a function definition in a header value
-  if (/\(\)\s*\{[^}]{0,20}\}\s*;|\(\)\s*\{\s*:\s*;\s*\}|^\s*\(\)\s*\{/.test(value)) return { rule: 'cmdi-shellshock', confidence: 0.95 }
+  if (value.indexOf('()') !== -1 && /\(\)\s*\{[^}]{0,20}\}\s*;|\(\)\s*\{\s*:\s*;\s*\}|^\s*\(\)\s*\{/.test(value)) return { rule: 'cmdi-shellshock', confidence: 0.95 }
+  const lt = value.indexOf('<')
   // Server-side includes: <!--#exec cmd="…"-->
-  if (/<!--\s*#\s*exec\b/i.test(value)) return { rule: 'cmdi-ssi', confidence: 0.95 }
+  if (lt !== -1 && /<!--\s*#\s*exec\b/i.test(value)) return { rule: 'cmdi-ssi', confidence: 0.95 }
   // PHP's backtick operator runs a shell command: <?=`…`
-  if (/<\?(?:php\b|=)?\s*`/i.test(value)) return { rule: 'cmdi-substitution', confidence: 0.9 }
+  if (lt !== -1 && /<\?(?:php\b|=)?\s*`/i.test(value)) return { rule: 'cmdi-substitution', confidence: 0.9 }
   // PHP code evaluated from a string: `{${phpinfo()}}`, `${@system(…)}`, `;phpinfo();`
   if (value.indexOf('(') !== -1 && phpEval.test(value)) return { rule: 'cmdi-php-eval', confidence: 0.85 }
   const vars = assignments(value)
