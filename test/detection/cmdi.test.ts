@@ -80,7 +80,7 @@ const attacks: [string, string, number][] = [
   ["php -r 'system($_GET[1]);'", 'cmdi-command-line', 0.85],
   ['uname -r', 'cmdi-command-line', 0.85],
   ['sbin/ifconfig -a', 'cmdi-command-line', 0.85],
-  ['hostname;', 'cmdi-command-line', 0.85],
+  ['whoami;', 'cmdi-command-line', 0.85],
   ['ipconfig /displaydns', 'cmdi-command-line', 0.85],
   ['nohup netstat -tulpn', 'cmdi-command-line', 0.85],
   ["'nets'tat -an", 'cmdi-command-line', 0.85],
@@ -144,7 +144,8 @@ const benign = [
   'npm run build && npm test', 'cat README.md', 'rm -rf node_modules', 'python -m venv .venv', 'bash -c "npm run build"', 'node -e "console.log(1)"',
   'echo hi > out.txt', 'FOR /L loops are cool', 'if %1 is empty', 'Invoke-WebRequest is slow', '() => { x }', 'function() { return 1 }',
   'A4 copy paper', '\r\nData', '\nQuit smoking', 'Hello\nDATA', 'x\na1 list of things', 'Dear team,\nRETR 5 items', 'chmod +x script.sh',
-  'the /etc/hosts file', 'phpinfo() shows the config', 'Tip: phpinfo() lists modules', 'const s = `${user.name(1)}`', 'C++ & Java; more+ideas', 'edit /etc/hosts with sudo', 'size: 8"x11"', 'e-mail: me@x.com', 'head -> tail', '`ls`',
+  'id;name;email', 'id|name|email', 'sort=id;desc', 'hostname;port', 'fields=id;name', 'Shell: bash | sh', 'bash | sh | zsh', '1 | sh',
+  "I'd like a refund", "Thanks; I'd love to", "ok | I'd say", "it's ok; I'd", "P'S", "W'ho", "n'c", 'the /etc/hosts file', 'phpinfo() shows the config', 'Tip: phpinfo() lists modules', 'const s = `${user.name(1)}`', 'C++ & Java; more+ideas', 'edit /etc/hosts with sudo', 'size: 8"x11"', 'e-mail: me@x.com', 'head -> tail', '`ls`',
 ]
 
 test('command injection: prose, code and data pass; markdown `ls` scores low', () => {

@@ -40,7 +40,10 @@ export function shellWord(w: string): string {
   // C:\Windows\System32\cmd.exe -> cmd; elsewhere '\' escapes a letter (`c\at`)
   const windows = /^[A-Za-z]:\\/.test(w)
   let out = windows ? w.slice(w.lastIndexOf('\\') + 1) : w
-  out = out.replace(/\$\{IFS\}|\$IFS\b/g, '').replace(emptyExpansion, '').replace(/["'^]/g, '')
+  // an odd quote inside a word opens a string that runs past it ("I'd" is no `id`); at either
+  // end it closes or opens the app's own quoting: `'whoami`, `htop'`
+  out = out.replace(/\$\{IFS\}|\$IFS\b/g, '').replace(emptyExpansion, '').replace(/\\(["'])/g, '$1')
+  out = out.replace(pairedQuotes(out), '')
   if (!windows) out = out.replace(/\\/g, '')
   // a one-character class is that character: `/usr/bin/[u]name`
   out = out.replace(/\[([^\]!^])\]/g, '$1')
@@ -52,9 +55,28 @@ export function shellWord(w: string): string {
   )
 }
 
+function count(s: string, ch: string): number {
+  let n = 0
+  for (let i = s.indexOf(ch); i !== -1; i = s.indexOf(ch, i + 1)) n++
+  return n
+}
+
+const quoteSets: Record<string, RegExp> = { '': /\^/g, "'": /['^]/g, '"': /["^]/g, both: /["'^]/g }
+
+/** The quotes the shell removes from a word: those that come in pairs or sit at an end (and cmd.exe's '^'). */
+function pairedQuotes(w: string): RegExp {
+  const single = count(w, "'") % 2 === 0 || w[0] === "'" || w[w.length - 1] === "'"
+  const double = count(w, '"') % 2 === 0 || w[0] === '"' || w[w.length - 1] === '"'
+  return quoteSets[single && double ? 'both' : single ? "'" : double ? '"' : '']!
+}
+
 /** Quotes, escapes or expansions between the letters of a word: `'wh'oami`, `c\at`, `cu$@rl`, `pi$()ng`. */
 function obfuscated(raw: string): boolean {
   if (/^[A-Za-z]:\\/.test(raw)) return false
+  // a lone apostrophe is English ("I'd", "P's"), not a pair of quotes hiding letters
+  raw = raw.replace(/\\(["'])/g, '$1')
+  if (count(raw, "'") % 2 === 1) raw = raw.replace(/'/g, ' ')
+  if (count(raw, '"') % 2 === 1) raw = raw.replace(/"/g, ' ')
   return /[A-Za-z0-9_][\\'"$`^][^\s]*[A-Za-z0-9]|^(['"])[A-Za-z]+\1[A-Za-z]|\$\(\)|``|[<>]\(\)/.test(raw)
 }
 
@@ -86,7 +108,7 @@ function shellArgument(rest: string, word: string): boolean {
   if (/^\d+(?:\.\d+)?[smhd]?\s*(?:$|[;|&#\n`)])/.test(a)) return true
   if (/^(?:'[^']*'|"[^"]*")\s*(?:$|[>|;&])/.test(a)) return true
   if (english.has(word)) return false
-  return /^(?:[0-9]|[<>|;&(]|\S*\/\S*|[\w-]+(?:\.[\w-]+){1,4}\s*(?:$|[;|&#\n]))/.test(a)
+  return /^(?:[0-9]|[<>(]|\S*\/\S*|[\w-]+(?:\.[\w-]+){1,4}\s*(?:$|[;|&#\n]))/.test(a)
 }
 
 const netSubcommand = /^\s+(?:user|localgroup|view|share|use|start|stop|session|accounts|group)\b/i
@@ -179,11 +201,12 @@ function commandAt(s: string, i: number, ctx: Context, vars: ReadonlyMap<string,
   if (ctx === 'separator' || ctx === 'pipe') {
     if (bare.has(word) && (next === '' || /^[;|&\n`)'"#]|^-[A-Za-z]|^\//.test(next))) return strong
     // `… | sh` pipes what came before into a shell
-    if (ctx === 'pipe' && shells.has(word) && (next === '' || /^[;|&\n#]/.test(next))) return strong
+    if (ctx === 'pipe' && shells.has(word) && (next === '' || /^[;&\n#]/.test(next))) return strong
     return shellArgument(expanded, word) ? strong : 0
   }
   // the whole value as a command line
-  if (recon.has(word) && (next === '' || /^(?:[;|&\n`#]|-{1,2}[A-Za-z]|\/[A-Za-z]+\s*$)/.test(next))) return strong
+  // (`id` and `hostname` are also column names: "id;name;email" is a CSV header)
+  if (recon.has(word) && (next === '' || /^(?:-{1,2}[A-Za-z]|\/[A-Za-z]+\s*$)/.test(next) || (!fieldNames.has(word) && /^[;|&\n`#]\s*(?:$|[^A-Za-z\s])/.test(next)))) return strong
   if (shells.has(word) || interpreters.has(word)) {
     // `sh -c id`, `bash -i >& …`, `powershell -enc …`, `perl -e 'system(…)'`
     const flag = /^(?:-[A-Za-z]*([ceirE])\b|\/[ck]\b|-(?:enc|nop|noni|w|ExecutionPolicy|EncodedCommand)\b)\s*(['"]?)([^'"]{0,120})/i.exec(next)
@@ -205,6 +228,31 @@ function commandAt(s: string, i: number, ctx: Context, vars: ReadonlyMap<string,
   if ((word === 'echo' || word === 'printf') && /[^-=>&\d\s]\s*>>?\s*(?:[\w./~-]*\.(?:php\d?|phtml|jsp|aspx?|sh|py|pl|cgi)|\/etc\/\S+|\S*authorized_keys|\S*\/cron\S*)\s*$/i.test(next)) return strong
   if (shellArgument(expanded, word) && /^\s*\S+\s+(?:-{1,2}[A-Za-z]|\/(?:etc|bin|usr|tmp|var|dev|proc|home|root)\b|[A-Za-z]:\\)/.test(text.slice(lead.length))) return 0.6
   return 0
+}
+
+const fieldNames = new Set(['id', 'hostname'])
+
+/**
+ * Whether a pipe is fed by a command line: the pipeline (from the value's start or the last
+ * separator) opens with a command that has an argument. "Shell: bash | sh" is a list.
+ */
+function pipeFed(value: string, pipe: number): boolean {
+  let from = 0
+  for (let k = pipe - 1; k >= 0 && k > pipe - 400; k--) {
+    const c = value[k]
+    if (c === ';' || c === '&' || c === '\n') {
+      from = k + 1
+      break
+    }
+  }
+  for (const start of from === 0 ? [0] : [0, from]) {
+    // (`code=time id | sh`: form data sent as plain text)
+    const left = value.slice(start, pipe).replace(/^\s*[\w.-]{1,40}=/, '')
+    const m = /^\s*([^\s|;&]{1,64})[ \t]+[^\s|]/.exec(left)
+    if (m !== null && isCommand(shellWord(m[1]!))) return true
+    if (/^\s*[^\s|;&]{1,64}<<</.test(left)) return true
+  }
+  return false
 }
 
 /** `alias x=curl`, `alias -p a='ls -al'`: a new name for a command. */
@@ -304,7 +352,7 @@ export function analyzeCmdi(value: string): CmdiFinding | null {
     } else if (c === ';' || c === '|' || c === '&' || c === '\n' || c === '\r') {
       let j = i + 1
       while (value[j] === '|' || value[j] === '&') j++
-      const ctx: Context = c === '|' && j === i + 1 ? 'pipe' : 'separator'
+      const ctx: Context = c === '|' && j === i + 1 && pipeFed(value, i) ? 'pipe' : 'separator'
       if (commandAt(value, j, ctx, vars) > 0) return { rule: 'cmdi-separator', confidence: 0.85 }
       i = j - 1
     } else if (c === '%' && /^%(?:COMSPEC|SYSTEMROOT|WINDIR|PROGRAMFILES)%/i.test(value.slice(i, i + 16))) {
