@@ -145,6 +145,7 @@ const benign = [
   'echo hi > out.txt', 'FOR /L loops are cool', 'if %1 is empty', 'Invoke-WebRequest is slow', '() => { x }', 'function() { return 1 }',
   'A4 copy paper', '\r\nData', '\nQuit smoking', 'Hello\nDATA', 'x\na1 list of things', 'Dear team,\nRETR 5 items', 'chmod +x script.sh',
   'id;name;email', 'id|name|email', 'sort=id;desc', 'hostname;port', 'fields=id;name', 'Shell: bash | sh', 'bash | sh | zsh', '1 | sh',
+  'Languages: Java; Perl 5; PHP 8', 'R&D; gcc (GNU) 13', 'If exist on disk, skip', 'if not defined in config, set it', 'If errorlevel is high, call me',
   "I'd like a refund", "Thanks; I'd love to", "ok | I'd say", "it's ok; I'd", "P'S", "W'ho", "n'c", 'the /etc/hosts file', 'phpinfo() shows the config', 'Tip: phpinfo() lists modules', 'const s = `${user.name(1)}`', 'C++ & Java; more+ideas', 'edit /etc/hosts with sudo', 'size: 8"x11"', 'e-mail: me@x.com', 'head -> tail', '`ls`',
 ]
 

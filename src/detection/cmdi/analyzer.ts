@@ -105,10 +105,12 @@ function shellArgument(rest: string, word: string): boolean {
   if (a === '') return false
   if (/^(?:-{1,2}[A-Za-z]|\+[A-Za-z]\b|\/(?:[\w.~*?[-]|\s|$)|~\/|\.{1,2}\/|[A-Za-z]:\\|\\\\[\w.]|\$[({\w]|`|["']?(?:https?|ftp):\/\/|%[A-Za-z]+%|>>?\s*[/\w.~-]|<\s*[/\w.~-]|\d{1,3}(?:\.\d{1,3}){3}\b)/.test(a)) return true
   // `; sleep 5` but not "; sleep 8 hours"
-  if (/^\d+(?:\.\d+)?[smhd]?\s*(?:$|[;|&#\n`)])/.test(a)) return true
+  if ((word === 'sleep' || word === 'timeout' || word === 'usleep') && /^\d+(?:\.\d+)?[smhd]?\s*(?:$|[;|&#\n`)])/.test(a)) return true
   if (/^(?:'[^']*'|"[^"]*")\s*(?:$|[>|;&])/.test(a)) return true
   if (english.has(word)) return false
-  return /^(?:[0-9]|[<>(]|\S*\/\S*|[\w-]+(?:\.[\w-]+){1,4}\s*(?:$|[;|&#\n]))/.test(a)
+  // (not a bare number: "Perl 5", "PHP 8")
+  if (/^\(/.test(a)) return word === 'iex' || word === 'iwr' || word === 'irm'
+  return /^(?:[<>]|\S*\/\S*|[\w-]+(?:\.[\w-]+){1,4}\s*(?:$|[;|&#\n]))/.test(a)
 }
 
 const netSubcommand = /^\s+(?:user|localgroup|view|share|use|start|stop|session|accounts|group)\b/i

@@ -54,9 +54,7 @@ export function batchIf(text: string): boolean {
   let end = token(s, i)
   const first = s.slice(i, end)
   let condition: string
-  let keyword = false
   if (conditionKeywords.has(first.toLowerCase())) {
-    keyword = first.toLowerCase() !== 'defined'
     const j = skipSpace(s, end)
     end = token(s, j)
     if (end === j) return false
@@ -98,7 +96,8 @@ export function batchIf(text: string): boolean {
   const word = /^@?([A-Za-z]+)/.exec(rest)
   const command = rest.startsWith('(') || rest.startsWith('@') || (word !== null && (batchCommands.has(word[1]!.toLowerCase()) || isCommand(word[1]!.toLowerCase())))
   if (command) return true
-  return (variable || keyword) && (rest === '' || rest.startsWith('...') || /^[A-Za-z]/.test(rest))
+  // "If exist on disk, skip": without a command after it, only a batch variable makes it batch
+  return variable && (rest === '' || rest.startsWith('...') || /^[A-Za-z]/.test(rest))
 }
 
 function balanced(s: string): boolean {
