@@ -110,6 +110,7 @@ const attacks: [string, string, number][] = [
   ['| phpversion();', 'cmdi-php-eval', 0.85],
   // '+' for spaces, decoded once too often
   ['a=1+&&+uname+-a', 'cmdi-separator', 0.85],
+  ['<?=2;echo 7;', 'cmdi-separator', 0.85],
   // mail protocol commands after a line break
   ['\r\nRCPT TO:<victim@example.com>', 'cmdi-mail', 0.85],
   ['subject\r\nMAIL FROM:<x@example.com>', 'cmdi-mail', 0.85],

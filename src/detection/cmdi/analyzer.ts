@@ -105,6 +105,8 @@ function shellArgument(rest: string, word: string): boolean {
   if (a === '') return false
   if (/^(?:-{1,2}[A-Za-z]|\+[A-Za-z]\b|\/(?:[\w.~*?[-]|\s|$)|~\/|\.{1,2}\/|[A-Za-z]:\\|\\\\[\w.]|\$[({\w]|`|["']?(?:https?|ftp):\/\/|%[A-Za-z]+%|>>?\s*[/\w.~-]|<\s*[/\w.~-]|\d{1,3}(?:\.\d{1,3}){3}\b)/.test(a)) return true
   // `; sleep 5` but not "; sleep 8 hours"
+  // `;echo 1;`: a statement that proves code runs
+  if (word === 'echo' && /^\d+\s*;/.test(a)) return true
   if ((word === 'sleep' || word === 'timeout' || word === 'usleep') && /^\d+(?:\.\d+)?[smhd]?\s*(?:$|[;|&#\n`)])/.test(a)) return true
   if (/^(?:'[^']*'|"[^"]*")\s*(?:$|[>|;&])/.test(a)) return true
   if (english.has(word)) return false
