@@ -184,7 +184,7 @@ test('mail protocol commands need the protocol shape on a line of their own', ()
 test('command analysis stays linear on long adversarial input', () => {
   const shapes = [';'.repeat(200_000), '`'.repeat(200_000), '$('.repeat(100_000), '/???'.repeat(50_000), '; cat'.repeat(40_000), '{a,'.repeat(60_000),
     'a=b '.repeat(50_000), ' $x'.repeat(60_000), '\n'.repeat(200_000), 'if '.repeat(60_000), 'for /d '.repeat(30_000), '/[!a-'.repeat(40_000),
-    ';$()'.repeat(50_000), '; time'.repeat(30_000), '%%a in ('.repeat(20_000)]
+    ';$()'.repeat(50_000), '; time'.repeat(30_000), '%%a in ('.repeat(20_000), 'cat x |'.repeat(30_000), 'a |'.repeat(60_000)]
   for (const v of shapes) {
     const t = performance.now()
     analyzeCmdi(v)

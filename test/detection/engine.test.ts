@@ -110,6 +110,7 @@ test('time grows linearly with adversarial input (no catastrophic backtracking)'
     (n: number) => 'for /d '.repeat(n),
     (n: number) => ';$u '.repeat(n),
     (n: number) => '\r\na1 '.repeat(n),
+    (n: number) => 'a |'.repeat(n),
   ]
   for (const shape of shapes) {
     const small = shape(3_000)

@@ -251,7 +251,7 @@ function pipeFed(value: string, pipe: number): boolean {
   }
   for (const start of from === 0 ? [0] : [0, from]) {
     // (`code=time id | sh`: form data sent as plain text)
-    const left = value.slice(start, pipe).replace(/^\s*[\w.-]{1,40}=/, '')
+    const left = value.slice(start, Math.min(pipe, start + 200)).replace(/^\s*[\w.-]{1,40}=/, '')
     const m = /^\s*([^\s|;&]{1,64})[ \t]+[^\s|]/.exec(left)
     if (m !== null && isCommand(shellWord(m[1]!))) return true
     if (/^\s*[^\s|;&]{1,64}<<</.test(left)) return true
