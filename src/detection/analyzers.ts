@@ -111,7 +111,8 @@ export const analyzers: readonly Analyzer[] = Object.freeze([
   // `1 OR TRUE`, `1 UNION SELECT name FROM users`: SQL needs no special character at all.
   analyzer('sqli', analyzeSql),
   analyzer('xss', analyzeXss, { triggers: '<>:\'"`(=[.&\\+{' }),
-  analyzer('cmdi', analyzeCmdi, { triggers: ';|&`$(){}<>%\n\r-/:\\\'"*?[~' }),
+  // a value that is itself a command line (`time ifconfig`, `IF EXIST x CMD`) may hold only blanks
+  analyzer('cmdi', analyzeCmdi, { triggers: ';|&`$(){}<>%\n\r-/:\\\'"*?[~ \t+' }),
   // `0x2e0x2e0x2f` spells `../` in letters and digits: x/X trigger too
   analyzer('traversal', analyzeTraversal, { triggers: './\\:xX%;' }),
   analyzer('nosql', analyzeNosql, { name: analyzeNosqlName, triggers: '$&{[|;=\'"(._' }),

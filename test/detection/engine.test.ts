@@ -120,6 +120,15 @@ test('time grows linearly with adversarial input (no catastrophic backtracking)'
     (n: number) => ' onx='.repeat(n),
     (n: number) => 'top['.repeat(n),
     (n: number) => '/*('.repeat(n),
+    // the shell reader: words, assignments, braces, globs, batch conditions, mail lines
+    (n: number) => 'a=b '.repeat(n),
+    (n: number) => '{a,'.repeat(n),
+    (n: number) => '/[!a-'.repeat(n),
+    (n: number) => 'if '.repeat(n),
+    (n: number) => 'for /d '.repeat(n),
+    (n: number) => ';$u '.repeat(n),
+    (n: number) => '\r\na1 '.repeat(n),
+    (n: number) => 'a |'.repeat(n),
   ]
   for (const shape of shapes) {
     const small = shape(3_000)
