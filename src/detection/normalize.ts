@@ -7,6 +7,7 @@
  * caller's byte limit. Analyzer-specific folding (SQL comments, whitespace) lives with the
  * analyzers.
  */
+import { isUtf8 } from 'node:buffer'
 import type { Reading, Transform } from './types.js'
 
 export const maxRounds = 4
@@ -322,16 +323,20 @@ export function decodeEmbedded(value: string): { text: string; transform: Transf
   return null
 }
 
-const strict = new TextDecoder('utf-8', { fatal: true })
-
-function printable(bytes: Uint8Array): string | null {
+function printable(bytes: Buffer): string | null {
   if (bytes.length < 4) return null
-  let text: string
-  try {
-    text = strict.decode(bytes)
-  } catch {
-    return null
+  // Control bytes first: random bytes (most base64-looking tokens) fail here, before any
+  // UTF-8 validation, which costs more than the whole rest of a typical request's inspection
+  let control = 0
+  let high = false
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!
+    if (b < 32 && b !== 9 && b !== 10 && b !== 13) control++
+    else if (b >= 128) high = true
   }
+  if (control * 20 > bytes.length) return null
+  if (high && !isUtf8(bytes)) return null
+  const text = bytes.toString(high ? 'utf8' : 'latin1')
   let bad = 0
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
