@@ -316,11 +316,25 @@ export function decodeEmbedded(value: string): { text: string; transform: Transf
     const text = printable(Buffer.from(v.replace(/^0x/, ''), 'hex'))
     if (text !== null) return { text, transform: 'hex' }
   }
-  if (base64Re.test(v) && !/^[0-9]+$/.test(v) && !/^[a-zA-Z]+$/.test(v)) {
+  if (base64Re.test(v) && textShaped(v) && !/^[0-9]+$/.test(v) && !/^[a-zA-Z]+$/.test(v)) {
     const text = printable(Buffer.from(v, v.includes('-') || v.includes('_') ? 'base64url' : 'base64'))
     if (text !== null) return { text, transform: 'base64' }
   }
   return null
+}
+
+// Base64 of printable ASCII: every fourth character holds the top 6 bits of a byte from 0x20 to
+// 0x7f, so it is one of `I-Z` or `a-f`. Random tokens (ids, hashes, keys) fail this at once,
+// without decoding; some misses are allowed for UTF-8 text with a few non-ASCII characters.
+function textShaped(v: string): boolean {
+  let misses = 0
+  let quartets = 0
+  for (let i = 0; i < v.length && v.charCodeAt(i) !== 61; i += 4) {
+    quartets++
+    const c = v.charCodeAt(i)
+    if (!((c >= 73 && c <= 90) || (c >= 97 && c <= 102))) misses++
+  }
+  return misses * 8 <= quartets
 }
 
 function printable(bytes: Buffer): string | null {
@@ -355,7 +369,14 @@ for (let c = 65; c <= 90; c++) plain[c] = 1
 for (let c = 97; c <= 122; c++) plain[c] = 1
 for (const ch of '_-.,@') plain[ch.charCodeAt(0)] = 1
 
+// Dates, times and timestamps (ISO 8601 / RFC 3339) and signed decimal numbers: their ':' and
+// '+' would otherwise send every JSON timestamp through the analyzers.
+const timestamp = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/
+const number = /^[+-]?\d{1,30}(?:\.\d{1,30})?(?:[eE][+-]?\d{1,3})?$/
+
 export function isPlainValue(value: string): boolean {
+  const c0 = value.charCodeAt(0)
+  if (value.length <= 40 && ((c0 >= 48 && c0 <= 57) || c0 === 43 || c0 === 45) && (timestamp.test(value) || number.test(value))) return true
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i)
     if (c >= 128 || plain[c] === 0) return false

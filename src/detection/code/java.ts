@@ -22,6 +22,9 @@ const gadgets = [
   'groovy.util.expando', 'methodclosure', 'convertedclosure', 'classpathxmlapplicationcontext',
 ]
 const processClasses = ['runtime', 'processbuilder', 'processimpl', 'unixprocess']
+// built once: these run on every value with a trigger character
+const qualifiedProcessClasses = processClasses.map((p) => 'java.lang.' + p)
+const dottedGadgets = gadgets.map((g) => '.' + g)
 // What feeds an exec from the request, or reaches it indirectly.
 const requestSources = ['request.getparameter', 'getparameter(', 'getheader(', 'getquerystring(', 'getinputstream(', 'request.get']
 const reflection = ['forname(', 'getmethod(', 'getdeclaredmethod(', 'getconstructor(', 'getdeclaredconstructor(', '.invoke(', 'newinstance(', 'getclass()']
@@ -68,8 +71,8 @@ export function analyzeJava(text: string): CodeFinding | null {
   if (lower.indexOf('classloader') !== -1 && /\bclass\.(?:module\.)?classloader\./.test(lower)) {
     return { rule: 'java-class-loader', confidence: 0.85 }
   }
-  const process = processClasses.some((p) => hasWord(lower, p) || lower.includes('java.lang.' + p))
-  const gadget = gadgets.some((g) => hasWord(lower, g) || lower.includes('.' + g))
+  const process = processClasses.some((p, i) => hasWord(lower, p) || lower.includes(qualifiedProcessClasses[i]!))
+  const gadget = gadgets.some((g, i) => hasWord(lower, g) || lower.includes(dottedGadgets[i]!))
   if (gadget && process) return { rule: 'java-gadget', confidence: 0.9 }
   const exec = lower.indexOf('getruntime') !== -1 && lower.indexOf('exec(') !== -1
   const builder = lower.indexOf('processbuilder') !== -1 && (lower.indexOf('.start(') !== -1 || lower.indexOf('new processbuilder(') !== -1)
