@@ -153,7 +153,11 @@ export function analyzeSsti(raw: string): SstiFinding | null {
 // command, `#include` reads a file, `#echo`/`#printenv` print the server's variables.
 const ssi = /<!--\s*#\s*(exec|include|echo|printenv|config|set|fsize|flastmod|if|elif)\b/
 
+// Every delimiter needs one of `{ < [ @`; the directives without one are listed after them.
+const mayHold = /[{<[@?]|#\s*(?:set|evaluate|foreach)|\$class|freemarker/i
+
 function analyze(value: string): SstiFinding | null {
+  if (!mayHold.test(value)) return null
   const lower = value.toLowerCase()
   let best: Scored | null = null
   if (lower.indexOf('<!--') !== -1) {
