@@ -191,6 +191,8 @@ export function modsecConf(prefix: string, port: number, upstreamPort: number, p
     `Include ${prefix}/modsecurity.conf`,
     `Include ${modsecPaths.crsSetup}`,
     `SecAction "id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=${paranoia}"`,
+    // the methods a JSON API uses, as Drawbridge's runs allow them: PUT/PATCH/DELETE are not attacks
+    `SecAction "id:900200,phase:1,nolog,pass,t:none,setvar:'tx.allowed_methods=GET HEAD POST OPTIONS PUT PATCH DELETE'"`,
     existsSync(modsecPaths.crsBefore) ? `Include ${modsecPaths.crsBefore}` : '',
     `Include ${modsecPaths.crsRules}/*.conf`,
     existsSync(modsecPaths.crsAfter) ? `Include ${modsecPaths.crsAfter}` : '',
