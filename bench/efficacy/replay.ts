@@ -16,7 +16,7 @@ import type { Transaction } from '../../src/pipeline/transaction.js'
 import { createWaf } from '../../src/stages/waf/index.js'
 import { benignCases } from './benign.js'
 import { corporaAvailable, corporaDir, findRepoRoot, loadCrs, loadNemesida, loadPayloadsAllTheThings, type EfficacyCase } from './corpora.js'
-import { REPORTED_APART } from './judge.js'
+import { add, emptyCounts, fmtPct, isMiss, merge, pct, REPORTED_APART, type Counts, type Verdict } from './judge.js'
 
 const paranoia = Number(process.env['EFFICACY_PARANOIA'] ?? 1)
 if (![1, 2, 3, 4].includes(paranoia)) throw new Error('EFFICACY_PARANOIA must be 1, 2, 3 or 4')
@@ -32,7 +32,8 @@ const cases: EfficacyCase[] = []
 if (corporaAvailable(dir)) for (const load of [loadPayloadsAllTheThings, loadNemesida, loadCrs]) cases.push(...load(dir).cases)
 cases.push(...benignCases(2500))
 
-type Outcome = 'blocked' | 'refused' | 'passed'
+// The verdicts an in-process judgement can reach (nothing is sent, so nothing errs or goes unsent)
+type Outcome = Extract<Verdict, 'blocked' | 'refused' | 'passed'>
 
 async function judge(c: EfficacyCase): Promise<{ outcome: Outcome; findings: string[] }> {
   const url = c.request.path
@@ -52,31 +53,29 @@ async function judge(c: EfficacyCase): Promise<{ outcome: Outcome; findings: str
 }
 
 const started = Date.now()
-const stats = new Map<string, { n: number; stopped: number }>()
+const stats = new Map<string, Counts>()
 const misses: string[] = []
 for (const c of cases) {
   const key = `${c.source}/${c.category}`
   if (only !== null && !only.test(key)) continue
   const { outcome, findings } = await judge(c)
-  const s = stats.get(`${key}\t${c.expect}`) ?? { n: 0, stopped: 0 }
-  s.n++
-  if (outcome !== 'passed') s.stopped++
-  stats.set(`${key}\t${c.expect}`, s)
-  if ((c.expect === 'block') !== (outcome !== 'passed')) misses.push(JSON.stringify({ source: c.source, category: c.category, id: c.id, expect: c.expect, outcome, findings, request: c.request }))
+  let cnt = stats.get(`${key}\t${c.expect}`)
+  if (cnt === undefined) stats.set(`${key}\t${c.expect}`, (cnt = emptyCounts()))
+  add(cnt, outcome)
+  if (isMiss(c.expect, outcome)) misses.push(JSON.stringify({ source: c.source, category: c.category, id: c.id, expect: c.expect, outcome, findings, request: c.request }))
 }
 
-const total = { attacks: { n: 0, stopped: 0 }, benign: { n: 0, stopped: 0 }, apart: { n: 0, stopped: 0 } }
-for (const [k, s] of [...stats].sort()) {
+const stoppedPct = (c: Counts) => pct(c.blocked + c.refused, c)
+const total = { attacks: emptyCounts(), benign: emptyCounts(), apart: emptyCounts() }
+for (const [k, cnt] of [...stats].sort()) {
   const [key = '', expect = ''] = k.split('\t')
-  console.log(`${key.padEnd(40)} ${expect.padEnd(6)} ${String(s.n).padStart(6)} ${((100 * s.stopped) / s.n).toFixed(1).padStart(6)}% stopped`)
-  const t = REPORTED_APART.has(key.split('/')[1] ?? '') ? total.apart : expect === 'block' ? total.attacks : total.benign
-  t.n += s.n
-  t.stopped += s.stopped
+  console.log(`${key.padEnd(40)} ${expect.padEnd(6)} ${String(cnt.cases).padStart(6)} ${fmtPct(stoppedPct(cnt)).padStart(7)} stopped`)
+  merge(REPORTED_APART.has(key.split('/')[1] ?? '') ? total.apart : expect === 'block' ? total.attacks : total.benign, cnt)
 }
-const pct = (t: { n: number; stopped: number }) => (t.n === 0 ? '-' : `${((100 * t.stopped) / t.n).toFixed(2)}%`)
+const line = (c: Counts) => `${fmtPct(stoppedPct(c), 2)} of ${c.cases}`
 console.log(
-  `\nparanoia ${paranoia}: attacks stopped ${pct(total.attacks)} of ${total.attacks.n}; benign (and corpus pass-cases) stopped ${pct(total.benign)} of ${total.benign.n}; ` +
-    `reported apart ${pct(total.apart)} of ${total.apart.n}; ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  `\nparanoia ${paranoia}: attacks stopped ${line(total.attacks)}; benign (and corpus pass-cases) stopped ${line(total.benign)}; ` +
+    `reported apart ${line(total.apart)}; ${((Date.now() - started) / 1000).toFixed(1)} s`,
 )
 mkdirSync(dirname(missesFile), { recursive: true })
 writeFileSync(missesFile, misses.length > 0 ? misses.join('\n') + '\n' : '')
