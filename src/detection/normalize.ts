@@ -349,8 +349,11 @@ function printable(bytes: Buffer): string | null {
     else if (b >= 128) high = true
   }
   if (control * 20 > bytes.length) return null
-  if (high && !isUtf8(bytes)) return null
-  const text = bytes.toString(high ? 'utf8' : 'latin1')
+  // ASCII only: the count above is the whole verdict
+  if (!high) return bytes.toString('latin1')
+  if (!isUtf8(bytes)) return null
+  // UTF-8 text is shorter than its bytes and may spell U+FFFD: count again on the characters
+  const text = bytes.toString('utf8')
   let bad = 0
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
