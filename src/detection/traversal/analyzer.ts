@@ -66,7 +66,9 @@ const junkEscapes = /%{1,2}(?:u[0-9a-f]{4}|[0-9a-z]{2})|[\u0080-\u00ff\ufffd]+/g
 
 export function analyzeTraversal(raw: string): TraversalFinding | null {
   const first = judgePath(foldPath(raw))
-  if ((first === null || first.confidence < 0.9) && (raw.indexOf('%') !== -1 || /[\u0080-\u00ff\ufffd]/.test(raw))) {
+  // Short of a sure finding, the value is read again the ways old decoders read it
+  if (first !== null && first.confidence >= 0.9) return first
+  if (raw.indexOf('%') !== -1 || /[\u0080-\u00ff\ufffd]/.test(raw)) {
     // `%25` first: the junk may itself be URL-encoded once or twice (`%25c1%25af`)
     const unwrapped = raw.replace(/%(?:25){1,3}/gi, '%')
     // what is left of '%' after that is noise between the dots and separators (`%\..%\..`)
@@ -74,7 +76,7 @@ export function analyzeTraversal(raw: string): TraversalFinding | null {
     if (second !== null && (first === null || second.confidence > first.confidence)) return second
   }
   // `..2f..2fetc2fpasswd`: encoded separators that lost their '%' on the way
-  if ((first === null || first.confidence < 0.9) && /\.\.(?:2f|5c)/i.test(raw)) {
+  if (/\.\.(?:2f|5c)/i.test(raw)) {
     const third = judgePath(foldPath(raw.replace(/2f|5c/gi, '/')))
     if (third !== null && (first === null || third.confidence > first.confidence)) return third
   }
