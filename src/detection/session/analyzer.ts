@@ -14,7 +14,7 @@ export interface SessionFinding {
   readonly confidence: number
 }
 
-// The session cookies of common frameworks (lower case). Prefixes end with '*'.
+// The session cookies of common frameworks (lower case); names that start a family go in the prefixes.
 const sessionNames = new Set([
   'jsessionid', 'phpsessid', 'asp.net_sessionid', 'cfid', 'cftoken', 'connect.sid', 'sails.sid', 'koa:sess', 'koa.sess',
   'laravel_session', '_rails_session', 'rack.session', 'ci_session', 'next-auth.session-token', '__host-next-auth.session-token',

@@ -13,7 +13,7 @@ export interface HandlerFinding {
 }
 
 // Event handler attributes browsers run (HTML, SVG, and vendor ones payload lists use).
-export const eventNames: ReadonlySet<string> = new Set(
+const eventNames: ReadonlySet<string> = new Set(
   ('abort activate afterprint afterscriptexecute animationcancel animationend animationiteration animationstart auxclick ' +
     'beforeactivate beforecopy beforecut beforedeactivate beforeinput beforematch beforepaste beforeprint beforescriptexecute ' +
     'beforetoggle beforeunload begin blur bounce canplay canplaythrough change click close contentvisibilityautostatechange ' +
