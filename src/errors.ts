@@ -24,6 +24,12 @@ export type DrawbridgeErrorCode =
   | 'DRAWBRIDGE_ERR_FORBIDDEN'
   | 'DRAWBRIDGE_ERR_BLOCKED'
   | 'DRAWBRIDGE_ERR_MALFORMED_BODY'
+  | 'DRAWBRIDGE_ERR_INVALID_CREDENTIALS'
+  | 'DRAWBRIDGE_ERR_CSRF'
+  | 'DRAWBRIDGE_ERR_CONFLICT'
+  | 'DRAWBRIDGE_ERR_WEAK_PASSWORD'
+  | 'DRAWBRIDGE_ERR_TOO_MANY_ATTEMPTS'
+  | 'DRAWBRIDGE_ERR_STORE_UNAVAILABLE'
 
 export class DrawbridgeError extends Error {
   code: DrawbridgeErrorCode = 'DRAWBRIDGE_ERR_INTERNAL'
@@ -73,4 +79,16 @@ export const errorLabels: Readonly<Record<DrawbridgeErrorCode, string>> = Object
   DRAWBRIDGE_ERR_ORIGIN_NOT_ALLOWED: 'origin_not_allowed',
   DRAWBRIDGE_ERR_UNAUTHORIZED: 'unauthorized',
   DRAWBRIDGE_ERR_FORBIDDEN: 'forbidden',
+  DRAWBRIDGE_ERR_INVALID_CREDENTIALS: 'invalid_credentials',
+  DRAWBRIDGE_ERR_CSRF: 'csrf_failed',
+  DRAWBRIDGE_ERR_CONFLICT: 'conflict',
+  DRAWBRIDGE_ERR_WEAK_PASSWORD: 'weak_password',
+  DRAWBRIDGE_ERR_TOO_MANY_ATTEMPTS: 'too_many_attempts',
+  DRAWBRIDGE_ERR_STORE_UNAVAILABLE: 'store_unavailable',
 })
+
+/** A unique value (username, email, key id) is already taken. */
+export class StorageConflict extends DrawbridgeError {
+  override code = 'DRAWBRIDGE_ERR_CONFLICT' as const
+  override status = 409
+}

@@ -21,7 +21,8 @@ import { createReadiness } from './admin/readiness.js'
 import { compileHostMatcher, parseAuthority } from './stages/host-check/index.js'
 import type { DrawbridgeErrorCode } from './errors.js'
 import { SecurityEvents } from './observability/security-events.js'
-import { openEventStore } from './storage/open.js'
+import { openEventStore, openIdentityStores } from './storage/open.js'
+import { Identity, type IdentityOptions } from './identity/index.js'
 import type { SecurityEventStore } from './storage/types.js'
 
 export interface GatewayOptions {
@@ -30,6 +31,10 @@ export interface GatewayOptions {
   readonly admin?: boolean
   /** Where security events go; default: the store `storage:` names. */
   readonly eventStore?: SecurityEventStore
+  /** The identity module to use (tests share one with a moved clock); default: opened from `auth` and `storage`. */
+  readonly identity?: Identity
+  /** Options for the identity opened by listen() (a test clock, cheaper argon2 parameters). */
+  readonly identityOptions?: IdentityOptions
 }
 
 export interface GatewayAddresses {
@@ -47,6 +52,8 @@ export interface Gateway {
   readonly metrics: Metrics
   readonly events: SecurityEvents
   readonly config: Config
+  /** Null until listen() opened it, and without `auth`. */
+  readonly identity: Identity | null
 }
 
 function urlOf(server: Server, secure: boolean): string {
@@ -117,13 +124,31 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
         })
       : null
 
+  let identity: Identity | null = options.identity ?? null
+  let ownIdentity = false
+  let keyReload: NodeJS.Timeout | null = null
+
   const gateway: Gateway = {
     metrics,
     events,
     get config() {
       return rt.config
     },
+    get identity() {
+      return identity
+    },
     async listen() {
+      if (initial.auth !== null) {
+        if (identity === null) {
+          identity = await Identity.open(initial.auth, openIdentityStores(initial), options.identityOptions)
+          ownIdentity = true
+        }
+        rt = createRuntime(initial, logger, metrics, events, rt.upstream, identity)
+        // Rotations made by `drawbridge keys rotate` or another instance are picked up within a minute.
+        const id = identity
+        keyReload = setInterval(() => void Promise.all([id.jwtRing.reload(), id.csrfRing.reload()]).catch((err: unknown) => logger.error('key ring reload failed', { err: String(err) })), 60_000)
+        keyReload.unref()
+      }
       await listenOn(server, initial.listen)
       if (redirect) await listenOn(redirect, initial.tls!.redirect_http_listen!)
       if (admin) await listenOn(admin, initial.admin.listen)
@@ -142,10 +167,13 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
       if (next.admin.listen !== rt.config.admin.listen) problems.push('admin.listen')
       if (next.limits.max_header_bytes !== rt.config.limits.max_header_bytes) problems.push('limits.max_header_bytes')
       if (JSON.stringify(next.storage) !== JSON.stringify(rt.config.storage)) problems.push('storage')
+      // Policies, switches and CSRF follow a reload; what the identity module holds needs a restart.
+      const identityKeys = (a: Config['auth']) => (a === null ? null : JSON.stringify({ ...a, policies: null, default_policy: null, login_page: null, revocation_check: null, forward_token: null, csrf: null }))
+      if (identityKeys(next.auth) !== identityKeys(rt.config.auth)) problems.push('auth (other than policies, default_policy, login_page, revocation_check, forward_token, csrf)')
     if (problems.length > 0) logger.warn('reload: these settings need a restart and keep their old values', { settings: problems })
       const old = rt
       const sameUpstream = JSON.stringify(next.upstream) === JSON.stringify(old.config.upstream)
-      const fresh = createRuntime(next, logger, metrics, events, sameUpstream ? old.upstream : undefined)
+      const fresh = createRuntime(next.auth === null || identity === null ? next : { ...next, auth: { ...next.auth, ...pickReloadable(next.auth, rt.config.auth) } }, logger, metrics, events, sameUpstream ? old.upstream : undefined, next.auth === null ? null : identity)
       if (secure && next.tls) (server as import('node:https').Server).setSecureContext(tlsOptions(next))
       server.headersTimeout = next.limits.header_timeout
       server.requestTimeout = fresh.pipeline.requestTimeout
@@ -176,11 +204,19 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
       }
       await rt.upstream.close().catch(() => undefined)
       await events.close().catch((err: unknown) => logger.error('closing the event store failed', { err: String(err) }))
+      if (keyReload !== null) clearInterval(keyReload)
+      if (ownIdentity && identity !== null) await identity.close().catch((err: unknown) => logger.error('closing the identity store failed', { err: String(err) }))
       logger.info('stopped', { outcome })
       logger.flush()
     },
   }
   return gateway
+}
+
+/** On reload only the per-request parts of `auth` change; the rest keeps the running values. */
+function pickReloadable(next: NonNullable<Config['auth']>, running: Config['auth']): Partial<NonNullable<Config['auth']>> {
+  if (running === null) return {}
+  return { ...running, policies: next.policies, default_policy: next.default_policy, login_page: next.login_page, revocation_check: next.revocation_check, forward_token: next.forward_token, csrf: next.csrf }
 }
 
 function tlsOptions(c: Config): { cert: Buffer; key: Buffer; minVersion: 'TLSv1.2' | 'TLSv1.3' } {

@@ -15,6 +15,7 @@ import { compileIpMatcher, parseHostPort } from '../net/address.js'
 import { compileHostMatcher } from '../stages/host-check/index.js'
 import { compileOriginMatcher } from '../stages/cors/index.js'
 import { compilePathMatcher } from '../pipeline/compile.js'
+import { parseKeyEncryptionKey } from '../identity/seal.js'
 
 /** Values given on the command line; they win over the file and the environment. */
 export interface ConfigFlags {
@@ -96,6 +97,10 @@ function buildConfig(
   if (issues.length > 0) throw new ConfigInvalid(dedupe(issues))
   const baseDir = source === null ? process.cwd() : dirname(source)
   const resolved = resolveSecrets(raw, env, baseDir, issues)
+  const kek = (resolved as Record<string, any>).auth?.key_encryption_key
+  if (typeof kek === 'string' && parseKeyEncryptionKey(kek) === null) {
+    issues.push({ path: '/auth/key_encryption_key', message: 'must be 32 random bytes as 64 hex digits or base64 (generate one with: openssl rand -hex 32)' })
+  }
   if (issues.length > 0) throw new ConfigInvalid(dedupe(issues))
   return deepFreeze(normalize(resolved, source)) as Config
 }
@@ -256,6 +261,20 @@ function checkSemantics(raw: Record<string, unknown>, issues: ConfigIssue[]): vo
       if (typeof r?.match?.path === 'string') check(`/routes/${i}/match/path`, () => compilePathMatcher(r.match.path))
     })
   }
+  if (isPlainObject(c.auth) && Array.isArray(c.auth.policies)) {
+    c.auth.policies.forEach((p: any, i: number) => {
+      check(`/auth/policies/${i}`, () => {
+        if (isPlainObject(p) && (p.access === undefined) === (p.roles === undefined)) throw new TypeError('needs exactly one of access or roles')
+      })
+      if (typeof p?.match?.path === 'string') check(`/auth/policies/${i}/match/path`, () => compilePathMatcher(p.match.path))
+    })
+  }
+  if (isPlainObject(c.auth?.password)) {
+    check('/auth/password', () => {
+      const { min_length = 12, max_length = 128 } = c.auth.password
+      if (typeof min_length === 'number' && typeof max_length === 'number' && min_length > max_length) throw new TypeError('min_length is larger than max_length')
+    })
+  }
   if (isPlainObject(c.tls) && typeof c.tls.cert_file === 'string' && typeof c.tls.key_file === 'string') {
     for (const k of ['cert_file', 'key_file'] as const) {
       if (!existsSync(c.tls[k] as string)) issues.push({ path: `/tls/${k}`, message: `file not found: ${c.tls[k]}` })
@@ -295,11 +314,11 @@ function resolveSecrets(
   return walk(raw, '') as Record<string, unknown>
 }
 
-const unitMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+const unitMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
 
 export function parseDuration(v: string | number): number {
   if (typeof v === 'number') return v
-  const m = /^([0-9]+)(ms|s|m|h)$/.exec(v)!
+  const m = /^([0-9]+)(ms|s|m|h|d)$/.exec(v)!
   return Number(m[1]) * unitMs[m[2]!]!
 }
 
@@ -344,6 +363,7 @@ function normalize(c: Record<string, any>, source: string | null): Config {
       return out
     }),
     waf: c.waf,
+    auth: c.auth === null ? null : normalizeAuth(c.auth, production),
     storage: {
       // Relative paths are the configuration file's neighbours, not the working directory's.
       sqlite: { path: c.storage.sqlite.path === ':memory:' ? ':memory:' : resolve(source === null ? process.cwd() : dirname(source), c.storage.sqlite.path) },
@@ -353,6 +373,27 @@ function normalize(c: Record<string, any>, source: string | null): Config {
     shutdown: { drain_timeout: ms(c.shutdown.drain_timeout) },
     source,
   } as Config
+}
+
+function normalizeAuth(a: Record<string, any>, production: boolean): Config['auth'] {
+  const ms = (v: string | number) => parseDuration(v)
+  return {
+    ...a,
+    access_ttl: ms(a.access_ttl),
+    refresh_ttl: ms(a.refresh_ttl),
+    refresh_grace: ms(a.refresh_grace),
+    clock_skew: ms(a.clock_skew),
+    registration: a.registration === 'on' || (a.registration === 'auto' && !production),
+    default_policy: a.default_policy === 'auto' ? (production ? 'authenticated' : 'public') : a.default_policy,
+    brute_force: {
+      ...a.brute_force,
+      window: ms(a.brute_force.window),
+      lock_duration: ms(a.brute_force.lock_duration),
+      base_delay: ms(a.brute_force.base_delay),
+      max_delay: ms(a.brute_force.max_delay),
+    },
+    api_keys: { header: a.api_keys.header.toLowerCase(), rotation_grace: ms(a.api_keys.rotation_grace) },
+  } as Config['auth']
 }
 
 function deepFreeze<T>(v: T): T {

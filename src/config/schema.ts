@@ -11,6 +11,15 @@ const duration = {
   ],
 } as const
 
+/** Durations that may run to days (token and key lifetimes). */
+const longDuration = {
+  description: 'A duration: "30s", "15m", "12h", "7d", or a whole number of milliseconds.',
+  anyOf: [
+    { type: 'string', pattern: '^[0-9]{1,9}(ms|s|m|h|d)$' },
+    { type: 'integer', minimum: 0, maximum: 31_536_000_000 },
+  ],
+} as const
+
 const secretRef = {
   description: 'A secret, never inline: { from_env: NAME } or { from_file: PATH }.',
   oneOf: [
@@ -286,6 +295,97 @@ export const configSchema = {
               name: { description: 'Input name; "*" matches any run of characters (items.*.code).', type: 'string', minLength: 1 },
               rules: { description: 'Rule ids (sqli-union) or categories (sqli); "*" for all.', type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
             },
+          },
+        },
+      },
+    },
+    auth: {
+      description: 'Identity at the edge (issue 4): accounts, tokens, route policies, CSRF, API keys. Absent: no authentication.',
+      type: ['object', 'null'],
+      additionalProperties: false,
+      required: ['key_encryption_key'],
+      default: null,
+      properties: {
+        prefix: { description: 'Where the auth endpoints live (login, refresh, logout, me, csrf, register, jwks).', type: 'string', pattern: '^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$', default: '/auth' },
+        issuer: { description: 'JWT `iss` of access tokens.', type: 'string', minLength: 1, default: 'drawbridge' },
+        audience: { description: 'JWT `aud` of access tokens.', type: 'string', minLength: 1, default: 'drawbridge' },
+        algorithm: { description: 'Signing algorithm of access tokens.', enum: ['EdDSA', 'ES256'], default: 'EdDSA' },
+        access_ttl: { ...longDuration, description: 'Life of an access token.', default: '15m' },
+        refresh_ttl: { ...longDuration, description: 'Life of a session (refresh-token family).', default: '7d' },
+        refresh_grace: { ...longDuration, description: 'A concurrent refresh from the same client within this time gets the same new pair.', default: '10s' },
+        clock_skew: { ...longDuration, description: 'Tolerance for clocks of other instances when checking exp/iat.', default: '10s' },
+        key_encryption_key: { ...secretRef, description: 'Encrypts signing keys and secrets at rest: 32 bytes, hex or base64 (drawbridge init writes one).' },
+        registration: { description: 'POST {prefix}/register; auto: on in development, off in production.', enum: ['auto', 'on', 'off'], default: 'auto' },
+        password: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            min_length: { type: 'integer', minimum: 8, maximum: 128, default: 12 },
+            max_length: { type: 'integer', minimum: 16, maximum: 1024, default: 128 },
+          },
+        },
+        argon2: {
+          description: 'argon2id parameters; the defaults are OWASP\'s recommended minimum (19 MiB, 2 passes, 1 lane).',
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            memory_kib: { type: 'integer', minimum: 8192, maximum: 4_194_304, default: 19_456 },
+            iterations: { type: 'integer', minimum: 1, maximum: 64, default: 2 },
+            parallelism: { type: 'integer', minimum: 1, maximum: 64, default: 1 },
+          },
+        },
+        default_policy: { description: 'For routes no policy matches; auto: authenticated in production, public in development.', enum: ['auto', 'public', 'authenticated'], default: 'auto' },
+        policies: {
+          description: 'Route policies, first match wins: { match, access: public|authenticated } or { match, roles: [...] } (API keys\' scopes count as roles).',
+          type: 'array',
+          default: [],
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['match'],
+            properties: {
+              match: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['path'],
+                properties: { path: { type: 'string', pattern: '^/' }, methods: { type: 'array', items: methodName, minItems: 1 } },
+              },
+              access: { enum: ['public', 'authenticated'] },
+              roles: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+            },
+          },
+        },
+        revocation_check: { description: 'Check every access token against the store (disabled users, ended sessions) instead of trusting it for its short life.', type: 'boolean', default: false },
+        forward_token: { description: 'Send the verified access token to the upstream in X-Drawbridge-Token (it can check it against the JWKS).', type: 'boolean', default: true },
+        login_page: { description: 'Redirect HTML navigations without a session to the built-in login page.', type: 'boolean', default: true },
+        csrf: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: { enabled: { description: 'CSRF tokens and Origin checks for cookie sessions (unsafe methods).', type: 'boolean', default: true } },
+        },
+        brute_force: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            max_failures_per_account: { type: 'integer', minimum: 1, maximum: 1000, default: 5 },
+            max_failures_per_ip: { type: 'integer', minimum: 1, maximum: 100_000, default: 20 },
+            window: { ...longDuration, default: '15m' },
+            lock_duration: { ...longDuration, default: '15m' },
+            base_delay: { ...longDuration, description: 'Wait after the third failure of an account, doubled each further failure.', default: '1s' },
+            max_delay: { ...longDuration, default: '30s' },
+          },
+        },
+        api_keys: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            header: { description: 'Header that carries an API key (Authorization: Bearer works too).', type: 'string', pattern: '^[A-Za-z0-9-]+$', default: 'X-API-Key' },
+            rotation_grace: { ...longDuration, description: 'How long a rotated key keeps working.', default: '7d' },
           },
         },
       },

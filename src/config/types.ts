@@ -91,6 +91,7 @@ export interface Config {
     readonly limits: { readonly max_inputs: number; readonly max_bytes: number; readonly max_depth: number; readonly on_exceed: 'block' | 'allow' }
     readonly exclusions: readonly WafExclusion[]
   }
+  readonly auth: AuthConfig | null
   readonly storage: { readonly sqlite: { readonly path: string }; readonly memory: boolean }
   readonly logging: {
     readonly level: 'debug' | 'info' | 'warn' | 'error'
@@ -100,4 +101,44 @@ export interface Config {
   readonly shutdown: { readonly drain_timeout: number }
   /** Where the file was read from (null for a config built in code). */
   readonly source: string | null
+}
+
+export interface AuthPolicy {
+  readonly match: { readonly path: string; readonly methods?: readonly string[] }
+  readonly access?: 'public' | 'authenticated'
+  readonly roles?: readonly string[]
+}
+
+export interface AuthConfig {
+  readonly prefix: string
+  readonly issuer: string
+  readonly audience: string
+  readonly algorithm: 'EdDSA' | 'ES256'
+  readonly access_ttl: number
+  readonly refresh_ttl: number
+  readonly refresh_grace: number
+  readonly clock_skew: number
+  /** Resolved secret text (32 bytes as hex or base64). */
+  readonly key_encryption_key: string
+  /** Resolved: the mode default applied. */
+  readonly registration: boolean
+  readonly password: { readonly min_length: number; readonly max_length: number }
+  readonly argon2: { readonly memory_kib: number; readonly iterations: number; readonly parallelism: number }
+  /** Resolved: the mode default applied. */
+  readonly default_policy: 'public' | 'authenticated'
+  readonly policies: readonly AuthPolicy[]
+  readonly revocation_check: boolean
+  readonly forward_token: boolean
+  readonly login_page: boolean
+  readonly csrf: { readonly enabled: boolean }
+  readonly brute_force: {
+    readonly max_failures_per_account: number
+    readonly max_failures_per_ip: number
+    readonly window: number
+    readonly lock_duration: number
+    readonly base_delay: number
+    readonly max_delay: number
+  }
+  /** `header` lower-cased. */
+  readonly api_keys: { readonly header: string; readonly rotation_grace: number }
 }

@@ -138,12 +138,19 @@ export function handleRequest(rt: Runtime, req: IncomingMessage, res: ServerResp
   } catch (err) {
     return fault(rt, tx, err)
   }
-  if (result === undefined) return forward(rt, tx)
+  if (result === undefined) return proceed(rt, tx)
   if (typeof (result as Promise<unknown>).then !== 'function') return sendVerdict(rt, tx, result as Verdict)
   ;(result as Promise<Verdict | undefined>).then(
-    (v) => (v === undefined ? forward(rt, tx) : sendVerdict(rt, tx, v)),
+    (v) => (v === undefined ? proceed(rt, tx) : sendVerdict(rt, tx, v)),
     (err) => fault(rt, tx, err),
   )
+}
+
+/** Past the stages: the upstream, or Drawbridge's own endpoint for this route. */
+function proceed(rt: Runtime, tx: Transaction): void {
+  const local = tx.route.local
+  if (local === null) forward(rt, tx)
+  else local(rt, tx)
 }
 
 /** A stage threw: a fault in Drawbridge, not the client's doing. 500 with the request id; logged. */

@@ -11,6 +11,7 @@ import { createRedactor, type Redactor } from '../observability/redact.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { SecurityEvents } from '../observability/security-events.js'
+import type { Identity } from '../identity/index.js'
 
 export interface Runtime {
   readonly config: Config
@@ -23,14 +24,23 @@ export interface Runtime {
   readonly metrics: Metrics
   /** Outlives reloads: the store is opened once per process. */
   readonly events: SecurityEvents
+  /** Accounts, sessions and keys (issue 4); opened once per process, null without `auth`. */
+  readonly identity: Identity | null
   /** Set while shutting down: responses ask clients to close their connection. */
   draining: boolean
 }
 
-export function createRuntime(config: Config, logger: Logger, metrics: Metrics, events: SecurityEvents, upstream?: Upstream): Runtime {
+export function createRuntime(
+  config: Config,
+  logger: Logger,
+  metrics: Metrics,
+  events: SecurityEvents,
+  upstream?: Upstream,
+  identity: Identity | null = null,
+): Runtime {
   return {
     config,
-    pipeline: compilePipeline(config),
+    pipeline: compilePipeline(config, identity),
     trustedProxies: compileIpMatcher(config.trusted_proxies),
     upstream: upstream ?? createUpstream(config.upstream),
     wsOrigins: compileOriginMatcher(config.cors?.allow_origins ?? []),
@@ -38,6 +48,7 @@ export function createRuntime(config: Config, logger: Logger, metrics: Metrics, 
     logger,
     metrics,
     events,
+    identity,
     draining: false,
   }
 }

@@ -9,6 +9,11 @@ import { createRoutePolicy, isDocsPath } from '../stages/route-policy/index.js'
 import { createCors } from '../stages/cors/index.js'
 import { createResponseHardening } from '../stages/response-hardening/index.js'
 import { createWaf, type Waf } from '../stages/waf/index.js'
+import { createAuthStage } from '../stages/auth/index.js'
+import { createAuthEndpoints, type LocalHandler } from '../stages/auth/endpoints.js'
+import { createCsrfStage } from '../stages/csrf/index.js'
+import type { Identity } from '../identity/index.js'
+import { compileOriginMatcher } from '../stages/cors/index.js'
 import { label } from '../observability/metrics.js'
 import { compilePathMatcher, type PathMatcher } from './path-matcher.js'
 
@@ -31,6 +36,8 @@ export interface CompiledRoute {
   readonly requestBuffering: boolean
   /** The route's WAF (its head check is in requestStages; forward.ts runs its body check); null: off. */
   readonly waf: Waf | null
+  /** Answered by Drawbridge itself (the auth endpoints) instead of the upstream; null: forwarded. */
+  readonly local: LocalHandler | null
 }
 
 export interface CompiledPipeline {
@@ -42,7 +49,7 @@ export interface CompiledPipeline {
 
 export { compilePathMatcher }
 
-export function compilePipeline(config: Config): CompiledPipeline {
+export function compilePipeline(config: Config, identity: Identity | null = null): CompiledPipeline {
   const hostCheck = createHostCheck(config.trusted_hosts)
   const routePolicy = createRoutePolicy({
     allowedMethods: config.limits.allowed_methods,
@@ -51,7 +58,14 @@ export function compilePipeline(config: Config): CompiledPipeline {
     docsAllowIps: config.docs.allow_ips,
   })
   const cors = createCors(config.cors)
-  const headStages: readonly Stage[] = [hostCheck, routePolicy, cors]
+  const baseStages: readonly Stage[] = [hostCheck, routePolicy, cors]
+  // Identity (issue 4): who the caller is, then CSRF for cookie sessions, before the WAF.
+  const allowedOrigins = compileOriginMatcher(config.cors?.allow_origins ?? [])
+  const identityStages: Stage[] =
+    identity !== null && config.auth !== null
+      ? [createAuthStage({ identity, auth: config.auth, loginPath: `${config.auth.prefix}/login` }), ...(config.auth.csrf.enabled ? [createCsrfStage(identity, allowedOrigins)] : [])]
+      : []
+  const headStages: readonly Stage[] = [...baseStages, ...identityStages]
 
   const longestBody = Math.max(config.limits.body_timeout, ...config.routes.map((r) => r.body_timeout ?? 0))
   const build = (name: string, route: RouteConfig | null, policy: HeaderPolicy | undefined): CompiledRoute => {
@@ -76,11 +90,21 @@ export function compilePipeline(config: Config): CompiledPipeline {
       responseTimeout: route?.response_timeout ?? config.upstream.response_timeout,
       requestBuffering: route?.request_buffering ?? true,
       waf,
+      local: null,
     })
   }
 
   const defaultRoute = build('default', null, undefined)
   const table: { path: PathMatcher; methods: ReadonlySet<string> | null; route: CompiledRoute }[] = []
+  if (identity !== null && config.auth !== null) {
+    // The auth endpoints: answered here, never forwarded, and not WAF-inspected (passwords may
+    // look like anything; the endpoints parse their few fields strictly themselves).
+    const endpoints = createAuthEndpoints({ identity, allowedOrigins })
+    const base = build('auth', null, undefined)
+    const auth: CompiledRoute = Object.freeze({ ...base, requestStages: baseStages, waf: null, local: endpoints, requestBuffering: false })
+    const jwks = compilePathMatcher('/.well-known/jwks.json')
+    table.push({ path: compilePathMatcher(config.auth.prefix), methods: null, route: auth }, { path: jwks, methods: null, route: auth })
+  }
   config.routes.forEach((r, i) => {
     table.push({
       path: compilePathMatcher(r.match.path),

@@ -8,6 +8,19 @@ import type { CompiledRoute } from './compile.js'
 import type { Verdict } from './types.js'
 import type { Finding } from '../detection/engine.js'
 
+/** Who the caller is, as established by the auth stage (issue 4). */
+export interface RequestIdentity {
+  readonly userId: string
+  readonly username: string
+  /** Roles for users; scopes for API keys (they stand in for roles in route policies). */
+  readonly roles: readonly string[]
+  readonly via: 'bearer' | 'cookie' | 'api-key'
+  /** Session (refresh family) for token logins; null for API keys. */
+  readonly sid: string | null
+  /** The verified access token (forwarded to the upstream when configured); null for API keys. */
+  readonly token: string | null
+}
+
 export class Transaction {
   readonly id: string
   readonly startedAt: number
@@ -43,6 +56,7 @@ export class Transaction {
   wafFindings: Finding[] | null
   wafScore: number
   wafBlocked: boolean
+  identity: RequestIdentity | null
   /** Kept here: node detaches req.socket once the response is done. */
   readonly socket: Socket
   /** The connection's byte count when this request began (the access log reports the difference). */
@@ -80,6 +94,7 @@ export class Transaction {
     this.wafFindings = null
     this.wafScore = 0
     this.wafBlocked = false
+    this.identity = null
     this.socket = req.socket
     this.socketBytesAtStart = req.socket.bytesWritten
   }

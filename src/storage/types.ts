@@ -55,3 +55,165 @@ export interface SecurityEventStore {
   list(query: EventQuery): Promise<StoredSecurityEvent[]>
   close(): Promise<void>
 }
+
+// ---- Identity (issue 4): every time is epoch milliseconds from the caller's clock, so expiry is
+// testable without sleeping; stores never read the wall clock themselves.
+
+export interface User {
+  readonly id: string
+  /** As registered; lookups are case-insensitive. */
+  readonly username: string
+  readonly email: string | null
+  /** PHC string (argon2id); never leaves the identity module. */
+  readonly password_hash: string
+  readonly roles: readonly string[]
+  readonly disabled: boolean
+  readonly created_at: number
+  readonly updated_at: number
+}
+
+export type NewUser = Omit<User, 'updated_at'>
+
+export interface UserPatch {
+  readonly email?: string | null
+  readonly password_hash?: string
+  readonly roles?: readonly string[]
+  readonly disabled?: boolean
+}
+
+export interface UserStore {
+  /** Throws StorageConflict when the username or email is taken (case-insensitive). */
+  create(user: NewUser): Promise<User>
+  byId(id: string): Promise<User | null>
+  byUsername(username: string): Promise<User | null>
+  list(): Promise<User[]>
+  update(id: string, patch: UserPatch, now: number): Promise<User | null>
+  /** Also deletes the user's refresh families and API keys. */
+  delete(id: string): Promise<boolean>
+}
+
+/**
+ * One refresh token of a family (design.md §5). `successor` is set when it was rotated; the
+ * sealed answer of that rotation is kept for the grace window so that a concurrent refresh from
+ * the same client receives the same pair instead of tripping reuse detection.
+ */
+export interface RefreshToken {
+  /** SHA-256 of the token, hex: the token itself is never stored. */
+  readonly hash: string
+  readonly family_id: string
+  readonly user_id: string
+  readonly issued_at: number
+  readonly expires_at: number
+  /** Hash of the client fingerprint that received it. */
+  readonly client: string
+  readonly used_at: number | null
+  /** Encrypted answer given when it was rotated; null once rotated outside the grace window. */
+  readonly successor_sealed: string | null
+  /** When its family was revoked (logout, reuse, user disabled); null: live. */
+  readonly family_revoked_at: number | null
+}
+
+export type RotateResult =
+  /** The token was unused and live: it is now used, the successor stored. */
+  | { readonly kind: 'rotated' }
+  /** Already used (or the family is revoked): the caller decides between grace and reuse. */
+  | { readonly kind: 'used'; readonly token: RefreshToken }
+  | { readonly kind: 'unknown' }
+
+export interface RefreshStore {
+  /** Starts a family with its first token. */
+  createFamily(family: { id: string; user_id: string; created_at: number }, first: NewRefreshToken): Promise<void>
+  find(hash: string): Promise<RefreshToken | null>
+  /**
+   * Atomically marks `hash` used and inserts `next` in the same family, only if `hash` is still
+   * unused and its family live: the single place where two concurrent refreshes are told apart.
+   */
+  rotate(hash: string, next: NewRefreshToken, sealed: string, now: number): Promise<RotateResult>
+  /** When the family was revoked; null while live; undefined for an unknown family. */
+  familyRevokedAt(familyId: string): Promise<number | null | undefined>
+  revokeFamily(familyId: string, reason: string, now: number): Promise<boolean>
+  /** Revokes every live family of the user; returns how many. */
+  revokeUser(userId: string, reason: string, now: number): Promise<number>
+  /** Deletes tokens and families expired before `before`. */
+  purge(before: number): Promise<number>
+}
+
+export interface NewRefreshToken {
+  readonly hash: string
+  readonly issued_at: number
+  readonly expires_at: number
+  readonly client: string
+}
+
+export interface ApiKey {
+  readonly id: string
+  /** The public part shown in lists and logs, e.g. `dbk_3f9a1c2b`. */
+  readonly prefix: string
+  /** SHA-256 of the whole key, hex. */
+  readonly hash: string
+  readonly user_id: string
+  readonly name: string
+  readonly scopes: readonly string[]
+  readonly created_at: number
+  /** null: never expires. */
+  readonly expires_at: number | null
+  readonly revoked_at: number | null
+  readonly last_used_at: number | null
+  /** The key this one replaced by rotation, if any. */
+  readonly rotated_from: string | null
+}
+
+export interface ApiKeyStore {
+  create(key: Omit<ApiKey, 'revoked_at' | 'last_used_at'>): Promise<void>
+  byPrefix(prefix: string): Promise<ApiKey | null>
+  byId(id: string): Promise<ApiKey | null>
+  /** All keys, or one user's. */
+  list(userId?: string): Promise<ApiKey[]>
+  revoke(id: string, now: number): Promise<boolean>
+  /** Shortens a key's life (rotation grace); never lengthens it. */
+  expire(id: string, at: number): Promise<boolean>
+  touch(id: string, now: number): Promise<void>
+}
+
+/** Key ring entries (design.md §5): JWT signing keys and the HMAC secrets for cookies/CSRF. */
+export type KeyUse = 'jwt' | 'csrf'
+
+export interface StoredKey {
+  readonly kid: string
+  readonly use: KeyUse
+  /** EdDSA, ES256 or HS256. */
+  readonly alg: string
+  readonly created_at: number
+  /** Public JWK as JSON (null for secrets). */
+  readonly public_jwk: string | null
+  /** The private JWK or secret, encrypted with the key-encryption key (AES-256-GCM). */
+  readonly sealed: string
+  /** Set when a newer key took over: it verifies until then, and is dropped after. */
+  readonly verify_until: number | null
+}
+
+export interface KeyStore {
+  list(use: KeyUse): Promise<StoredKey[]>
+  /** Adds `key` and, in the same transaction, sets `verify_until` on the keys it replaces. */
+  add(key: StoredKey, previousVerifyUntil: number): Promise<void>
+  /** Removes keys whose verify_until has passed. */
+  retire(now: number): Promise<number>
+}
+
+/** Failed-login bookkeeping (brute force): per account and per client IP. */
+export interface LoginThrottleStore {
+  /** Records a failure under `key` within a window; returns the failures counted so far. */
+  fail(key: string, now: number, windowMs: number): Promise<{ count: number; locked_until: number | null }>
+  lock(key: string, until: number): Promise<void>
+  get(key: string, now: number): Promise<{ count: number; locked_until: number | null }>
+  clear(key: string): Promise<void>
+}
+
+export interface IdentityStores {
+  readonly users: UserStore
+  readonly refresh: RefreshStore
+  readonly apiKeys: ApiKeyStore
+  readonly keys: KeyStore
+  readonly throttle: LoginThrottleStore
+  close(): Promise<void>
+}

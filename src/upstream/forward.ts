@@ -13,6 +13,8 @@ import type { Runtime } from '../listener/runtime.js'
 import { applyResponseStages, sendError, sendVerdict } from '../listener/respond.js'
 import { connectionListed, hopByHop } from './hop-by-hop.js'
 import { looksLikeStackTrace } from './error-masking.js'
+import { stripCredentials } from '../stages/auth/index.js'
+import { withoutOwnCookies } from '../stages/auth/cookies.js'
 
 const idempotent = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 const retryAfter: readonly (readonly [string, string])[] = [['retry-after', '1']]
@@ -26,6 +28,8 @@ export function upstreamRequestHeaders(rt: Runtime, tx: Transaction, contentLeng
   const out: Record<string, string | string[]> = {}
   for (const name in src) {
     if (hopByHop.has(name) || replaced.has(name) || (listed !== null && listed.has(name))) continue
+    // Identity headers come from Drawbridge only: a client's copies never pass (issue 4).
+    if (name.charCodeAt(0) === 120 /* x */ && name.startsWith('x-drawbridge-')) continue
     const v = src[name]
     if (v !== undefined) out[name] = v
   }
@@ -38,6 +42,25 @@ export function upstreamRequestHeaders(rt: Runtime, tx: Transaction, contentLeng
   out['x-real-ip'] = tx.clientIp
   out['x-request-id'] = tx.id
   if (contentLength !== null) out['content-length'] = contentLength
+  const auth = rt.config.auth
+  if (auth !== null) {
+    // Session cookies and credentials stay at the edge: the app gets X-Drawbridge-* instead.
+    const cookie = out['cookie']
+    if (typeof cookie === 'string') {
+      const rest = withoutOwnCookies(cookie)
+      if (rest === '') delete out['cookie']
+      else out['cookie'] = rest
+    }
+    if (tx.identity !== null) stripCredentials(out, tx.identity, auth.api_keys.header)
+  }
+  const id = tx.identity
+  if (id !== null) {
+    out['x-drawbridge-user'] = id.username
+    out['x-drawbridge-user-id'] = id.userId
+    out['x-drawbridge-roles'] = id.roles.join(',')
+    out['x-drawbridge-auth'] = id.via
+    if (id.token !== null && rt.config.auth?.forward_token === true) out['x-drawbridge-token'] = id.token
+  }
   return out
 }
 

@@ -1,5 +1,5 @@
 /** Starts the real gateway on loopback port 0 from a config object (like caddytest.Tester). */
-import { createGateway, type Gateway } from '../../src/gateway.js'
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js'
 import { loadConfig } from '../../src/config/load.js'
 import { Logger } from '../../src/observability/logger.js'
 import type { Config } from '../../src/config/types.js'
@@ -24,11 +24,11 @@ export function testConfig(raw: Record<string, unknown>, env: Record<string, str
   })
 }
 
-export async function startGateway(raw: Record<string, unknown>, env: Record<string, string> = {}): Promise<TestGateway> {
+export async function startGateway(raw: Record<string, unknown>, env: Record<string, string> = {}, options: GatewayOptions = {}): Promise<TestGateway> {
   const config = testConfig(raw, env)
   const lines: string[] = []
   const logger = new Logger('debug', { write: (s: string) => lines.push(s) })
-  const gateway = createGateway(config, { logger })
+  const gateway = createGateway(config, { ...options, logger })
   const addresses = await gateway.listen()
   return {
     ...addresses,

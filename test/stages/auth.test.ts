@@ -1,0 +1,434 @@
+/**
+ * Identity at the edge (issue 4), end to end through the real gateway in front of a real
+ * upstream, with a movable clock instead of sleeping.
+ */
+import { test, describe, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { SignJWT, base64url, generateKeyPair } from 'jose'
+import { createHmac } from 'node:crypto'
+import { startUpstream, type TestUpstream } from '../helpers/upstream.js'
+import { request, type TestResponse } from '../helpers/http.js'
+import { startAuthGateway, type AuthGateway } from '../helpers/auth.js'
+
+const password = 'correct horse battery staple'
+const browser = { origin: 'http://localhost', 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors' }
+
+function cookiesOf(r: TestResponse): Record<string, string> {
+  const out: Record<string, string> = {}
+  const raw = r.headers['set-cookie']
+  for (const c of Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]) {
+    const [pair] = c.split(';')
+    const i = pair!.indexOf('=')
+    out[pair!.slice(0, i)] = decodeURIComponent(pair!.slice(i + 1))
+  }
+  return out
+}
+
+function cookieHeader(c: Record<string, string>): string {
+  return Object.entries(c).map(([k, v]) => `${k}=${v}`).join('; ')
+}
+
+async function apiLogin(gw: AuthGateway, username = 'alice', pw = password): Promise<TestResponse> {
+  return request(`${gw.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: pw }) })
+}
+
+describe('auth: login, tokens and sessions', () => {
+  let up: TestUpstream
+  let gw: AuthGateway
+
+  before(async () => {
+    up = await startUpstream()
+    gw = await startAuthGateway({ upstream: up.url }, { policies: [{ match: { path: '/public' }, access: 'public' }, { match: { path: '/admin' }, roles: ['admin'] }] })
+    const a = await gw.identity.register('alice', 'alice@example.com', password, ['user'])
+    assert.equal(a.ok, true)
+    const b = await gw.identity.register('root', null, 'an admin pass phrase 2026', ['admin'])
+    assert.equal(b.ok, true)
+  })
+  after(async () => {
+    await gw.close()
+    await up.close()
+  })
+
+  test('API login (JSON) returns an OAuth2-shaped token pair; the token opens protected routes', async () => {
+    const r = await apiLogin(gw)
+    assert.equal(r.status, 200)
+    const body = r.json()
+    assert.equal(body.token_type, 'bearer')
+    assert.equal(body.expires_in, 900)
+    assert.equal(body.refresh_expires_in, 7 * 86400)
+    assert.match(body.refresh_token, /^dbr_/)
+    assert.equal(r.headers['set-cookie'], undefined)
+    const before = up.seen.length
+    const ok = await request(`${gw.url}/orders`, { headers: { authorization: `Bearer ${body.access_token}` } })
+    assert.equal(ok.status, 200)
+    const seen = up.seen[before]!
+    assert.equal(seen.headers['x-drawbridge-user'], 'alice')
+    assert.equal(seen.headers['x-drawbridge-roles'], 'user')
+    assert.equal(seen.headers['x-drawbridge-auth'], 'bearer')
+    assert.equal(seen.headers['x-drawbridge-token'], body.access_token)
+    assert.equal(seen.headers.authorization, undefined)
+  })
+
+  test('OAuth2 password form login works like FastAPI clients send it', async () => {
+    const r = await request(`${gw.url}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `grant_type=password&username=alice&password=${encodeURIComponent(password)}`,
+    })
+    assert.equal(r.status, 200)
+    assert.equal(r.json().token_type, 'bearer')
+  })
+
+  test('wrong password and unknown user get the same 401 invalid_credentials', async () => {
+    const wrong = await apiLogin(gw, 'alice', 'not the password at all')
+    const unknown = await apiLogin(gw, 'nobody-here', 'not the password at all')
+    assert.equal(wrong.status, 401)
+    assert.equal(unknown.status, 401)
+    assert.equal(wrong.json().code, 'DRAWBRIDGE_ERR_INVALID_CREDENTIALS')
+    assert.equal(unknown.json().code, 'DRAWBRIDGE_ERR_INVALID_CREDENTIALS')
+    assert.equal(wrong.json().error, unknown.json().error)
+    await gw.identity.bruteForce.succeeded('alice')
+  })
+
+  test('no credentials: 401 with WWW-Authenticate for APIs, a redirect to the login page for page navigations; public routes pass', async () => {
+    const before = up.seen.length
+    const api = await request(`${gw.url}/orders`)
+    assert.equal(api.status, 401)
+    assert.equal(api.json().code, 'DRAWBRIDGE_ERR_UNAUTHORIZED')
+    assert.match(String(api.headers['www-authenticate']), /^Bearer/)
+    const page = await request(`${gw.url}/orders?x=1`, { headers: { accept: 'text/html,application/xhtml+xml', 'sec-fetch-mode': 'navigate' } })
+    assert.equal(page.status, 302)
+    assert.equal(page.headers.location, '/auth/login?return_to=%2Forders%3Fx%3D1')
+    assert.equal(up.seen.length, before)
+    const pub = await request(`${gw.url}/public`)
+    assert.equal(pub.status, 200)
+  })
+
+  test('roles: a user without the role gets 403, one with it passes', async () => {
+    const alice = (await apiLogin(gw)).json().access_token
+    const root = (await apiLogin(gw, 'root', 'an admin pass phrase 2026')).json().access_token
+    assert.equal((await request(`${gw.url}/admin`, { headers: { authorization: `Bearer ${alice}` } })).status, 403)
+    assert.equal((await request(`${gw.url}/admin`, { headers: { authorization: `Bearer ${root}` } })).status, 200)
+  })
+
+  test('identity headers sent by a client are stripped, always', async () => {
+    const before = up.seen.length
+    const r = await request(`${gw.url}/public`, { headers: { 'x-drawbridge-user': 'root', 'x-drawbridge-roles': 'admin', 'X-Drawbridge-Token': 'forged' } })
+    assert.equal(r.status, 200)
+    const seen = up.seen[before]!
+    assert.equal(seen.headers['x-drawbridge-user'], undefined)
+    assert.equal(seen.headers['x-drawbridge-roles'], undefined)
+    assert.equal(seen.headers['x-drawbridge-token'], undefined)
+    const token = (await apiLogin(gw)).json().access_token
+    const n = up.seen.length
+    await request(`${gw.url}/orders`, { headers: { authorization: `Bearer ${token}`, 'x-drawbridge-roles': 'admin' } })
+    assert.equal(up.seen[n]!.headers['x-drawbridge-roles'], 'user')
+  })
+
+  test('access tokens expire: accepted before exp (+ skew), refused after', async () => {
+    const token = (await apiLogin(gw)).json().access_token
+    gw.clock.advance(14 * 60_000)
+    assert.equal((await request(`${gw.url}/orders`, { headers: { authorization: `Bearer ${token}` } })).status, 200)
+    gw.clock.advance(2 * 60_000)
+    const late = await request(`${gw.url}/orders`, { headers: { authorization: `Bearer ${token}` } })
+    assert.equal(late.status, 401)
+    assert.match(String(late.headers['www-authenticate']), /invalid_token/)
+  })
+
+  test('refresh rotates the token; reusing a rotated token revokes the whole family', async () => {
+    const first = (await apiLogin(gw)).json()
+    const refresh = (t: string, ua = 'client-a') =>
+      request(`${gw.url}/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': ua }, body: JSON.stringify({ refresh_token: t }) })
+    const second = await refresh(first.refresh_token)
+    assert.equal(second.status, 200)
+    const pair2 = second.json()
+    assert.notEqual(pair2.refresh_token, first.refresh_token)
+    gw.clock.advance(60_000)
+    const third = await refresh(pair2.refresh_token)
+    assert.equal(third.status, 200)
+    const pair3 = third.json()
+    // The first token again, long after its rotation: reuse.
+    const reuse = await refresh(first.refresh_token)
+    assert.equal(reuse.status, 401)
+    // The whole family is gone, including the newest token.
+    assert.equal((await refresh(pair3.refresh_token)).status, 401)
+    await gw.gateway.events.flush()
+    const events = await gw.gateway.events.store.list({ limit: 10, rule: 'auth-refresh-reuse' })
+    assert.equal(events.length >= 1, true)
+    assert.equal(events[0]!.snippet.includes(pair3.refresh_token), false)
+  })
+
+  test('a concurrent refresh from the same client within the grace window gets the same pair', async () => {
+    const first = (await apiLogin(gw)).json()
+    const body = JSON.stringify({ refresh_token: first.refresh_token })
+    const headers = { 'content-type': 'application/json', 'user-agent': 'tab' }
+    const [a, b] = await Promise.all([
+      request(`${gw.url}/auth/refresh`, { method: 'POST', headers, body }),
+      request(`${gw.url}/auth/refresh`, { method: 'POST', headers, body }),
+    ])
+    assert.equal(a.status, 200, a.text)
+    assert.equal(b.status, 200, b.text)
+    assert.equal(a.json().refresh_token, b.json().refresh_token)
+    assert.equal(a.json().access_token, b.json().access_token)
+    // The pair still works: the family was not revoked.
+    const next = await request(`${gw.url}/auth/refresh`, { method: 'POST', headers, body: JSON.stringify({ refresh_token: a.json().refresh_token }) })
+    assert.equal(next.status, 200)
+    // Another client with the old token, or the same one after the grace window: reuse.
+    const other = await request(`${gw.url}/auth/refresh`, { method: 'POST', headers: { ...headers, 'user-agent': 'thief' }, body })
+    assert.equal(other.status, 401)
+  })
+
+  test('logout revokes the family: the refresh token stops working (and with revocation_check, the access token at once)', async () => {
+    const pair = (await apiLogin(gw)).json()
+    const out = await request(`${gw.url}/auth/logout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: pair.refresh_token }) })
+    assert.equal(out.status, 204)
+    const again = await request(`${gw.url}/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: pair.refresh_token }) })
+    assert.equal(again.status, 401)
+  })
+
+  test('disabling a user blocks logins and refreshes at once', async () => {
+    const r = await gw.identity.register('bob', null, 'a long pass phrase for b', [])
+    assert.equal(r.ok, true)
+    const pair = (await apiLogin(gw, 'bob', 'a long pass phrase for b')).json()
+    await gw.identity.setDisabled(r.ok ? r.user.id : '', true)
+    assert.equal((await apiLogin(gw, 'bob', 'a long pass phrase for b')).status, 401)
+    const refresh = await request(`${gw.url}/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: pair.refresh_token }) })
+    assert.equal(refresh.status, 401)
+  })
+
+  test('GET /auth/me and the JWKS', async () => {
+    const token = (await apiLogin(gw)).json().access_token
+    const me = await request(`${gw.url}/auth/me`, { headers: { authorization: `Bearer ${token}` } })
+    assert.equal(me.status, 200)
+    assert.equal(me.json().username, 'alice')
+    assert.equal(me.json().email, 'alice@example.com')
+    assert.equal((await request(`${gw.url}/auth/me`)).status, 401)
+    const jwks = await request(`${gw.url}/.well-known/jwks.json`)
+    assert.equal(jwks.status, 200)
+    const keys = jwks.json().keys
+    assert.equal(keys.length, 1)
+    assert.equal(keys[0].kty, 'OKP')
+    assert.equal(keys[0].d, undefined)
+  })
+})
+
+describe('auth: forged and tampered tokens are rejected', () => {
+  let up: TestUpstream
+  let gw: AuthGateway
+  let good: string
+
+  before(async () => {
+    up = await startUpstream()
+    gw = await startAuthGateway({ upstream: up.url })
+    await gw.identity.register('alice', null, password, ['user'])
+    good = (await apiLogin(gw)).json().access_token
+  })
+  after(async () => {
+    await gw.close()
+    await up.close()
+  })
+
+  const get = (token: string) => request(`${gw.url}/orders`, { headers: { authorization: `Bearer ${token}` } })
+  const parts = () => good.split('.') as [string, string, string]
+  const payload = () => JSON.parse(Buffer.from(parts()[1], 'base64url').toString())
+
+  test('the genuine token passes', async () => {
+    assert.equal((await get(good)).status, 200)
+  })
+
+  test('alg none', async () => {
+    const header = base64url.encode(JSON.stringify({ alg: 'none', typ: 'at+jwt', kid: JSON.parse(Buffer.from(parts()[0], 'base64url').toString()).kid }))
+    assert.equal((await get(`${header}.${parts()[1]}.`)).status, 401)
+  })
+
+  test('HS256 signed with the public key as the secret', async () => {
+    const jwk = (await request(`${gw.url}/.well-known/jwks.json`)).json().keys[0]
+    const header = base64url.encode(JSON.stringify({ alg: 'HS256', typ: 'at+jwt', kid: jwk.kid }))
+    const signingInput = `${header}.${parts()[1]}`
+    const sig = createHmac('sha256', JSON.stringify(jwk)).update(signingInput).digest('base64url')
+    const sig2 = createHmac('sha256', Buffer.from(jwk.x, 'base64url')).update(signingInput).digest('base64url')
+    assert.equal((await get(`${signingInput}.${sig}`)).status, 401)
+    assert.equal((await get(`${signingInput}.${sig2}`)).status, 401)
+  })
+
+  test('a payload changed after signing (roles raised)', async () => {
+    const p = { ...payload(), roles: ['admin'] }
+    assert.equal((await get(`${parts()[0]}.${base64url.encode(JSON.stringify(p))}.${parts()[2]}`)).status, 401)
+  })
+
+  test('a token signed by a key not in the ring, and a wrong kid', async () => {
+    const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' })
+    const kid = JSON.parse(Buffer.from(parts()[0], 'base64url').toString()).kid
+    const forged = await new SignJWT(payload()).setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid }).sign(privateKey)
+    assert.equal((await get(forged)).status, 401)
+    const unknownKid = await new SignJWT(payload()).setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: 'jwt-unknown' }).sign(privateKey)
+    assert.equal((await get(unknownKid)).status, 401)
+  })
+
+  test('expired, wrong audience and wrong issuer tokens', async () => {
+    const key = gw.identity.jwtRing.current()
+    const sign = (claims: Record<string, unknown>) =>
+      new SignJWT({ ...payload(), ...claims }).setProtectedHeader({ alg: key.alg, typ: 'at+jwt', kid: key.kid }).sign(key.signing as never)
+    const now = Math.floor(gw.clock.now / 1000)
+    assert.equal((await get(await sign({}))).status, 200)
+    assert.equal((await get(await sign({ exp: now - 3600, iat: now - 4000 }))).status, 401)
+    assert.equal((await get(await sign({ aud: 'another-service' }))).status, 401)
+    assert.equal((await get(await sign({ iss: 'https://evil.example' }))).status, 401)
+  })
+
+  test('garbage in the Authorization header is a 401, never a 500', async () => {
+    for (const t of ['x', 'a.b.c', '...', 'e30.e30.e30', '%%%.%%%.%%%', 'A'.repeat(5000)]) {
+      assert.equal((await get(t)).status, 401, t.slice(0, 20))
+    }
+  })
+})
+
+describe('auth: browser sessions, cookies and CSRF', () => {
+  let up: TestUpstream
+  let gw: AuthGateway
+
+  before(async () => {
+    up = await startUpstream()
+    gw = await startAuthGateway({ upstream: up.url, cors: { allow_origins: ['https://app.example.com'], allow_credentials: true } })
+    await gw.identity.register('alice', null, password, ['user'])
+  })
+  after(async () => {
+    await gw.close()
+    await up.close()
+  })
+
+  async function browserLogin(): Promise<{ cookies: Record<string, string>; csrf: string; res: TestResponse }> {
+    const res = await request(`${gw.url}/auth/login`, { method: 'POST', headers: { ...browser, 'content-type': 'application/json' }, body: JSON.stringify({ username: 'alice', password }) })
+    assert.equal(res.status, 200, res.text)
+    const cookies = cookiesOf(res)
+    return { cookies, csrf: res.json().csrf_token, res }
+  }
+
+  test('a browser login gets __Host- cookies (HttpOnly tokens, Strict refresh, Lax access) and no token in the body', async () => {
+    const { res, cookies, csrf } = await browserLogin()
+    const body = res.json()
+    assert.equal(body.access_token, undefined)
+    assert.equal(body.refresh_token, undefined)
+    assert.equal(body.user.username, 'alice')
+    const raw = res.headers['set-cookie'] as string[]
+    const find = (name: string) => raw.find((c) => c.startsWith(name + '='))!
+    assert.match(find('__Host-drawbridge-access'), /HttpOnly/)
+    assert.match(find('__Host-drawbridge-access'), /SameSite=Lax/)
+    assert.match(find('__Host-drawbridge-refresh'), /HttpOnly/)
+    assert.match(find('__Host-drawbridge-refresh'), /SameSite=Strict/)
+    for (const c of raw) {
+      assert.match(c, /Secure/)
+      assert.match(c, /Path=\//)
+      assert.doesNotMatch(c, /Domain=/i)
+    }
+    assert.doesNotMatch(find('__Host-drawbridge-csrf'), /HttpOnly/)
+    assert.equal(cookies['__Host-drawbridge-csrf'], csrf)
+  })
+
+  test('the cookie session opens protected routes; the upstream never sees Drawbridge cookies', async () => {
+    const { cookies } = await browserLogin()
+    const before = up.seen.length
+    const r = await request(`${gw.url}/orders`, { headers: { cookie: `${cookieHeader(cookies)}; theme=dark` } })
+    assert.equal(r.status, 200)
+    const seen = up.seen[before]!
+    assert.equal(seen.headers['x-drawbridge-user'], 'alice')
+    assert.equal(seen.headers['x-drawbridge-auth'], 'cookie')
+    assert.equal(seen.headers.cookie, 'theme=dark')
+  })
+
+  test('CSRF: an unsafe cookie request needs the matching token: missing and wrong are 403, right passes', async () => {
+    const { cookies, csrf } = await browserLogin()
+    const post = (headers: Record<string, string>) =>
+      request(`${gw.url}/orders`, { method: 'POST', headers: { cookie: cookieHeader(cookies), 'content-type': 'application/json', ...headers }, body: '{"item":1}' })
+    const before = up.seen.length
+    const missing = await post({ ...browser })
+    assert.equal(missing.status, 403)
+    assert.equal(missing.json().code, 'DRAWBRIDGE_ERR_CSRF')
+    const wrong = await post({ ...browser, 'x-csrf-token': csrf.slice(0, -2) + 'xx' })
+    assert.equal(wrong.status, 403)
+    assert.equal(up.seen.length, before)
+    const right = await post({ ...browser, 'x-csrf-token': csrf })
+    assert.equal(right.status, 200)
+  })
+
+  test('CSRF: a token from another session, even in both places, is refused', async () => {
+    const a = await browserLogin()
+    const b = await browserLogin()
+    const cookies = { ...a.cookies, '__Host-drawbridge-csrf': b.csrf }
+    const r = await request(`${gw.url}/orders`, { method: 'POST', headers: { ...browser, cookie: cookieHeader(cookies), 'x-csrf-token': b.csrf, 'content-type': 'application/json' }, body: '{}' })
+    assert.equal(r.status, 403)
+  })
+
+  test('Origin mismatch and cross-site Fetch Metadata are refused even with the right token; allowed origins pass', async () => {
+    const { cookies, csrf } = await browserLogin()
+    const post = (headers: Record<string, string>) =>
+      request(`${gw.url}/orders`, { method: 'POST', headers: { cookie: cookieHeader(cookies), 'x-csrf-token': csrf, 'content-type': 'application/json', ...headers }, body: '{}' })
+    assert.equal((await post({ origin: 'https://evil.example' })).status, 403)
+    assert.equal((await post({ 'sec-fetch-site': 'cross-site' })).status, 403)
+    assert.equal((await post({ 'sec-fetch-site': 'same-site' })).status, 403)
+    assert.equal((await post({ origin: 'https://app.example.com', 'sec-fetch-site': 'cross-site' })).status, 200)
+  })
+
+  test('bearer requests are exempt from CSRF checks', async () => {
+    const token = (await apiLogin(gw)).json().access_token
+    const r = await request(`${gw.url}/orders`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' })
+    assert.equal(r.status, 200)
+  })
+
+  test('GET /auth/csrf gives a fresh token for the cookie session', async () => {
+    const { cookies } = await browserLogin()
+    const r = await request(`${gw.url}/auth/csrf`, { headers: { cookie: cookieHeader(cookies) } })
+    assert.equal(r.status, 200)
+    const token = r.json().csrf_token
+    assert.equal(cookiesOf(r)['__Host-drawbridge-csrf'], token)
+    const post = await request(`${gw.url}/orders`, { method: 'POST', headers: { ...browser, cookie: cookieHeader({ ...cookies, '__Host-drawbridge-csrf': token }), 'x-csrf-token': token, 'content-type': 'application/json' }, body: '{}' })
+    assert.equal(post.status, 200)
+    assert.equal((await request(`${gw.url}/auth/csrf`)).status, 401)
+  })
+
+  test('cookie refresh rotates the cookies; cookie logout clears them and ends the session', async () => {
+    const { cookies } = await browserLogin()
+    const r = await request(`${gw.url}/auth/refresh`, { method: 'POST', headers: { ...browser, cookie: cookieHeader(cookies) } })
+    assert.equal(r.status, 200)
+    const next = cookiesOf(r)
+    assert.notEqual(next['__Host-drawbridge-refresh'], cookies['__Host-drawbridge-refresh'])
+    assert.equal(r.json().refresh_token, undefined)
+    const cross = await request(`${gw.url}/auth/refresh`, { method: 'POST', headers: { origin: 'https://evil.example', cookie: cookieHeader(next) } })
+    assert.equal(cross.status, 403)
+    const out = await request(`${gw.url}/auth/logout`, { method: 'POST', headers: { ...browser, cookie: cookieHeader(next) } })
+    assert.equal(out.status, 204)
+    const cleared = cookiesOf(out)
+    assert.equal(cleared['__Host-drawbridge-access'], '')
+    const after = await request(`${gw.url}/auth/refresh`, { method: 'POST', headers: { ...browser, cookie: cookieHeader(next) } })
+    assert.equal(after.status, 401)
+  })
+
+  test('the login page: strict CSP, no script; its form needs the login CSRF token; success goes back to a local path only', async () => {
+    const page = await request(`${gw.url}/auth/login?return_to=%2Forders%3Fpage%3D2`, { headers: { accept: 'text/html' } })
+    assert.equal(page.status, 200)
+    const csp = String(page.headers['content-security-policy'])
+    assert.match(csp, /default-src 'none'/)
+    assert.doesNotMatch(csp, /script-src/)
+    assert.doesNotMatch(page.text, /<script/i)
+    const pre = cookiesOf(page)['__Host-drawbridge-login']!
+    const token = /name="csrf_token" value="([^"]+)"/.exec(page.text)![1]!
+    const form = (fields: Record<string, string>, cookie = `__Host-drawbridge-login=${pre}`, origin = 'http://localhost') =>
+      request(`${gw.url}/auth/login`, {
+        method: 'POST',
+        headers: { origin, 'sec-fetch-site': 'same-origin', 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', cookie },
+        body: new URLSearchParams(fields).toString(),
+      })
+    assert.equal((await form({ username: 'alice', password, return_to: '/orders' })).status, 403)
+    assert.equal((await form({ username: 'alice', password, csrf_token: token }, '__Host-drawbridge-login=other')).status, 403)
+    assert.equal((await form({ username: 'alice', password, csrf_token: token }, undefined, 'https://evil.example')).status, 403)
+    const bad = await form({ username: 'alice', password: 'wrong password here', csrf_token: token })
+    assert.equal(bad.status, 401)
+    assert.match(bad.text, /Invalid username or password/)
+    const ok = await form({ username: 'alice', password, csrf_token: token, return_to: '/orders?page=2' })
+    assert.equal(ok.status, 303)
+    assert.equal(ok.headers.location, '/orders?page=2')
+    assert.ok(cookiesOf(ok)['__Host-drawbridge-access'])
+    const evil = await form({ username: 'alice', password, csrf_token: token, return_to: '//evil.example/x' })
+    assert.equal(evil.headers.location, '/')
+  })
+})
