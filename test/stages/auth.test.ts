@@ -432,3 +432,164 @@ describe('auth: browser sessions, cookies and CSRF', () => {
     assert.equal(evil.headers.location, '/')
   })
 })
+
+describe('auth: key rotation, API keys, brute force, registration', () => {
+  let up: TestUpstream
+  let gw: AuthGateway
+
+  before(async () => {
+    up = await startUpstream()
+    gw = await startAuthGateway(
+      { upstream: up.url, mode: 'development' },
+      { default_policy: 'authenticated', policies: [{ match: { path: '/reports' }, roles: ['reports:read'] }], registration: 'on' },
+    )
+    await gw.identity.register('alice', null, password, ['user'])
+  })
+  after(async () => {
+    await gw.close()
+    await up.close()
+  })
+
+  const get = (path: string, headers: Record<string, string>) => request(`${gw.url}${path}`, { headers })
+
+  test('signing-key rotation: new tokens use the new key, old tokens stay valid until they expire, then the old key leaves the JWKS', async () => {
+    const old = (await apiLogin(gw)).json().access_token
+    const oldKid = gw.identity.jwtRing.current().kid
+    const newKid = await gw.identity.jwtRing.rotate()
+    assert.notEqual(newKid, oldKid)
+    const fresh = (await apiLogin(gw)).json().access_token
+    assert.equal(JSON.parse(Buffer.from(fresh.split('.')[0], 'base64url').toString()).kid, newKid)
+    const kids = () => request(`${gw.url}/.well-known/jwks.json`).then((r) => r.json().keys.map((k: { kid: string }) => k.kid))
+    assert.deepEqual(await kids(), [oldKid, newKid])
+    assert.equal((await get('/orders', { authorization: `Bearer ${old}` })).status, 200)
+    gw.clock.advance(15 * 60_000 + 11_000)
+    await gw.identity.jwtRing.reload()
+    assert.deepEqual(await kids(), [newKid])
+    assert.equal((await get('/orders', { authorization: `Bearer ${old}` })).status, 401)
+  })
+
+  test('API keys: accepted as X-API-Key or bearer, scopes act as roles, revocation is immediate', async () => {
+    const alice = (await gw.identity.stores.users.byUsername('alice'))!
+    const { secret, key } = await gw.identity.apiKeys.create(alice.id, { name: 'ci', scopes: ['reports:read'], expiresAt: null })
+    assert.match(secret, /^dbk_[0-9a-f]{8}_/)
+    const stored = await gw.identity.stores.apiKeys.byId(key.id)
+    assert.equal(JSON.stringify(stored).includes(secret.slice(13)), false)
+    const before = up.seen.length
+    assert.equal((await get('/reports', { 'x-api-key': secret })).status, 200)
+    assert.equal(up.seen[before]!.headers['x-api-key'], undefined)
+    assert.equal(up.seen[before]!.headers['x-drawbridge-auth'], 'api-key')
+    assert.equal((await get('/reports', { authorization: `Bearer ${secret}` })).status, 200)
+    const token = (await apiLogin(gw)).json().access_token
+    assert.equal((await get('/reports', { authorization: `Bearer ${token}` })).status, 403)
+    assert.equal((await get('/reports', { 'x-api-key': secret.slice(0, -1) + (secret.endsWith('A') ? 'B' : 'A') })).status, 401)
+    await gw.identity.apiKeys.revoke(key.id)
+    assert.equal((await get('/reports', { 'x-api-key': secret })).status, 401)
+  })
+
+  test('API key rotation keeps the old key valid for the grace period only', async () => {
+    const alice = (await gw.identity.stores.users.byUsername('alice'))!
+    const first = await gw.identity.apiKeys.create(alice.id, { name: 'deploy', scopes: ['reports:read'], expiresAt: null })
+    const second = await gw.identity.apiKeys.rotate(first.key.id, 7 * 86_400_000, null)
+    assert.ok(second)
+    assert.equal((await get('/reports', { 'x-api-key': first.secret })).status, 200)
+    assert.equal((await get('/reports', { 'x-api-key': second.secret })).status, 200)
+    gw.clock.advance(7 * 86_400_000 + 1000)
+    assert.equal((await get('/reports', { 'x-api-key': first.secret })).status, 401)
+    assert.equal((await get('/reports', { 'x-api-key': second.secret })).status, 200)
+    const listed = await gw.identity.stores.apiKeys.list(alice.id)
+    assert.ok(listed.find((k) => k.id === second.key.id)!.last_used_at !== null)
+  })
+
+  test('brute force: progressive delay, then a lock that looks the same for unknown accounts; recorded as security events', async () => {
+    const attempt = (u: string, pw = 'wrong password guess') => apiLogin(gw, u, pw)
+    assert.equal((await attempt('alice')).status, 401)
+    assert.equal((await attempt('alice')).status, 401)
+    assert.equal((await attempt('alice')).status, 401)
+    // Third failure: the next attempt must wait a second, even with the right password.
+    const waited = await attempt('alice', password)
+    assert.equal(waited.status, 429)
+    assert.equal(waited.headers['retry-after'], '1')
+    gw.clock.advance(1100)
+    assert.equal((await attempt('alice')).status, 401)
+    gw.clock.advance(2100)
+    const locked = await attempt('alice')
+    assert.equal(locked.status, 429)
+    assert.equal(locked.json().code, 'DRAWBRIDGE_ERR_TOO_MANY_ATTEMPTS')
+    assert.equal((await attempt('alice', password)).status, 429)
+    for (let i = 0; i < 3; i++) {
+      await attempt('ghost')
+      gw.clock.advance(60_000)
+    }
+    await attempt('ghost')
+    gw.clock.advance(60_000)
+    const ghost = await attempt('ghost')
+    assert.equal(ghost.status, 429)
+    assert.equal(ghost.json().code, locked.json().code)
+    gw.clock.advance(15 * 60_000 + 1000)
+    assert.equal((await attempt('alice', password)).status, 200)
+    await gw.gateway.events.flush()
+    const events = await gw.gateway.events.store.list({ limit: 50, category: 'auth' })
+    assert.ok(events.some((e) => e.rule === 'auth-login-locked'))
+    assert.ok(events.some((e) => e.rule === 'auth-login-failed'))
+    assert.equal(events.some((e) => e.snippet.includes('wrong password')), false)
+  })
+
+  test('registration applies the password policy; a good registration can log in', async () => {
+    const reg = (body: Record<string, unknown>) =>
+      request(`${gw.url}/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    const cases: [Record<string, unknown>, string][] = [
+      [{ username: 'carol', password: 'short' }, 'too_short'],
+      [{ username: 'carol', password: 'x'.repeat(129) + 'yz' }, 'too_long'],
+      [{ username: 'carol', password: 'carol-is-my-password' }, 'contains_username'],
+      [{ username: 'carol', email: 'c.smith@example.com', password: 'c.smith-rules-forever' }, 'contains_email'],
+      [{ username: 'carol', password: 'Password123456!' }, 'too_common'],
+      [{ username: 'carol', password: 'qwertyuiop1234' }, 'too_common'],
+      [{ username: 'carol', email: 'not-an-email', password: 'a fine long passphrase' }, 'bad_email'],
+      [{ username: 'car ol<', password: 'a fine long passphrase' }, 'bad_username'],
+    ]
+    for (const [body, reason] of cases) {
+      const r = await reg(body)
+      assert.equal(r.status, 400, reason)
+      assert.equal(r.json().reason, reason)
+    }
+    const ok = await reg({ username: 'carol', email: 'carol@example.com', password: 'a fine long passphrase' })
+    assert.equal(ok.status, 201)
+    assert.equal(ok.json().password_hash, undefined)
+    assert.equal((await reg({ username: 'CAROL', password: 'another fine passphrase' })).status, 409)
+    assert.equal((await apiLogin(gw, 'Carol', 'a fine long passphrase')).status, 200)
+  })
+
+  test('logout everywhere ends every session of the user', async () => {
+    await gw.identity.register('dave', null, 'daves-secret-passphrase-x'.replace('daves', 'the'), [])
+    const login = () => apiLogin(gw, 'dave', 'the-secret-passphrase-x')
+    const a = (await login()).json()
+    const b = (await login()).json()
+    const out = await request(`${gw.url}/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${a.access_token}`, 'content-type': 'application/json' }, body: '{"everywhere":true}' })
+    assert.equal(out.status, 204)
+    for (const t of [a.refresh_token, b.refresh_token]) {
+      const r = await request(`${gw.url}/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: t }) })
+      assert.equal(r.status, 401)
+    }
+  })
+})
+
+describe('auth: revocation_check ends access tokens at once', () => {
+  test('after logout and after disabling, the access token is refused immediately', async () => {
+    const up = await startUpstream()
+    const gw = await startAuthGateway({ upstream: up.url }, { revocation_check: true })
+    try {
+      const r = await gw.identity.register('erin', null, password, [])
+      assert.ok(r.ok)
+      const a = (await apiLogin(gw, 'erin')).json()
+      assert.equal((await request(`${gw.url}/x`, { headers: { authorization: `Bearer ${a.access_token}` } })).status, 200)
+      await request(`${gw.url}/auth/logout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: a.refresh_token }) })
+      assert.equal((await request(`${gw.url}/x`, { headers: { authorization: `Bearer ${a.access_token}` } })).status, 401)
+      const b = (await apiLogin(gw, 'erin')).json()
+      await gw.identity.setDisabled(r.user.id, true)
+      assert.equal((await request(`${gw.url}/x`, { headers: { authorization: `Bearer ${b.access_token}` } })).status, 401)
+    } finally {
+      await gw.close()
+      await up.close()
+    }
+  })
+})

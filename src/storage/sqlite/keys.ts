@@ -10,7 +10,7 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async list(use: KeyUse): Promise<StoredKey[]> {
-    return this.#db.prepare('SELECT kid, use, alg, created_at, public_jwk, sealed, verify_until FROM keys WHERE use = ? ORDER BY created_at, kid').all(use) as StoredKey[]
+    return this.#db.prepare('SELECT kid, use, alg, created_at, public_jwk, sealed, verify_until FROM keys WHERE use = ? ORDER BY created_at, rowid').all(use) as StoredKey[]
   }
 
   async add(key: StoredKey, previousVerifyUntil: number): Promise<void> {
