@@ -4,6 +4,9 @@ import { stdio, type Io } from './common.js'
 import { startCommand, usage as startUsage } from './start.js'
 import { validateCommand, usage as validateUsage } from './validate.js'
 import { initCommand, usage as initUsage } from './init.js'
+import { usersCommand, usage as usersUsage } from './users.js'
+import { keysCommand, usage as keysUsage } from './keys.js'
+import { apikeysCommand, usage as apikeysUsage } from './apikeys.js'
 import { ExitSuccess, ExitUsage } from './exit-codes.js'
 
 export function version(): string {
@@ -17,6 +20,9 @@ Usage:
   ${startUsage}
   ${validateUsage}
   ${initUsage}
+  ${usersUsage}
+  ${keysUsage}
+  ${apikeysUsage}
   drawbridge --help | --version
 
 Configuration: drawbridge.yaml < DRAWBRIDGE_* environment variables < flags.
@@ -31,6 +37,12 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       return validateCommand(rest, io)
     case 'init':
       return initCommand(rest, io)
+    case 'users':
+      return usersCommand(rest, io)
+    case 'keys':
+      return keysCommand(rest, io)
+    case 'apikeys':
+      return apikeysCommand(rest, io)
     case '--version':
     case '-v':
     case 'version':
