@@ -4,7 +4,8 @@
  */
 import { fileURLToPath } from 'node:url'
 import { dirname, resolve } from 'node:path'
-import { existsSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
 import { startDemoApi } from './demo-api/server.js'
 import { createGateway } from '../src/gateway.js'
 import { configWarnings, loadConfig } from '../src/config/load.js'
@@ -16,6 +17,10 @@ function repoRoot(): string {
   while (!existsSync(resolve(dir, 'package.json'))) dir = dirname(dir)
   return dir
 }
+
+// The demo's key-encryption key: made once, beside the demo config (never committed).
+const kekFile = resolve(repoRoot(), 'examples/.demo-kek')
+if (!existsSync(kekFile)) writeFileSync(kekFile, randomBytes(32).toString('hex') + '\n', { mode: 0o600 })
 
 const apiPort = Number(process.env.DEMO_API_PORT ?? 8000)
 const api = await startDemoApi({ port: apiPort })
@@ -36,6 +41,11 @@ const logger = new Logger(config.logging.level)
 for (const w of configWarnings(config)) logger.warn(w)
 const gateway = createGateway(config, { logger })
 const { url, adminUrl } = await gateway.listen()
+const demoPassword = 'castle-gate-keeper-2026'
+if (gateway.identity !== null && (await gateway.identity.stores.users.byUsername('demo')) === null) {
+  const r = await gateway.identity.register('demo', null, demoPassword, ['admin'])
+  if (!r.ok) logger.warn('could not create the demo user', { reason: r.reason })
+}
 const g = url.replace('127.0.0.1', 'localhost')
 
 process.stderr.write(`
@@ -63,8 +73,12 @@ Try the same request against the app and through the gateway:
   curl -si -X POST ${g}/login -H 'content-type: application/json' -d '{"username":"alice","password":"alice-password"}'
   # a preflight from a foreign origin: 403, never forwarded
   curl -si -X OPTIONS ${g}/comments -H 'Origin: https://evil.example' -H 'Access-Control-Request-Method: POST'
-  # what the app receives: X-Forwarded-*, X-Request-ID, no hop-by-hop headers
-  curl -s ${g}/debug/headers
+  # identity at the edge: /debug/headers needs a login (401 without); the app then sees X-Drawbridge-User
+  curl -si ${g}/debug/headers
+  TOKEN=$(curl -s -X POST ${g}/auth/login -d 'username=demo&password=${demoPassword}' | sed 's/.*"access_token":"\\([^"]*\\)".*/\\1/')
+  curl -s ${g}/debug/headers -H "Authorization: Bearer $TOKEN"
+  curl -s ${g}/auth/me -H "Authorization: Bearer $TOKEN"
+  # in a browser: ${g}/auth/login (cookies, CSRF-protected form, no script)
 Security events go to ${config.storage.memory ? 'memory' : config.storage.sqlite.path}. Ctrl-C stops both.
 `)
 
