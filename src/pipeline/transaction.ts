@@ -17,7 +17,7 @@ export interface RequestIdentity {
   readonly via: 'bearer' | 'cookie' | 'api-key'
   /** Session (refresh family) for token logins; null for API keys. */
   readonly sid: string | null
-  /** The verified access token (forwarded to the upstream when configured); null for API keys. */
+  /** The verified access token, or for API keys a one-minute token minted for the upstream; forwarded when configured. */
   readonly token: string | null
 }
 

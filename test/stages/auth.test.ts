@@ -478,6 +478,12 @@ describe('auth: key rotation, API keys, brute force, registration', () => {
     assert.equal((await get('/reports', { 'x-api-key': secret })).status, 200)
     assert.equal(up.seen[before]!.headers['x-api-key'], undefined)
     assert.equal(up.seen[before]!.headers['x-drawbridge-auth'], 'api-key')
+    // The upstream still gets a JWT it can verify: short-lived, the key's scopes as roles.
+    const internal = String(up.seen[before]!.headers['x-drawbridge-token'])
+    const claims = JSON.parse(Buffer.from(internal.split('.')[1]!, 'base64url').toString())
+    assert.deepEqual(claims.roles, ['reports:read'])
+    assert.equal(claims.exp - claims.iat, 60)
+    assert.equal(typeof (await gw.identity.access.verify(internal)), 'object')
     assert.equal((await get('/reports', { authorization: `Bearer ${secret}` })).status, 200)
     const token = (await apiLogin(gw)).json().access_token
     assert.equal((await get('/reports', { authorization: `Bearer ${token}` })).status, 403)

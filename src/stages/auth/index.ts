@@ -36,6 +36,18 @@ export function createAuthStage(o: AuthStageOptions): Stage {
   const settings = o.auth
   const policyFor = compilePolicies(settings)
   const apiKeyHeader = settings.api_keys.header
+  // API-key callers have no JWT; the upstream still gets one it can check against the JWKS:
+  // a one-minute token per key, minted at most every half minute (signing costs ~80 µs).
+  const minted = new Map<string, { token: string; exp: number }>()
+  async function internalToken(keyId: string, user: { id: string; username: string }, scopes: readonly string[]): Promise<string> {
+    const now = identity.clock()
+    const m = minted.get(keyId)
+    if (m !== undefined && m.exp - now > 30_000) return m.token
+    const { token, claims } = await identity.access.issue({ id: user.id, username: user.username, roles: scopes }, null, 60_000)
+    if (minted.size >= 10_000) minted.clear()
+    minted.set(keyId, { token, exp: claims.exp * 1000 })
+    return token
+  }
 
   function credential(tx: Transaction): Credential | null {
     const h = tx.req.headers
@@ -55,7 +67,8 @@ export function createAuthStage(o: AuthStageOptions): Stage {
     if (c.kind === 'api-key') {
       const k = await identity.apiKeys.verify(c.value)
       if (k === null) return null
-      return { userId: k.user.id, username: k.user.username, roles: k.key.scopes, via: 'api-key', sid: null, token: null }
+      const token = settings.forward_token ? await internalToken(k.key.id, k.user, k.key.scopes) : null
+      return { userId: k.user.id, username: k.user.username, roles: k.key.scopes, via: 'api-key', sid: null, token }
     }
     const claims = await identity.access.verify(c.value)
     if (typeof claims === 'string') return null
