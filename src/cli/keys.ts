@@ -24,6 +24,10 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
   if (identity === null) return ExitFailedStartup
   try {
     if (action === 'rotate') {
+      if (use === 'jwt' && identity.settings.signing_keys_file !== null) {
+        io.err(`drawbridge keys: signing keys come from ${identity.settings.signing_keys_file}: add the new key at the end of that file`)
+        return ExitFailedStartup
+      }
       const ring = use === 'jwt' ? identity.jwtRing : identity.csrfRing
       const kid = await ring.rotate()
       io.out(`new ${use} key ${kid} signs from now on; running gateways pick it up within a minute; older keys verify until their tokens expire`)

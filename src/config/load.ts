@@ -363,7 +363,7 @@ function normalize(c: Record<string, any>, source: string | null): Config {
       return out
     }),
     waf: c.waf,
-    auth: c.auth === null ? null : normalizeAuth(c.auth, production),
+    auth: c.auth === null ? null : normalizeAuth(c.auth, production, source),
     storage: {
       // Relative paths are the configuration file's neighbours, not the working directory's.
       sqlite: { path: c.storage.sqlite.path === ':memory:' ? ':memory:' : resolve(source === null ? process.cwd() : dirname(source), c.storage.sqlite.path) },
@@ -375,10 +375,11 @@ function normalize(c: Record<string, any>, source: string | null): Config {
   } as Config
 }
 
-function normalizeAuth(a: Record<string, any>, production: boolean): Config['auth'] {
+function normalizeAuth(a: Record<string, any>, production: boolean, source: string | null): Config['auth'] {
   const ms = (v: string | number) => parseDuration(v)
   return {
     ...a,
+    signing_keys_file: a.signing_keys_file === null ? null : resolve(source === null ? process.cwd() : dirname(source), a.signing_keys_file),
     access_ttl: ms(a.access_ttl),
     refresh_ttl: ms(a.refresh_ttl),
     refresh_grace: ms(a.refresh_grace),

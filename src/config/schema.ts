@@ -315,6 +315,12 @@ export const configSchema = {
         refresh_grace: { ...longDuration, description: 'A concurrent refresh from the same client within this time gets the same new pair.', default: '10s' },
         clock_skew: { ...longDuration, description: 'Tolerance for clocks of other instances when checking exp/iat.', default: '10s' },
         key_encryption_key: { ...secretRef, description: 'Encrypts signing keys and secrets at rest: 32 bytes, hex or base64 (drawbridge init writes one).' },
+        signing_keys_file: {
+          description: 'A JWK Set of private signing keys (EdDSA/ES256, each with kid and alg) instead of generated ones: the last signs, all verify; re-read every minute.',
+          type: ['string', 'null'],
+          minLength: 1,
+          default: null,
+        },
         registration: { description: 'POST {prefix}/register; auto: on in development, off in production.', enum: ['auto', 'on', 'off'], default: 'auto' },
         password: {
           type: 'object',

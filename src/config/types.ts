@@ -120,6 +120,8 @@ export interface AuthConfig {
   readonly clock_skew: number
   /** Resolved secret text (32 bytes as hex or base64). */
   readonly key_encryption_key: string
+  /** Absolute path of a JWK Set of private signing keys; null: keys generated and kept in the store. */
+  readonly signing_keys_file: string | null
   /** Resolved: the mode default applied. */
   readonly registration: boolean
   readonly password: { readonly min_length: number; readonly max_length: number }

@@ -17,6 +17,7 @@ import { Sessions, type ClientInfo, type RefreshOutcome, type TokenPair } from '
 import { ApiKeys } from './api-keys.js'
 import { CsrfTokens } from './csrf-tokens.js'
 import { BruteForce } from './brute-force.js'
+import { FileKeyStore, plainSealer } from './file-keys.js'
 
 export type { TokenPair, ClientInfo, RefreshOutcome, AccessClaims }
 
@@ -71,7 +72,10 @@ export class Identity {
     const sealer = createSealer(key)
     const hasher = await createPasswordHasher(options.argon2 ?? settings.argon2)
     // A replaced signing key verifies for the life of the last token it signed, plus skew.
-    const jwtRing = await KeyRing.open({ use: 'jwt', alg: settings.algorithm, store: stores.keys, sealer, clock, verifyGraceMs: settings.access_ttl + settings.clock_skew })
+    const jwtRing =
+      settings.signing_keys_file === null
+        ? await KeyRing.open({ use: 'jwt', alg: settings.algorithm, store: stores.keys, sealer, clock, verifyGraceMs: settings.access_ttl + settings.clock_skew })
+        : await KeyRing.open({ use: 'jwt', alg: settings.algorithm, store: new FileKeyStore(settings.signing_keys_file), sealer: plainSealer, clock, verifyGraceMs: 0 })
     // A CSRF token lives as long as its session: a replaced secret verifies for a whole session.
     const csrfRing = await KeyRing.open({ use: 'csrf', alg: 'HS256', store: stores.keys, sealer, clock, verifyGraceMs: settings.refresh_ttl })
     return new Identity(settings, stores, clock, hasher, jwtRing, csrfRing)

@@ -79,7 +79,8 @@ export class KeyRing {
     const now = this.#o.clock()
     let k = this.#keys.find((x) => x.kid === kid) ?? null
     if (k === null && now - this.#loadedAt >= (this.#o.reloadMs ?? 5000)) {
-      await this.reload()
+      // A store or file that cannot be read now keeps the keys already loaded.
+      await this.reload().catch(() => undefined)
       k = this.#keys.find((x) => x.kid === kid) ?? null
     }
     if (k === null || (k.verifyUntil !== null && k.verifyUntil <= now)) return null

@@ -599,3 +599,44 @@ describe('auth: revocation_check ends access tokens at once', () => {
     }
   })
 })
+
+describe('auth: signing keys supplied by file', () => {
+  test('the last key of the JWK Set signs, all verify; a key appended to the file takes over without a restart', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const { exportJWK } = await import('jose')
+    const dir = mkdtempSync(join(tmpdir(), 'drawbridge-keys-'))
+    const file = join(dir, 'keys.json')
+    const make = async (kid: string) => {
+      const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true })
+      return { jwk: { ...(await exportJWK(privateKey)), kid, alg: 'EdDSA' }, privateKey }
+    }
+    const a = await make('file-a')
+    const b = await make('file-b')
+    writeFileSync(file, JSON.stringify({ keys: [a.jwk, b.jwk] }))
+    const up = await startUpstream()
+    const gw = await startAuthGateway({ upstream: up.url }, { signing_keys_file: file })
+    try {
+      await gw.identity.register('alice', null, password, [])
+      const token = (await apiLogin(gw)).json().access_token
+      assert.equal(JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()).kid, 'file-b')
+      const jwks = (await request(`${gw.url}/.well-known/jwks.json`)).json().keys
+      assert.deepEqual(jwks.map((k: { kid: string }) => k.kid), ['file-a', 'file-b'])
+      assert.equal(jwks.some((k: { d?: string }) => k.d !== undefined), false)
+      const byA = await new SignJWT(JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()))
+        .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: 'file-a' })
+        .sign(a.privateKey)
+      assert.equal((await request(`${gw.url}/x`, { headers: { authorization: `Bearer ${byA}` } })).status, 200)
+      const c = await make('file-c')
+      writeFileSync(file, JSON.stringify({ keys: [b.jwk, c.jwk] }))
+      await gw.identity.jwtRing.reload()
+      const next = (await apiLogin(gw)).json().access_token
+      assert.equal(JSON.parse(Buffer.from(next.split('.')[0], 'base64url').toString()).kid, 'file-c')
+      assert.equal((await request(`${gw.url}/x`, { headers: { authorization: `Bearer ${token}` } })).status, 200)
+    } finally {
+      await gw.close()
+      await up.close()
+    }
+  })
+})
