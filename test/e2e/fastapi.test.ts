@@ -334,3 +334,33 @@ test('WAF: a malformed JSON body gets 400 at the edge instead of the app\'s 422'
     assertError(res, 400, 'DRAWBRIDGE_ERR_MALFORMED_BODY')
   })
 })
+
+test('identity at the edge: the OAuth2 password form logs in; the app reads the caller from X-Drawbridge-User and never sees anonymous or forged callers', async (t) => {
+  if (app === null) return t.skip(fastApiSkipReason)
+  const { startAuthGateway } = await import('../helpers/auth.js')
+  const gw = await startAuthGateway({ upstream: app.url }, { policies: [{ match: { path: '/items' }, access: 'public' }] })
+  try {
+    await gw.identity.register('alice', null, 'correct horse battery staple', ['user'])
+    const login = await request(`${gw.url}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=password&username=alice&password=correct+horse+battery+staple',
+    })
+    assert.equal(login.status, 200, login.text)
+    const token = login.json().access_token
+    const me = await request(`${gw.url}/account`, { headers: { authorization: `Bearer ${token}` } })
+    assert.equal(me.status, 200, me.text)
+    assert.deepEqual(me.json(), { user: 'alice', roles: ['user'] })
+    await neverReachesApp(async () => {
+      assertError(await request(`${gw.url}/account`), 401, 'DRAWBRIDGE_ERR_UNAUTHORIZED')
+      assertError(await request(`${gw.url}/account`, { headers: { 'x-drawbridge-user': 'root' } }), 401, 'DRAWBRIDGE_ERR_UNAUTHORIZED')
+    })
+    const pub = await request(`${gw.url}/items/1`, { headers: { 'x-drawbridge-user': 'root' } })
+    assert.equal(pub.status, 200, pub.text)
+    const seen = await request(`${gw.url}/echo/headers`, { headers: { authorization: `Bearer ${token}`, 'x-drawbridge-user': 'root' } })
+    assert.equal(seen.json()['x-drawbridge-user'], 'alice')
+    assert.equal(seen.json().authorization, undefined)
+  } finally {
+    await gw.close()
+  }
+})

@@ -640,3 +640,67 @@ describe('auth: signing keys supplied by file', () => {
     }
   })
 })
+
+describe('auth: defaults and details', () => {
+  test('production defaults: registration off (404), everything else needs a login; a custom prefix moves the endpoints', async () => {
+    const up = await startUpstream()
+    const gw = await startAuthGateway({ upstream: up.url }, { prefix: '/account' })
+    try {
+      const reg = await request(`${gw.url}/account/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"username":"x","password":"a fine long passphrase"}' })
+      assert.equal(reg.status, 404)
+      assert.equal((await request(`${gw.url}/anything`)).status, 401)
+      await gw.identity.register('alice', null, password, [])
+      const login = await request(`${gw.url}/account/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'alice', password }) })
+      assert.equal(login.status, 200)
+      // /auth is now an ordinary (protected) path of the app.
+      assert.equal((await request(`${gw.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status, 401)
+    } finally {
+      await gw.close()
+      await up.close()
+    }
+  })
+
+  test('unknown and disabled users cost one argon2 verification too (against a dummy hash)', async () => {
+    const up = await startUpstream()
+    const gw = await startAuthGateway({ upstream: up.url })
+    try {
+      const r = await gw.identity.register('frank', null, password, [])
+      assert.ok(r.ok)
+      const calls: (string | null)[] = []
+      const verify = gw.identity.hasher.verify.bind(gw.identity.hasher)
+      gw.identity.hasher.verify = async (hash, pw) => {
+        calls.push(hash)
+        return verify(hash, pw)
+      }
+      await apiLogin(gw, 'nobody', 'some password guess')
+      await apiLogin(gw, 'frank', 'some password guess')
+      await gw.identity.setDisabled(r.user.id, true)
+      await apiLogin(gw, 'frank', password)
+      assert.equal(calls.length, 3)
+      assert.equal(calls[0], null)
+      assert.match(String(calls[1]), /^\$argon2id\$/)
+      assert.match(String(calls[2]), /^\$argon2id\$/)
+    } finally {
+      await gw.close()
+      await up.close()
+    }
+  })
+
+  test('rotating the CSRF secret logs nobody out: tokens made with the old secret still pass', async () => {
+    const up = await startUpstream()
+    const gw = await startAuthGateway({ upstream: up.url })
+    try {
+      await gw.identity.register('alice', null, password, [])
+      const res = await request(`${gw.url}/auth/login`, { method: 'POST', headers: { ...browser, 'content-type': 'application/json' }, body: JSON.stringify({ username: 'alice', password }) })
+      const cookies = cookiesOf(res)
+      const csrf = res.json().csrf_token
+      await gw.identity.csrfRing.rotate()
+      const post = await request(`${gw.url}/orders`, { method: 'POST', headers: { ...browser, cookie: cookieHeader(cookies), 'x-csrf-token': csrf, 'content-type': 'application/json' }, body: '{}' })
+      assert.equal(post.status, 200)
+      assert.notEqual(gw.identity.csrf.issue('x').split('.')[0], csrf.split('.')[0])
+    } finally {
+      await gw.close()
+      await up.close()
+    }
+  })
+})
