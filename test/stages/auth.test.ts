@@ -660,6 +660,23 @@ describe('auth: defaults and details', () => {
     }
   })
 
+  test('ES256 signing: tokens and the JWKS use P-256', async () => {
+    const up = await startUpstream()
+    const gw = await startAuthGateway({ upstream: up.url }, { algorithm: 'ES256' })
+    try {
+      await gw.identity.register('alice', null, password, [])
+      const token = (await apiLogin(gw)).json().access_token
+      assert.equal(JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()).alg, 'ES256')
+      const keys = (await request(`${gw.url}/.well-known/jwks.json`)).json().keys
+      assert.equal(keys[0].kty, 'EC')
+      assert.equal(keys[0].crv, 'P-256')
+      assert.equal((await request(`${gw.url}/x`, { headers: { authorization: `Bearer ${token}` } })).status, 200)
+    } finally {
+      await gw.close()
+      await up.close()
+    }
+  })
+
   test('unknown and disabled users cost one argon2 verification too (against a dummy hash)', async () => {
     const up = await startUpstream()
     const gw = await startAuthGateway({ upstream: up.url })
