@@ -30,6 +30,7 @@ export type DrawbridgeErrorCode =
   | 'DRAWBRIDGE_ERR_WEAK_PASSWORD'
   | 'DRAWBRIDGE_ERR_TOO_MANY_ATTEMPTS'
   | 'DRAWBRIDGE_ERR_STORE_UNAVAILABLE'
+  | 'DRAWBRIDGE_ERR_RATE_LIMITED'
 
 export class DrawbridgeError extends Error {
   code: DrawbridgeErrorCode = 'DRAWBRIDGE_ERR_INTERNAL'
@@ -85,6 +86,7 @@ export const errorLabels: Readonly<Record<DrawbridgeErrorCode, string>> = Object
   DRAWBRIDGE_ERR_WEAK_PASSWORD: 'weak_password',
   DRAWBRIDGE_ERR_TOO_MANY_ATTEMPTS: 'too_many_attempts',
   DRAWBRIDGE_ERR_STORE_UNAVAILABLE: 'store_unavailable',
+  DRAWBRIDGE_ERR_RATE_LIMITED: 'rate_limited',
 })
 
 /** A unique value (username, email, key id) is already taken. */

@@ -4,6 +4,7 @@
  * SIGHUP reloads the file everywhere (an invalid file keeps the old config); SIGTERM drains.
  */
 import cluster, { type Worker } from 'node:cluster'
+import { RateLimiterClusterMaster } from 'rate-limiter-flexible'
 import { parseArgs } from 'node:util'
 import { createGateway, type Gateway } from '../gateway.js'
 import { configWarnings } from '../config/load.js'
@@ -111,6 +112,8 @@ async function runSingle(config: Config, load: () => Config | null, logger: Logg
 
 async function runPrimary(config: Config, load: () => Config | null, logger: Logger): Promise<number> {
   let current = config
+  // Workers' rate-limit counters live here, so a limit holds once for the whole machine (issue 5).
+  new RateLimiterClusterMaster()
   const workers = new Set<Worker>()
   let stopping = false
   let nextId = 0

@@ -269,6 +269,11 @@ function checkSemantics(raw: Record<string, unknown>, issues: ConfigIssue[]): vo
       if (typeof p?.match?.path === 'string') check(`/auth/policies/${i}/match/path`, () => compilePathMatcher(p.match.path))
     })
   }
+  if (Array.isArray(c.rate_limits)) {
+    c.rate_limits.forEach((r: any, i: number) => {
+      if (typeof r?.match?.path === 'string') check(`/rate_limits/${i}/match/path`, () => compilePathMatcher(r.match.path))
+    })
+  }
   if (isPlainObject(c.auth?.password)) {
     check('/auth/password', () => {
       const { min_length = 12, max_length = 128 } = c.auth.password
@@ -364,6 +369,7 @@ function normalize(c: Record<string, any>, source: string | null): Config {
     }),
     waf: c.waf,
     auth: c.auth === null ? null : normalizeAuth(c.auth, production, source),
+    rate_limits: c.rate_limits,
     storage: {
       // Relative paths are the configuration file's neighbours, not the working directory's.
       sqlite: { path: c.storage.sqlite.path === ':memory:' ? ':memory:' : resolve(source === null ? process.cwd() : dirname(source), c.storage.sqlite.path) },

@@ -396,6 +396,35 @@ export const configSchema = {
         },
       },
     },
+    rate_limits: {
+      description: 'Rate-limit rules (issue 5): every matching rule counts the request; the strictest answers (429).',
+      type: 'array',
+      default: [],
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['key', 'limit'],
+        properties: {
+          name: { description: 'Policy name in RateLimit headers, logs and metrics.', type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
+          match: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { path: { type: 'string', pattern: '^/' }, methods: { type: 'array', items: methodName, minItems: 1 } },
+          },
+          key: {
+            description: 'ip, user (signed-in callers), api_key, or { header: NAME }.',
+            anyOf: [
+              { enum: ['ip', 'user', 'api_key'] },
+              { type: 'object', additionalProperties: false, required: ['header'], properties: { header: { type: 'string', pattern: '^[A-Za-z0-9-]{1,64}$' } } },
+            ],
+          },
+          limit: { description: 'Requests per window: "5/minute", "100/second", "1000/hour", "10000/day".', type: 'string', pattern: '^[1-9][0-9]{0,8} */ *(second|minute|hour|day)$' },
+          burst: { description: 'Up to this many in one window; the extra above limit comes from an allowance refilled over ten windows.', type: 'integer', minimum: 1, maximum: 1_000_000_000 },
+          headers: { description: 'RateLimit-Policy/RateLimit on answers under the limit too.', type: 'boolean' },
+          on_store_error: { description: 'When the counter store is unreachable; default deny under auth.prefix, allow elsewhere.', enum: ['allow', 'deny'] },
+        },
+      },
+    },
     storage: {
       description: 'Where durable state (security events, later users and keys) lives.',
       type: 'object',

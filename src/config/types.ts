@@ -92,6 +92,7 @@ export interface Config {
     readonly exclusions: readonly WafExclusion[]
   }
   readonly auth: AuthConfig | null
+  readonly rate_limits: readonly RateLimitRule[]
   readonly storage: { readonly sqlite: { readonly path: string }; readonly memory: boolean }
   readonly logging: {
     readonly level: 'debug' | 'info' | 'warn' | 'error'
@@ -143,4 +144,17 @@ export interface AuthConfig {
   }
   /** `header` lower-cased. */
   readonly api_keys: { readonly header: string; readonly rotation_grace: number }
+}
+
+export interface RateLimitRule {
+  readonly name?: string
+  readonly match?: { readonly path?: string; readonly methods?: readonly string[] }
+  readonly key: 'ip' | 'user' | 'api_key' | { readonly header: string }
+  /** "N/second|minute|hour|day". */
+  readonly limit: string
+  readonly burst?: number
+  /** Send RateLimit-Policy/RateLimit on answers under the limit (default true). */
+  readonly headers?: boolean
+  /** Counter store unreachable: allow or deny (default: deny under the auth prefix, allow elsewhere). */
+  readonly on_store_error?: 'allow' | 'deny'
 }

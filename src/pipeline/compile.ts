@@ -12,6 +12,7 @@ import { createWaf, type Waf } from '../stages/waf/index.js'
 import { createAuthStage } from '../stages/auth/index.js'
 import { createAuthEndpoints, type LocalHandler } from '../stages/auth/endpoints.js'
 import { createCsrfStage } from '../stages/csrf/index.js'
+import { createRateLimit } from '../stages/rate-limit/index.js'
 import type { Identity } from '../identity/index.js'
 import { compileOriginMatcher } from '../stages/cors/index.js'
 import { label } from '../observability/metrics.js'
@@ -65,7 +66,10 @@ export function compilePipeline(config: Config, identity: Identity | null = null
     identity !== null && config.auth !== null
       ? [createAuthStage({ identity, auth: config.auth, loginPath: `${config.auth.prefix}/login` }), ...(config.auth.csrf.enabled ? [createCsrfStage(identity, allowedOrigins)] : [])]
       : []
-  const headStages: readonly Stage[] = [...baseStages, ...identityStages]
+  // Rate limits after auth, so that rules keyed by user or API key see the caller.
+  const rateLimit = createRateLimit(config.rate_limits, config.auth?.prefix ?? null)
+  const limited: Stage[] = rateLimit === null ? [] : [rateLimit]
+  const headStages: readonly Stage[] = [...baseStages, ...identityStages, ...limited]
 
   const longestBody = Math.max(config.limits.body_timeout, ...config.routes.map((r) => r.body_timeout ?? 0))
   const build = (name: string, route: RouteConfig | null, policy: HeaderPolicy | undefined): CompiledRoute => {
@@ -83,7 +87,7 @@ export function compilePipeline(config: Config, identity: Identity | null = null
       name,
       metricLabel: `route="${label(name)}"`,
       requestStages: Object.freeze(waf === null ? [...headStages] : [...headStages, waf.stage]),
-      responseStages: Object.freeze([hardening, cors]),
+      responseStages: Object.freeze(rateLimit === null ? [hardening, cors] : [hardening, cors, rateLimit]),
       maxBodyBytes: route?.max_body_bytes ?? config.limits.max_body_bytes,
       bodyTimeout: route?.body_timeout ?? config.limits.body_timeout,
       bodyDeadlinePerRequest: (route?.body_timeout ?? config.limits.body_timeout) < longestBody,
@@ -101,7 +105,7 @@ export function compilePipeline(config: Config, identity: Identity | null = null
     // look like anything; the endpoints parse their few fields strictly themselves).
     const endpoints = createAuthEndpoints({ identity, allowedOrigins })
     const base = build('auth', null, undefined)
-    const auth: CompiledRoute = Object.freeze({ ...base, requestStages: baseStages, waf: null, local: endpoints, requestBuffering: false })
+    const auth: CompiledRoute = Object.freeze({ ...base, requestStages: [...baseStages, ...limited], waf: null, local: endpoints, requestBuffering: false })
     const jwks = compilePathMatcher('/.well-known/jwks.json')
     table.push({ path: compilePathMatcher(config.auth.prefix), methods: null, route: auth }, { path: jwks, methods: null, route: auth })
   }

@@ -17,6 +17,8 @@ export interface RequestIdentity {
   readonly via: 'bearer' | 'cookie' | 'api-key'
   /** Session (refresh family) for token logins; null for API keys. */
   readonly sid: string | null
+  /** The API key's id (per-key rate limits); null for token logins. */
+  readonly apiKeyId: string | null
   /** The verified access token, or for API keys a one-minute token minted for the upstream; forwarded when configured. */
   readonly token: string | null
 }
@@ -57,6 +59,8 @@ export class Transaction {
   wafScore: number
   wafBlocked: boolean
   identity: RequestIdentity | null
+  /** Response fields a stage computed for this request (the RateLimit fields); null: none. */
+  responseFields: [string, string][] | null
   /** Kept here: node detaches req.socket once the response is done. */
   readonly socket: Socket
   /** The connection's byte count when this request began (the access log reports the difference). */
@@ -95,6 +99,7 @@ export class Transaction {
     this.wafScore = 0
     this.wafBlocked = false
     this.identity = null
+    this.responseFields = null
     this.socket = req.socket
     this.socketBytesAtStart = req.socket.bytesWritten
   }

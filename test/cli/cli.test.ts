@@ -125,6 +125,34 @@ describe('drawbridge CLI', () => {
     }
   })
 
+  test('start --workers 2: a rate limit is counted once for the machine, not once per worker (issue 5)', async () => {
+    const up = await startUpstream()
+    const dir = tmp()
+    const [port, adminPort] = [await freePort(), await freePort()]
+    const file = join(dir, 'drawbridge.yaml')
+    writeFileSync(
+      file,
+      `upstream: ${up.url}\nlisten: 127.0.0.1:${port}\nadmin: { listen: 127.0.0.1:${adminPort} }\nworkers: 2\nstorage: { memory: true }\n` +
+        `rate_limits:\n  - { key: ip, limit: 5/minute }\n`,
+    )
+    const child = spawn(process.execPath, [bin, 'start', '--config', file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+    try {
+      let listening = 0
+      await waitForLog(child, (l) => l.msg === 'listening' && ++listening === 2, 20_000)
+      const url = `http://127.0.0.1:${port}`
+      const statuses: number[] = []
+      // One connection per request: the primary hands them to both workers in turn.
+      for (let i = 0; i < 8; i++) statuses.push((await request(url + '/n', { headers: { connection: 'close' } })).status)
+      assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429, 429])
+      const m = await request(`http://127.0.0.1:${adminPort}/metrics`)
+      assert.match(m.text, /drawbridge_requests_total\{status="200",route="default"\} 5\n/)
+      await assertStopsCleanly(child)
+    } finally {
+      child.kill('SIGKILL')
+      await up.close()
+    }
+  })
+
   test('start --workers 2: both workers serve one port; the primary sums their metrics', async () => {
     const up = await startUpstream()
     const dir = tmp()

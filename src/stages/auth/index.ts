@@ -68,12 +68,12 @@ export function createAuthStage(o: AuthStageOptions): Stage {
       const k = await identity.apiKeys.verify(c.value)
       if (k === null) return null
       const token = settings.forward_token ? await internalToken(k.key.id, k.user, k.key.scopes) : null
-      return { userId: k.user.id, username: k.user.username, roles: k.key.scopes, via: 'api-key', sid: null, token }
+      return { userId: k.user.id, username: k.user.username, roles: k.key.scopes, via: 'api-key', sid: null, apiKeyId: k.key.id, token }
     }
     const claims = await identity.access.verify(c.value)
     if (typeof claims === 'string') return null
     if (settings.revocation_check && !(await identity.stillValid(claims))) return null
-    return { userId: claims.sub, username: claims.username, roles: claims.roles, via: c.via, sid: claims.sid, token: c.value }
+    return { userId: claims.sub, username: claims.username, roles: claims.roles, via: c.via, sid: claims.sid, apiKeyId: null, token: c.value }
   }
 
   /** A browser opening a page (not a script's fetch): it is sent to the login page instead of a 401. */
