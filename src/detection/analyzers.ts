@@ -20,6 +20,7 @@ import { analyzeSsti } from './ssti/analyzer.js'
 import { analyzeJndi } from './jndi/analyzer.js'
 import { analyzeSession, analyzeSessionName } from './session/analyzer.js'
 import { analyzeCode, analyzeCodeName } from './code/analyzer.js'
+import { analyzeJavaToken } from './code/java-token.js'
 
 export type Category =
   | 'sqli'
@@ -127,6 +128,8 @@ export const analyzers: readonly Analyzer[] = Object.freeze([
   analyzer('ssti', analyzeSsti, { triggers: '{}$#<%@(?*[_' }),
   analyzer('jndi', analyzeJndi, { allHeaders: true, triggers: '$:' }),
   analyzer('code', analyzeCode, { name: analyzeCodeName, triggers: '(<$:"\'`+/=[{@' }),
+  // `java.lang.Runtime`, `cnVudGltZQ`: one token for a deserializer, letters and dots only
+  analyzer('code', analyzeJavaToken),
   // Attack tools announce themselves in User-Agent; elsewhere their names are just words.
   analyzer('scanner', analyzeScanner, { locations: new Set(['header']), headers: new Set(['user-agent']) }),
   // A session cookie's name is only suspicious where cookies do not belong: the URL and the body.

@@ -150,6 +150,12 @@ describe('waf stage: attacks blocked, legitimate requests pass', () => {
       legit: () => request(gw.url + '/api/redirect?next=%2Fhome%3Ftab%3D2'),
     },
     {
+      // issue 3: a text/plain body shaped like a form is also read as one
+      name: 'a Java class for a deserializer in a text/plain form-shaped body',
+      attack: () => request(gw.url + '/api/import', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'type=java.lang.ProcessBuilder' }),
+      legit: () => request(gw.url + '/api/import', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'type=java.util.List&note=see java.lang.String' }),
+    },
+    {
       name: 'an attack tool announcing itself',
       attack: () => request(gw.url + '/api/items', { headers: { 'user-agent': 'sqlmap/1.7.2#stable (https://sqlmap.org)' } }),
       legit: () => request(gw.url + '/api/items', { headers: { 'user-agent': 'python-requests/2.31.0' } }),

@@ -47,8 +47,11 @@ export async function addBody(c: InputCollector, kind: BodyKind, contentType: st
       const text = body.toString('utf8')
       // No declared type and shaped like a form (`cmd=...&id=...`): read it as one, as lenient
       // app parsers do. The names and values are then judged apart, `+` and `%XX` decoded.
-      if (contentType === undefined && formShaped.test(text)) addUrlEncoded(c, 'body', text)
-      else c.add('body', '', text, false)
+      // Declared text shaped like a form is read both ways (a `text/plain` form is a CORS simple
+      // request, and some parsers take any body that looks like a form).
+      if (!formShaped.test(text)) c.add('body', '', text, false)
+      else if (contentType === undefined) addUrlEncoded(c, 'body', text)
+      else if (c.add('body', '', text, false)) addUrlEncoded(c, 'body', text)
       return true
     }
   }
