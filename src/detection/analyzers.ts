@@ -21,6 +21,7 @@ import { analyzeJndi } from './jndi/analyzer.js'
 import { analyzeSession, analyzeSessionName } from './session/analyzer.js'
 import { analyzeCode, analyzeCodeName } from './code/analyzer.js'
 import { analyzeJavaToken } from './code/java-token.js'
+import { analyzeUploadName, isFileNameInput } from './upload/analyzer.js'
 
 export type Category =
   | 'sqli'
@@ -39,6 +40,7 @@ export type Category =
   | 'prototype-pollution'
   | 'scanner'
   | 'session-fixation'
+  | 'upload'
   | 'limits'
 
 export interface RuleHit {
@@ -60,6 +62,10 @@ export interface Analyzer {
   readonly allHeaders: boolean
   /** Headers this analyzer never judges (their values are the client's own context). */
   readonly skipHeaders: ReadonlySet<string> | null
+  /** Only the inputs this accepts (by location and name); null for all that the rest allows. */
+  readonly inputs: ((location: InputLocation, name: string) => boolean) | null
+  /** Also judges values of plain characters only, which the others skip (design.md §4). */
+  readonly plainValues: boolean
   /**
    * ASCII characters without which this analyzer cannot fire, as a 128-bit set (4 words); null:
    * always runs. A reading with none of them, and nothing outside ASCII (look-alikes, fullwidth
@@ -102,6 +108,8 @@ function analyzer(category: Category, value: Analyzer['value'], extra: Extra = {
     headers: extra.headers ?? null,
     allHeaders: extra.allHeaders ?? false,
     skipHeaders: extra.skipHeaders ?? null,
+    inputs: extra.inputs ?? null,
+    plainValues: extra.plainValues ?? false,
     triggers: extra.triggers === undefined ? null : charSet(extra.triggers),
   })
 }
@@ -134,4 +142,7 @@ export const analyzers: readonly Analyzer[] = Object.freeze([
   analyzer('scanner', analyzeScanner, { locations: new Set(['header']), headers: new Set(['user-agent']) }),
   // A session cookie's name is only suspicious where cookies do not belong: the URL and the body.
   analyzer('session-fixation', analyzeSession, { name: analyzeSessionName, locations: new Set(['query', 'body']), triggers: '.-' }),
+  // A file name is only dangerous as a file name: a multipart part's, or a raw upload's header.
+  // `shell.php` is all plain characters: judged even so.
+  analyzer('upload', analyzeUploadName, { locations: new Set(['header', 'body']), inputs: isFileNameInput, plainValues: true, triggers: '.;' }),
 ])

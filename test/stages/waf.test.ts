@@ -156,6 +156,25 @@ describe('waf stage: attacks blocked, legitimate requests pass', () => {
       legit: () => request(gw.url + '/api/import', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'type=java.util.List&note=see java.lang.String' }),
     },
     {
+      // issue 3: the file-name checks of multipart parts apply to raw-upload headers too
+      name: 'a PHP script uploaded under an X-File-Name header',
+      attack: () => request(gw.url + '/api/upload', { method: 'POST', headers: { 'content-type': 'image/png', 'x-file-name': 'avatar.php5...' }, body: 'x' }),
+      legit: () => request(gw.url + '/api/upload', { method: 'POST', headers: { 'content-type': 'image/png', 'x-file-name': 'avatar.png' }, body: 'x' }),
+    },
+    {
+      name: 'a PHP script as a multipart file name',
+      attack: () => request(gw.url + '/api/upload', {
+        method: 'POST',
+        headers: { 'content-type': 'multipart/form-data; boundary=b0' },
+        body: '--b0\r\nContent-Disposition: form-data; name="file"; filename="photo.php.jpg"\r\nContent-Type: image/jpeg\r\n\r\n<?php system($_GET[c]); ?>\r\n--b0--\r\n',
+      }),
+      legit: () => request(gw.url + '/api/upload', {
+        method: 'POST',
+        headers: { 'content-type': 'multipart/form-data; boundary=b0' },
+        body: '--b0\r\nContent-Disposition: form-data; name="page"\r\n\r\nindex.php\r\n--b0\r\nContent-Disposition: form-data; name="file"; filename="php-cheatsheet.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF\r\n--b0--\r\n',
+      }),
+    },
+    {
       name: 'an attack tool announcing itself',
       attack: () => request(gw.url + '/api/items', { headers: { 'user-agent': 'sqlmap/1.7.2#stable (https://sqlmap.org)' } }),
       legit: () => request(gw.url + '/api/items', { headers: { 'user-agent': 'python-requests/2.31.0' } }),
