@@ -41,6 +41,7 @@ export type Category =
   | 'scanner'
   | 'session-fixation'
   | 'upload'
+  | 'parser-differential'
   | 'limits'
 
 export interface RuleHit {

@@ -175,6 +175,12 @@ describe('waf stage: attacks blocked, legitimate requests pass', () => {
       }),
     },
     {
+      // issue 3: a parser differential (CVE-2017-12635), refused before the app's parser sees it
+      name: 'a JSON key given twice with different values',
+      attack: () => request(gw.url + '/api/users', { method: 'POST', headers: json, body: '{"name":"eve","roles":[],"roles":["_admin"]}' }),
+      legit: () => request(gw.url + '/api/users', { method: 'POST', headers: json, body: '{"name":"eve","roles":[],"profile":{"roles":["reader"]}}' }),
+    },
+    {
       name: 'an attack tool announcing itself',
       attack: () => request(gw.url + '/api/items', { headers: { 'user-agent': 'sqlmap/1.7.2#stable (https://sqlmap.org)' } }),
       legit: () => request(gw.url + '/api/items', { headers: { 'user-agent': 'python-requests/2.31.0' } }),

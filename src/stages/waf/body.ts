@@ -9,6 +9,7 @@ import busboy from 'busboy'
 import { XMLParser, XMLValidator } from 'fast-xml-parser'
 import type { InputCollector } from './inputs.js'
 import { addUrlEncoded } from './inputs.js'
+import { duplicateKey } from './json-duplicates.js'
 
 export type BodyKind = 'json' | 'form' | 'multipart' | 'xml' | 'text' | 'binary'
 
@@ -65,6 +66,8 @@ function addJson(c: InputCollector, text: string): boolean {
     return false
   }
   walk(c, doc, { path: '', children: null }, 0)
+  // a key given twice in one object: JSON.parse kept the last, other parsers keep the first
+  if (c.hit === null) c.duplicateKey = duplicateKey(text, c.jsonKeys)
   return true
 }
 
@@ -110,6 +113,7 @@ function walk(c: InputCollector, v: unknown, node: PathNode, depth: number): voi
     return
   }
   const keys = Object.keys(v)
+  c.jsonKeys += keys.length
   if (keys.length === 0 && node.path !== '') c.add('body', node.path, '', false)
   for (const k of keys) {
     if (c.hit !== null) return
