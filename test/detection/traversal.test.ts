@@ -45,6 +45,7 @@ const attacks: [string, number][] = [
   ['.htaccess', 0.95],
   ['/./../x', 0.8],
   ['convert.iconv.UTF8.UTF16|convert.base64-decode', 0.85],
+  ['convert.iconv.CP1390.CSIBM932', 0.85],
   ['/app/.claude/settings.local.json', 0.95],
   // issue 3: remote file inclusion, from a bare server or with the `?` that cuts the appended `.php`
   ['http://66.240.183.75/crash.php', 0.85],
