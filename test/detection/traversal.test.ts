@@ -46,6 +46,10 @@ const attacks: [string, number][] = [
   ['/./../x', 0.8],
   ['convert.iconv.UTF8.UTF16|convert.base64-decode', 0.85],
   ['convert.iconv.CP1390.CSIBM932', 0.85],
+  ['/.rhosts', 0.95],
+  ['.passwd', 0.95],
+  ['C:/unattended.xml', 0.95],
+  ['C:/MININT/SMSOSD/OSDLOGS/VARIABLES.DAT', 0.95],
   ['/app/.claude/settings.local.json', 0.95],
   // issue 3: remote file inclusion, from a bare server or with the `?` that cuts the appended `.php`
   ['http://66.240.183.75/crash.php', 0.85],
@@ -61,7 +65,8 @@ const benign = ['docs/readme.md', 'report (final).pdf', 'https://example.com/a/b
   '/home/alice/notes/todo.txt', 'C:\\Users\\Bob\\Desktop\\cv.pdf', 'copy it to /usr/local/bin and restart', 'the profile page', '.5', 'users/profile',
   // links an API stores: domains, a bare IP without a script, a form URL with an empty query
   'https://example.com/index.php', 'http://8.8.8.8/', 'https://93.184.216.34/docs/index.html', 'https://example.com/search?',
-  'https://example.com/a.php?x=1', 'see http://1.2.3.4/a.php for the old page']
+  'https://example.com/a.php?x=1', 'see http://1.2.3.4/a.php for the old page',
+  'please forward this to /support', 'my .passwd file is gone', 'unattended-upgrades.log']
 
 test('traversal and file inclusion: attacks are found', () => {
   for (const [value, confidence] of attacks) {

@@ -26,6 +26,10 @@ const sensitive = [
   '/.bashrc', '/.bash_profile', '/.profile', '/.cshrc', '/.zshrc', '/.sh_history', '/.mysql_history', '/.psql_history', '/.netrc',
   '/.pgpass', '/master.passwd', '/ntuser.dat', '/sysprep.inf', '/sysprep.xml', '/unattend.xml', '/unattend.txt',
   '/etc/subuid', '/etc/subgid', '/etc/gshadow',
+  // r-command trust files, X11 cookies, mail forwarding, Apache password files; Windows
+  // deployment answer files and SCCM task variables (credentials in clear)
+  '/.rhosts', '/.shosts', '/.forward', '/.xauthority', '/.passwd', '/.logout', '/unattended.xml', '/unattended.txt',
+  '/smsosd/osdlogs/variables.dat', '/system volume information/',
   // AI coding assistants' project folders: settings, MCP servers, keys
   '/.claude/', '/.cursor/', '/.roo/', '/.windsurf/', '/.a0proj/', '/.codeium/', '/.continue/', '/.aider',
 ]
