@@ -38,6 +38,8 @@ const attacks: [string, string][] = [
   ["'; SHUTDOWN--", 'sqli-stacked'],
   ["1 INTO OUTFILE '/tmp/x'", 'sqli-out-of-band'],
   ["select * from pg_group;", 'sqli-statement'],
+  // zero-width characters inside keywords (issue 3)
+  ["' un\u200bion se\u200blect 1\u200b,2\u200b,3", 'sqli-union'],
   ["'-'", 'sqli-boolean'],
   // statements after a break-out without `;` (MSSQL batches), and after `;` deeper in the value
   ["' exec sp_addlogin 'eve', 'pw'--", 'sqli-stacked'],

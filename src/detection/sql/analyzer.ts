@@ -374,6 +374,9 @@ function statement(t: readonly Token[]): SqlFinding | null {
 // Quote look-alikes that some database collations and app layers fold into `'`
 const lookalikeQuote = /[\u2018\u2019\u201b\u2032\u00b4\u02bc]/
 const lookalikeQuotes = new RegExp(lookalikeQuote.source, 'g')
+// and zero-width characters that split keywords (`un\u200bion se\u200blect`): one test for both
+const foldable = /[\u2018\u2019\u201b\u2032\u00b4\u02bc\u200b-\u200d\u2060\ufeff]/
+const zeroWidth = /[\u200b-\u200d\u2060\ufeff]/g
 
 const plusSigns = /\+/g
 const emptyCommentTail = /^\s*(?:--|#)[-\s]*$/
@@ -384,7 +387,7 @@ export function analyzeSql(value: string): SqlFinding | null {
   let found = analyzeVariant(value, null)
   if (found !== null && found.confidence >= sure) return found
   // `’ or ’1’=’1`: quote look-alikes that some collations and app layers fold into `'`
-  if (lookalikeQuote.test(value)) found = analyzeVariant(value.replace(lookalikeQuotes, "'"), found)
+  if (foldable.test(value)) found = analyzeVariant(value.replace(lookalikeQuotes, "'").replace(zeroWidth, ''), found)
   if (found !== null && found.confidence >= sure) return found
   // `0+union+select+1,2`: PHP and others decode `+` as a space in cookies too; a value with no
   // space character that uses `+` between words is read that way as well
