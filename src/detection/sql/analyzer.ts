@@ -6,7 +6,7 @@
  * the string too, but what follows is a plain word, not SQL: that is what keeps false positives
  * low.
  */
-import { fileStatement, reachesInternals } from './internals.js'
+import { fileStatement, reachesInternals, toolBuiltSelect } from './internals.js'
 import { tokenize, type Token } from './tokenizer.js'
 
 export type SqlRule =
@@ -363,7 +363,7 @@ function statement(t: readonly Token[]): SqlFinding | null {
   const rest = t.slice(i + 1)
   const from = rest.findIndex((x) => x.text === 'FROM' && x.type === 'word')
   const terminated = rest.some((x) => x.type === 'semi' || x.type === 'comment')
-  const internals = reachesInternals(rest)
+  const internals = reachesInternals(rest) || toolBuiltSelect(rest)
   if (rest.some((x, k) => isFunctionCall(rest, k) || x.text === '*' || x.type === 'var') || (from !== -1 && rest[from + 1]?.type === 'word' && (terminated || internals))) {
     // a query of the database's credentials, settings or files (internals.ts) blocks
     return { rule: 'sqli-statement', context: 'anywhere', confidence: internals ? 0.85 : 0.75 }

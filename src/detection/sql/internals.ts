@@ -16,6 +16,28 @@ const internalNames = new Set([
   'DBA_USERS', 'ALL_USERS', 'USER_ROLE_PRIVS', 'DBA_ROLE_PRIVS',
 ])
 
+// MSSQL procedures that run commands, write the registry or create COM objects
+const commandProcedures = new Set(['XP_CMDSHELL', 'XP_REGWRITE', 'XP_REGREAD', 'SP_OACREATE', 'SP_OAMETHOD', 'XP_DIRTREE', 'XP_FILEEXIST'])
+
+/**
+ * A SELECT built the way injection tools build them (sqlmap's error-based and boolean probes): a
+ * subquery nested inside a function's arguments (`CONCAT(0x71..., (SELECT ...))`,
+ * `CONVERT(INT, (SELECT ...))`) next to a marker spelled in hex or character codes
+ * (`0x717a786a71`, `CHR(113)||CHR(122)||...`). Queries people write name their strings.
+ */
+export function toolBuiltSelect(t: readonly Token[]): boolean {
+  let nested = false
+  let codes = 0
+  let hex = false
+  for (let i = 0; i < t.length; i++) {
+    const x = t[i]!
+    if (x.type === 'lparen' && t[i + 1]?.text === 'SELECT' && (t[i - 1]?.type === 'comma' || t[i - 1]?.type === 'lparen' || t[i - 1]?.type === 'op')) nested = true
+    else if (x.type === 'num' && /^0x[0-9a-f]{6,}$/i.test(x.text)) hex = true
+    else if (x.type === 'word' && (x.text === 'CHAR' || x.text === 'CHR') && t[i + 1]?.type === 'lparen' && t[i + 2]?.type === 'num') codes++
+  }
+  return nested && (hex || codes >= 3)
+}
+
 /** Whether the statement tokens name a credential, configuration or file internal of the database. */
 export function reachesInternals(t: readonly Token[]): boolean {
   for (let i = 0; i < t.length; i++) {
@@ -31,8 +53,9 @@ export function reachesInternals(t: readonly Token[]): boolean {
 }
 
 /**
- * `COPY t TO '/tmp/x'` / `COPY t FROM PROGRAM 'id'` (PostgreSQL file and command access) and
- * `BACKUP DATABASE x TO DISK='\\host\share\x'` (MSSQL exfiltration) as a statement of their own.
+ * `COPY t TO '/tmp/x'` / `COPY t FROM PROGRAM 'id'` (PostgreSQL file and command access),
+ * `BACKUP DATABASE x TO DISK='\\host\share\x'` (MSSQL exfiltration) and `EXEC master..xp_cmdshell`
+ * (MSSQL commands; a bare call too: no one else names it) as a statement of their own.
  */
 export function fileStatement(t: readonly Token[], at: number): boolean {
   const first = t[at]
@@ -52,6 +75,11 @@ export function fileStatement(t: readonly Token[], at: number): boolean {
     const target = t[i + 1]
     if (dir?.type !== 'word' || (dir.text !== 'TO' && dir.text !== 'FROM') || target === undefined) return false
     return target.text === 'PROGRAM' || (target.type === 'str' && /^['"]?(?:\/|\\|[a-z]:)/i.test(target.text))
+  }
+  if (first.text === 'EXEC' || first.text === 'EXECUTE') {
+    let i = at + 1
+    while (t[i]?.type === 'dot' || t[i]?.text === 'MASTER' || t[i]?.text === 'DBO' || t[i]?.text === 'SYS') i++
+    return t[i]?.type === 'word' && commandProcedures.has(t[i]!.text)
   }
   // `BACKUP DATABASE master TO DISK = '\\host\share\x.bak'`
   const kind = t[at + 1]?.text
