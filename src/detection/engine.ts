@@ -149,7 +149,11 @@ export function createEngine(options: EngineOptions): Engine {
         const value = input.value
         if (isPlainValue(value)) {
           // only the analyzers that judge plain values too (a file name: `shell.php`)
-          if (plainAnalyzers.length !== 0 && plainAnalyzers.some((a) => applies(a, input)) && judge(input, value, 'value', null, plainAnalyzers)) return { findings, score }
+          for (let k = 0; k < plainAnalyzers.length; k++) {
+            if (!applies(plainAnalyzers[k]!, input)) continue
+            if (judge(input, value, 'value', null, plainAnalyzers)) return { findings, score }
+            break
+          }
           continue
         }
         const memo = value.length <= memoValueMax ? memoScope(input) : null

@@ -58,14 +58,23 @@ const base64Name = new RegExp(base64Names.flatMap(fragments).map((f) => f.replac
 // The stream header: a stream in base64 starts `rO0AB`; a header cut out of a run where the
 // stream starts at byte 1 or 2 reads `KztAA` or `Cs7QA` (CRS 944210), alone in the token.
 const base64Magic = /^(?:rO0AB|(?:KztAA|Cs7QA)[A-Za-z0-9+/]{0,2}={0,2}$)/
-const base64Token = /^[A-Za-z0-9+/_-]{6,64}={0,2}$/
 
 /**
  * Whether a short base64-looking token is a Java process or gadget class name, or a
- * serialization header, in base64. Also what keeps such a token from being judged plain.
+ * serialization header, in base64. Also what keeps such a token from being judged plain, so it
+ * runs on every plain value of 6 to 66 characters: one pass decides most of them (every name
+ * and header above holds at least two capitals; ids, words and hex digests mostly do not).
  */
 export function javaBase64Token(value: string): boolean {
-  if (value.length < 6 || value.length > 66 || !base64Token.test(value)) return false
+  const n = value.length
+  if (n < 6 || n > 66) return false
+  let upper = 0
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i)
+    if (c >= 65 && c <= 90) upper++
+    else if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47 || (c === 61 && i >= n - 2))) return false
+  }
+  if (upper < 2) return false
   if (base64Magic.test(value)) return true
   const m = base64Name.exec(value)
   // the name must be (nearly) the whole token: a long blob is judged on its decoded text
@@ -73,7 +82,9 @@ export function javaBase64Token(value: string): boolean {
 }
 
 export function analyzeJavaToken(text: string): CodeFinding | null {
-  if (text.length > 200) return null
+  // runs on every reading: prose (a space inside) and long values leave at once
+  const n = text.length
+  if (n < 6 || n > 200 || (text.indexOf(' ', 1) !== -1 && text.trim().indexOf(' ') !== -1)) return null
   if (text.indexOf('.') !== -1) return javaClassToken(text)
   return javaBase64Token(text) ? { rule: 'java-deserialization', confidence: 0.85 } : null
 }
