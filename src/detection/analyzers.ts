@@ -138,7 +138,8 @@ export const analyzers: readonly Analyzer[] = Object.freeze([
   analyzer('jndi', analyzeJndi, { allHeaders: true, triggers: '$:' }),
   analyzer('code', analyzeCode, { name: analyzeCodeName, triggers: '(<$:"\'`+/=[{@' }),
   // `java.lang.Runtime`, `cnVudGltZQ`: one token for a deserializer, letters and dots only
-  analyzer('code', analyzeJavaToken),
+  // (a dotted name, or base64 with at least two capitals)
+  analyzer('code', analyzeJavaToken, { triggers: '.ABCDEFGHIJKLMNOPQRSTUVWXYZ' }),
   // Attack tools announce themselves in User-Agent; elsewhere their names are just words.
   analyzer('scanner', analyzeScanner, { locations: new Set(['header']), headers: new Set(['user-agent']) }),
   // A session cookie's name is only suspicious where cookies do not belong: the URL and the body.
