@@ -20,6 +20,8 @@ import { analyzeSsti } from './ssti/analyzer.js'
 import { analyzeJndi } from './jndi/analyzer.js'
 import { analyzeSession, analyzeSessionName } from './session/analyzer.js'
 import { analyzeCode, analyzeCodeName } from './code/analyzer.js'
+import { analyzeJavaToken } from './code/java-token.js'
+import { analyzeUploadName, isFileNameInput } from './upload/analyzer.js'
 
 export type Category =
   | 'sqli'
@@ -38,6 +40,8 @@ export type Category =
   | 'prototype-pollution'
   | 'scanner'
   | 'session-fixation'
+  | 'upload'
+  | 'parser-differential'
   | 'limits'
 
 export interface RuleHit {
@@ -59,6 +63,10 @@ export interface Analyzer {
   readonly allHeaders: boolean
   /** Headers this analyzer never judges (their values are the client's own context). */
   readonly skipHeaders: ReadonlySet<string> | null
+  /** Only the inputs this accepts (by location and name); null for all that the rest allows. */
+  readonly inputs: ((location: InputLocation, name: string) => boolean) | null
+  /** Also judges values of plain characters only, which the others skip (design.md §4). */
+  readonly plainValues: boolean
   /**
    * ASCII characters without which this analyzer cannot fire, as a 128-bit set (4 words); null:
    * always runs. A reading with none of them, and nothing outside ASCII (look-alikes, fullwidth
@@ -101,6 +109,8 @@ function analyzer(category: Category, value: Analyzer['value'], extra: Extra = {
     headers: extra.headers ?? null,
     allHeaders: extra.allHeaders ?? false,
     skipHeaders: extra.skipHeaders ?? null,
+    inputs: extra.inputs ?? null,
+    plainValues: extra.plainValues ?? false,
     triggers: extra.triggers === undefined ? null : charSet(extra.triggers),
   })
 }
@@ -127,8 +137,14 @@ export const analyzers: readonly Analyzer[] = Object.freeze([
   analyzer('ssti', analyzeSsti, { triggers: '{}$#<%@(?*[_' }),
   analyzer('jndi', analyzeJndi, { allHeaders: true, triggers: '$:' }),
   analyzer('code', analyzeCode, { name: analyzeCodeName, triggers: '(<$:"\'`+/=[{@' }),
+  // `java.lang.Runtime`, `cnVudGltZQ`: one token for a deserializer, letters and dots only
+  // (a dotted name, or base64 with at least two capitals)
+  analyzer('code', analyzeJavaToken, { triggers: '.ABCDEFGHIJKLMNOPQRSTUVWXYZ' }),
   // Attack tools announce themselves in User-Agent; elsewhere their names are just words.
   analyzer('scanner', analyzeScanner, { locations: new Set(['header']), headers: new Set(['user-agent']) }),
   // A session cookie's name is only suspicious where cookies do not belong: the URL and the body.
   analyzer('session-fixation', analyzeSession, { name: analyzeSessionName, locations: new Set(['query', 'body']), triggers: '.-' }),
+  // A file name is only dangerous as a file name: a multipart part's, or a raw upload's header.
+  // `shell.php` is all plain characters: judged even so.
+  analyzer('upload', analyzeUploadName, { locations: new Set(['header', 'body']), inputs: isFileNameInput, plainValues: true, triggers: '.;' }),
 ])

@@ -82,9 +82,11 @@ export function createEngine(options: EngineOptions): Engine {
   const threshold = options.threshold ?? thresholds[options.paranoia]
   const valueAnalyzers = analyzers.filter((a) => a.value !== null)
   const nameAnalyzers = analyzers.filter((a) => a.name !== null)
+  const plainAnalyzers = valueAnalyzers.filter((a) => a.plainValues)
 
   const applies = (a: Analyzer, input: Input): boolean => {
     if (a.locations !== null && !a.locations.has(input.location)) return false
+    if (a.inputs !== null && !a.inputs(input.location, input.name)) return false
     if (input.location !== 'header') return a.headers === null
     if (a.headers !== null) return a.headers.has(input.name)
     if (a.skipHeaders !== null && a.skipHeaders.has(input.name)) return false
@@ -145,7 +147,15 @@ export function createEngine(options: EngineOptions): Engine {
           }
         }
         const value = input.value
-        if (isPlainValue(value)) continue
+        if (isPlainValue(value)) {
+          // only the analyzers that judge plain values too (a file name: `shell.php`)
+          for (let k = 0; k < plainAnalyzers.length; k++) {
+            if (!applies(plainAnalyzers[k]!, input)) continue
+            if (judge(input, value, 'value', null, plainAnalyzers)) return { findings, score }
+            break
+          }
+          continue
+        }
         const memo = value.length <= memoValueMax ? memoScope(input) : null
         if (memo !== null && memo.has(value)) continue
         // The same body value twice in one request (arrays of records): judged once.

@@ -9,6 +9,7 @@
  */
 import { isUtf8 } from 'node:buffer'
 import type { Reading, Transform } from './types.js'
+import { javaBase64Token } from './code/java-token.js'
 
 export const maxRounds = 4
 
@@ -365,7 +366,7 @@ function printable(bytes: Buffer): string | null {
 // Characters that cannot, alone, form any attack the analyzers look for: letters, digits and a
 // few separators. A value made only of these, with no '..', skips the analyzers (design.md §4:
 // cheap first). Space is excluded on purpose: `1 or true` is numeric-context SQL injection.
-const javaPackage = /^(?:javax?|sun|com\.sun|jdk|org\.(?:omg|apache|codehaus))\.|(?:^|\.)(?:runtime|processbuilder)\./i
+const javaPackage = /^(?:javax?|sun|com\.sun|com\.opensymphony|jdk|org\.(?:omg|apache|codehaus)|convert|string|zlib)\.|(?:^|\.)(?:runtime|processbuilder)\./i
 const plain = new Uint8Array(128)
 for (let c = 48; c <= 57; c++) plain[c] = 1
 for (let c = 65; c <= 90; c++) plain[c] = 1
@@ -389,8 +390,10 @@ export function isPlainValue(value: string): boolean {
   }
   // `.htaccess`, `.env`: a dotfile's name is all plain characters
   if (value.charCodeAt(0) === 46) return false
-  // `java.lang.Runtime`, `runtime.InvokerTransformer`: Java class names for a deserializer
+  // `java.lang.Runtime`, `runtime.InvokerTransformer`: Java class names for a deserializer;
+  // `convert.iconv.UTF8.CSISO2022KR`: a link of a php://filter chain
   if (value.length >= 8 && value.indexOf('.') !== -1 && javaPackage.test(value)) return false
-  // A long run of letters and digits may be base64 or hex hiding text: not plain if it is.
-  return value.length < 8 || decodeEmbedded(value) === null
+  // A long run of letters and digits may be base64 or hex hiding text: not plain if it is,
+  // nor if it spells a Java class name at an offset that decodes to no text (CRS 944300).
+  return value.length < 6 || ((value.length < 8 || decodeEmbedded(value) === null) && !javaBase64Token(value))
 }

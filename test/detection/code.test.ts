@@ -1,6 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { analyzeCode, analyzeCodeName } from '../../src/detection/code/analyzer.js'
+import { analyzeJavaToken } from '../../src/detection/code/java-token.js'
+import { createEngine } from '../../src/detection/engine.js'
 import { tokenize } from '../../src/detection/code/php.js'
 import { surest } from './support.js'
 
@@ -189,6 +191,60 @@ test('code: ordinary values stay below the blocking threshold', () => {
   assert.deepEqual(failures, [])
 })
 
+// Issue 3 (CRS 944100-944300): one Java token, no trigger character, for a deserializer
+const javaTokens: [string, string][] = [
+  ['java.lang.Runtime', 'java-class-name'],
+  ['java.io.FileOutputStream', 'java-class-name'],
+  ['com.opensymphony.xwork2', 'java-class-name'],
+  ['com.opensymphony.xwork2.ActionContext', 'java-class-name'],
+  ['java.Runtime', 'java-class-name'],
+  ['java.evil.processbuilder', 'java-class-name'],
+  ['runtime.InvokerTransformer', 'java-gadget'],
+  ['ProcessBuilder.x.whileclosure', 'java-gadget'],
+  // base64 of `runtime`, `invokertransformer` and `ProcessBuilder`, at byte offsets 0, 1 and 2
+  ['cnVudGltZQ', 'java-deserialization'],
+  ['HJ1bnRpbWU', 'java-deserialization'],
+  ['BydW50aW1l', 'java-deserialization'],
+  ['aW52b2tlcnRyYW5zZm9ybWVy', 'java-deserialization'],
+  ['UHJvY2Vzc0J1aWxkZXI=', 'java-deserialization'],
+  // a serialization header alone, as a stream at byte 0, 1 or 2 of a base64 run starts it
+  ['rO0ABQ', 'java-deserialization'],
+  ['KztAAU', 'java-deserialization'],
+  ['Cs7QAF', 'java-deserialization'],
+]
+const notJavaTokens = [
+  'java.runtime.version', 'java.version', 'org.apache.commons', 'org.springframework.boot', 'com.example.Runtime',
+  'NPE in java.lang.String', 'see java.lang.Runtime docs', 'app.runtime', 'node.processbuilder.x',
+  // base64 of ordinary words, and long blobs that happen to hold a name (judged on their text)
+  'dXNlcm5hbWU', 'cGFzc3dvcmQ=', 'password1234', 'KztBBU', 'xrO0ABQ',
+  Buffer.from('{"runtime":"nodejs20.x","handler":"index.handler","memory":128}').toString('base64'),
+]
+
+test('code: a Java class name or its base64 as the whole value (issue 3)', () => {
+  const failures: string[] = []
+  for (const [value, rule] of javaTokens) {
+    const f = surest(analyzeJavaToken, value)
+    if (f === null || f.rule !== rule || f.confidence < 0.8) failures.push(`${value}: ${f?.rule} ${f?.confidence}`)
+  }
+  for (const value of notJavaTokens) {
+    const f = surest(analyzeJavaToken, value)
+    if (f !== null && f.confidence >= 0.8) failures.push(`${value}: ${f.rule} ${f.confidence}`)
+  }
+  assert.deepEqual(failures, [])
+})
+
+test('engine: Java tokens made of plain characters are inspected, not skipped (issue 3)', () => {
+  const engine = createEngine({ paranoia: 1 })
+  const rule = (value: string, name = 'q') => engine.inspect([{ location: 'query', name, value, formEncoded: true }], null, false).findings[0]?.rule ?? null
+  assert.equal(rule('com.opensymphony.xwork2'), 'java-class-name')
+  assert.equal(rule('HJ1bnRpbWU'), 'java-deserialization')
+  assert.equal(rule('Cs7QAF'), 'java-deserialization')
+  assert.equal(rule('test', 'java.Runtime'), 'java-class-name')
+  assert.equal(rule('Cs7QAFx9b'), null)
+  assert.equal(rule('HJ1bnRpbWUxNTk0ZmQ3YjNjNDg5MmVhMDM3ZmE3ODAxZTBiNDkwZDk1'), null)
+  assert.equal(rule('java.runtime.version'), null)
+})
+
 test('code analysis stays linear on long adversarial input', () => {
   const inputs = [
     '('.repeat(100_000),
@@ -202,11 +258,14 @@ test('code analysis stays linear on long adversarial input', () => {
     '${'.repeat(50_000) + 'getruntime().exec(',
     '"sys".'.repeat(30_000) + '("x")',
     'rO0AB'.repeat(40_000),
+    'java.'.repeat(40_000),
+    'a.'.repeat(100) + 'runtime',
   ]
   for (const v of inputs) {
     const t = performance.now()
     analyzeCode(v)
     analyzeCodeName(v)
+    analyzeJavaToken(v)
     const ms = performance.now() - t
     assert.ok(ms < 100, `${v.slice(0, 12)}...: ${ms} ms`)
   }

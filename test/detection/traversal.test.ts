@@ -45,12 +45,28 @@ const attacks: [string, number][] = [
   ['.htaccess', 0.95],
   ['/./../x', 0.8],
   ['convert.iconv.UTF8.UTF16|convert.base64-decode', 0.85],
+  ['convert.iconv.CP1390.CSIBM932', 0.85],
+  ['/.rhosts', 0.95],
+  ['.passwd', 0.95],
+  ['C:/unattended.xml', 0.95],
+  ['C:/MININT/SMSOSD/OSDLOGS/VARIABLES.DAT', 0.95],
   ['/app/.claude/settings.local.json', 0.95],
+  // issue 3: remote file inclusion, from a bare server or with the `?` that cuts the appended `.php`
+  ['http://66.240.183.75/crash.php', 0.85],
+  ['https://[2001:db8:701::29c8]/gecko.php', 0.85],
+  ['ftp%3A%2F%2F1.1.1.1', 0.85],
+  ['http://1.2.3.4:8080/shell.txt?', 0.85],
+  ['http://evil.example/shell.txt?', 0.85],
+  ['https://evil.example/c99.php%00', 0.85],
 ]
 
 const benign = ['docs/readme.md', 'report (final).pdf', 'https://example.com/a/b', 'v1.2.3', 'file.tar.gz', 'Wait... what?', 'a/b/c', 'C:/Users/me/file.txt', '/api/v1/items', 'Loading...', 'see ./config', '.env files are ignored', 'my.environment',
   // user folders are where uploads and browsers point; prose may name system paths
-  '/home/alice/notes/todo.txt', 'C:\\Users\\Bob\\Desktop\\cv.pdf', 'copy it to /usr/local/bin and restart', 'the profile page', '.5', 'users/profile']
+  '/home/alice/notes/todo.txt', 'C:\\Users\\Bob\\Desktop\\cv.pdf', 'copy it to /usr/local/bin and restart', 'the profile page', '.5', 'users/profile',
+  // links an API stores: domains, a bare IP without a script, a form URL with an empty query
+  'https://example.com/index.php', 'http://8.8.8.8/', 'https://93.184.216.34/docs/index.html', 'https://example.com/search?',
+  'https://example.com/a.php?x=1', 'see http://1.2.3.4/a.php for the old page',
+  'please forward this to /support', 'my .passwd file is gone', 'unattended-upgrades.log']
 
 test('traversal and file inclusion: attacks are found', () => {
   for (const [value, confidence] of attacks) {
@@ -68,7 +84,8 @@ test('traversal: ordinary paths and prose pass; one level up in text scores low,
 })
 
 test('traversal analysis stays linear on long adversarial input', () => {
-  for (const v of ['../'.repeat(100_000), '.'.repeat(300_000), '/etc'.repeat(70_000), '%25'.repeat(100_000), '?/'.repeat(100_000) + 'x', '..2f'.repeat(70_000)]) {
+  for (const v of ['../'.repeat(100_000), '.'.repeat(300_000), '/etc'.repeat(70_000), '%25'.repeat(100_000), '?/'.repeat(100_000) + 'x', '..2f'.repeat(70_000),
+    'http://1.2.3.4/' + '?'.repeat(300_000) + 'x', 'http://a/' + '%00'.repeat(100_000), 'http://' + '@'.repeat(300_000)]) {
     const t = performance.now()
     analyzeTraversal(v)
     assert.ok(performance.now() - t < 2000)

@@ -150,6 +150,37 @@ describe('waf stage: attacks blocked, legitimate requests pass', () => {
       legit: () => request(gw.url + '/api/redirect?next=%2Fhome%3Ftab%3D2'),
     },
     {
+      // issue 3: a text/plain body shaped like a form is also read as one
+      name: 'a Java class for a deserializer in a text/plain form-shaped body',
+      attack: () => request(gw.url + '/api/import', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'type=java.lang.ProcessBuilder' }),
+      legit: () => request(gw.url + '/api/import', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'type=java.util.List&note=see java.lang.String' }),
+    },
+    {
+      // issue 3: the file-name checks of multipart parts apply to raw-upload headers too
+      name: 'a PHP script uploaded under an X-File-Name header',
+      attack: () => request(gw.url + '/api/upload', { method: 'POST', headers: { 'content-type': 'image/png', 'x-file-name': 'avatar.php5...' }, body: 'x' }),
+      legit: () => request(gw.url + '/api/upload', { method: 'POST', headers: { 'content-type': 'image/png', 'x-file-name': 'avatar.png' }, body: 'x' }),
+    },
+    {
+      name: 'a PHP script as a multipart file name',
+      attack: () => request(gw.url + '/api/upload', {
+        method: 'POST',
+        headers: { 'content-type': 'multipart/form-data; boundary=b0' },
+        body: '--b0\r\nContent-Disposition: form-data; name="file"; filename="photo.php.jpg"\r\nContent-Type: image/jpeg\r\n\r\n<?php system($_GET[c]); ?>\r\n--b0--\r\n',
+      }),
+      legit: () => request(gw.url + '/api/upload', {
+        method: 'POST',
+        headers: { 'content-type': 'multipart/form-data; boundary=b0' },
+        body: '--b0\r\nContent-Disposition: form-data; name="page"\r\n\r\nindex.php\r\n--b0\r\nContent-Disposition: form-data; name="file"; filename="php-cheatsheet.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF\r\n--b0--\r\n',
+      }),
+    },
+    {
+      // issue 3: a parser differential (CVE-2017-12635), refused before the app's parser sees it
+      name: 'a JSON key given twice with different values',
+      attack: () => request(gw.url + '/api/users', { method: 'POST', headers: json, body: '{"name":"eve","roles":[],"roles":["_admin"]}' }),
+      legit: () => request(gw.url + '/api/users', { method: 'POST', headers: json, body: '{"name":"eve","roles":[],"profile":{"roles":["reader"]}}' }),
+    },
+    {
       name: 'an attack tool announcing itself',
       attack: () => request(gw.url + '/api/items', { headers: { 'user-agent': 'sqlmap/1.7.2#stable (https://sqlmap.org)' } }),
       legit: () => request(gw.url + '/api/items', { headers: { 'user-agent': 'python-requests/2.31.0' } }),

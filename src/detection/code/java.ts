@@ -12,6 +12,7 @@
  * - `class.module.classLoader...` / `class.classLoader...` bean paths (Spring4Shell, Struts).
  */
 import type { CodeFinding } from './types.js'
+import { javaClassToken } from './java-token.js'
 
 // Commons-collections, xalan, rowset and other classes whose only use in a request is a chain.
 const gadgets = [
@@ -90,7 +91,7 @@ export function analyzeJava(text: string): CodeFinding | null {
   }
   // a chain class as a token (`...functors.ChainedTransformer`) rather than named in a sentence
   if (gadget) return { rule: 'java-gadget', confidence: !/\s/.test(text) && specificGadgets.some((g) => lower.includes(g)) ? 0.85 : 0.7 }
-  return javaClassName(text)
+  return javaClassToken(text)
 }
 
 // Chain classes with no other use and no English reading (unlike `EventHandler`, `LazyMap`)
@@ -100,20 +101,9 @@ const specificGadgets = [
   'badattributevalueexpexception', 'transformingcomparator',
 ]
 
-// A value that is nothing but a class of the JDK's dangerous packages (process, files, streams,
-// naming, scripting, CORBA) is a type for a polymorphic deserializer (Jackson `@class`, XStream,
-// fastjson `@type`) to instantiate: no form field has another reason to hold one.
-const dangerousClass = /^(?:java\.(?:lang|io|nio|net|rmi|beans|util\.zip)|javax\.(?:script|naming|management|el)|sun|com\.sun|jdk|org\.omg|org\.apache\.(?:commons\.collections|xalan|bcel)|org\.codehaus\.groovy)\.[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$/
-
-function javaClassName(text: string): CodeFinding | null {
-  if (text.length > 200 || text.indexOf('.') === -1) return null
-  const t = text.trim()
-  return dangerousClass.test(t) ? { rule: 'java-class-name', confidence: 0.8 } : null
-}
-
 /** `class.module.classLoader.resources...` (Spring4Shell), `class.classLoader...` (Struts 1). */
 export function analyzeJavaName(name: string): CodeFinding | null {
-  const named = javaClassName(name)
+  const named = javaClassToken(name)
   if (named !== null) return named
   if (name.length < 16) return null
   const lower = name.toLowerCase()

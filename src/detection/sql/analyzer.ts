@@ -6,6 +6,7 @@
  * the string too, but what follows is a plain word, not SQL: that is what keeps false positives
  * low.
  */
+import { fileStatement, reachesInternals, toolBuiltSelect } from './internals.js'
 import { tokenize, type Token } from './tokenizer.js'
 
 export type SqlRule =
@@ -356,12 +357,16 @@ function breakout(value: string, q: number): number {
 function statement(t: readonly Token[]): SqlFinding | null {
   let i = 0
   while (t[i]?.type === 'lparen') i++
+  // reading the server's files or copying the database out is never the app's own query
+  if (fileStatement(t, i)) return { rule: 'sqli-statement', context: 'anywhere', confidence: 0.85 }
   if (t[i]?.text !== 'SELECT' || t[i]?.type !== 'word') return null
   const rest = t.slice(i + 1)
   const from = rest.findIndex((x) => x.text === 'FROM' && x.type === 'word')
   const terminated = rest.some((x) => x.type === 'semi' || x.type === 'comment')
-  if (rest.some((x, k) => isFunctionCall(rest, k) || x.text === '*' || x.type === 'var') || (from !== -1 && rest[from + 1]?.type === 'word' && terminated)) {
-    return { rule: 'sqli-statement', context: 'anywhere', confidence: 0.75 }
+  const internals = reachesInternals(rest) || toolBuiltSelect(rest)
+  if (rest.some((x, k) => isFunctionCall(rest, k) || x.text === '*' || x.type === 'var') || (from !== -1 && rest[from + 1]?.type === 'word' && (terminated || internals))) {
+    // a query of the database's credentials, settings or files (internals.ts) blocks
+    return { rule: 'sqli-statement', context: 'anywhere', confidence: internals ? 0.85 : 0.75 }
   }
   return null
 }
@@ -369,6 +374,9 @@ function statement(t: readonly Token[]): SqlFinding | null {
 // Quote look-alikes that some database collations and app layers fold into `'`
 const lookalikeQuote = /[\u2018\u2019\u201b\u2032\u00b4\u02bc]/
 const lookalikeQuotes = new RegExp(lookalikeQuote.source, 'g')
+// and zero-width characters that split keywords (`un\u200bion se\u200blect`): one test for both
+const foldable = /[\u2018\u2019\u201b\u2032\u00b4\u02bc\u200b-\u200d\u2060\ufeff]/
+const zeroWidth = /[\u200b-\u200d\u2060\ufeff]/g
 
 const plusSigns = /\+/g
 const emptyCommentTail = /^\s*(?:--|#)[-\s]*$/
@@ -379,7 +387,7 @@ export function analyzeSql(value: string): SqlFinding | null {
   let found = analyzeVariant(value, null)
   if (found !== null && found.confidence >= sure) return found
   // `’ or ’1’=’1`: quote look-alikes that some collations and app layers fold into `'`
-  if (lookalikeQuote.test(value)) found = analyzeVariant(value.replace(lookalikeQuotes, "'"), found)
+  if (foldable.test(value)) found = analyzeVariant(value.replace(lookalikeQuotes, "'").replace(zeroWidth, ''), found)
   if (found !== null && found.confidence >= sure) return found
   // `0+union+select+1,2`: PHP and others decode `+` as a space in cookies too; a value with no
   // space character that uses `+` between words is read that way as well

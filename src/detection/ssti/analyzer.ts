@@ -98,6 +98,9 @@ function judge(open: string, body: string, d: Delimiter): Scored | null {
     if (logicTags.includes(tag)) {
       // `{% for k, v in config.iteritems() %}` walks an object like `{{ config.items() }}` does
       for (const m of inner.matchAll(/(?<![\w$])[\w$]+(?=\s*[.[(|])/g)) if (objects.has(m[0])) return { rule: 'ssti-object-access', confidence: 0.85 }
+      // `{% for c in [1,2,3] %}`, `{% if 7*7 == 49 %}`: logic over constants the sender chose is
+      // a probe for what renders it; a template's own logic reads its variables
+      if (constantProbe(tag, inner)) return { rule: 'ssti-probe', confidence: 0.85 }
       return { rule: 'ssti-directive', confidence: 0.6 }
     }
     inner = inner.replace(/^-?\s*\w+/, '').replace(/-$/, '').trim()
@@ -117,6 +120,55 @@ function judge(open: string, body: string, d: Delimiter): Scored | null {
   // anything else printed by ERB/JSP tags is Ruby or Java being run; `<% if x %>` is plain logic
   if (open === '<%') return { rule: 'ssti-probe', confidence: /^\s*=/.test(lower) ? 0.8 : 0.6 }
   return null
+}
+
+const literalWords = new Set(['and', 'or', 'not', 'in', 'is', 'true', 'false', 'none', 'null'])
+
+/**
+ * Whether a logic statement's expression is made of constants only (numbers, quoted strings,
+ * list brackets, operators) with a number or an operator among them: `[1,2,3]`, `7*7 == 49`,
+ * `1`. The loop or assignment target (`c in`, `x =`) is set aside first. `{% set title = "Hi" %}`
+ * (a string alone) and anything naming a variable are ordinary template logic.
+ */
+function constantProbe(tag: string, statement: string): boolean {
+  let expr = statement.replace(/^-?\s*\w+/, '').replace(/-$/, '').trim()
+  if (expr.length === 0 || expr.length > 200) return false
+  if (tag === 'for') {
+    const m = /^[\w\s,()]*?\bin\b/.exec(expr)
+    if (m === null) return false
+    expr = expr.slice(m[0].length)
+  } else if (tag === 'set' || tag === 'with') {
+    const eq = expr.indexOf('=')
+    if (eq === -1 || expr[eq + 1] === '=') return false
+    expr = expr.slice(eq + 1)
+  } else if (tag !== 'if') {
+    return false
+  }
+  let signal = false
+  for (let i = 0; i < expr.length; ) {
+    const c = expr[i]!
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === ',' || c === '[' || c === ']' || c === '(' || c === ')') {
+      i++
+    } else if (c >= '0' && c <= '9') {
+      while (i < expr.length && ((expr[i]! >= '0' && expr[i]! <= '9') || expr[i] === '.')) i++
+      signal = true
+    } else if (c === '"' || c === "'") {
+      const close = expr.indexOf(c, i + 1)
+      if (close === -1) return false
+      i = close + 1
+    } else if ('+-*/%~<>=!'.includes(c)) {
+      i++
+      signal = true
+    } else if ((c >= 'a' && c <= 'z') || c === '_') {
+      let j = i
+      while (j < expr.length && ((expr[j]! >= 'a' && expr[j]! <= 'z') || expr[j] === '_')) j++
+      if (!literalWords.has(expr.slice(i, j))) return false
+      i = j
+    } else {
+      return false
+    }
+  }
+  return signal
 }
 
 // Engine syntax that needs no expression delimiters to be dangerous.

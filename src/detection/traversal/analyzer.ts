@@ -3,10 +3,11 @@
  * its directory (`../`, `..\`, `....//` that survives a naive strip, `..;/` for servlets), names
  * a file no client should ask for (`/etc/passwd`, `win.ini`, `.git/config`, `/proc/self/environ`),
  * or uses a stream wrapper (`php://filter`, `zip://`, `file://`). Runs on the decoded readings, so
- * `%2e%2e%2f`, `%c0%ae` and `..%252f` arrive here as `../`.
+ * `%2e%2e%2f`, `%c0%ae` and `..%252f` arrive here as `../`. Remote inclusion: rfi.ts.
  */
+import { remoteInclude } from './rfi.js'
 
-export type TraversalRule = 'traversal-dotdot' | 'traversal-sensitive-file' | 'traversal-system-path' | 'traversal-wrapper'
+export type TraversalRule = 'traversal-dotdot' | 'traversal-sensitive-file' | 'traversal-system-path' | 'traversal-wrapper' | 'traversal-remote-include'
 
 export interface TraversalFinding {
   readonly rule: TraversalRule
@@ -25,6 +26,10 @@ const sensitive = [
   '/.bashrc', '/.bash_profile', '/.profile', '/.cshrc', '/.zshrc', '/.sh_history', '/.mysql_history', '/.psql_history', '/.netrc',
   '/.pgpass', '/master.passwd', '/ntuser.dat', '/sysprep.inf', '/sysprep.xml', '/unattend.xml', '/unattend.txt',
   '/etc/subuid', '/etc/subgid', '/etc/gshadow',
+  // r-command trust files, X11 cookies, mail forwarding, Apache password files; Windows
+  // deployment answer files and SCCM task variables (credentials in clear)
+  '/.rhosts', '/.shosts', '/.forward', '/.xauthority', '/.passwd', '/.logout', '/unattended.xml', '/unattended.txt',
+  '/smsosd/osdlogs/variables.dat', '/system volume information/',
   // AI coding assistants' project folders: settings, MCP servers, keys
   '/.claude/', '/.cursor/', '/.roo/', '/.windsurf/', '/.a0proj/', '/.codeium/', '/.continue/', '/.aider',
 ]
@@ -95,6 +100,10 @@ function judgePath(value: string): TraversalFinding | null {
   const lower = value.toLowerCase()
   if (lower.indexOf(':') !== -1) for (const w of wrappers) if (lower.includes(w)) return { rule: 'traversal-wrapper', confidence: 0.9 }
   if (phpFilter.test(lower)) return { rule: 'traversal-wrapper', confidence: 0.85 }
+  if (lower.indexOf('://') !== -1) {
+    const rfi = remoteInclude(lower)
+    if (rfi > 0) return { rule: 'traversal-remote-include', confidence: rfi }
+  }
   if (lower.indexOf('/') === -1 && lower.indexOf('\\') === -1) {
     // No path separator: no climbing, no absolute path; only a bare sensitive file name, at the
     // start and ending the value (as the general rule below would judge it).

@@ -9,6 +9,7 @@ import busboy from 'busboy'
 import { XMLParser, XMLValidator } from 'fast-xml-parser'
 import type { InputCollector } from './inputs.js'
 import { addUrlEncoded } from './inputs.js'
+import { duplicateKey } from './json-duplicates.js'
 
 export type BodyKind = 'json' | 'form' | 'multipart' | 'xml' | 'text' | 'binary'
 
@@ -47,8 +48,11 @@ export async function addBody(c: InputCollector, kind: BodyKind, contentType: st
       const text = body.toString('utf8')
       // No declared type and shaped like a form (`cmd=...&id=...`): read it as one, as lenient
       // app parsers do. The names and values are then judged apart, `+` and `%XX` decoded.
-      if (contentType === undefined && formShaped.test(text)) addUrlEncoded(c, 'body', text)
-      else c.add('body', '', text, false)
+      // Declared text shaped like a form is read both ways (a `text/plain` form is a CORS simple
+      // request, and some parsers take any body that looks like a form).
+      if (!formShaped.test(text)) c.add('body', '', text, false)
+      else if (contentType === undefined) addUrlEncoded(c, 'body', text)
+      else if (c.add('body', '', text, false)) addUrlEncoded(c, 'body', text)
       return true
     }
   }
@@ -62,6 +66,8 @@ function addJson(c: InputCollector, text: string): boolean {
     return false
   }
   walk(c, doc, { path: '', children: null }, 0)
+  // a key given twice in one object: JSON.parse kept the last, other parsers keep the first
+  if (c.hit === null) c.duplicateKey = duplicateKey(text, c.jsonKeys)
   return true
 }
 
@@ -107,6 +113,7 @@ function walk(c: InputCollector, v: unknown, node: PathNode, depth: number): voi
     return
   }
   const keys = Object.keys(v)
+  c.jsonKeys += keys.length
   if (keys.length === 0 && node.path !== '') c.add('body', node.path, '', false)
   for (const k of keys) {
     if (c.hit !== null) return

@@ -82,7 +82,11 @@ export function createWaf(config: Config, route: RouteConfig | null): Waf | null
   /** Records the outcome on the transaction; a verdict when the request must stop. */
   function judge(tx: Transaction, c: InputCollector, phase: InputLocation): Verdict | undefined {
     const exclude = exclusions.length === 0 ? null : exclusionTest(exclusions, tx)
-    const result = engine.inspect(c.inputs, exclude, stopAtFirst)
+    let result = engine.inspect(c.inputs, exclude, stopAtFirst)
+    if (c.duplicateKey !== null) {
+      const f = duplicateFinding(c.duplicateKey)
+      if (exclude === null || !exclude(f.location, f.name, f.rule, f.category)) result = { findings: [f, ...result.findings], score: Math.max(f.confidence, result.score) }
+    }
     if (c.hit !== null) {
       const finding = limitFinding(c.hit, phase)
       note(tx, [finding], 1)
@@ -127,6 +131,11 @@ export function createWaf(config: Config, route: RouteConfig | null): Waf | null
 
 function limitFinding(hit: LimitHit, location: InputLocation): Finding {
   return { category: 'limits', rule: `waf-limit-${hit}`, confidence: 1, location, name: '', part: 'value', matched: '', transforms: [] }
+}
+
+// Two parsers, two readings of one body (json-duplicates.ts): refused at every paranoia level.
+function duplicateFinding(key: string): Finding {
+  return { category: 'parser-differential', rule: 'json-duplicate-key', confidence: 0.9, location: 'body', name: key, part: 'name', matched: key, transforms: [] }
 }
 
 function note(tx: Transaction, findings: readonly Finding[], score: number): void {

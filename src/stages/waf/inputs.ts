@@ -24,6 +24,9 @@ export interface InputLimits {
 export class InputCollector {
   readonly inputs: Input[] = []
   hit: LimitHit | null = null
+  /** Keys of the JSON objects walked, and one repeated with another value in one object (json-duplicates.ts). */
+  jsonKeys = 0
+  duplicateKey: string | null = null
   #bytes = 0
   readonly limits: InputLimits
 
