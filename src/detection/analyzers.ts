@@ -6,7 +6,7 @@
 import type { InputLocation } from './types.js'
 import { analyzeSql } from './sql/analyzer.js'
 import { analyzeXss } from './xss/analyzer.js'
-import { analyzeCmdi } from './cmdi/analyzer.js'
+import { analyzeCmdi, analyzeCmdiPath } from './cmdi/analyzer.js'
 import { analyzeTraversal } from './traversal/analyzer.js'
 import { analyzeNosql, analyzeNosqlName } from './nosql/analyzer.js'
 import { analyzeLdap } from './ldap/analyzer.js'
@@ -122,7 +122,8 @@ export const analyzers: readonly Analyzer[] = Object.freeze([
   analyzer('sqli', analyzeSql),
   analyzer('xss', analyzeXss, { triggers: '<>:\'"`(=[.&\\+{' }),
   // a value that is itself a command line (`time ifconfig`, `IF EXIST x CMD`) may hold only blanks
-  analyzer('cmdi', analyzeCmdi, { triggers: ';|&`$(){}<>%\n\r-/:\\\'"*?[~ \t+' }),
+  analyzer('cmdi', analyzeCmdi, { locations: new Set(['query', 'header', 'cookie', 'body']), triggers: ';|&`$(){}<>%\n\r-/:\\\'"*?[~ \t+' }),
+  analyzer('cmdi', analyzeCmdiPath, { locations: new Set(['path']), triggers: ';|&`$(){}<>%\n\r-/:\\\'"*?[~ \t+' }),
   // `0x2e0x2e0x2f` spells `../` in letters and digits: x/X trigger too
   analyzer('traversal', analyzeTraversal, { triggers: './\\:xX%;' }),
   analyzer('nosql', analyzeNosql, { name: analyzeNosqlName, triggers: '$&{[|;=\'"(._' }),

@@ -191,3 +191,14 @@ test('command analysis stays linear on long adversarial input', () => {
     assert.ok(performance.now() - t < 2000, v.slice(0, 8))
   }
 })
+
+test('URL paths: endpoints named like commands pass (/id, /whoami); separators in a path still block', async () => {
+  const { createEngine } = await import('../../src/detection/engine.js')
+  const engine = createEngine({ paranoia: 1 })
+  const path = (value: string) => engine.inspect([{ location: 'path', name: '', value, formEncoded: false }], null, true).findings.map((f) => f.rule)
+  for (const ok of ['/id', '/whoami', '/users/whoami', '/api/uname', '/v1/ping']) assert.deepEqual(path(ok), [], ok)
+  assert.ok(path('/ping/127.0.0.1;cat /etc/passwd').length > 0)
+  assert.ok(path('/run/$(whoami)').length > 0)
+  // The same words as a whole query value are still command lines.
+  assert.equal(analyzeCmdi('whoami')?.rule, 'cmdi-command-line')
+})

@@ -315,6 +315,18 @@ function onlyWords(value: string): boolean {
 }
 
 export function analyzeCmdi(value: string): CmdiFinding | null {
+  return analyze(value, true)
+}
+
+/**
+ * For the URL path: the whole path is not a command line (`/id`, `/users/whoami` are ordinary
+ * endpoints), but separators, substitutions and the rest still are.
+ */
+export function analyzeCmdiPath(value: string): CmdiFinding | null {
+  return analyze(value, false)
+}
+
+function analyze(value: string, wholeLine: boolean): CmdiFinding | null {
   if (onlyWords(value)) return null
   // Shellshock: a function definition in a header value
   if (value.indexOf('()') !== -1 && /\(\)\s*\{[^}]{0,20}\}\s*;|\(\)\s*\{\s*:\s*;\s*\}|^\s*\(\)\s*\{/.test(value)) return { rule: 'cmdi-shellshock', confidence: 0.95 }
@@ -364,9 +376,9 @@ export function analyzeCmdi(value: string): CmdiFinding | null {
     }
   }
   // the whole value as a command line (an app that runs a parameter as a command)
-  let whole = commandAt(value, 0, 'start', vars)
+  let whole = wholeLine ? commandAt(value, 0, 'start', vars) : 0
   // `code=time ifconfig`: form data sent as plain text, or a shell assignment before the command
-  const eq = whole === 0 ? /^[\w.-]{1,40}=/.exec(value) : null
+  const eq = whole === 0 && wholeLine ? /^[\w.-]{1,40}=/.exec(value) : null
   if (eq !== null) whole = commandAt(value, eq[0].length, 'start', vars)
   if (whole > 0) return { rule: 'cmdi-command-line', confidence: whole }
   // a glob that spells a sensitive file or a binary in any argument: `cat /e??/pa[s]swd`
