@@ -416,7 +416,120 @@ function fields(value: string): SqlFinding | null {
   return best
 }
 
+const isSpaceCode = (c: number) => c === 32 || (c >= 9 && c <= 13) || c === 160
+const isDigitCode = (c: number) => c >= 48 && c <= 57
+const isWordCode = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || isDigitCode(c) || c === 95 || c === 36 || (c >= 128 && c !== 160)
+
+function skipSpaces(s: string, i: number): number {
+  while (i < s.length && isSpaceCode(s.charCodeAt(i))) i++
+  return i
+}
+
+/** Whether a word (not a number) starts at `i` that can open a tail: OR, AND, NOT, IF, a clause. */
+function tailWordAt(s: string, i: number): boolean {
+  if (i >= s.length) return false
+  const c = s.charCodeAt(i)
+  if (!isWordCode(c) || isDigitCode(c)) return false
+  let j = i
+  while (j < s.length && isWordCode(s.charCodeAt(j))) j++
+  return tailWords.has(s.slice(i, j).toUpperCase())
+}
+
+// Character classes for mayBeSql's scan (ASCII; every other character but U+00A0 is a word character)
+const other = 0
+const gate = 1
+const dash = 2
+const digit = 3
+const word = 4
+const charClass = new Uint8Array(128)
+for (let c = 0; c < 128; c++) charClass[c] = isDigitCode(c) ? digit : isWordCode(c) ? word : other
+// Characters any rule needs one of (see mayBeSql)
+for (const ch of '\'"`[@;|&#*') charClass[ch.charCodeAt(0)] = gate
+charClass[45] = dash
+// Words that fire wherever they stand: anywhere(), statement(), subqueries
+const anywhereWords: ReadonlySet<string> = new Set(['UNION', 'SELECT', 'INTO', 'WAITFOR', ...timeFunctions, ...oobFunctions])
+/** A bit per letter (case folded), digit or `_`/`$`: 0-25 letters, 26 digits, 27 the rest. */
+const letterBit = (c: number): number => {
+  const l = c | 32
+  return l >= 97 && l <= 122 ? 1 << (l - 97) : isDigitCode(c) ? 1 << 26 : 1 << 27
+}
+const maxWordLength = Math.max(...[...anywhereWords].map((w) => w.length))
+const firstLetters = new Uint32Array(maxWordLength + 1)
+const lastLetters = new Uint32Array(maxWordLength + 1)
+for (const w of anywhereWords) {
+  firstLetters[w.length]! |= letterBit(w.charCodeAt(0))
+  lastLetters[w.length]! |= letterBit(w.charCodeAt(w.length - 1))
+}
+// Words that fire as the first token of a tail (tail(): logical operators, IF, clauses)
+const tailWords: ReadonlySet<string> = new Set([...[...logical].filter((w) => /^[A-Z]+$/.test(w)), 'IF', ...clauses])
+
+/**
+ * Cheap first (design.md §4): whether `analyzeText` can find anything in `value`, in one pass
+ * and without tokens. Every rule above needs at least one of: a quote (a break-out), `;` (a
+ * stacked statement), `|`/`&` (`||`, `&&`), `@` (`@@version`), a backtick or `[` (quoted names),
+ * a comment (`#`, `--`, `/*`), a word that fires wherever it stands (UNION, SELECT, INTO,
+ * WAITFOR, the time and out-of-band functions), or a logical or clause word (OR, AND, NOT, IF,
+ * ORDER, FROM...) as the first token of a tail: of the value itself, or after a leading number.
+ * Prose ("Please leave the parcel at the front door.") has none of these and skips the
+ * tokenizer. Mirrors the tokenizer's words: runs of word characters (letters, digits, `_`, `$`,
+ * non-ASCII) upper-cased as it does; a run that starts with a digit belongs to a number.
+ */
+export function mayBeSql(value: string): boolean {
+  const n = value.length
+  // the first token of a tail: the value itself (after `)`s), or after a leading number (after `(`s and `-`s)
+  let i = skipSpaces(value, 0)
+  let j = i
+  while (j < n && (value.charCodeAt(j) === 41 || isSpaceCode(value.charCodeAt(j)))) j++
+  if (tailWordAt(value, j)) return true
+  j = i
+  while (j < n && (value.charCodeAt(j) === 40 || value.charCodeAt(j) === 45 || isSpaceCode(value.charCodeAt(j)))) j++
+  const c0 = value.charCodeAt(j)
+  if (isDigitCode(c0) || (c0 === 46 && isDigitCode(value.charCodeAt(j + 1)))) {
+    if (c0 === 48 && (value.charCodeAt(j + 1) | 32) === 120) j += 2
+    while (j < n && (isWordCode(value.charCodeAt(j)) || value.charCodeAt(j) === 46)) j++
+    j = skipSpaces(value, j)
+    const next = value.charCodeAt(j)
+    // `1, 2) OR …` (a value list) and `1) OR …`: the tail starts further on; leave it to the analyzer
+    if (next === 44 || next === 41 || tailWordAt(value, j)) return true
+  }
+  // everywhere: the characters without which no rule fires, and the words that fire anywhere
+  for (i = 0; i < n; i++) {
+    let c = value.charCodeAt(i)
+    const k = c < 128 ? charClass[c]! : c === 160 ? other : word
+    if (k === other) continue
+    if (k === gate) return true
+    if (k === dash) {
+      if (value.charCodeAt(i + 1) === 45) return true
+      continue
+    }
+    // a run of word characters: a number (it swallows its letters: `1union` is one token) or a word
+    const start = i
+    let ascii = c < 128
+    for (; i + 1 < n; i++) {
+      const d = value.charCodeAt(i + 1)
+      if (d < 128 ? charClass[d]! < digit : d === 160) break
+      if (d >= 128) ascii = false
+    }
+    if (k === digit) continue
+    const len = i + 1 - start
+    // ASCII words filtered by length, first and last letter before the exact look-up
+    if (ascii) {
+      if (len > maxWordLength || (firstLetters[len]! & letterBit(c)) === 0) continue
+      c = value.charCodeAt(i)
+      if ((lastLetters[len]! & letterBit(c)) === 0) continue
+    }
+    if (anywhereWords.has(value.slice(start, i + 1).toUpperCase())) return true
+  }
+  return false
+}
+
 function analyzeText(value: string): SqlFinding | null {
+  if (!mayBeSql(value)) return null
+  return analyzeTokens(value)
+}
+
+/** analyzeText without the pre-gate (exported for the test that the gate never hides a finding). */
+export function analyzeTokens(value: string): SqlFinding | null {
   const all = dropInlineComments(tokenize(value))
   const found = anywhere(all) ?? statement(all)
   // A value that is a whole SELECT statement (a query in a code-snippet field) is SQL, not an
