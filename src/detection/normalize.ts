@@ -380,17 +380,24 @@ const number = /^[+-]?\d{1,30}(?:\.\d{1,30})?(?:[eE][+-]?\d{1,3})?$/
 export function isPlainValue(value: string): boolean {
   const c0 = value.charCodeAt(0)
   if (value.length <= 40 && ((c0 >= 48 && c0 <= 57) || c0 === 43 || c0 === 45) && (timestamp.test(value) || number.test(value))) return true
+  // '.', ',' and '@' are in neither the base64 nor the hex alphabet: with one, decodeEmbedded has nothing to decode
+  let encodable = true
+  let dot = false
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i)
     if (c >= 128 || plain[c] === 0) return false
-    if (c === 46 && value.charCodeAt(i + 1) === 46) return false
+    if (c === 46) {
+      if (value.charCodeAt(i + 1) === 46) return false
+      dot = true
+      encodable = false
+    } else if (c === 44 || c === 64) encodable = false
     // `0x2e0x2e0x2f` spells `../` in letters and digits
-    if ((c === 120 || c === 88) && value.charCodeAt(i - 1) === 48) return false
+    else if ((c === 120 || c === 88) && value.charCodeAt(i - 1) === 48) return false
   }
   // `.htaccess`, `.env`: a dotfile's name is all plain characters
-  if (value.charCodeAt(0) === 46) return false
+  if (c0 === 46) return false
   // `java.lang.Runtime`, `runtime.InvokerTransformer`: Java class names for a deserializer
-  if (value.length >= 8 && value.indexOf('.') !== -1 && javaPackage.test(value)) return false
+  if (dot && value.length >= 8 && javaPackage.test(value)) return false
   // A long run of letters and digits may be base64 or hex hiding text: not plain if it is.
-  return value.length < 8 || decodeEmbedded(value) === null
+  return value.length < 8 || !encodable || decodeEmbedded(value) === null
 }
