@@ -420,9 +420,14 @@ const isSpaceCode = (c: number) => c === 32 || (c >= 9 && c <= 13) || c === 160
 const isDigitCode = (c: number) => c >= 48 && c <= 57
 const isWordCode = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || isDigitCode(c) || c === 95 || c === 36 || (c >= 128 && c !== 160)
 
+/** Past blanks, and past `*\/`, which the tokenizer skips without a token (the end of a versioned comment). */
 function skipSpaces(s: string, i: number): number {
-  while (i < s.length && isSpaceCode(s.charCodeAt(i))) i++
-  return i
+  for (;;) {
+    const c = s.charCodeAt(i)
+    if (isSpaceCode(c)) i++
+    else if (c === 42 && s.charCodeAt(i + 1) === 47) i += 2
+    else return i
+  }
 }
 
 /** Whether a word (not a number) starts at `i` that can open a tail: OR, AND, NOT, IF, a clause. */
@@ -431,21 +436,24 @@ function tailWordAt(s: string, i: number): boolean {
   const c = s.charCodeAt(i)
   if (!isWordCode(c) || isDigitCode(c)) return false
   let j = i
-  while (j < s.length && isWordCode(s.charCodeAt(j))) j++
+  let ascii = true
+  while (j < s.length && isWordCode(s.charCodeAt(j))) if (s.charCodeAt(j++) >= 128) ascii = false
+  // most first words are too long for one of these: only then upper-case a copy
+  if (ascii && j - i > maxTailWordLength) return false
   return tailWords.has(s.slice(i, j).toUpperCase())
 }
 
 // Character classes for mayBeSql's scan (ASCII; every other character but U+00A0 is a word character)
 const other = 0
 const gate = 1
-const dash = 2
+const slash = 2
 const digit = 3
 const word = 4
 const charClass = new Uint8Array(128)
 for (let c = 0; c < 128; c++) charClass[c] = isDigitCode(c) ? digit : isWordCode(c) ? word : other
 // Characters any rule needs one of (see mayBeSql)
-for (const ch of '\'"`[@;|&#*') charClass[ch.charCodeAt(0)] = gate
-charClass[45] = dash
+for (const ch of '\'"`[@;|&') charClass[ch.charCodeAt(0)] = gate
+charClass[47] = slash
 // Words that fire wherever they stand: anywhere(), statement(), subqueries
 const anywhereWords: ReadonlySet<string> = new Set(['UNION', 'SELECT', 'INTO', 'WAITFOR', ...timeFunctions, ...oobFunctions])
 /** A bit per letter (case folded), digit or `_`/`$`: 0-25 letters, 26 digits, 27 the rest. */
@@ -462,15 +470,17 @@ for (const w of anywhereWords) {
 }
 // Words that fire as the first token of a tail (tail(): logical operators, IF, clauses)
 const tailWords: ReadonlySet<string> = new Set([...[...logical].filter((w) => /^[A-Z]+$/.test(w)), 'IF', ...clauses])
+const maxTailWordLength = Math.max(...[...tailWords].map((w) => w.length))
 
 /**
  * Cheap first (design.md §4): whether `analyzeText` can find anything in `value`, in one pass
  * and without tokens. Every rule above needs at least one of: a quote (a break-out), `;` (a
  * stacked statement), `|`/`&` (`||`, `&&`), `@` (`@@version`), a backtick or `[` (quoted names),
- * a comment (`#`, `--`, `/*`), a word that fires wherever it stands (UNION, SELECT, INTO,
+ * `/*` (a versioned comment's code), a word that fires wherever it stands (UNION, SELECT, INTO,
  * WAITFOR, the time and out-of-band functions), or a logical or clause word (OR, AND, NOT, IF,
  * ORDER, FROM...) as the first token of a tail: of the value itself, or after a leading number.
- * Prose ("Please leave the parcel at the front door.") has none of these and skips the
+ * `#` and `--` comments only hide tokens; a comment-cut needs a break-out. Prose ("Please leave
+ * the parcel at the front door.", "12 Main Street, Apt. #3") has none of these and skips the
  * tokenizer. Mirrors the tokenizer's words: runs of word characters (letters, digits, `_`, `$`,
  * non-ASCII) upper-cased as it does; a run that starts with a digit belongs to a number.
  */
@@ -479,10 +489,10 @@ export function mayBeSql(value: string): boolean {
   // the first token of a tail: the value itself (after `)`s), or after a leading number (after `(`s and `-`s)
   let i = skipSpaces(value, 0)
   let j = i
-  while (j < n && (value.charCodeAt(j) === 41 || isSpaceCode(value.charCodeAt(j)))) j++
+  while (j < n && value.charCodeAt(j) === 41) j = skipSpaces(value, j + 1)
   if (tailWordAt(value, j)) return true
   j = i
-  while (j < n && (value.charCodeAt(j) === 40 || value.charCodeAt(j) === 45 || isSpaceCode(value.charCodeAt(j)))) j++
+  while (j < n && (value.charCodeAt(j) === 40 || value.charCodeAt(j) === 45)) j = skipSpaces(value, j + 1)
   const c0 = value.charCodeAt(j)
   if (isDigitCode(c0) || (c0 === 46 && isDigitCode(value.charCodeAt(j + 1)))) {
     if (c0 === 48 && (value.charCodeAt(j + 1) | 32) === 120) j += 2
@@ -498,8 +508,9 @@ export function mayBeSql(value: string): boolean {
     const k = c < 128 ? charClass[c]! : c === 160 ? other : word
     if (k === other) continue
     if (k === gate) return true
-    if (k === dash) {
-      if (value.charCodeAt(i + 1) === 45) return true
+    if (k === slash) {
+      // `/*!50000UNION*/`: MySQL runs a versioned comment's content, glued to digits here
+      if (value.charCodeAt(i + 1) === 42) return true
       continue
     }
     // a run of word characters: a number (it swallows its letters: `1union` is one token) or a word
