@@ -438,9 +438,7 @@ function tailWordAt(s: string, i: number): boolean {
   let j = i
   let ascii = true
   while (j < s.length && isWordCode(s.charCodeAt(j))) if (s.charCodeAt(j++) >= 128) ascii = false
-  // most first words are too long for one of these: only then upper-case a copy
-  if (ascii && j - i > maxTailWordLength) return false
-  return tailWords.has(s.slice(i, j).toUpperCase())
+  return ascii ? tailFilter.has(s, i, j) && tailWords.has(s.slice(i, j).toUpperCase()) : tailWords.has(s.slice(i, j).toUpperCase())
 }
 
 // Character classes for mayBeSql's scan (ASCII; every other character but U+00A0 is a word character)
@@ -457,20 +455,40 @@ charClass[47] = slash
 // Words that fire wherever they stand: anywhere(), statement(), subqueries
 const anywhereWords: ReadonlySet<string> = new Set(['UNION', 'SELECT', 'INTO', 'WAITFOR', ...timeFunctions, ...oobFunctions])
 /** A bit per letter (case folded), digit or `_`/`$`: 0-25 letters, 26 digits, 27 the rest. */
-const letterBit = (c: number): number => {
+function letterBit(c: number): number {
   const l = c | 32
   return l >= 97 && l <= 122 ? 1 << (l - 97) : isDigitCode(c) ? 1 << 26 : 1 << 27
 }
-const maxWordLength = Math.max(...[...anywhereWords].map((w) => w.length))
-const firstLetters = new Uint32Array(maxWordLength + 1)
-const lastLetters = new Uint32Array(maxWordLength + 1)
-for (const w of anywhereWords) {
-  firstLetters[w.length]! |= letterBit(w.charCodeAt(0))
-  lastLetters[w.length]! |= letterBit(w.charCodeAt(w.length - 1))
+
+/**
+ * A quick no for ASCII words: by length, first and last letter (case folded). Most words of
+ * prose fail it, and only those that pass are copied and upper-cased for the exact look-up.
+ */
+class WordFilter {
+  readonly #first: Uint32Array
+  readonly #last: Uint32Array
+
+  constructor(words: ReadonlySet<string>) {
+    const max = Math.max(...[...words].map((w) => w.length))
+    this.#first = new Uint32Array(max + 1)
+    this.#last = new Uint32Array(max + 1)
+    for (const w of words) {
+      this.#first[w.length]! |= letterBit(w.charCodeAt(0))
+      this.#last[w.length]! |= letterBit(w.charCodeAt(w.length - 1))
+    }
+  }
+
+  /** False when `s.slice(start, end)` (ASCII) cannot be one of the words. */
+  has(s: string, start: number, end: number): boolean {
+    const len = end - start
+    return len < this.#first.length && (this.#first[len]! & letterBit(s.charCodeAt(start))) !== 0 && (this.#last[len]! & letterBit(s.charCodeAt(end - 1))) !== 0
+  }
 }
+
+const anywhereFilter = new WordFilter(anywhereWords)
 // Words that fire as the first token of a tail (tail(): logical operators, IF, clauses)
 const tailWords: ReadonlySet<string> = new Set([...[...logical].filter((w) => /^[A-Z]+$/.test(w)), 'IF', ...clauses])
-const maxTailWordLength = Math.max(...[...tailWords].map((w) => w.length))
+const tailFilter = new WordFilter(tailWords)
 
 /**
  * Cheap first (design.md §4): whether `analyzeText` can find anything in `value`, in one pass
@@ -504,7 +522,7 @@ export function mayBeSql(value: string): boolean {
   }
   // everywhere: the characters without which no rule fires, and the words that fire anywhere
   for (i = 0; i < n; i++) {
-    let c = value.charCodeAt(i)
+    const c = value.charCodeAt(i)
     const k = c < 128 ? charClass[c]! : c === 160 ? other : word
     if (k === other) continue
     if (k === gate) return true
@@ -522,13 +540,8 @@ export function mayBeSql(value: string): boolean {
       if (d >= 128) ascii = false
     }
     if (k === digit) continue
-    const len = i + 1 - start
     // ASCII words filtered by length, first and last letter before the exact look-up
-    if (ascii) {
-      if (len > maxWordLength || (firstLetters[len]! & letterBit(c)) === 0) continue
-      c = value.charCodeAt(i)
-      if ((lastLetters[len]! & letterBit(c)) === 0) continue
-    }
+    if (ascii && !anywhereFilter.has(value, start, i + 1)) continue
     if (anywhereWords.has(value.slice(start, i + 1).toUpperCase())) return true
   }
   return false
