@@ -58,6 +58,8 @@ export function foldPath(value: string): string {
 
 // Sensitive names of one segment (`.env`, `win.ini`): the only ones a value without any slash can name.
 const bareNames = sensitive.filter((s) => s.indexOf('/', 1) === -1 && !s.endsWith('/')).map((s) => s.slice(1))
+// their first characters: a value starting with none of them names none (most values end there)
+const bareFirst = new Set(bareNames.map((b) => b[0]))
 
 // Escapes no standard decoder accepts (`%c1%pc`, `%%35%%63`, `%uEFC8`) and runs of broken
 // multi-byte noise: old IIS and servlet decoders turned them into separators (the dotdotpwn
@@ -98,6 +100,7 @@ function judgePath(value: string): TraversalFinding | null {
   if (lower.indexOf('/') === -1 && lower.indexOf('\\') === -1) {
     // No path separator: no climbing, no absolute path; only a bare sensitive file name, at the
     // start and ending the value (as the general rule below would judge it).
+    if (!bareFirst.has(lower[0])) return null
     for (const b of bareNames) {
       if (!lower.startsWith(b)) continue
       const next = lower[b.length]

@@ -27,6 +27,8 @@ const isAlpha = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
 
 /** Strips what browsers ignore inside a URL scheme (`java\tscript:`, leading spaces, control chars). */
 function schemeOf(v: string): string {
+  // no ':', no scheme: most values end here, before any string is built
+  if (v.indexOf(':') === -1) return ''
   let out = ''
   for (let i = 0; i < v.length && out.length < 16; i++) {
     const c = v.charCodeAt(i)
