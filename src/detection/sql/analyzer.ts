@@ -504,6 +504,9 @@ const tailFilter = new WordFilter(tailWords)
  */
 export function mayBeSql(value: string): boolean {
   const n = value.length
+  // module tables read through locals: the scan below is the hot path
+  const classes = charClass
+  const filter = anywhereFilter
   // the first token of a tail: the value itself (after `)`s), or after a leading number (after `(`s and `-`s)
   let i = skipSpaces(value, 0)
   let j = i
@@ -523,10 +526,10 @@ export function mayBeSql(value: string): boolean {
   // everywhere: the characters without which no rule fires, and the words that fire anywhere
   for (i = 0; i < n; i++) {
     const c = value.charCodeAt(i)
-    const k = c < 128 ? charClass[c]! : c === 160 ? other : word
-    if (k === other) continue
-    if (k === gate) return true
-    if (k === slash) {
+    const k = c < 128 ? classes[c]! : c === 160 ? 0 /* other */ : 4 /* word */
+    if (k === 0 /* other */) continue
+    if (k === 1 /* gate */) return true
+    if (k === 2 /* slash */) {
       // `/*!50000UNION*/`: MySQL runs a versioned comment's content, glued to digits here
       if (value.charCodeAt(i + 1) === 42) return true
       continue
@@ -536,12 +539,12 @@ export function mayBeSql(value: string): boolean {
     let ascii = c < 128
     for (; i + 1 < n; i++) {
       const d = value.charCodeAt(i + 1)
-      if (d < 128 ? charClass[d]! < digit : d === 160) break
+      if (d < 128 ? classes[d]! < 3 /* digit */ : d === 160) break
       if (d >= 128) ascii = false
     }
-    if (k === digit) continue
+    if (k === 3 /* digit */) continue
     // ASCII words filtered by length, first and last letter before the exact look-up
-    if (ascii && !anywhereFilter.has(value, start, i + 1)) continue
+    if (ascii && !filter.has(value, start, i + 1)) continue
     if (anywhereWords.has(value.slice(start, i + 1).toUpperCase())) return true
   }
   return false
