@@ -35,17 +35,12 @@ const wrappers = ['php://', 'file://', 'zip://', 'phar://', 'expect://', 'glob:/
  * dot look-alikes, textual `0x2e`/`0x2f`/`0x5c`, and the stray bytes of broken overlong sequences
  * (`%c0%2e`, `%c1%9c` decode to Latin-1 noise around the real characters).
  */
+// What foldPath may change: anything outside printable ASCII, or a textual `0x` escape
+const foldable = /[^\x20-\x7e]|0[xX]/
+
 export function foldPath(value: string): string {
   // Fast path: plain printable ASCII without a textual 0x escape has nothing to fold.
-  let plain = true
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i)
-    if (c < 32 || c > 126 || ((c === 120 || c === 88) && value.charCodeAt(i - 1) === 48)) {
-      plain = false
-      break
-    }
-  }
-  if (plain) return value
+  if (!foldable.test(value)) return value
   return value
     .replace(/0x2e/gi, '.')
     .replace(/0x2f/gi, '/')
