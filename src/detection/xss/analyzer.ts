@@ -156,8 +156,12 @@ function multiLine(s: string): boolean {
   return first !== -1 && s.indexOf('\n', first + 1) !== -1 && s.length > 60
 }
 
+const quoteChar = /['"`]/
+
 /** `'-alert(1)-'`, `";alert(1)//`, `\'};alert(1);//`: out of a string, then a call. */
 function jsBreakout(s: string): XssFinding | null {
+  // no quote, no string to break out of (a class scan: prose is long)
+  if (!quoteChar.test(s)) return null
   for (let i = 0; i < s.length; i++) {
     const c = s[i]
     if (c !== "'" && c !== '"' && c !== '`') continue
