@@ -2,7 +2,8 @@
  * Detection engine micro-benchmark (issue 3): the WAF's own cost per request, without HTTP.
  * Targets: under 20 µs for a typical benign request with 10 parameters (path, query, headers,
  * cookies); under 1 ms for a 64 KB JSON body. Also times an attack (block mode stops at the first
- * finding) and a long adversarial value (linear time).
+ * finding), the 1 KB JSON body of `npm run bench` (issue 2) and a long adversarial value (linear
+ * time).
  * Usage: npm run bench:engine   (node dist/bench/engine.js [SECONDS_PER_CASE=1])
  */
 import type { IncomingHttpHeaders } from 'node:http'
@@ -59,6 +60,15 @@ for (let i = 0; orders.length < 1000 && JSON.stringify(orders).length < 64 * 102
   })
 }
 const bigBody = Buffer.from(JSON.stringify({ orders }))
+// The 1 KB order `npm run bench` POSTs (compare.ts): the WAF's share of that request's cost
+const order = {
+  customer: { id: 'c-81234', name: 'Jane Doe', email: 'jane.doe@example.com', locale: 'en-US' },
+  shipping: { street: '742 Evergreen Terrace', city: 'Springfield', zip: '49007', country: 'US' },
+  items: Array.from({ length: 6 }, (_, i) => ({ sku: `SKU-${1000 + i}`, name: `Item number ${i + 1}`, qty: i + 1, price: 12.5 + i })),
+  note: '',
+}
+order.note = 'Please leave the parcel at the front door. '.repeat(30).slice(0, Math.max(0, 1024 - JSON.stringify(order).length))
+const smallBody = Buffer.from(JSON.stringify(order))
 const bodyTx = fakeTx('/api/v1/orders/import', '', { ...browserHeaders, 'content-type': 'application/json' }, 'POST')
 const adversarial = fakeTx('/api/search', 'q=' + "'".repeat(1) + '%28'.repeat(20_000), browserHeaders)
 
@@ -85,6 +95,7 @@ console.log(`detection engine, median of 5 rounds (${seconds} s per case); Node 
 if (waf.stage.requestHeaders!(typical) !== undefined) throw new Error('the typical request was blocked: fix the engine before timing it')
 if (waf.stage.requestHeaders!(attack) === undefined) throw new Error('the attack was not blocked')
 if ((await waf.checkBody(bodyTx, bigBody)) !== undefined) throw new Error('the 64 KB body was blocked')
+if ((await waf.checkBody(bodyTx, smallBody)) !== undefined) throw new Error('the 1 KB body was blocked')
 /** The stage records findings on the transaction: start each iteration from a fresh one. */
 function reset(tx: Transaction): Transaction {
   tx.wafFindings = null
@@ -94,5 +105,6 @@ function reset(tx: Transaction): Transaction {
 }
 await time('typical GET, 10 query params, 9 headers, 3 cookies', 20, () => waf.stage.requestHeaders!(reset(typical)))
 await time('SQL injection in the query (blocked)', null, () => waf.stage.requestHeaders!(reset(attack)))
+await time(`JSON body ${(smallBody.length / 1024).toFixed(0)} KB (npm run bench's POST)`, null, () => waf.checkBody(reset(bodyTx), smallBody))
 await time(`JSON body ${(bigBody.length / 1024).toFixed(0)} KB (${orders.length} orders)`, 1000, () => waf.checkBody(reset(bodyTx), bigBody))
 await time('adversarial query value, 60 KB of %28', null, () => waf.stage.requestHeaders!(reset(adversarial)))

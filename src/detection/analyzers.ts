@@ -126,7 +126,9 @@ export const analyzers: readonly Analyzer[] = Object.freeze([
   analyzer('cmdi', analyzeCmdiPath, { locations: new Set(['path']), triggers: ';|&`$(){}<>%\n\r-/:\\\'"*?[~ \t+' }),
   // `0x2e0x2e0x2f` spells `../` in letters and digits: x/X trigger too
   analyzer('traversal', analyzeTraversal, { triggers: './\\:xX%;' }),
-  analyzer('nosql', analyzeNosql, { name: analyzeNosqlName, triggers: '$&{[|;=\'"(._' }),
+  // operators need `$` (or `&`, a parser's stand-in), `$where` JavaScript a quote, `;`, `||` or a
+  // call, the shell a call: never a bare '.', '_' or '=' (prose, file names, e-mail addresses)
+  analyzer('nosql', analyzeNosql, { name: analyzeNosqlName, triggers: '$&|;\'"(' }),
   analyzer('ldap', analyzeLdap, { triggers: '()*|&=\\!~<>' }),
   analyzer('xpath', analyzeXpath, { triggers: '\'"(/[=@|*' }),
   analyzer('xxe', analyzeXxe, { triggers: '<%&' }),

@@ -52,21 +52,54 @@ const memoMax = 8192
 const memoValueMax = 512
 // In detect mode a request may hold many findings; the event store needs a handful.
 const maxFindings = 16
+// Header names whose applicable analyzers are remembered (see applicableTo)
+const maxHeaderNames = 256
+// Per-reading wake masks, reused: readings() returns a handful (the value, two decodings, embedded text)
+const masks: number[] = []
 
-/** The ASCII characters of a reading as a 128-bit set, plus a fifth word: 1 if anything is not ASCII. */
-function charsOf(text: string): Uint32Array {
-  const set = new Uint32Array(5)
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c < 128) set[c >> 5]! |= 1 << (c & 31)
-    else set[4] = 1
-  }
-  return set
+/**
+ * Which value analyzers a character can wake (design.md §4: cheap first): bit k of
+ * `wakes[c]` is set when analyzer k lists the ASCII character c among its triggers. One pass
+ * over a reading ORs them together; anything outside ASCII (look-alikes, fullwidth forms) wakes
+ * them all, and analyzers without triggers always run.
+ */
+interface Wakers {
+  readonly wakes: Uint32Array
+  readonly always: number
+  readonly all: number
 }
 
-/** Whether a reading holds one of the analyzer's trigger characters (or anything non-ASCII). */
-function mayFire(triggers: Uint32Array, present: Uint32Array): boolean {
-  return present[4] !== 0 || (triggers[0]! & present[0]!) !== 0 || (triggers[1]! & present[1]!) !== 0 || (triggers[2]! & present[2]!) !== 0 || (triggers[3]! & present[3]!) !== 0
+function wakers(list: readonly Analyzer[]): Wakers {
+  if (list.length > 31) throw new Error('detection engine: more than 31 value analyzers need a wider wake mask')
+  const wakes = new Uint32Array(128)
+  let always = 0
+  list.forEach((a, k) => {
+    if (a.triggers === null) always |= 1 << k
+    else for (let c = 0; c < 128; c++) if ((a.triggers[c >> 5]! & (1 << (c & 31))) !== 0) wakes[c]! |= 1 << k
+  })
+  return { wakes, always, all: list.length === 31 ? 0x7fffffff : (1 << list.length) - 1 }
+}
+
+/** The analyzers a reading can wake, as bits of `Wakers` (see there). */
+function woken(w: Wakers, text: string): number {
+  let mask = w.always
+  const wakes = w.wakes
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c >= 128) return w.all
+    mask |= wakes[c]!
+  }
+  return mask
+}
+
+/** The analyzers that apply to an input: by location, and for headers by name. */
+interface Applicable {
+  readonly byName: readonly Analyzer[]
+  readonly byValue: readonly Analyzer[]
+  /** For each of `byValue`, its bit in the wake mask. */
+  readonly bits: readonly number[]
+  /** Whether one of `byValue` judges plain values too (a file name: `shell.php`). */
+  readonly plain: boolean
 }
 
 export interface Engine {
@@ -82,15 +115,39 @@ export function createEngine(options: EngineOptions): Engine {
   const threshold = options.threshold ?? thresholds[options.paranoia]
   const valueAnalyzers = analyzers.filter((a) => a.value !== null)
   const nameAnalyzers = analyzers.filter((a) => a.name !== null)
-  const plainAnalyzers = valueAnalyzers.filter((a) => a.plainValues)
+  // One bit per value analyzer in a 32-bit wake mask.
+  if (valueAnalyzers.length > 32) throw new RangeError(`${valueAnalyzers.length} value analyzers: the wake mask holds 32`)
 
-  const applies = (a: Analyzer, input: Input): boolean => {
-    if (a.locations !== null && !a.locations.has(input.location)) return false
-    if (a.inputs !== null && !a.inputs(input.location, input.name)) return false
-    if (input.location !== 'header') return a.headers === null
-    if (a.headers !== null) return a.headers.has(input.name)
-    if (a.skipHeaders !== null && a.skipHeaders.has(input.name)) return false
-    return a.allHeaders || !lowRiskHeaders.has(input.name)
+  const wake = wakers(valueAnalyzers)
+  const applies = (a: Analyzer, location: InputLocation, header: string): boolean => {
+    if (a.locations !== null && !a.locations.has(location)) return false
+    if (location !== 'header') return a.headers === null
+    if (a.headers !== null) return a.headers.has(header)
+    if (a.skipHeaders !== null && a.skipHeaders.has(header)) return false
+    return a.allHeaders || !lowRiskHeaders.has(header)
+  }
+  const applicable = (location: InputLocation, header: string): Applicable => {
+    const byValue = valueAnalyzers.filter((a) => applies(a, location, header))
+    return {
+      byName: nameAnalyzers.filter((a) => applies(a, location, header)),
+      byValue,
+      bits: byValue.map((a) => 1 << valueAnalyzers.indexOf(a)),
+      plain: byValue.some((a) => a.plainValues),
+    }
+  }
+  // Worked out once per location, and per header name for headers (the names a client sends
+  // are its own choice: past `maxHeaderNames` they are worked out per input instead).
+  const byLocation = new Map<InputLocation, Applicable>()
+  for (const l of ['path', 'query', 'cookie', 'body'] as const) byLocation.set(l, applicable(l, ''))
+  const byHeader = new Map<string, Applicable>()
+  const applicableTo = (input: Input): Applicable => {
+    if (input.location !== 'header') return byLocation.get(input.location)!
+    let a = byHeader.get(input.name)
+    if (a === undefined) {
+      a = applicable('header', input.name)
+      if (byHeader.size < maxHeaderNames) byHeader.set(input.name, a)
+    }
+    return a
   }
 
   // Memo scopes: which analyzers apply depends on the location (and, for headers, the name).
@@ -142,18 +199,14 @@ export function createEngine(options: EngineOptions): Engine {
           if (!seenNames.has(name)) {
             seenNames.add(name)
             const before = hits
-            if (judge(input, name, 'name', nameAnalyzers, isPlainValue(name) ? null : valueAnalyzers)) return { findings, score }
+            if (judge(input, name, 'name', true, !isPlainValue(name))) return { findings, score }
             if (hits === before && name.length <= memoValueMax) remember(cleanNames, name)
           }
         }
         const value = input.value
         if (isPlainValue(value)) {
           // only the analyzers that judge plain values too (a file name: `shell.php`)
-          for (let k = 0; k < plainAnalyzers.length; k++) {
-            if (!applies(plainAnalyzers[k]!, input)) continue
-            if (judge(input, value, 'value', null, plainAnalyzers)) return { findings, score }
-            break
-          }
+          if (applicableTo(input).plain && judge(input, value, 'value', false, true, true)) return { findings, score }
           continue
         }
         const memo = value.length <= memoValueMax ? memoScope(input) : null
@@ -165,16 +218,16 @@ export function createEngine(options: EngineOptions): Engine {
           seenBodyValues.add(value)
         }
         const before = hits
-        if (judge(input, value, 'value', null, valueAnalyzers)) return { findings, score }
+        if (judge(input, value, 'value', false, true)) return { findings, score }
         if (memo !== null && hits === before) remember(memo, value)
       }
       return { findings, score }
 
       /** Runs the analyzers over the readings of `text`; true when inspection should stop. */
-      function judge(input: Input, text: string, part: 'value' | 'name', byName: readonly Analyzer[] | null, byValue: readonly Analyzer[] | null): boolean {
-        if (byName !== null) {
-          for (const a of byName) {
-            if (!applies(a, input)) continue
+      function judge(input: Input, text: string, part: 'value' | 'name', names: boolean, values: boolean, plainOnly = false): boolean {
+        const app = applicableTo(input)
+        if (names) {
+          for (const a of app.byName) {
             const hit = a.name!(text)
             if (hit !== null && hit.confidence >= threshold) {
               hits++
@@ -183,16 +236,24 @@ export function createEngine(options: EngineOptions): Engine {
             }
           }
         }
-        if (byValue === null) return false
+        if (!values) return false
         const rs = readings(text, input.formEncoded)
-        const present = rs.map((r) => charsOf(r.text))
-        for (const a of byValue) {
-          if (!applies(a, input)) continue
+        // the analyzers each reading can wake, and all of them together
+        let any = 0
+        for (let k = 0; k < rs.length; k++) any |= masks[k] = woken(wake, rs[k]!.text)
+        const byValue = app.byValue
+        for (let n = 0; n < byValue.length; n++) {
+          const bit = app.bits[n]!
+          if ((any & bit) === 0) continue
+          const a = byValue[n]!
+          if (plainOnly && !a.plainValues) continue
+          // Analyzers narrowed to some inputs (file-name inputs for `upload`) by their name.
+          if (a.inputs !== null && !a.inputs(input.location, input.name)) continue
           // One finding per analyzer and input: the reading it is surest about.
           let best: Finding | null = null
           for (let k = 0; k < rs.length; k++) {
+            if ((masks[k]! & bit) === 0) continue
             const r = rs[k]!
-            if (a.triggers !== null && !mayFire(a.triggers, present[k]!)) continue
             const hit = a.value!(r.text)
             if (hit === null || hit.confidence < threshold || (best !== null && hit.confidence <= best.confidence)) continue
             best = { category: a.category, rule: hit.rule, confidence: hit.confidence, location: input.location, name: input.name, part, matched: text, transforms: r.transforms }

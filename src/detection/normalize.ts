@@ -241,10 +241,10 @@ export function jsUnescape(s: string): string {
  * Identical readings are not repeated.
  */
 export function readings(value: string, formEncoded: boolean): Reading[] {
-  const out: Reading[] = [{ text: value, transforms: [] }]
+  const out: Reading[] = [{ text: value, transforms: asSent }]
   // Without JS unescaping first: `\` is also a Windows path separator (`..\..\win.ini`), and
-  // reading `\.` as an escaped dot would erase it.
-  const plain = decodeLayers(value, formEncoded, false)
+  // reading `\.` as an escaped dot would erase it. Most values hold no escape of any layer.
+  const plain = mayDecode(value, formEncoded) ? decodeLayers(value, formEncoded, false) : { text: value, transforms: asSent }
   // JS unescaping needs a backslash, and decoding never removes one: without one in the
   // decoded text, the pass with JS unescaping would repeat this one step for step.
   const full = plain.text.indexOf('\\') === -1 ? plain : decodeLayers(value, formEncoded, true)
@@ -268,6 +268,14 @@ export function readings(value: string, formEncoded: boolean): Reading[] {
     }
   }
   return out
+}
+
+// The transforms of a value read as sent (shared: readings are never changed once made)
+const asSent: readonly Transform[] = Object.freeze([])
+
+/** Whether decodeLayers could change `value`: it holds a `%`, `&`, `\\` or NUL (or `+` in a form). */
+function mayDecode(value: string, formEncoded: boolean): boolean {
+  return value.indexOf('%') !== -1 || value.indexOf('&') !== -1 || value.indexOf('\\') !== -1 || value.indexOf('\0') !== -1 || (formEncoded && value.indexOf('+') !== -1)
 }
 
 /** URL, HTML entity (and, with `js`, JS escape) layers undone until nothing changes; NULs dropped. */
@@ -307,12 +315,20 @@ function decodeLayers(value: string, formEncoded: boolean, js: boolean): Reading
 }
 
 const base64Re = /^[A-Za-z0-9+/_-]{8,}={0,2}$/
+// The characters of both patterns (hex's `0x` included): one outside them rules both out
+const encodedAlphabet = new Uint8Array(128)
+for (const ch of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-=') encodedAlphabet[ch.charCodeAt(0)] = 1
 const hexRe = /^(?:0x)?[0-9a-fA-F]{8,}$/
 
 /** Text hidden in a base64 or hex value, when the decoded bytes are mostly printable UTF-8. */
 export function decodeEmbedded(value: string): { text: string; transform: Transform } | null {
   const v = value.trim()
-  if (v.length > 1 << 20) return null
+  if (v.length < 8 || v.length > 1 << 20) return null
+  // Cheap first: most values have a character of neither alphabet (a blank, punctuation) early on
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i)
+    if (c >= 128 || encodedAlphabet[c] === 0) return null
+  }
   if (hexRe.test(v) && (v.length - (v.startsWith('0x') ? 2 : 0)) % 2 === 0) {
     const text = printable(Buffer.from(v.replace(/^0x/, ''), 'hex'))
     if (text !== null) return { text, transform: 'hex' }
@@ -381,19 +397,28 @@ const number = /^[+-]?\d{1,30}(?:\.\d{1,30})?(?:[eE][+-]?\d{1,3})?$/
 export function isPlainValue(value: string): boolean {
   const c0 = value.charCodeAt(0)
   if (value.length <= 40 && ((c0 >= 48 && c0 <= 57) || c0 === 43 || c0 === 45) && (timestamp.test(value) || number.test(value))) return true
+  // '.', ',' and '@' are in neither the base64 nor the hex alphabet: with one, decodeEmbedded has nothing to decode
+  let encodable = true
+  let dot = false
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i)
     if (c >= 128 || plain[c] === 0) return false
-    if (c === 46 && value.charCodeAt(i + 1) === 46) return false
+    if (c === 46) {
+      if (value.charCodeAt(i + 1) === 46) return false
+      dot = true
+      encodable = false
+    } else if (c === 44 || c === 64) encodable = false
     // `0x2e0x2e0x2f` spells `../` in letters and digits
-    if ((c === 120 || c === 88) && value.charCodeAt(i - 1) === 48) return false
+    else if ((c === 120 || c === 88) && value.charCodeAt(i - 1) === 48) return false
   }
   // `.htaccess`, `.env`: a dotfile's name is all plain characters
-  if (value.charCodeAt(0) === 46) return false
+  if (c0 === 46) return false
   // `java.lang.Runtime`, `runtime.InvokerTransformer`: Java class names for a deserializer;
   // `convert.iconv.UTF8.CSISO2022KR`: a link of a php://filter chain
-  if (value.length >= 8 && value.indexOf('.') !== -1 && javaPackage.test(value)) return false
-  // A long run of letters and digits may be base64 or hex hiding text: not plain if it is,
-  // nor if it spells a Java class name at an offset that decodes to no text (CRS 944300).
-  return value.length < 6 || ((value.length < 8 || decodeEmbedded(value) === null) && !javaBase64Token(value))
+  if (dot && value.length >= 8 && javaPackage.test(value)) return false
+  // A long run of letters and digits may be base64 or hex hiding text: not plain if it is, nor
+  // if it spells a Java class name at an offset that decodes to no text (CRS 944300). A value
+  // with '.', ',' or '@' is in neither alphabet.
+  if (value.length < 6 || !encodable) return true
+  return (value.length < 8 || decodeEmbedded(value) === null) && !javaBase64Token(value)
 }

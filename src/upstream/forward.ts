@@ -8,7 +8,7 @@ import { Writable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import type { DrawbridgeErrorCode } from '../errors.js'
 import type { Transaction } from '../pipeline/transaction.js'
-import type { ResponseHeaders } from '../pipeline/types.js'
+import type { ResponseHeaders, Verdict } from '../pipeline/types.js'
 import type { Runtime } from '../listener/runtime.js'
 import { applyResponseStages, sendError, sendVerdict } from '../listener/respond.js'
 import { connectionListed, hopByHop } from './hop-by-hop.js'
@@ -188,17 +188,24 @@ function bufferBody(rt: Runtime, tx: Transaction, inspect: boolean): void {
     if (over || tx.res!.headersSent) return
     const body = Buffer.concat(chunks, size)
     if (!inspect) return void dispatch(rt, tx, body, String(size))
-    tx.route.waf!.checkBody(tx, body).then(
-      (v) => {
-        if (tx.res!.headersSent || tx.res!.destroyed) return
-        if (v === undefined) void dispatch(rt, tx, body, String(size))
-        else sendVerdict(rt, tx, v)
-      },
-      (err: unknown) => {
-        rt.logger.error('stage fault', { request_id: tx.id, err: err instanceof Error ? err.stack : String(err) })
-        sendError(rt, tx, 500, 'DRAWBRIDGE_ERR_INTERNAL', 'fault', 'waf body check threw')
-      },
-    )
+    const checked = (v: Verdict | undefined): void => {
+      if (tx.res!.headersSent || tx.res!.destroyed) return
+      if (v === undefined) void dispatch(rt, tx, body, String(size))
+      else sendVerdict(rt, tx, v)
+    }
+    const fault = (err: unknown): void => {
+      rt.logger.error('stage fault', { request_id: tx.id, err: err instanceof Error ? err.stack : String(err) })
+      sendError(rt, tx, 500, 'DRAWBRIDGE_ERR_INTERNAL', 'fault', 'waf body check threw')
+    }
+    let v: Verdict | undefined | Promise<Verdict | undefined>
+    try {
+      v = tx.route.waf!.checkBody(tx, body)
+    } catch (err) {
+      return fault(err)
+    }
+    // multipart bodies are read by busboy, asynchronously; every other kind is judged here and now
+    if (v instanceof Promise) v.then(checked, fault)
+    else checked(v)
   })
   req.once('error', () => undefined)
 }

@@ -1,6 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { analyzeSql } from '../../src/detection/sql/analyzer.js'
+import { readFileSync } from 'node:fs'
+import fc from 'fast-check'
+import { analyzeSql, analyzeTokens, mayBeSql } from '../../src/detection/sql/analyzer.js'
 import { tokenize } from '../../src/detection/sql/tokenizer.js'
 
 test('tokenizer: strings, comments, versioned comments, variables, operators', () => {
@@ -180,4 +182,37 @@ test('SQL: a statement aimed at the database internals blocks, a snippet of app 
     if (f !== null && f.confidence >= 0.8) failures.push(`blocked: ${value} ${f.rule} ${f.confidence}`)
   }
   assert.deepEqual(failures, [])
+})
+
+test('SQL pre-gate: prose and plain data skip the tokenizer, every attack form passes the gate', () => {
+  for (const value of ['Please leave the parcel at the front door.', '742 Evergreen Terrace', 'Item number 12', '12 Main Street, Apt. #3', 'Zoë Ng', 'D02 X285', 'a plan -- then pay or cancel']) {
+    assert.equal(mayBeSql(value), false, value)
+  }
+  // a tail that starts the value, or follows a leading number; words that fire anywhere; look-alike letters
+  for (const value of ['or true', ' ) OR 1=1', '5 or 1 between 1 and 2', '(-3) order by 2', '1 union select 1,2', 'x sleep(5)', 'ſelect 1 from t', 'ſleep(5)', '1 xor ı']) {
+    assert.ok(mayBeSql(value), value)
+  }
+})
+
+test('SQL pre-gate never hides a finding (property, over the analyzer\'s own vocabulary)', () => {
+  // Every upper-case word the analyzer compares against, read from its compiled source: a rule
+  // added later with a new keyword is covered without editing this test.
+  const source = readFileSync(new URL('../../src/detection/sql/analyzer.js', import.meta.url), 'utf8')
+  const words = [...new Set([...source.matchAll(/'([A-Z][A-Z_.]+)'/g)].map((m) => m[1]!))]
+  assert.ok(words.length > 80, `vocabulary: ${words.length}`)
+  const pieces = [...words, ...words.map((w) => w.toLowerCase()), 'users', 'name', 'the', 'door', 'ſelect', 'unıon', 'ſleep', 'ınto', 'x', '1', '0x1f', '5', '.5',
+    ' ', ' ', ' ', '  ', '\t', '\u00a0', '(', ')', ',', '.', '=', '<', '>', '!', '-', '+', '/', '*', '%', '^', '~', ':', '?', '{', '}', '\\',
+    "'", '"', '`', '[', ']', '@', '@@', ';', '|', '&', '#', '--', '/*', '*/', '/*!50000', '\n', '\u2019', 'é']
+  let flaggedWithoutGateChars = 0
+  fc.assert(
+    fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 14 }), (parts) => {
+      const value = parts.join(parts.length % 3 === 0 ? '' : ' ')
+      const found = analyzeTokens(value)
+      if (found !== null && !/['"`[@;|&#*]|--/.test(value)) flaggedWithoutGateChars++
+      return found === null || mayBeSql(value)
+    }),
+    { numRuns: 30_000, seed: 20261123 },
+  )
+  // the property was tested where it matters: findings made of words alone
+  assert.ok(flaggedWithoutGateChars > 100, `flagged without gate characters: ${flaggedWithoutGateChars}`)
 })

@@ -12,6 +12,8 @@ import { join } from 'node:path'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js'
 import { request, rawRequest, type TestResponse } from '../helpers/http.js'
+import { InputCollector } from '../../src/stages/waf/inputs.js'
+import { addBody } from '../../src/stages/waf/body.js'
 
 const json = { 'content-type': 'application/json' }
 const form = { 'content-type': 'application/x-www-form-urlencoded' }
@@ -383,4 +385,20 @@ describe('waf limits and the SQLite event store', () => {
       await second.close()
     }
   })
+})
+
+test('JSON paths stay right from body to body, also after a flood of keys starts the path tree afresh', () => {
+  const names = (doc: unknown): string[] => {
+    const c = new InputCollector({ maxInputs: 100_000, maxBytes: 1 << 24, maxDepth: 32 })
+    assert.equal(addBody(c, 'json', 'application/json', Buffer.from(JSON.stringify(doc))), true)
+    return c.inputs.map((i) => i.name)
+  }
+  const order = { user: { name: 'a', tags: ['x', { code: 'y' }] } }
+  const expected = ['user.name', 'user.tags', 'user.tags.code']
+  assert.deepEqual(names(order), expected)
+  assert.deepEqual(names(order), expected)
+  const flood = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, { ['v'.repeat(60)]: i }]))
+  assert.equal(names(flood).length, 5000)
+  assert.deepEqual(names(order), expected)
+  assert.deepEqual(names({ user: 'plain' }), ['user'])
 })

@@ -63,6 +63,9 @@ export const wrappers: ReadonlySet<string> = new Set([
 // Resolve `python3.10`, `gcc7.4`: a versioned binary is the command.
 export function lookup(word: string): string {
   if (bare.has(word) || commands.has(word)) return word
+  // no trailing digit or dot, no version to strip
+  const last = word.charCodeAt(word.length - 1)
+  if (!((last >= 48 && last <= 57) || last === 46)) return word
   const unversioned = word.replace(/[0-9.]+$/, '')
   return unversioned.length >= 2 && unversioned !== word && commands.has(unversioned) ? unversioned : word
 }

@@ -424,7 +424,147 @@ function fields(value: string): SqlFinding | null {
   return best
 }
 
+const isSpaceCode = (c: number) => c === 32 || (c >= 9 && c <= 13) || c === 160
+const isDigitCode = (c: number) => c >= 48 && c <= 57
+const isWordCode = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || isDigitCode(c) || c === 95 || c === 36 || (c >= 128 && c !== 160)
+
+/** Past blanks, and past `*\/`, which the tokenizer skips without a token (the end of a versioned comment). */
+function skipSpaces(s: string, i: number): number {
+  for (;;) {
+    const c = s.charCodeAt(i)
+    if (isSpaceCode(c)) i++
+    else if (c === 42 && s.charCodeAt(i + 1) === 47) i += 2
+    else return i
+  }
+}
+
+/** Whether a word (not a number) starts at `i` that can open a tail: OR, AND, NOT, IF, a clause. */
+function tailWordAt(s: string, i: number): boolean {
+  if (i >= s.length) return false
+  const c = s.charCodeAt(i)
+  if (!isWordCode(c) || isDigitCode(c)) return false
+  let j = i
+  let ascii = true
+  while (j < s.length && isWordCode(s.charCodeAt(j))) if (s.charCodeAt(j++) >= 128) ascii = false
+  return ascii ? tailFilter.has(s, i, j) && tailWords.has(s.slice(i, j).toUpperCase()) : tailWords.has(s.slice(i, j).toUpperCase())
+}
+
+// Character classes for mayBeSql's scan (ASCII; every other character but U+00A0 is a word character)
+const other = 0
+const gate = 1
+const slash = 2
+const digit = 3
+const word = 4
+const charClass = new Uint8Array(128)
+for (let c = 0; c < 128; c++) charClass[c] = isDigitCode(c) ? digit : isWordCode(c) ? word : other
+// Characters any rule needs one of (see mayBeSql)
+for (const ch of '\'"`[@;|&') charClass[ch.charCodeAt(0)] = gate
+charClass[47] = slash
+// Words that fire wherever they stand: anywhere(), statement(), subqueries
+const anywhereWords: ReadonlySet<string> = new Set(['UNION', 'SELECT', 'INTO', 'WAITFOR', ...timeFunctions, ...oobFunctions])
+/** A bit per letter (case folded), digit or `_`/`$`: 0-25 letters, 26 digits, 27 the rest. */
+function letterBit(c: number): number {
+  const l = c | 32
+  return l >= 97 && l <= 122 ? 1 << (l - 97) : isDigitCode(c) ? 1 << 26 : 1 << 27
+}
+
+/**
+ * A quick no for ASCII words: by length, first and last letter (case folded). Most words of
+ * prose fail it, and only those that pass are copied and upper-cased for the exact look-up.
+ */
+class WordFilter {
+  readonly #first: Uint32Array
+  readonly #last: Uint32Array
+
+  constructor(words: ReadonlySet<string>) {
+    const max = Math.max(...[...words].map((w) => w.length))
+    this.#first = new Uint32Array(max + 1)
+    this.#last = new Uint32Array(max + 1)
+    for (const w of words) {
+      this.#first[w.length]! |= letterBit(w.charCodeAt(0))
+      this.#last[w.length]! |= letterBit(w.charCodeAt(w.length - 1))
+    }
+  }
+
+  /** False when `s.slice(start, end)` (ASCII) cannot be one of the words. */
+  has(s: string, start: number, end: number): boolean {
+    const len = end - start
+    return len < this.#first.length && (this.#first[len]! & letterBit(s.charCodeAt(start))) !== 0 && (this.#last[len]! & letterBit(s.charCodeAt(end - 1))) !== 0
+  }
+}
+
+const anywhereFilter = new WordFilter(anywhereWords)
+// Words that fire as the first token of a tail (tail(): logical operators, IF, clauses)
+const tailWords: ReadonlySet<string> = new Set([...[...logical].filter((w) => /^[A-Z]+$/.test(w)), 'IF', ...clauses])
+const tailFilter = new WordFilter(tailWords)
+
+/**
+ * Cheap first (design.md §4): whether `analyzeText` can find anything in `value`, in one pass
+ * and without tokens. Every rule above needs at least one of: a quote (a break-out), `;` (a
+ * stacked statement), `|`/`&` (`||`, `&&`), `@` (`@@version`), a backtick or `[` (quoted names),
+ * `/*` (a versioned comment's code), a word that fires wherever it stands (UNION, SELECT, INTO,
+ * WAITFOR, the time and out-of-band functions), or a logical or clause word (OR, AND, NOT, IF,
+ * ORDER, FROM...) as the first token of a tail: of the value itself, or after a leading number.
+ * `#` and `--` comments only hide tokens; a comment-cut needs a break-out. Prose ("Please leave
+ * the parcel at the front door.", "12 Main Street, Apt. #3") has none of these and skips the
+ * tokenizer. Mirrors the tokenizer's words: runs of word characters (letters, digits, `_`, `$`,
+ * non-ASCII) upper-cased as it does; a run that starts with a digit belongs to a number.
+ */
+export function mayBeSql(value: string): boolean {
+  const n = value.length
+  // module tables read through locals: the scan below is the hot path
+  const classes = charClass
+  const filter = anywhereFilter
+  // the first token of a tail: the value itself (after `)`s), or after a leading number (after `(`s and `-`s)
+  let i = skipSpaces(value, 0)
+  let j = i
+  while (j < n && value.charCodeAt(j) === 41) j = skipSpaces(value, j + 1)
+  if (tailWordAt(value, j)) return true
+  j = i
+  while (j < n && (value.charCodeAt(j) === 40 || value.charCodeAt(j) === 45)) j = skipSpaces(value, j + 1)
+  const c0 = value.charCodeAt(j)
+  if (isDigitCode(c0) || (c0 === 46 && isDigitCode(value.charCodeAt(j + 1)))) {
+    if (c0 === 48 && (value.charCodeAt(j + 1) | 32) === 120) j += 2
+    while (j < n && (isWordCode(value.charCodeAt(j)) || value.charCodeAt(j) === 46)) j++
+    j = skipSpaces(value, j)
+    const next = value.charCodeAt(j)
+    // `1, 2) OR …` (a value list) and `1) OR …`: the tail starts further on; leave it to the analyzer
+    if (next === 44 || next === 41 || tailWordAt(value, j)) return true
+  }
+  // everywhere: the characters without which no rule fires, and the words that fire anywhere
+  for (i = 0; i < n; i++) {
+    const c = value.charCodeAt(i)
+    const k = c < 128 ? classes[c]! : c === 160 ? 0 /* other */ : 4 /* word */
+    if (k === 0 /* other */) continue
+    if (k === 1 /* gate */) return true
+    if (k === 2 /* slash */) {
+      // `/*!50000UNION*/`: MySQL runs a versioned comment's content, glued to digits here
+      if (value.charCodeAt(i + 1) === 42) return true
+      continue
+    }
+    // a run of word characters: a number (it swallows its letters: `1union` is one token) or a word
+    const start = i
+    let ascii = c < 128
+    for (; i + 1 < n; i++) {
+      const d = value.charCodeAt(i + 1)
+      if (d < 128 ? classes[d]! < 3 /* digit */ : d === 160) break
+      if (d >= 128) ascii = false
+    }
+    if (k === 3 /* digit */) continue
+    // ASCII words filtered by length, first and last letter before the exact look-up
+    if (ascii && !filter.has(value, start, i + 1)) continue
+    if (anywhereWords.has(value.slice(start, i + 1).toUpperCase())) return true
+  }
+  return false
+}
+
 function analyzeText(value: string): SqlFinding | null {
+  if (!mayBeSql(value)) return null
+  return analyzeTokens(value)
+}
+
+/** analyzeText without the pre-gate (exported for the test that the gate never hides a finding). */
+export function analyzeTokens(value: string): SqlFinding | null {
   const all = dropInlineComments(tokenize(value))
   const found = anywhere(all) ?? statement(all)
   // A value that is a whole SELECT statement (a query in a code-snippet field) is SQL, not an

@@ -40,17 +40,12 @@ const wrappers = ['php://', 'file://', 'zip://', 'phar://', 'expect://', 'glob:/
  * dot look-alikes, textual `0x2e`/`0x2f`/`0x5c`, and the stray bytes of broken overlong sequences
  * (`%c0%2e`, `%c1%9c` decode to Latin-1 noise around the real characters).
  */
+// What foldPath may change: anything outside printable ASCII, or a textual `0x` escape
+const foldable = /[^\x20-\x7e]|0[xX]/
+
 export function foldPath(value: string): string {
   // Fast path: plain printable ASCII without a textual 0x escape has nothing to fold.
-  let plain = true
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i)
-    if (c < 32 || c > 126 || ((c === 120 || c === 88) && value.charCodeAt(i - 1) === 48)) {
-      plain = false
-      break
-    }
-  }
-  if (plain) return value
+  if (!foldable.test(value)) return value
   return value
     .replace(/0x2e/gi, '.')
     .replace(/0x2f/gi, '/')
@@ -63,6 +58,8 @@ export function foldPath(value: string): string {
 
 // Sensitive names of one segment (`.env`, `win.ini`): the only ones a value without any slash can name.
 const bareNames = sensitive.filter((s) => s.indexOf('/', 1) === -1 && !s.endsWith('/')).map((s) => s.slice(1))
+// their first characters: a value starting with none of them names none (most values end there)
+const bareFirst = new Set(bareNames.map((b) => b[0]))
 
 // Escapes no standard decoder accepts (`%c1%pc`, `%%35%%63`, `%uEFC8`) and runs of broken
 // multi-byte noise: old IIS and servlet decoders turned them into separators (the dotdotpwn
@@ -107,6 +104,7 @@ function judgePath(value: string): TraversalFinding | null {
   if (lower.indexOf('/') === -1 && lower.indexOf('\\') === -1) {
     // No path separator: no climbing, no absolute path; only a bare sensitive file name, at the
     // start and ending the value (as the general rule below would judge it).
+    if (!bareFirst.has(lower[0])) return null
     for (const b of bareNames) {
       if (!lower.startsWith(b)) continue
       const next = lower[b.length]

@@ -27,6 +27,8 @@ const isAlpha = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
 
 /** Strips what browsers ignore inside a URL scheme (`java\tscript:`, leading spaces, control chars). */
 function schemeOf(v: string): string {
+  // no ':', no scheme: most values end here, before any string is built
+  if (v.indexOf(':') === -1) return ''
   let out = ''
   for (let i = 0; i < v.length && out.length < 16; i++) {
     const c = v.charCodeAt(i)
@@ -154,8 +156,12 @@ function multiLine(s: string): boolean {
   return first !== -1 && s.indexOf('\n', first + 1) !== -1 && s.length > 60
 }
 
+const quoteChar = /['"`]/
+
 /** `'-alert(1)-'`, `";alert(1)//`, `\'};alert(1);//`: out of a string, then a call. */
 function jsBreakout(s: string): XssFinding | null {
+  // no quote, no string to break out of (a class scan: prose is long)
+  if (!quoteChar.test(s)) return null
   for (let i = 0; i < s.length; i++) {
     const c = s[i]
     if (c !== "'" && c !== '"' && c !== '`') continue

@@ -31,8 +31,12 @@ export function bodyKind(contentType: string | undefined): BodyKind {
 
 const formShaped = /^[\w.\-[\]%$]{1,256}=/
 
-/** Adds the body's inputs; false when the body is malformed for its declared type. */
-export async function addBody(c: InputCollector, kind: BodyKind, contentType: string | undefined, body: Buffer): Promise<boolean> {
+/**
+ * Adds the body's inputs; false when the body is malformed for its declared type. Synchronous
+ * except for multipart (busboy streams): a promise per body costs the common JSON case a
+ * microtask hop or two for nothing.
+ */
+export function addBody(c: InputCollector, kind: BodyKind, contentType: string | undefined, body: Buffer): boolean | Promise<boolean> {
   if (body.length === 0 || kind === 'binary') return true
   switch (kind) {
     case 'json':
@@ -65,26 +69,48 @@ function addJson(c: InputCollector, text: string): boolean {
   } catch {
     return false
   }
-  walk(c, doc, { path: '', children: null }, 0)
+  walk(c, doc, pathRoot(), 0)
   // a key given twice in one object: JSON.parse kept the last, other parsers keep the first
   if (c.hit === null) c.duplicateKey = duplicateKey(text, c.jsonKeys)
   return true
 }
 
 /**
- * A dotted path and its children's, built once per body: arrays of objects repeat the same
- * paths, and handing the engine the same string objects keeps their hashes (names are looked
- * up in sets) and spares a concatenation per value.
+ * A dotted path and its children's, kept from body to body: arrays of objects repeat the same
+ * paths within a body, and an API's bodies repeat them from request to request. Handing the
+ * engine the same string objects keeps their hashes (names are looked up in sets) and spares a
+ * concatenation per value. Bounded: past `maxPathNodes` nodes or `maxPathChars` characters
+ * (keys are the client's choice) the tree starts afresh.
  */
 interface PathNode {
   readonly path: string
   children: Map<string, PathNode> | null
 }
 
+const maxPathNodes = 4096
+const maxPathChars = 256 * 1024
+let root: PathNode = { path: '', children: null }
+let pathNodes = 0
+let pathChars = 0
+
+function pathRoot(): PathNode {
+  if (pathNodes > maxPathNodes || pathChars > maxPathChars) {
+    root = { path: '', children: null }
+    pathNodes = 0
+    pathChars = 0
+  }
+  return root
+}
+
 function child(node: PathNode, key: string): PathNode {
   if (node.children === null) node.children = new Map()
   let next = node.children.get(key)
-  if (next === undefined) node.children.set(key, (next = { path: node.path === '' ? key : `${node.path}.${key}`, children: null }))
+  if (next === undefined) {
+    next = { path: node.path === '' ? key : `${node.path}.${key}`, children: null }
+    node.children.set(key, next)
+    pathNodes++
+    pathChars += next.path.length
+  }
   return next
 }
 
@@ -180,6 +206,6 @@ function addXml(c: InputCollector, text: string): boolean {
     c.add('body', '', text, false)
     return true
   }
-  walk(c, doc, { path: '', children: null }, 0)
+  walk(c, doc, pathRoot(), 0)
   return true
 }

@@ -24,8 +24,8 @@ export interface Waf {
   readonly stage: Stage
   /** Whether a body with this content type is inspected (and so buffered). */
   wantsBody(contentType: string | undefined): boolean
-  /** Inspects a buffered body; a verdict stops the request. */
-  checkBody(tx: Transaction, body: Buffer): Promise<Verdict | undefined>
+  /** Inspects a buffered body; a verdict stops the request. A promise only for multipart bodies. */
+  checkBody(tx: Transaction, body: Buffer): Verdict | undefined | Promise<Verdict | undefined>
 }
 
 interface CompiledExclusion {
@@ -119,12 +119,13 @@ export function createWaf(config: Config, route: RouteConfig | null): Waf | null
     wantsBody(contentType) {
       return inspectBody && bodyKind(contentType) !== 'binary'
     },
-    async checkBody(tx, body) {
+    checkBody(tx, body) {
       const c = new InputCollector(limits)
       const contentType = tx.req.headers['content-type']
-      const ok = await addBody(c, bodyKind(contentType), contentType, body)
-      if (!ok) return malformed
-      return judge(tx, c, 'body')
+      const ok = addBody(c, bodyKind(contentType), contentType, body)
+      if (ok === true) return judge(tx, c, 'body')
+      if (ok === false) return malformed
+      return ok.then((parsed) => (parsed ? judge(tx, c, 'body') : malformed))
     },
   }
 }
