@@ -62,7 +62,7 @@ export function findRepoRoot (from: string = fileURLToPath(import.meta.url)): st
 }
 
 export function corporaDir (): string {
-  return process.env['DRAWBRIDGE_CORPORA_DIR'] ?? join(findRepoRoot(), '..', 'shared', 'corpora')
+  return process.env['EFFICACY_CORPORA_DIR'] ?? join(findRepoRoot(), '..', 'shared', 'corpora')
 }
 
 export function corporaAvailable (dir: string = corporaDir()): boolean {

@@ -314,7 +314,7 @@ async function main(): Promise<number> {
       loaderSkipped += r.skipped.length
     }
   } else {
-    console.log(`efficacy: corpora not found at ${corpora} (DRAWBRIDGE_CORPORA_DIR): benign cases only`)
+    console.log(`efficacy: corpora not found at ${corpora} (EFFICACY_CORPORA_DIR): benign cases only`)
   }
   loaded.push(...benignCases(benignCount))
   const hosted = withHost(loaded, trustedHost)

@@ -206,7 +206,8 @@ export function createEngine(options: EngineOptions): Engine {
         const value = input.value
         if (isPlainValue(value)) {
           // only the analyzers that judge plain values too (a file name: `shell.php`)
-          if (applicableTo(input).plain && judge(input, value, 'value', false, true, true)) return { findings, score }
+          const app = applicableTo(input)
+          if (app.plain && judgesPlain(app, input) && judge(input, value, 'value', false, true, true)) return { findings, score }
           continue
         }
         const memo = value.length <= memoValueMax ? memoScope(input) : null
@@ -224,6 +225,12 @@ export function createEngine(options: EngineOptions): Engine {
       return { findings, score }
 
       /** Runs the analyzers over the readings of `text`; true when inspection should stop. */
+      /** Whether an analyzer that judges plain values applies to this very input (by its name too). */
+      function judgesPlain(app: Applicable, input: Input): boolean {
+        for (const a of app.byValue) if (a.plainValues && (a.inputs === null || a.inputs(input.location, input.name))) return true
+        return false
+      }
+
       function judge(input: Input, text: string, part: 'value' | 'name', names: boolean, values: boolean, plainOnly = false): boolean {
         const app = applicableTo(input)
         if (names) {
