@@ -3,22 +3,18 @@
  * `additionalProperties: false` everywhere, a description on every field. `types.ts` mirrors it.
  */
 
-const duration = {
-  description: 'A duration: "500ms", "10s", "2m", "1h", or a whole number of milliseconds.',
-  anyOf: [
-    { type: 'string', pattern: '^[0-9]{1,9}(ms|s|m|h)$' },
-    { type: 'integer', minimum: 0, maximum: 86_400_000 },
-  ],
-} as const
+const durationSchema = (description: string, units: string, maxMs: number) =>
+  ({
+    description,
+    anyOf: [
+      { type: 'string', pattern: `^[0-9]{1,9}(${units})$` },
+      { type: 'integer', minimum: 0, maximum: maxMs },
+    ],
+  }) as const
 
+const duration = durationSchema('A duration: "500ms", "10s", "2m", "1h", or a whole number of milliseconds.', 'ms|s|m|h', 86_400_000)
 /** Durations that may run to days (token and key lifetimes). */
-const longDuration = {
-  description: 'A duration: "30s", "15m", "12h", "7d", or a whole number of milliseconds.',
-  anyOf: [
-    { type: 'string', pattern: '^[0-9]{1,9}(ms|s|m|h|d)$' },
-    { type: 'integer', minimum: 0, maximum: 31_536_000_000 },
-  ],
-} as const
+const longDuration = durationSchema('A duration: "30s", "15m", "12h", "7d", or a whole number of milliseconds.', 'ms|s|m|h|d', 31_536_000_000)
 
 const secretRef = {
   description: 'A secret, never inline: { from_env: NAME } or { from_file: PATH }.',

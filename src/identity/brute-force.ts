@@ -5,18 +5,12 @@
  * nothing about whether an account exists.
  */
 import type { LoginThrottleStore } from '../storage/types.js'
+import type { AuthConfig } from '../config/types.js'
 import type { Clock } from './clock.js'
 import { identityKey } from '../storage/identity-key.js'
 
-export interface BruteForceSettings {
-  readonly max_failures_per_account: number
-  readonly max_failures_per_ip: number
-  readonly window: number
-  readonly lock_duration: number
-  /** First delay after the third failure; doubles each time, capped at max_delay. */
-  readonly base_delay: number
-  readonly max_delay: number
-}
+/** auth.brute_force, durations in ms. */
+export type BruteForceSettings = AuthConfig['brute_force']
 
 export class BruteForce {
   readonly #store: LoginThrottleStore
