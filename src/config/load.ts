@@ -256,22 +256,21 @@ function checkSemantics(raw: Record<string, unknown>, issues: ConfigIssue[]): vo
       issues.push({ path: '/cors', message: 'allow_origins "*" cannot be combined with allow_credentials: list the origins' })
     }
   }
-  if (Array.isArray(c.routes)) {
-    c.routes.forEach((r: any, i: number) => {
-      if (typeof r?.match?.path === 'string') check(`/routes/${i}/match/path`, () => compilePathMatcher(r.match.path))
+  // Every list of `{ match: { path } }` entries: the patterns must compile.
+  const matchPaths = (list: unknown, at: string) => {
+    if (!Array.isArray(list)) return
+    list.forEach((r: any, i: number) => {
+      if (typeof r?.match?.path === 'string') check(`${at}/${i}/match/path`, () => compilePathMatcher(r.match.path))
     })
   }
+  matchPaths(c.routes, '/routes')
+  matchPaths(c.auth?.policies, '/auth/policies')
+  matchPaths(c.rate_limits, '/rate_limits')
   if (isPlainObject(c.auth) && Array.isArray(c.auth.policies)) {
     c.auth.policies.forEach((p: any, i: number) => {
       check(`/auth/policies/${i}`, () => {
         if (isPlainObject(p) && (p.access === undefined) === (p.roles === undefined)) throw new TypeError('needs exactly one of access or roles')
       })
-      if (typeof p?.match?.path === 'string') check(`/auth/policies/${i}/match/path`, () => compilePathMatcher(p.match.path))
-    })
-  }
-  if (Array.isArray(c.rate_limits)) {
-    c.rate_limits.forEach((r: any, i: number) => {
-      if (typeof r?.match?.path === 'string') check(`/rate_limits/${i}/match/path`, () => compilePathMatcher(r.match.path))
     })
   }
   if (isPlainObject(c.auth?.password)) {

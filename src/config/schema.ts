@@ -58,6 +58,14 @@ const headerOverrides = {
 } as const
 
 
+const matchProperties = {
+  path: { description: 'A prefix on segment boundaries (/api) or a glob (* one segment, ** any).', type: 'string', pattern: '^/' },
+  methods: { type: 'array', items: methodName, minItems: 1 },
+} as const
+
+/** Which requests a route, policy or rule applies to. */
+const routeMatch = { type: 'object', additionalProperties: false, required: ['path'], properties: matchProperties } as const
+
 const wafMode = { description: 'block: refuse detected attacks (403); detect: only log them.', enum: ['block', 'detect'] } as const
 const paranoia = { description: 'Detection paranoia 1-4: higher catches weaker signals and blocks more legitimate traffic.', type: 'integer', minimum: 1, maximum: 4 } as const
 
@@ -226,15 +234,7 @@ export const configSchema = {
         required: ['match'],
         properties: {
           name: { description: 'Label used in metrics and logs.', type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
-          match: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['path'],
-            properties: {
-              path: { description: 'A prefix on segment boundaries (/api) or a glob (* one segment, ** any).', type: 'string', pattern: '^/' },
-              methods: { type: 'array', items: methodName, minItems: 1 },
-            },
-          },
+          match: routeMatch,
           max_body_bytes: { type: 'integer', minimum: 0 },
           body_timeout: duration,
           response_timeout: duration,
@@ -348,12 +348,7 @@ export const configSchema = {
             additionalProperties: false,
             required: ['match'],
             properties: {
-              match: {
-                type: 'object',
-                additionalProperties: false,
-                required: ['path'],
-                properties: { path: { type: 'string', pattern: '^/' }, methods: { type: 'array', items: methodName, minItems: 1 } },
-              },
+              match: routeMatch,
               access: { enum: ['public', 'authenticated'] },
               roles: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
             },
@@ -402,11 +397,8 @@ export const configSchema = {
         required: ['key', 'limit'],
         properties: {
           name: { description: 'Policy name in RateLimit headers, logs and metrics.', type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
-          match: {
-            type: 'object',
-            additionalProperties: false,
-            properties: { path: { type: 'string', pattern: '^/' }, methods: { type: 'array', items: methodName, minItems: 1 } },
-          },
+          // path optional here: a rule without one counts every path
+          match: { type: 'object', additionalProperties: false, properties: matchProperties },
           key: {
             description: 'ip, user (signed-in callers), api_key, or { header: NAME }.',
             anyOf: [
