@@ -9,6 +9,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { loadConfig } from '../src/config/load.js'
 import { createWaf } from '../src/stages/waf/index.js'
+import { benchOrder } from './servers.js'
 import type { Transaction } from '../src/pipeline/transaction.js'
 
 const seconds = Number(process.argv[2] ?? 1)
@@ -61,14 +62,7 @@ for (let i = 0; orders.length < 1000 && JSON.stringify(orders).length < 64 * 102
 }
 const bigBody = Buffer.from(JSON.stringify({ orders }))
 // The 1 KB order `npm run bench` POSTs (compare.ts): the WAF's share of that request's cost
-const order = {
-  customer: { id: 'c-81234', name: 'Jane Doe', email: 'jane.doe@example.com', locale: 'en-US' },
-  shipping: { street: '742 Evergreen Terrace', city: 'Springfield', zip: '49007', country: 'US' },
-  items: Array.from({ length: 6 }, (_, i) => ({ sku: `SKU-${1000 + i}`, name: `Item number ${i + 1}`, qty: i + 1, price: 12.5 + i })),
-  note: '',
-}
-order.note = 'Please leave the parcel at the front door. '.repeat(30).slice(0, Math.max(0, 1024 - JSON.stringify(order).length))
-const smallBody = Buffer.from(JSON.stringify(order))
+const smallBody = Buffer.from(benchOrder())
 const bodyTx = fakeTx('/api/v1/orders/import', '', { ...browserHeaders, 'content-type': 'application/json' }, 'POST')
 const adversarial = fakeTx('/api/search', 'q=' + "'".repeat(1) + '%28'.repeat(20_000), browserHeaders)
 
