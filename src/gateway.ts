@@ -168,12 +168,12 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
       if (next.limits.max_header_bytes !== rt.config.limits.max_header_bytes) problems.push('limits.max_header_bytes')
       if (JSON.stringify(next.storage) !== JSON.stringify(rt.config.storage)) problems.push('storage')
       // Policies, switches and CSRF follow a reload; what the identity module holds needs a restart.
-      const identityKeys = (a: Config['auth']) => (a === null ? null : JSON.stringify({ ...a, policies: null, default_policy: null, login_page: null, revocation_check: null, forward_token: null, csrf: null }))
-      if (identityKeys(next.auth) !== identityKeys(rt.config.auth)) problems.push('auth (other than policies, default_policy, login_page, revocation_check, forward_token, csrf)')
+      if (fixedAuth(next.auth) !== fixedAuth(rt.config.auth)) problems.push(`auth (other than ${reloadableAuth.join(', ')})`)
     if (problems.length > 0) logger.warn('reload: these settings need a restart and keep their old values', { settings: problems })
       const old = rt
       const sameUpstream = JSON.stringify(next.upstream) === JSON.stringify(old.config.upstream)
-      const fresh = createRuntime(next.auth === null || identity === null ? next : { ...next, auth: { ...next.auth, ...pickReloadable(next.auth, rt.config.auth) } }, logger, metrics, events, sameUpstream ? old.upstream : undefined, next.auth === null ? null : identity)
+      const auth = next.auth === null || identity === null || rt.config.auth === null ? next.auth : withReloaded(rt.config.auth, next.auth)
+      const fresh = createRuntime({ ...next, auth }, logger, metrics, events, sameUpstream ? old.upstream : undefined, next.auth === null ? null : identity)
       if (secure && next.tls) (server as import('node:https').Server).setSecureContext(tlsOptions(next))
       server.headersTimeout = next.limits.header_timeout
       server.requestTimeout = fresh.pipeline.requestTimeout
@@ -213,10 +213,22 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
   return gateway
 }
 
-/** On reload only the per-request parts of `auth` change; the rest keeps the running values. */
-function pickReloadable(next: NonNullable<Config['auth']>, running: Config['auth']): Partial<NonNullable<Config['auth']>> {
-  if (running === null) return {}
-  return { ...running, policies: next.policies, default_policy: next.default_policy, login_page: next.login_page, revocation_check: next.revocation_check, forward_token: next.forward_token, csrf: next.csrf }
+/** The parts of `auth` a reload changes; the rest is held by the identity module and needs a restart. */
+const reloadableAuth = ['policies', 'default_policy', 'login_page', 'revocation_check', 'forward_token', 'csrf'] as const
+
+/** What of `auth` a reload cannot change, comparable as a string. */
+function fixedAuth(a: Config['auth']): string | null {
+  if (a === null) return null
+  const rest: Record<string, unknown> = { ...a }
+  for (const k of reloadableAuth) delete rest[k]
+  return JSON.stringify(rest)
+}
+
+/** The running `auth` with the reloadable parts taken from the new file. */
+function withReloaded(running: NonNullable<Config['auth']>, next: NonNullable<Config['auth']>): NonNullable<Config['auth']> {
+  const out: Record<string, unknown> = { ...running }
+  for (const k of reloadableAuth) out[k] = next[k]
+  return out as unknown as NonNullable<Config['auth']>
 }
 
 function tlsOptions(c: Config): { cert: Buffer; key: Buffer; minVersion: 'TLSv1.2' | 'TLSv1.3' } {

@@ -8,7 +8,7 @@ import type { AuthConfig } from '../config/types.js'
 import type { IdentityStores, User } from '../storage/types.js'
 import { StorageConflict } from '../errors.js'
 import { systemClock, type Clock } from './clock.js'
-import { createSealer, parseKeyEncryptionKey } from './seal.js'
+import { createSealer, parseKeyEncryptionKey, type Sealer } from './seal.js'
 import { createPasswordHasher, type PasswordHasher } from './passwords.js'
 import { checkPassword, isEmail, isUsername, type PasswordProblem } from './password-policy.js'
 import { KeyRing } from './key-ring.js'
@@ -50,7 +50,7 @@ export class Identity {
   readonly csrf: CsrfTokens
   readonly bruteForce: BruteForce
 
-  private constructor(settings: AuthConfig, stores: IdentityStores, clock: Clock, hasher: PasswordHasher, jwtRing: KeyRing, csrfRing: KeyRing) {
+  private constructor(settings: AuthConfig, stores: IdentityStores, clock: Clock, sealer: Sealer, hasher: PasswordHasher, jwtRing: KeyRing, csrfRing: KeyRing) {
     this.settings = settings
     this.stores = stores
     this.clock = clock
@@ -58,7 +58,6 @@ export class Identity {
     this.jwtRing = jwtRing
     this.csrfRing = csrfRing
     this.access = new AccessTokens({ ring: jwtRing, clock, issuer: settings.issuer, audience: settings.audience, ttlMs: settings.access_ttl, skewMs: settings.clock_skew })
-    const sealer = createSealer(parseKeyEncryptionKey(settings.key_encryption_key)!)
     this.sessions = new Sessions({ refresh: stores.refresh, users: stores.users, access: this.access, sealer, clock, refreshTtlMs: settings.refresh_ttl, graceMs: settings.refresh_grace })
     this.apiKeys = new ApiKeys(stores.apiKeys, stores.users, clock)
     this.csrf = new CsrfTokens(csrfRing)
@@ -78,7 +77,7 @@ export class Identity {
         : await KeyRing.open({ use: 'jwt', alg: settings.algorithm, store: new FileKeyStore(settings.signing_keys_file), sealer: plainSealer, clock, verifyGraceMs: 0 })
     // A CSRF token lives as long as its session: a replaced secret verifies for a whole session.
     const csrfRing = await KeyRing.open({ use: 'csrf', alg: 'HS256', store: stores.keys, sealer, clock, verifyGraceMs: settings.refresh_ttl })
-    return new Identity(settings, stores, clock, hasher, jwtRing, csrfRing)
+    return new Identity(settings, stores, clock, sealer, hasher, jwtRing, csrfRing)
   }
 
   /** Password login with brute-force limits; unknown users cost one argon2 verification too. */
@@ -143,6 +142,14 @@ export class Identity {
     if (disabled) await this.sessions.endAll(userId, 'disabled')
     this.access.forget()
     return true
+  }
+
+  /** A verified access token's claims, or null; with `revocationCheck` also checked against the store. */
+  async verifyAccess(token: string, revocationCheck: boolean): Promise<AccessClaims | null> {
+    const claims = await this.access.verify(token)
+    if (typeof claims === 'string') return null
+    if (revocationCheck && !(await this.stillValid(claims))) return null
+    return claims
   }
 
   /**

@@ -35,7 +35,7 @@ export interface KeyRingOptions {
   readonly clock: Clock
   /** How long a replaced key keeps verifying: the longest life of what it signed, plus skew. */
   readonly verifyGraceMs: number
-  /** Reload from the store at most this often on an unknown kid, and at least this often anyway. */
+  /** Reload from the store at most this often on an unknown kid. */
   readonly reloadMs?: number
 }
 
@@ -108,10 +108,6 @@ export class KeyRing {
     this.#loadedAt = now
   }
 
-  /** Reloads when the last load is older than reloadMs: call it now and then (not per request). */
-  async maybeReload(): Promise<void> {
-    if (this.#o.clock() - this.#loadedAt >= (this.#o.reloadMs ?? 5000) * 6) await this.reload()
-  }
 
   async #open(s: StoredKey): Promise<RingKey> {
     const secret = await this.#o.sealer.unseal(s.sealed)

@@ -721,3 +721,29 @@ describe('auth: defaults and details', () => {
     }
   })
 })
+
+describe('auth: reload', () => {
+  test('a reload applies new route policies and keeps the identity (sessions survive); other auth settings keep their running values', async () => {
+    const { testConfig } = await import('../helpers/gateway.js')
+    const { testKek } = await import('../helpers/auth.js')
+    const up = await startUpstream()
+    const gw = await startAuthGateway({ upstream: up.url }, { policies: [{ match: { path: '/open' }, access: 'public' }] })
+    try {
+      await gw.identity.register('alice', null, password, [])
+      const token = (await apiLogin(gw)).json().access_token
+      assert.equal((await request(`${gw.url}/open`)).status, 200)
+      const next = testConfig(
+        { upstream: up.url, auth: { key_encryption_key: { from_env: 'DRAWBRIDGE_SECRET_KEK' }, access_ttl: '1m', policies: [{ match: { path: '/open' }, access: 'authenticated' }] } },
+        { DRAWBRIDGE_SECRET_KEK: testKek },
+      )
+      await gw.gateway.reload(next)
+      assert.equal((await request(`${gw.url}/open`)).status, 401)
+      assert.equal((await request(`${gw.url}/open`, { headers: { authorization: `Bearer ${token}` } })).status, 200)
+      assert.equal(gw.gateway.config.auth?.access_ttl, 15 * 60_000)
+      assert.equal((await apiLogin(gw)).json().expires_in, 900)
+    } finally {
+      await gw.close()
+      await up.close()
+    }
+  })
+})

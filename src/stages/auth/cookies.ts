@@ -58,3 +58,9 @@ export function withoutOwnCookies(header: string): string {
     .join(';')
     .trim()
 }
+
+/** The token of `Authorization: Bearer <token>` (scheme case-insensitive, RFC 6750 §2.1), or null. */
+export function bearerToken(authorization: string | undefined): string | null {
+  if (authorization === undefined || authorization.length <= 7 || authorization.slice(0, 7).toLowerCase() !== 'bearer ') return null
+  return authorization.slice(7).trim()
+}

@@ -24,6 +24,7 @@ import {
   csrfCookieHeader,
   loginCookie,
   loginCookieHeader,
+  bearerToken,
   readCookie,
   refreshCookie,
   sessionCookies,
@@ -31,6 +32,7 @@ import {
 import { loginPage, loginPageCsp, safeReturnTo } from './login-page.js'
 
 const maxBodyBytes = 16_384
+const challenge: readonly (readonly [string, string])[] = [['www-authenticate', 'Bearer realm="drawbridge"']]
 
 export type LocalHandler = (rt: Runtime, tx: Transaction) => void
 
@@ -104,12 +106,13 @@ export function createAuthEndpoints(o: AuthEndpointOptions): LocalHandler {
         return fail(rt, tx, 429, 'DRAWBRIDGE_ERR_TOO_MANY_ATTEMPTS', 'login locked', [['retry-after', String(retry)]])
       }
       if (fromPage) return showLogin(rt, tx, 'Invalid username or password.', username, preSession, 401)
-      return fail(rt, tx, 401, 'DRAWBRIDGE_ERR_INVALID_CREDENTIALS', 'invalid credentials', [['www-authenticate', 'Bearer realm="drawbridge"']])
+      return fail(rt, tx, 401, 'DRAWBRIDGE_ERR_INVALID_CREDENTIALS', 'invalid credentials', challenge)
     }
     if (!browser) return tokenResponse(rt, tx, r.pair, 200)
-    const cookies = sessionCookies(r.pair.access_token, r.pair.access_expires_at, r.pair.refresh_token, r.pair.refresh_expires_at, identity.csrf.issue(r.pair.sid), identity.clock())
+    const csrfToken = identity.csrf.issue(r.pair.sid)
+    const cookies = sessionCookies(r.pair.access_token, r.pair.access_expires_at, r.pair.refresh_token, r.pair.refresh_expires_at, csrfToken, identity.clock())
     if (fromPage) return redirect(rt, tx, safeReturnTo(f['return_to']), cookies)
-    return json(rt, tx, 200, { user: publicUser(r.user), access_expires_at: iso(r.pair.access_expires_at), refresh_expires_at: iso(r.pair.refresh_expires_at), csrf_token: csrfFrom(cookies) }, cookies)
+    return json(rt, tx, 200, { user: publicUser(r.user), access_expires_at: iso(r.pair.access_expires_at), refresh_expires_at: iso(r.pair.refresh_expires_at), csrf_token: csrfToken }, cookies)
   }
 
   async function refresh(rt: Runtime, tx: Transaction, f: Fields): Promise<void> {
@@ -125,8 +128,9 @@ export function createAuthEndpoints(o: AuthEndpointOptions): LocalHandler {
       return fail(rt, tx, 401, 'DRAWBRIDGE_ERR_UNAUTHORIZED', `refresh ${r.reason}`, browser ? clearedCookies().map((c) => ['set-cookie', c] as const) : [])
     }
     if (!browser) return tokenResponse(rt, tx, r.pair, 200)
-    const cookies = sessionCookies(r.pair.access_token, r.pair.access_expires_at, r.pair.refresh_token, r.pair.refresh_expires_at, identity.csrf.issue(r.pair.sid), identity.clock())
-    return json(rt, tx, 200, { access_expires_at: iso(r.pair.access_expires_at), refresh_expires_at: iso(r.pair.refresh_expires_at), csrf_token: csrfFrom(cookies) }, cookies)
+    const csrfToken = identity.csrf.issue(r.pair.sid)
+    const cookies = sessionCookies(r.pair.access_token, r.pair.access_expires_at, r.pair.refresh_token, r.pair.refresh_expires_at, csrfToken, identity.clock())
+    return json(rt, tx, 200, { access_expires_at: iso(r.pair.access_expires_at), refresh_expires_at: iso(r.pair.refresh_expires_at), csrf_token: csrfToken }, cookies)
   }
 
   async function logout(rt: Runtime, tx: Transaction, f: Fields): Promise<void> {
@@ -137,13 +141,13 @@ export function createAuthEndpoints(o: AuthEndpointOptions): LocalHandler {
     const caller = await bearerOrCookie(tx)
     const everywhere = f['everywhere'] === true || f['everywhere'] === 'true' || tx.query === 'everywhere=true'
     if (everywhere) {
-      if (caller === null) return fail(rt, tx, 401, 'DRAWBRIDGE_ERR_UNAUTHORIZED', 'logout everywhere needs a session', [['www-authenticate', 'Bearer realm="drawbridge"']])
+      if (caller === null) return fail(rt, tx, 401, 'DRAWBRIDGE_ERR_UNAUTHORIZED', 'logout everywhere needs a session', challenge)
       await identity.sessions.endAll(caller.sub, 'logout-everywhere')
     } else {
       const token = fromCookie ?? (typeof f['refresh_token'] === 'string' ? f['refresh_token'] : undefined)
       const ended = token === undefined ? null : await identity.sessions.end({ refreshToken: token })
       if (ended === null && caller?.sid != null) await identity.sessions.end({ sid: caller.sid })
-      if (ended === null && caller === null) return fail(rt, tx, 401, 'DRAWBRIDGE_ERR_UNAUTHORIZED', 'no session to end', [['www-authenticate', 'Bearer realm="drawbridge"']])
+      if (ended === null && caller === null) return fail(rt, tx, 401, 'DRAWBRIDGE_ERR_UNAUTHORIZED', 'no session to end', challenge)
     }
     identity.access.forget()
     send(rt, tx, 204, {}, '', browser ? clearedCookies() : [])
@@ -152,7 +156,7 @@ export function createAuthEndpoints(o: AuthEndpointOptions): LocalHandler {
   async function me(rt: Runtime, tx: Transaction): Promise<void> {
     const h = tx.req.headers
     const authz = h.authorization
-    const key = typeof authz === 'string' && authz.slice(0, 7).toLowerCase() === 'bearer ' ? authz.slice(7).trim() : h[s.api_keys.header]
+    const key = bearerToken(authz) ?? h[s.api_keys.header]
     if (typeof key === 'string' && ApiKeys.looksLikeKey(key)) {
       const k = await identity.apiKeys.verify(key)
       if (k === null) return fail(rt, tx, 401, 'DRAWBRIDGE_ERR_UNAUTHORIZED', 'invalid api key', [['www-authenticate', 'Bearer realm="drawbridge", error="invalid_token"']])
@@ -160,7 +164,7 @@ export function createAuthEndpoints(o: AuthEndpointOptions): LocalHandler {
     }
     const claims = await bearerOrCookie(tx)
     const user = claims === null ? null : await identity.stores.users.byId(claims.sub)
-    if (claims === null || user === null || user.disabled) return fail(rt, tx, 401, 'DRAWBRIDGE_ERR_UNAUTHORIZED', 'no valid session', [['www-authenticate', 'Bearer realm="drawbridge"']])
+    if (claims === null || user === null || user.disabled) return fail(rt, tx, 401, 'DRAWBRIDGE_ERR_UNAUTHORIZED', 'no valid session', challenge)
     return json(rt, tx, 200, { ...publicUser(user), auth: readCookie(h.cookie, accessCookie) !== null && authz === undefined ? 'cookie' : 'bearer', expires_at: iso(claims.exp * 1000) })
   }
 
@@ -168,7 +172,7 @@ export function createAuthEndpoints(o: AuthEndpointOptions): LocalHandler {
     const token = readCookie(tx.req.headers.cookie, accessCookie)
     const claims = token === null ? null : await identity.access.verify(token)
     if (claims === null || typeof claims === 'string' || claims.sid === null) {
-      return fail(rt, tx, 401, 'DRAWBRIDGE_ERR_UNAUTHORIZED', 'no cookie session', [['www-authenticate', 'Bearer realm="drawbridge"']])
+      return fail(rt, tx, 401, 'DRAWBRIDGE_ERR_UNAUTHORIZED', 'no cookie session', challenge)
     }
     const value = identity.csrf.issue(claims.sid)
     return json(rt, tx, 200, { csrf_token: value }, [csrfCookieHeader(value, s.refresh_ttl)])
@@ -193,13 +197,8 @@ export function createAuthEndpoints(o: AuthEndpointOptions): LocalHandler {
 
   async function bearerOrCookie(tx: Transaction) {
     const h = tx.req.headers
-    const authz = h.authorization
-    const token = typeof authz === 'string' && authz.slice(0, 7).toLowerCase() === 'bearer ' ? authz.slice(7).trim() : readCookie(h.cookie, accessCookie)
-    if (token === null) return null
-    const claims = await identity.access.verify(token)
-    if (typeof claims === 'string') return null
-    if (s.revocation_check && !(await identity.stillValid(claims))) return null
-    return claims
+    const token = bearerToken(h.authorization) ?? readCookie(h.cookie, accessCookie)
+    return token === null ? null : identity.verifyAccess(token, s.revocation_check)
   }
 
   async function showLogin(rt: Runtime, tx: Transaction, error: string | null, username: string, preSession: string | null, status = 200): Promise<void> {
@@ -231,11 +230,6 @@ function publicUser(u: { id: string; username: string; email: string | null; rol
 
 function iso(ms: number): string {
   return new Date(ms).toISOString()
-}
-
-function csrfFrom(cookies: string[]): string {
-  const c = cookies[2]!
-  return decodeURIComponent(c.slice(c.indexOf('=') + 1, c.indexOf(';')))
 }
 
 function fail(rt: Runtime, tx: Transaction, status: number, code: DrawbridgeErrorCode, reason: string, extra: readonly (readonly [string, string])[] = []): void {

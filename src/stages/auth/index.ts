@@ -12,7 +12,7 @@ import type { Identity } from '../../identity/index.js'
 import type { AuthConfig } from '../../config/types.js'
 import { ApiKeys } from '../../identity/api-keys.js'
 import { compilePolicies } from './policies.js'
-import { accessCookie, readCookie } from './cookies.js'
+import { accessCookie, bearerToken, readCookie } from './cookies.js'
 
 export interface AuthStageOptions {
   readonly identity: Identity
@@ -51,9 +51,8 @@ export function createAuthStage(o: AuthStageOptions): Stage {
 
   function credential(tx: Transaction): Credential | null {
     const h = tx.req.headers
-    const authz = h.authorization
-    if (authz !== undefined && authz.length > 7 && authz.slice(0, 7).toLowerCase() === 'bearer ') {
-      const v = authz.slice(7).trim()
+    const v = bearerToken(h.authorization)
+    if (v !== null) {
       return ApiKeys.looksLikeKey(v) ? { kind: 'api-key', value: v, via: 'api-key' } : { kind: 'jwt', value: v, via: 'bearer' }
     }
     const key = h[apiKeyHeader]
@@ -70,9 +69,8 @@ export function createAuthStage(o: AuthStageOptions): Stage {
       const token = settings.forward_token ? await internalToken(k.key.id, k.user, k.key.scopes) : null
       return { userId: k.user.id, username: k.user.username, roles: k.key.scopes, via: 'api-key', sid: null, apiKeyId: k.key.id, token }
     }
-    const claims = await identity.access.verify(c.value)
-    if (typeof claims === 'string') return null
-    if (settings.revocation_check && !(await identity.stillValid(claims))) return null
+    const claims = await identity.verifyAccess(c.value, settings.revocation_check)
+    if (claims === null) return null
     return { userId: claims.sub, username: claims.username, roles: claims.roles, via: c.via, sid: claims.sid, apiKeyId: null, token: c.value }
   }
 
@@ -119,6 +117,6 @@ export function createAuthStage(o: AuthStageOptions): Stage {
 /** Removes what carried the caller's credentials from the headers sent upstream (the app gets X-Drawbridge-* instead). */
 export function stripCredentials(out: Record<string, string | string[]>, id: RequestIdentity, apiKeyHeader: string): void {
   const authz = out['authorization']
-  if (typeof authz === 'string' && authz.slice(0, 7).toLowerCase() === 'bearer ' && id.via !== 'cookie') delete out['authorization']
+  if (typeof authz === 'string' && bearerToken(authz) !== null && id.via !== 'cookie') delete out['authorization']
   delete out[apiKeyHeader]
 }
