@@ -10,7 +10,7 @@ import { Ajv, type ErrorObject } from 'ajv'
 import { parseDocument } from 'yaml'
 import { ConfigInvalid, type ConfigIssue } from '../errors.js'
 import { configSchema } from './schema.js'
-import type { Config } from './types.js'
+import type { Config, StoreTls } from './types.js'
 import { compileIpMatcher, parseHostPort } from '../net/address.js'
 import { compileHostMatcher } from '../stages/host-check/index.js'
 import { compileOriginMatcher } from '../stages/cors/index.js'
@@ -93,10 +93,11 @@ function buildConfig(
       issues.push(schemaIssue(e))
     }
   }
-  checkSemantics(raw, issues)
-  if (issues.length > 0) throw new ConfigInvalid(dedupe(issues))
   const baseDir = source === null ? process.cwd() : dirname(source)
+  checkSemantics(raw, issues, baseDir)
+  if (issues.length > 0) throw new ConfigInvalid(dedupe(issues))
   const resolved = resolveSecrets(raw, env, baseDir, issues)
+  checkStoreUrls(resolved as Record<string, any>, issues)
   const kek = (resolved as Record<string, any>).auth?.key_encryption_key
   if (typeof kek === 'string' && parseKeyEncryptionKey(kek) === null) {
     issues.push({ path: '/auth/key_encryption_key', message: 'must be 32 random bytes as 64 hex digits or base64 (generate one with: openssl rand -hex 32)' })
@@ -214,7 +215,7 @@ function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
 }
 
 /** Checks the schema cannot express: addresses, patterns, cross-field rules. */
-function checkSemantics(raw: Record<string, unknown>, issues: ConfigIssue[]): void {
+function checkSemantics(raw: Record<string, unknown>, issues: ConfigIssue[], baseDir: string): void {
   const c = raw as Record<string, any>
   // Runs even when the schema failed, so every problem is reported at once; a value the
   // schema already rejected (or a shape it did not expect) is not reported twice.
@@ -248,6 +249,19 @@ function checkSemantics(raw: Record<string, unknown>, issues: ConfigIssue[]): vo
   if (Array.isArray(c.trusted_hosts) && c.trusted_hosts.length === 0) issues.push({ path: '/trusted_hosts', message: 'list at least one host name' })
   each('/trusted_proxies', c.trusted_proxies, (p) => compileIpMatcher([p]))
   each('/docs/allow_ips', c.docs?.allow_ips, (p) => compileIpMatcher([p]))
+  each('/bans/allow_ips', c.bans?.allow_ips, (p) => compileIpMatcher([p]))
+  if (c.storage?.memory === true && (isPlainObject(c.storage.postgres) || isPlainObject(c.storage.redis))) {
+    issues.push({ path: '/storage/memory', message: 'cannot be combined with postgres or redis' })
+  }
+  for (const s of ['postgres', 'redis'] as const) {
+    const t = c.storage?.[s]?.tls
+    if (isPlainObject(t)) {
+      for (const k of ['ca_file', 'cert_file', 'key_file'] as const) {
+        if (typeof t[k] === 'string' && !existsSync(resolve(baseDir, t[k]))) issues.push({ path: `/storage/${s}/tls/${k}`, message: `file not found: ${t[k]}` })
+      }
+      if ((typeof t.cert_file === 'string') !== (typeof t.key_file === 'string')) issues.push({ path: `/storage/${s}/tls`, message: 'cert_file and key_file go together' })
+    }
+  }
   if (isPlainObject(c.cors) && Array.isArray(c.cors.allow_origins)) {
     c.cors.allow_origins.forEach((o: string, i: number) =>
       check(`/cors/allow_origins/${i}`, () => compileOriginMatcher([o])),
@@ -284,6 +298,20 @@ function checkSemantics(raw: Record<string, unknown>, issues: ConfigIssue[]): vo
       if (!existsSync(c.tls[k] as string)) issues.push({ path: `/tls/${k}`, message: `file not found: ${c.tls[k]}` })
     }
   }
+}
+
+/** Store URLs are secrets (they hold a password): checked once resolved, and messages never repeat them. */
+function checkStoreUrls(c: Record<string, any>, issues: ConfigIssue[]): void {
+  const storeUrl = (path: string, v: unknown, schemes: readonly string[]) => {
+    if (typeof v !== 'string') return
+    let ok = false
+    try {
+      ok = schemes.includes(new URL(v).protocol.slice(0, -1))
+    } catch {}
+    if (!ok) issues.push({ path, message: `must be a ${schemes.map((x) => x + '://').join(' or ')} URL` })
+  }
+  storeUrl('/storage/postgres/url', c.storage?.postgres?.url, ['postgres', 'postgresql'])
+  storeUrl('/storage/redis/url', c.storage?.redis?.url, ['redis', 'rediss'])
 }
 
 function resolveSecrets(
@@ -373,11 +401,36 @@ function normalize(c: Record<string, any>, source: string | null): Config {
       // Relative paths are the configuration file's neighbours, not the working directory's.
       sqlite: { path: c.storage.sqlite.path === ':memory:' ? ':memory:' : resolve(source === null ? process.cwd() : dirname(source), c.storage.sqlite.path) },
       memory: c.storage.memory,
+      postgres:
+        c.storage.postgres === undefined
+          ? null
+          : {
+              ...c.storage.postgres,
+              connect_timeout: ms(c.storage.postgres.connect_timeout),
+              statement_timeout: ms(c.storage.postgres.statement_timeout),
+              tls: storeTls(c.storage.postgres.tls, source),
+            },
+      redis:
+        c.storage.redis === undefined
+          ? null
+          : {
+              ...c.storage.redis,
+              connect_timeout: ms(c.storage.redis.connect_timeout),
+              command_timeout: ms(c.storage.redis.command_timeout),
+              tls: storeTls(c.storage.redis.tls, source),
+            },
     },
+    bans: { ...c.bans, window: ms(c.bans.window), duration: ms(c.bans.duration) },
     logging: c.logging,
     shutdown: { drain_timeout: ms(c.shutdown.drain_timeout) },
     source,
   } as Config
+}
+
+function storeTls(t: Record<string, any> | undefined, source: string | null): StoreTls | null {
+  if (t === undefined) return null
+  const file = (f: string | undefined) => (f === undefined ? null : resolve(source === null ? process.cwd() : dirname(source), f))
+  return { mode: t.mode ?? 'verify-full', ca_file: file(t.ca_file), cert_file: file(t.cert_file), key_file: file(t.key_file) }
 }
 
 function normalizeAuth(a: Record<string, any>, production: boolean, source: string | null): Config['auth'] {

@@ -66,6 +66,20 @@ const matchProperties = {
 /** Which requests a route, policy or rule applies to. */
 const routeMatch = { type: 'object', additionalProperties: false, required: ['path'], properties: matchProperties } as const
 
+/** TLS to a store (PostgreSQL, Redis): files are PEM, relative to the configuration file's folder. */
+const tlsClient = (description: string, modes: readonly string[]) =>
+  ({
+    description,
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      mode: { enum: [...modes] },
+      ca_file: { description: 'CA bundle that signs the server certificate.', type: 'string', minLength: 1 },
+      cert_file: { description: 'Client certificate (mutual TLS).', type: 'string', minLength: 1 },
+      key_file: { description: 'Client private key (mutual TLS).', type: 'string', minLength: 1 },
+    },
+  }) as const
+
 const wafMode = { description: 'block: refuse detected attacks (403); detect: only log them.', enum: ['block', 'detect'] } as const
 const paranoia = { description: 'Detection paranoia 1-4: higher catches weaker signals and blocks more legitimate traffic.', type: 'integer', minimum: 1, maximum: 4 } as const
 
@@ -429,6 +443,46 @@ export const configSchema = {
           },
         },
         memory: { description: 'Keep state in process memory only (tests, benchmarks): lost on restart, not shared between workers.', type: 'boolean', default: false },
+        postgres: {
+          description: 'Several instances: users, API keys, signing keys, refresh families and security events in PostgreSQL (replaces SQLite).',
+          type: 'object',
+          additionalProperties: false,
+          required: ['url'],
+          properties: {
+            url: { ...secretRef, description: 'postgres://user:password@host:5432/db (sslmode=require etc. in the URL are honoured).' },
+            pool_size: { description: 'Connections per process.', type: 'integer', minimum: 1, maximum: 100, default: 10 },
+            connect_timeout: { ...duration, default: '5s' },
+            statement_timeout: { ...duration, default: '5s' },
+            tls: tlsClient('require: encrypted, certificate not checked (libpq sslmode=require); verify-full: certificate and host name checked against ca_file or the system CAs.', ['disable', 'require', 'verify-full']),
+          },
+        },
+        redis: {
+          description: 'Several instances: rate-limit counters, bans, login throttling, revocation notices and refresh single-flight locks in Redis.',
+          type: 'object',
+          additionalProperties: false,
+          required: ['url'],
+          properties: {
+            url: { ...secretRef, description: 'redis://[:password@]host:6379[/db], or rediss:// for TLS.' },
+            key_prefix: { description: 'Prefix of every key Drawbridge writes (several deployments may share one Redis).', type: 'string', pattern: '^[A-Za-z0-9:_.-]{1,64}$', default: 'drawbridge:' },
+            connect_timeout: { ...duration, default: '2s' },
+            command_timeout: { ...duration, default: '500ms' },
+            tls: tlsClient('disable: plain TCP unless the URL is rediss://; verify-full: TLS with the certificate checked against ca_file or the system CAs; require: TLS without the check.', ['disable', 'require', 'verify-full']),
+          },
+        },
+      },
+    },
+    bans: {
+      description: 'Automatic bans (off by default): a client IP that collects too many WAF blocks or failed logins within a window is refused for a while (shared through Redis when configured).',
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: false },
+        waf_blocks: { description: 'WAF blocks within the window that ban an IP (0: never).', type: 'integer', minimum: 0, maximum: 1_000_000, default: 20 },
+        failed_logins: { description: 'Failed logins within the window that ban an IP (0: never).', type: 'integer', minimum: 0, maximum: 1_000_000, default: 20 },
+        window: { ...longDuration, default: '10m' },
+        duration: { ...longDuration, default: '1h' },
+        allow_ips: stringList('Addresses or CIDRs never banned (health checkers, your own offices).'),
       },
     },
     logging: {

@@ -93,7 +93,13 @@ export interface Config {
   }
   readonly auth: AuthConfig | null
   readonly rate_limits: readonly RateLimitRule[]
-  readonly storage: { readonly sqlite: { readonly path: string }; readonly memory: boolean }
+  readonly storage: {
+    readonly sqlite: { readonly path: string }
+    readonly memory: boolean
+    readonly postgres: PostgresConfig | null
+    readonly redis: RedisConfig | null
+  }
+  readonly bans: BanConfig
   readonly logging: {
     readonly level: 'debug' | 'info' | 'warn' | 'error'
     readonly access_log: boolean
@@ -144,6 +150,42 @@ export interface AuthConfig {
   }
   /** `header` lower-cased. */
   readonly api_keys: { readonly header: string; readonly rotation_grace: number }
+}
+
+/** TLS to a store; files already resolved to absolute paths. */
+export interface StoreTls {
+  readonly mode: 'disable' | 'require' | 'verify-full'
+  readonly ca_file: string | null
+  readonly cert_file: string | null
+  readonly key_file: string | null
+}
+
+export interface PostgresConfig {
+  /** The resolved secret: holds the password, never logged. */
+  readonly url: string
+  readonly pool_size: number
+  readonly connect_timeout: number
+  readonly statement_timeout: number
+  /** null: as the URL says (sslmode), else plain. */
+  readonly tls: StoreTls | null
+}
+
+export interface RedisConfig {
+  readonly url: string
+  readonly key_prefix: string
+  readonly connect_timeout: number
+  readonly command_timeout: number
+  /** null: TLS only for rediss:// URLs. */
+  readonly tls: StoreTls | null
+}
+
+export interface BanConfig {
+  readonly enabled: boolean
+  readonly waf_blocks: number
+  readonly failed_logins: number
+  readonly window: number
+  readonly duration: number
+  readonly allow_ips: readonly string[]
 }
 
 export interface RateLimitRule {
