@@ -94,3 +94,12 @@ export class StorageConflict extends DrawbridgeError {
   override code = 'DRAWBRIDGE_ERR_CONFLICT' as const
   override status = 409
 }
+
+/**
+ * A store a request needs (PostgreSQL, Redis) cannot be reached right now: 503 with Retry-After,
+ * never a guess such as "not found" or "not revoked".
+ */
+export class StorageUnavailable extends DrawbridgeError {
+  override code = 'DRAWBRIDGE_ERR_STORE_UNAVAILABLE' as const
+  override status = 503
+}

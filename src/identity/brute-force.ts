@@ -50,10 +50,10 @@ export class BruteForce {
     ] as const) {
       const { count } = await this.#store.fail(key, now, s.window)
       if (count >= max) {
-        await this.#store.lock(key, now + s.lock_duration)
+        await this.#store.lock(key, now + s.lock_duration, now)
         locked ||= count === max
       } else if (count >= 3 && key.startsWith('acct:')) {
-        await this.#store.lock(key, now + Math.min(s.base_delay * 2 ** (count - 3), s.max_delay))
+        await this.#store.lock(key, now + Math.min(s.base_delay * 2 ** (count - 3), s.max_delay), now)
       }
     }
     return { locked }

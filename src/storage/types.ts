@@ -204,7 +204,8 @@ export interface KeyStore {
 export interface LoginThrottleStore {
   /** Records a failure under `key` within a window; returns the failures counted so far. */
   fail(key: string, now: number, windowMs: number): Promise<{ count: number; locked_until: number | null }>
-  lock(key: string, until: number): Promise<void>
+  /** `now`: the caller's clock, for how long the record must be kept. */
+  lock(key: string, until: number, now: number): Promise<void>
   get(key: string, now: number): Promise<{ count: number; locked_until: number | null }>
   clear(key: string): Promise<void>
 }

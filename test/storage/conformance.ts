@@ -147,7 +147,7 @@ export function identityConformance(adapter: string, open: () => Promise<Identit
         assert.deepEqual(await s.throttle.get('acct:a', t0), { count: 0, locked_until: null })
         assert.equal((await s.throttle.fail('acct:a', t0, 1000)).count, 1)
         assert.equal((await s.throttle.fail('acct:a', t0 + 10, 1000)).count, 2)
-        await s.throttle.lock('acct:a', t0 + 5000)
+        await s.throttle.lock('acct:a', t0 + 5000, t0 + 10)
         assert.deepEqual(await s.throttle.get('acct:a', t0 + 20), { count: 2, locked_until: t0 + 5000 })
         const after = await s.throttle.fail('acct:a', t0 + 2000, 1000)
         assert.deepEqual(after, { count: 1, locked_until: t0 + 5000 })

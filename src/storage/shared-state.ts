@@ -1,0 +1,133 @@
+/**
+ * What the instances of one deployment share besides the durable records (design.md §6, issue 5):
+ * counters (rate limits, ban offences, failed logins), notices every instance hears (bans,
+ * revocations), and single-flight locks. Three kinds, chosen by the configuration:
+ * - memory: one process; everything in this process.
+ * - cluster: `--workers N` without Redis; counters and notices go through the node:cluster
+ *   primary, so a limit holds once for the machine.
+ * - redis: `storage.redis`; every instance on every machine shares one Redis.
+ * Opened once per process and kept across reloads, so counts survive a SIGHUP.
+ */
+import cluster from 'node:cluster'
+import { RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible'
+import type { Config } from '../config/types.js'
+import type { LoginThrottleStore } from './types.js'
+import { createRedis, connectRedis, probeRedis, type Redis } from './redis/client.js'
+import { MemoryNotices } from './memory/notices.js'
+import { MemoryLocks } from './memory/locks.js'
+import { WorkerNotices } from './cluster/notices.js'
+import { RedisNotices } from './redis/notices.js'
+import { RedisLocks } from './redis/locks.js'
+import { RedisThrottleStore } from './redis/throttle.js'
+
+/** Messages every instance hears. An accelerator only: the stores stay the truth, so a missed notice costs time, never safety. */
+export interface Notices {
+  /**
+   * Delivered to every subscriber of every instance, this one included (at once here). With
+   * `retainUntil` (epoch ms) instances that start or reconnect later still hear it until then.
+   */
+  publish(channel: string, message: string, retainUntil?: number): void
+  subscribe(channel: string, fn: (message: string) => void): void
+  close(): Promise<void>
+}
+
+export interface Locks {
+  /**
+   * Runs `fn` while holding the lock `name`; a second caller, on any instance, waits until the
+   * first is done (or its `ttlMs` ran out). Throws StorageUnavailable when the lock store is down.
+   */
+  withLock<T>(name: string, ttlMs: number, fn: () => Promise<T>): Promise<T>
+}
+
+export interface LimiterSettings {
+  /** Unique per use (rule name, "bans:waf"...). */
+  readonly name: string
+  readonly points: number
+  readonly seconds: number
+}
+
+export interface SharedState {
+  readonly kind: 'memory' | 'cluster' | 'redis'
+  /** A counter with these settings; the same object for the same settings, so counts survive a reload. */
+  limiter(settings: LimiterSettings): RateLimiterAbstract
+  readonly notices: Notices
+  readonly locks: Locks
+  /** Failed-login counters in Redis; null: the identity store keeps them. */
+  readonly throttle: LoginThrottleStore | null
+  /** For /readyz: null when there is nothing remote to check. */
+  probe(): Promise<{ ok: boolean; error?: string }> | null
+  close(): Promise<void>
+}
+
+export interface SharedStateOptions {
+  /** How long start-up waits for Redis before going on without it (it reconnects by itself). */
+  readonly connectWaitMs?: number
+  /** Called when the Redis connection goes down or comes back (for the log). */
+  readonly onRedisState?: (state: 'ready' | 'down', detail: string) => void
+}
+
+export async function openSharedState(config: Config, options: SharedStateOptions = {}): Promise<SharedState> {
+  const r = config.storage.redis
+  const cache = new Map<string, RateLimiterAbstract>()
+  const cached = (s: LimiterSettings, make: (keyPrefix: string) => RateLimiterAbstract): RateLimiterAbstract => {
+    const id = `${s.name}:${s.points}:${s.seconds}`
+    let l = cache.get(id)
+    if (l === undefined) cache.set(id, (l = make(id)))
+    return l
+  }
+  if (r === null) {
+    const worker = cluster.isWorker
+    const notices = worker ? new WorkerNotices() : new MemoryNotices()
+    return {
+      kind: worker ? 'cluster' : 'memory',
+      // Workers count in the primary (RateLimiterClusterMaster, started by `drawbridge start`).
+      limiter: (s) =>
+        cached(s, (id) => {
+          const o = { keyPrefix: `drawbridge:${id}`, points: s.points, duration: s.seconds }
+          return worker ? new RateLimiterCluster({ ...o, timeoutMs: 1000 }) : new RateLimiterMemory(o)
+        }),
+      notices,
+      locks: new MemoryLocks(),
+      throttle: null,
+      probe: () => null,
+      close: () => notices.close(),
+    }
+  }
+
+  const client: Redis = createRedis(r)
+  let up = false
+  client.on('ready', () => {
+    up = true
+    options.onRedisState?.('ready', '')
+  })
+  client.on('error', (err: Error) => {
+    if (up) options.onRedisState?.('down', (err as NodeJS.ErrnoException).code ?? err.message)
+    up = false
+  })
+  client.on('close', () => {
+    if (up) options.onRedisState?.('down', 'connection closed')
+    up = false
+  })
+  const connected = await connectRedis(client, options.connectWaitMs ?? r.connect_timeout)
+  if (!connected) options.onRedisState?.('down', 'not reachable at start-up')
+  const notices = new RedisNotices(client, r.key_prefix)
+  if (connected) await notices.listening(r.connect_timeout)
+  return {
+    kind: 'redis',
+    limiter: (s) =>
+      cached(
+        s,
+        (id) =>
+          // Not ready: reject at once instead of queueing, so `on_store_error` decides quickly.
+          new RateLimiterRedis({ storeClient: client, keyPrefix: `${r.key_prefix}rl:${id}`, points: s.points, duration: s.seconds, rejectIfRedisNotReady: true }),
+      ),
+    notices,
+    locks: new RedisLocks(client, r.key_prefix),
+    throttle: new RedisThrottleStore(client, r.key_prefix),
+    probe: () => probeRedis(client, Math.min(r.command_timeout, 2000)),
+    async close() {
+      await notices.close()
+      await client.quit().catch(() => client.disconnect())
+    },
+  }
+}
