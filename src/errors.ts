@@ -94,3 +94,12 @@ export class StorageConflict extends DrawbridgeError {
   override code = 'DRAWBRIDGE_ERR_CONFLICT' as const
   override status = 409
 }
+
+/**
+ * A store (PostgreSQL, Redis) cannot answer now: refused, reset, timed out, pool exhausted. The
+ * request gets 503 with Retry-After, never an answer guessed without the store (issue 5).
+ */
+export class StorageUnavailable extends DrawbridgeError {
+  override code = 'DRAWBRIDGE_ERR_STORE_UNAVAILABLE' as const
+  override status = 503
+}
