@@ -297,3 +297,23 @@ export class PostgresDb {
     await this.pool.end()
   }
 }
+
+/**
+ * /readyz: one short-lived connection and `SELECT 1` within `timeoutMs` (readiness caches the
+ * answer, so this costs at most one connection per cache period). Resolves to an error label or null.
+ */
+export async function probePostgres(c: PostgresConfig, timeoutMs: number): Promise<string | null> {
+  const { connectionString, ssl } = connectionOptions(c)
+  const client = new pg.Client({ connectionString, ssl, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, statement_timeout: timeoutMs })
+  client.on('error', () => undefined)
+  try {
+    await client.connect()
+    await client.query('SELECT 1')
+    return null
+  } catch (err) {
+    const e = err as { code?: unknown }
+    return typeof e.code === 'string' ? e.code : 'unreachable'
+  } finally {
+    await client.end().catch(() => undefined)
+  }
+}
