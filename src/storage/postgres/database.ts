@@ -215,16 +215,21 @@ export class PostgresDb {
   }
 
   async #migrate(): Promise<void> {
+    // A step on a big table, or waiting for another instance's step, may outlast statement_timeout:
+    // both timeouts are lifted to five minutes for the migration's own statements.
+    const long = 300_000
     for (let step = 1; step <= migrations.length; step++) {
       const done = await this.#inTransaction(async (q) => {
-        await q.query('SELECT pg_advisory_xact_lock($1)', [migrationLock])
-        await q.query('CREATE TABLE IF NOT EXISTS drawbridge_schema (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)')
-        const r = await q.query<{ v: number | null }>('SELECT max(version) AS v FROM drawbridge_schema')
+        const run = <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) => q.query<R>({ text, values, query_timeout: long + 1000 } as pg.QueryConfig)
+        await run(`SET LOCAL statement_timeout = ${long}`)
+        await run('SELECT pg_advisory_xact_lock($1)', [migrationLock])
+        await run('CREATE TABLE IF NOT EXISTS drawbridge_schema (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)')
+        const r = await run<{ v: number | null }>('SELECT max(version) AS v FROM drawbridge_schema')
         const current = r.rows[0]?.v ?? 0
         if (current > migrations.length) throw new SchemaTooNew(current)
         if (current >= step) return current >= migrations.length
-        await q.query(migrations[step - 1]!)
-        await q.query('INSERT INTO drawbridge_schema (version, applied_at) VALUES ($1, $2)', [step, Date.now()])
+        await run(migrations[step - 1]!)
+        await run('INSERT INTO drawbridge_schema (version, applied_at) VALUES ($1, $2)', [step, Date.now()])
         return false
       })
       if (done) return
