@@ -96,8 +96,8 @@ export class StorageConflict extends DrawbridgeError {
 }
 
 /**
- * A store a request needs (PostgreSQL, Redis) cannot be reached right now: 503 with Retry-After,
- * never a guess such as "not found" or "not revoked".
+ * A store (PostgreSQL, Redis) cannot answer now: refused, reset, timed out, pool exhausted. The
+ * request gets 503 with Retry-After, never an answer guessed without the store (issue 5).
  */
 export class StorageUnavailable extends DrawbridgeError {
   override code = 'DRAWBRIDGE_ERR_STORE_UNAVAILABLE' as const

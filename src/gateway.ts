@@ -19,9 +19,9 @@ import { handleUpgrade } from './upstream/websocket.js'
 import { createAdminServer } from './admin/server.js'
 import { createReadiness } from './admin/readiness.js'
 import { compileHostMatcher, parseAuthority } from './stages/host-check/index.js'
-import type { DrawbridgeErrorCode } from './errors.js'
+import { StorageUnavailable, type DrawbridgeErrorCode } from './errors.js'
 import { SecurityEvents } from './observability/security-events.js'
-import { openEventStore, openIdentityStores } from './storage/open.js'
+import { migrateStorage, openEventStore, openIdentityStores } from './storage/open.js'
 import { Identity, type IdentityOptions } from './identity/index.js'
 import type { SecurityEventStore } from './storage/types.js'
 
@@ -128,6 +128,27 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
   let ownIdentity = false
   let keyReload: NodeJS.Timeout | null = null
 
+  let closing = false
+
+  /**
+   * The key rings are read at open: with the identity store unreachable the gateway waits (and
+   * says so) instead of crashing or serving unauthenticated; it never listens without them.
+   */
+  async function openIdentity(auth: NonNullable<Config['auth']>, stores: ReturnType<typeof openIdentityStores>): Promise<Identity> {
+    for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
+      try {
+        return await Identity.open(auth, stores, options.identityOptions)
+      } catch (err) {
+        if (!(err instanceof StorageUnavailable) || closing) {
+          await stores.close().catch(() => undefined)
+          throw err
+        }
+        logger.warn('identity store unreachable; retrying', { retry_in_ms: delay, err: String(err.cause ?? err) })
+        await new Promise((r) => setTimeout(r, delay))
+      }
+    }
+  }
+
   const gateway: Gateway = {
     metrics,
     events,
@@ -138,9 +159,12 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
       return identity
     },
     async listen() {
+      // The admin listener first: while the database is awaited below, /readyz says why.
+      if (admin) await listenOn(admin, initial.admin.listen)
+      await migrateStorage(initial, (err) => logger.warn('storage unreachable at start-up; retrying on use', { err: String(err.cause ?? err) }))
       if (initial.auth !== null) {
         if (identity === null) {
-          identity = await Identity.open(initial.auth, openIdentityStores(initial), options.identityOptions)
+          identity = await openIdentity(initial.auth, openIdentityStores(initial))
           ownIdentity = true
         }
         rt = createRuntime(initial, logger, metrics, events, rt.upstream, identity)
@@ -151,7 +175,6 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
       }
       await listenOn(server, initial.listen)
       if (redirect) await listenOn(redirect, initial.tls!.redirect_http_listen!)
-      if (admin) await listenOn(admin, initial.admin.listen)
       const addresses = {
         url: urlOf(server, secure),
         adminUrl: admin ? urlOf(admin, false) : null,
@@ -184,6 +207,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
       logger.info('configuration reloaded', { source: next.source })
     },
     async close(drainMs = rt.config.shutdown.drain_timeout) {
+      closing = true
       rt.draining = true
       const closed = Promise.all(
         [server, redirect, admin].filter((s): s is Server => s !== null && s.listening).map(

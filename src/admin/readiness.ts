@@ -1,12 +1,39 @@
-/** Readiness: can we reach the upstream right now? Cached briefly so /readyz cannot be used to flood it. */
+/**
+ * Readiness: can we reach what requests need right now? A list of named checks (the upstream,
+ * PostgreSQL when configured; more stores join the list), run together and cached briefly so
+ * /readyz cannot be used to flood them.
+ */
 import { connect } from 'node:net'
 import { request } from 'undici'
 import type { Config } from '../config/types.js'
+import { probePostgres } from '../storage/postgres/database.js'
 
 export interface ReadinessResult {
   readonly ready: boolean
   readonly checks: Record<string, { ok: boolean; error?: string }>
 }
+
+type CheckResult = { ok: boolean; error?: string }
+
+interface ReadinessCheck {
+  readonly name: string
+  /** Whether this configuration uses what the check probes. */
+  applies(config: Config): boolean
+  run(config: Config): Promise<CheckResult>
+}
+
+const checks: readonly ReadinessCheck[] = [
+  { name: 'upstream', applies: () => true, run: probeUpstream },
+  {
+    name: 'postgres',
+    applies: (c) => c.storage.postgres !== null,
+    run: async (c) => {
+      const pg = c.storage.postgres!
+      const error = await probePostgres(pg, Math.min(pg.connect_timeout, 2000))
+      return error === null ? { ok: true } : { ok: false, error }
+    },
+  },
+]
 
 export function createReadiness(getConfig: () => Config, cacheMs = 1000): () => Promise<ReadinessResult> {
   let cached: { at: number; result: Promise<ReadinessResult> } | null = null
@@ -20,9 +47,11 @@ export function createReadiness(getConfig: () => Config, cacheMs = 1000): () => 
 }
 
 async function probe(config: Config): Promise<ReadinessResult> {
-  const upstream = await probeUpstream(config)
-  // Stores join here as later issues add them (design.md §6).
-  return { ready: upstream.ok, checks: { upstream } }
+  const active = checks.filter((c) => c.applies(config))
+  const results = await Promise.all(active.map((c) => c.run(config).catch((): CheckResult => ({ ok: false, error: 'error' }))))
+  const out: Record<string, CheckResult> = {}
+  active.forEach((c, i) => (out[c.name] = results[i]!))
+  return { ready: results.every((r) => r.ok), checks: out }
 }
 
 async function probeUpstream(config: Config): Promise<{ ok: boolean; error?: string }> {

@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline'
 import { Writable } from 'node:stream'
 import { Identity } from '../identity/index.js'
 import { openIdentityStores } from '../storage/open.js'
+import { StorageUnavailable } from '../errors.js'
 import { configPath, loadDotEnv, loadOrReport, type Io } from './common.js'
 
 /** Opens the identity module of the configuration, or explains why it cannot (null). */
@@ -20,10 +21,18 @@ export async function openCliIdentity(configFlag: string | undefined, io: Io, co
     return null
   }
   if (config.storage.memory) {
-    io.err(`drawbridge ${command}: storage.memory keeps nothing between processes; use the SQLite store`)
+    io.err(`drawbridge ${command}: storage.memory keeps nothing between processes; use SQLite or PostgreSQL`)
     return null
   }
-  return Identity.open(config.auth, openIdentityStores(config))
+  const stores = openIdentityStores(config)
+  try {
+    return await Identity.open(config.auth, stores)
+  } catch (err) {
+    await stores.close().catch(() => undefined)
+    if (!(err instanceof StorageUnavailable)) throw err
+    io.err(`drawbridge ${command}: the identity store is unreachable (${String(err.cause ?? err)})`)
+    return null
+  }
 }
 
 /** A password: standard input when it is not a terminal (first line), else a prompt that does not echo. */

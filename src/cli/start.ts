@@ -15,7 +15,7 @@ import { createAdminServer } from '../admin/server.js'
 import { createReadiness } from '../admin/readiness.js'
 import type { MetricsSnapshot } from '../observability/metrics.js'
 import { parseHostPort } from '../net/address.js'
-import { openEventStore } from '../storage/open.js'
+import { migrateStorage, openEventStore } from '../storage/open.js'
 import { configPath, loadDotEnv, loadOrReport, type Io } from './common.js'
 import { ExitConfigInvalid, ExitFailedStartup, ExitSuccess, ExitUsage } from './exit-codes.js'
 
@@ -153,8 +153,17 @@ async function runPrimary(config: Config, load: () => Config | null, logger: Log
       for (const w of live) w.send({ type: 'metrics', id })
     })
 
-  // Workers write security events to the shared SQLite file; the primary reads them for the
-  // admin API (a memory store lives inside each worker, out of the primary's reach).
+  // Schema migrations once, before any worker starts (theirs then find nothing to do); a
+  // database newer than this Drawbridge stops the start, an unreachable one does not.
+  try {
+    await migrateStorage(current, (err) => logger.warn('storage unreachable at start-up; retrying on use', { err: String(err.cause ?? err) }))
+  } catch (e) {
+    logger.error('failed to start', { err: String(e) })
+    logger.flush()
+    return ExitFailedStartup
+  }
+  // Workers write security events to the shared SQLite file or PostgreSQL; the primary reads them
+  // for the admin API (a memory store lives inside each worker, out of the primary's reach).
   const eventStore = current.storage.memory || current.admin.listen === 'off' ? null : openEventStore(current)
   const admin =
     current.admin.listen !== 'off'

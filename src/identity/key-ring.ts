@@ -11,6 +11,7 @@ import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose'
 import type { KeyStore, KeyUse, StoredKey } from '../storage/types.js'
 import type { Clock } from './clock.js'
 import type { Sealer } from './seal.js'
+import { StorageUnavailable } from '../errors.js'
 
 type CryptoKey = webcrypto.CryptoKey
 
@@ -79,8 +80,11 @@ export class KeyRing {
     const now = this.#o.clock()
     let k = this.#keys.find((x) => x.kid === kid) ?? null
     if (k === null && now - this.#loadedAt >= (this.#o.reloadMs ?? 5000)) {
-      // A store or file that cannot be read now keeps the keys already loaded.
-      await this.reload().catch(() => undefined)
+      // A file that cannot be read now keeps the keys already loaded; an unreachable store is
+      // not "unknown key" (that would refuse a valid token as invalid): the caller answers 503.
+      await this.reload().catch((err: unknown) => {
+        if (err instanceof StorageUnavailable) throw err
+      })
       k = this.#keys.find((x) => x.kid === kid) ?? null
     }
     if (k === null || (k.verifyUntil !== null && k.verifyUntil <= now)) return null

@@ -11,7 +11,7 @@ import { verdict, type Verdict } from '../pipeline/types.js'
 import { canonicalPath } from '../pipeline/canonical-path.js'
 import { normalizeIp } from '../net/address.js'
 import type { Runtime } from './runtime.js'
-import { sendError, sendVerdict } from './respond.js'
+import { fault, sendError, sendVerdict } from './respond.js'
 import { forward } from '../upstream/forward.js'
 import { logTransaction } from './log.js'
 
@@ -151,10 +151,4 @@ function proceed(rt: Runtime, tx: Transaction): void {
   const local = tx.route.local
   if (local === null) forward(rt, tx)
   else local(rt, tx)
-}
-
-/** A stage threw: a fault in Drawbridge, not the client's doing. 500 with the request id; logged. */
-export function fault(rt: Runtime, tx: Transaction, err: unknown): void {
-  rt.logger.error('stage fault', { request_id: tx.id, err: err instanceof Error ? err.stack : String(err) })
-  sendError(rt, tx, 500, 'DRAWBRIDGE_ERR_INTERNAL', 'fault', 'stage threw')
 }

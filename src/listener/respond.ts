@@ -5,7 +5,7 @@
  */
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
-import { errorLabels, type DrawbridgeErrorCode } from '../errors.js'
+import { errorLabels, StorageUnavailable, type DrawbridgeErrorCode } from '../errors.js'
 import type { Transaction } from '../pipeline/transaction.js'
 import type { ResponseHeaders, Verdict } from '../pipeline/types.js'
 import type { Runtime } from './runtime.js'
@@ -81,4 +81,23 @@ export function rawError(socket: Socket, status: number, code: DrawbridgeErrorCo
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${rawSecurityHeaders}x-request-id: ${requestId}\r\n` +
       `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   )
+}
+
+/** Seconds a client should wait before retrying a request refused for an unreachable store. */
+const storeRetryAfter = [['retry-after', '5']] as const
+
+/**
+ * A stage or Drawbridge's own endpoint threw. A store that cannot answer now (PostgreSQL down) is
+ * 503 with Retry-After: the request could not be judged, and is neither allowed nor refused as
+ * if it had been (issue 5). Anything else is a fault in Drawbridge, not the client's doing: 500.
+ * Both carry the request id and are logged.
+ */
+export function fault(rt: Runtime, tx: Transaction, err: unknown): void {
+  if (err instanceof StorageUnavailable) {
+    rt.logger.warn('store unavailable', { request_id: tx.id, err: String(err.cause ?? err) })
+    sendError(rt, tx, 503, 'DRAWBRIDGE_ERR_STORE_UNAVAILABLE', 'storage', 'store unavailable', storeRetryAfter)
+    return
+  }
+  rt.logger.error('stage fault', { request_id: tx.id, err: err instanceof Error ? err.stack : String(err) })
+  sendError(rt, tx, 500, 'DRAWBRIDGE_ERR_INTERNAL', 'fault', 'stage threw')
 }

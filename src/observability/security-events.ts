@@ -3,16 +3,19 @@
  * finding: written to the log at once, counted in metrics, and stored through the storage
  * interface in batches (one transaction every `flushMs`), so that a flood of attacks costs one
  * write per batch, not one per request. The queue is bounded: past it, events still reach the
- * log and metrics, and the drop is counted.
+ * log and metrics, and the drop is counted. A store that cannot answer now (PostgreSQL blip,
+ * issue 5) keeps its batch: it goes back to the front of the queue and is retried with backoff.
  */
 import type { EventAction, SecurityEvent, SecurityEventStore } from '../storage/types.js'
 import type { Logger } from './logger.js'
 import type { Metrics } from './metrics.js'
 import type { Redactor } from './redact.js'
+import { StorageUnavailable } from '../errors.js'
 
 const flushMs = 100
 const maxQueued = 10_000
 const snippetMax = 120
+const retryMaxMs = 5000
 
 export interface DetectionRecord {
   readonly requestId: string
@@ -39,6 +42,9 @@ export class SecurityEvents {
   #queue: SecurityEvent[] = []
   #timer: NodeJS.Timeout | null = null
   #writing: Promise<void> = Promise.resolve()
+  /** The current retry delay after an unavailable store; 0 while writes succeed. */
+  #backoff = 0
+  #closing = false
 
   constructor(store: SecurityEventStore, logger: Logger, metrics: Metrics) {
     this.#store = store
@@ -91,14 +97,36 @@ export class SecurityEvents {
     this.#queue = []
     this.#writing = this.#writing
       .then(() => this.#store.append(batch))
-      .catch((err: unknown) => {
-        this.#metrics.inc('drawbridge_security_events_dropped_total', '', batch.length)
-        this.#logger.error('security events not stored', { count: batch.length, err: String(err) })
-      })
+      .then(
+        () => {
+          this.#backoff = 0
+        },
+        (err: unknown) => {
+          if (err instanceof StorageUnavailable && !this.#closing) return this.#retryLater(batch, err)
+          this.#metrics.inc('drawbridge_security_events_dropped_total', '', batch.length)
+          this.#logger.error('security events not stored', { count: batch.length, err: String(err) })
+        },
+      )
     return this.#writing
   }
 
+  /** Puts `batch` back before what arrived since, within the bound (the newest are dropped, as in record), and retries. */
+  #retryLater(batch: SecurityEvent[], err: StorageUnavailable): void {
+    const merged = batch.concat(this.#queue)
+    if (merged.length > maxQueued) {
+      this.#metrics.inc('drawbridge_security_events_dropped_total', '', merged.length - maxQueued)
+      merged.length = maxQueued
+    }
+    this.#queue = merged
+    this.#backoff = Math.min(Math.max(this.#backoff * 2, flushMs * 2), retryMaxMs)
+    this.#logger.warn('security events not stored yet; retrying', { queued: merged.length, retry_in_ms: this.#backoff, err: String(err.cause ?? err) })
+    if (this.#timer !== null) clearTimeout(this.#timer)
+    this.#timer = setTimeout(() => void this.flush(), this.#backoff)
+  }
+
   async close(): Promise<void> {
+    // One last attempt: a store still down at shutdown loses the queue, counted as dropped.
+    this.#closing = true
     await this.flush()
     await this.#store.close()
   }

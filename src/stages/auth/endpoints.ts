@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto'
 import type { Transaction } from '../../pipeline/transaction.js'
 import type { ResponseHeaders } from '../../pipeline/types.js'
 import type { Runtime } from '../../listener/runtime.js'
-import { applyResponseStages, errorBody, sendError } from '../../listener/respond.js'
+import { applyResponseStages, errorBody, fault, sendError } from '../../listener/respond.js'
 import type { DrawbridgeErrorCode } from '../../errors.js'
 import type { Identity, TokenPair } from '../../identity/index.js'
 import type { ClientInfo } from '../../identity/sessions.js'
@@ -67,10 +67,8 @@ export function createAuthEndpoints(o: AuthEndpointOptions): LocalHandler {
       return
     }
     if (work === null) return sendError(rt, tx, 404, 'DRAWBRIDGE_ERR_NOT_FOUND', 'auth', 'no such auth endpoint')
-    work.catch((err: unknown) => {
-      rt.logger.error('auth endpoint fault', { request_id: tx.id, err: err instanceof Error ? err.stack : String(err) })
-      sendError(rt, tx, 500, 'DRAWBRIDGE_ERR_INTERNAL', 'fault', 'auth endpoint threw')
-    })
+    // A store that cannot answer is 503, not 500 (and never a login refused as if the password were wrong).
+    work.catch((err: unknown) => fault(rt, tx, err))
   }
 
   function client(tx: Transaction): ClientInfo {
