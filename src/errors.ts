@@ -31,6 +31,7 @@ export type DrawbridgeErrorCode =
   | 'DRAWBRIDGE_ERR_TOO_MANY_ATTEMPTS'
   | 'DRAWBRIDGE_ERR_STORE_UNAVAILABLE'
   | 'DRAWBRIDGE_ERR_RATE_LIMITED'
+  | 'DRAWBRIDGE_ERR_BANNED'
 
 export class DrawbridgeError extends Error {
   code: DrawbridgeErrorCode = 'DRAWBRIDGE_ERR_INTERNAL'
@@ -87,6 +88,7 @@ export const errorLabels: Readonly<Record<DrawbridgeErrorCode, string>> = Object
   DRAWBRIDGE_ERR_TOO_MANY_ATTEMPTS: 'too_many_attempts',
   DRAWBRIDGE_ERR_STORE_UNAVAILABLE: 'store_unavailable',
   DRAWBRIDGE_ERR_RATE_LIMITED: 'rate_limited',
+  DRAWBRIDGE_ERR_BANNED: 'banned',
 })
 
 /** A unique value (username, email, key id) is already taken. */

@@ -23,7 +23,11 @@ import { StorageUnavailable, type DrawbridgeErrorCode } from './errors.js'
 import { SecurityEvents } from './observability/security-events.js'
 import { migrateStorage, openEventStore, openIdentityStores } from './storage/open.js'
 import { Identity, type IdentityOptions } from './identity/index.js'
-import type { SecurityEventStore } from './storage/types.js'
+import type { IdentityStores, SecurityEventStore } from './storage/types.js'
+import { createSharedState, type SharedState } from './storage/shared-state.js'
+import { StoreErrorLog } from './observability/store-errors.js'
+import { Bans } from './stages/bans/index.js'
+import type { ProcessServices } from './listener/runtime.js'
 
 export interface GatewayOptions {
   readonly logger?: Logger
@@ -35,6 +39,8 @@ export interface GatewayOptions {
   readonly identity?: Identity
   /** Options for the identity opened by listen() (a test clock, cheaper argon2 parameters). */
   readonly identityOptions?: IdentityOptions
+  /** Counters, notices and locks; default: from `storage` (Redis, the cluster primary, or memory). */
+  readonly shared?: SharedState
 }
 
 export interface GatewayAddresses {
@@ -77,7 +83,25 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
   const logger = options.logger ?? new Logger(initial.logging.level)
   const metrics = new Metrics()
   const events = new SecurityEvents(options.eventStore ?? openEventStore(initial), logger, metrics)
-  let rt: Runtime = createRuntime(initial, logger, metrics, events)
+  const storeErrors = new StoreErrorLog(logger, metrics)
+  const shared =
+    options.shared ??
+    createSharedState(initial, {
+      onRedisState: (state, detail) => (state === 'ready' ? logger.info('redis connected') : logger.warn('redis unreachable; reconnecting', { detail })),
+    })
+  const bans = initial.bans.enabled
+    ? new Bans(initial.bans, shared, {
+        storeErrors,
+        events: {
+          banned: (ip, reason, until) => {
+            metrics.inc('drawbridge_bans_total', `reason="${reason}"`)
+            logger.warn('client banned', { client_ip: ip, reason, until: new Date(until).toISOString() })
+          },
+        },
+      })
+    : null
+  let services: ProcessServices = { logger, metrics, events, identity: null, shared, bans, storeErrors }
+  let rt: Runtime = createRuntime(initial, services)
   const secure = initial.tls !== null
   const limits = initial.limits
 
@@ -137,7 +161,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
   async function openIdentity(auth: NonNullable<Config['auth']>, stores: ReturnType<typeof openIdentityStores>): Promise<Identity> {
     for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
       try {
-        return await Identity.open(auth, stores, options.identityOptions)
+        return await Identity.open(auth, stores, { locks: shared.locks, notices: shared.notices, ...options.identityOptions })
       } catch (err) {
         if (!(err instanceof StorageUnavailable) || closing) {
           await stores.close().catch(() => undefined)
@@ -161,13 +185,16 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     async listen() {
       // The admin listener first: while the database is awaited below, /readyz says why.
       if (admin) await listenOn(admin, initial.admin.listen)
+      // Redis, when configured: waited for briefly; without it requests follow its failure rules.
+      await shared.connect()
       await migrateStorage(initial, (err) => logger.warn('storage unreachable at start-up; retrying on use', { err: String(err.cause ?? err) }))
       if (initial.auth !== null) {
         if (identity === null) {
-          identity = await openIdentity(initial.auth, openIdentityStores(initial))
+          identity = await openIdentity(initial.auth, withSharedCounters(openIdentityStores(initial), shared))
           ownIdentity = true
         }
-        rt = createRuntime(initial, logger, metrics, events, rt.upstream, identity)
+        services = { ...services, identity }
+        rt = createRuntime(initial, services, rt.upstream)
         // Rotations made by `drawbridge keys rotate` or another instance are picked up within a minute.
         const id = identity
         keyReload = setInterval(() => void Promise.all([id.jwtRing.reload(), id.csrfRing.reload()]).catch((err: unknown) => logger.error('key ring reload failed', { err: String(err) })), 60_000)
@@ -190,13 +217,14 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
       if (next.admin.listen !== rt.config.admin.listen) problems.push('admin.listen')
       if (next.limits.max_header_bytes !== rt.config.limits.max_header_bytes) problems.push('limits.max_header_bytes')
       if (JSON.stringify(next.storage) !== JSON.stringify(rt.config.storage)) problems.push('storage')
+      if (JSON.stringify(next.bans) !== JSON.stringify(rt.config.bans)) problems.push('bans')
       // Policies, switches and CSRF follow a reload; what the identity module holds needs a restart.
       if (fixedAuth(next.auth) !== fixedAuth(rt.config.auth)) problems.push(`auth (other than ${reloadableAuth.join(', ')})`)
     if (problems.length > 0) logger.warn('reload: these settings need a restart and keep their old values', { settings: problems })
       const old = rt
       const sameUpstream = JSON.stringify(next.upstream) === JSON.stringify(old.config.upstream)
       const auth = next.auth === null || identity === null || rt.config.auth === null ? next.auth : withReloaded(rt.config.auth, next.auth)
-      const fresh = createRuntime({ ...next, auth }, logger, metrics, events, sameUpstream ? old.upstream : undefined, next.auth === null ? null : identity)
+      const fresh = createRuntime({ ...next, auth }, { ...services, identity: next.auth === null ? null : identity }, sameUpstream ? old.upstream : undefined)
       if (secure && next.tls) (server as import('node:https').Server).setSecureContext(tlsOptions(next))
       server.headersTimeout = next.limits.header_timeout
       server.requestTimeout = fresh.pipeline.requestTimeout
@@ -230,6 +258,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
       await events.close().catch((err: unknown) => logger.error('closing the event store failed', { err: String(err) }))
       if (keyReload !== null) clearInterval(keyReload)
       if (ownIdentity && identity !== null) await identity.close().catch((err: unknown) => logger.error('closing the identity store failed', { err: String(err) }))
+      if (options.shared === undefined) await shared.close().catch(() => undefined)
       logger.info('stopped', { outcome })
       logger.flush()
     },
@@ -326,4 +355,9 @@ function createRedirectServer(getRt: () => Runtime, httpsPort: () => number): Se
   })
   server.on('clientError', (_e, socket) => socket.destroy())
   return server
+}
+
+/** Failed-login counters go to Redis when it is configured (one count for all instances). */
+function withSharedCounters(stores: IdentityStores, shared: SharedState): IdentityStores {
+  return shared.throttle === null ? stores : { ...stores, throttle: shared.throttle }
 }

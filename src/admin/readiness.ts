@@ -1,12 +1,13 @@
 /**
  * Readiness: can we reach what requests need right now? A list of named checks (the upstream,
- * PostgreSQL when configured; more stores join the list), run together and cached briefly so
+ * PostgreSQL and Redis when configured), run together and cached briefly so
  * /readyz cannot be used to flood them.
  */
 import { connect } from 'node:net'
 import { request } from 'undici'
 import type { Config } from '../config/types.js'
 import { probePostgres } from '../storage/postgres/database.js'
+import { probeRedisConfig } from '../storage/redis/client.js'
 
 export interface ReadinessResult {
   readonly ready: boolean
@@ -32,6 +33,11 @@ const checks: readonly ReadinessCheck[] = [
       const error = await probePostgres(pg, Math.min(pg.connect_timeout, 2000))
       return error === null ? { ok: true } : { ok: false, error }
     },
+  },
+  {
+    name: 'redis',
+    applies: (c) => c.storage.redis !== null,
+    run: (c) => probeRedisConfig(c.storage.redis!, Math.min(c.storage.redis!.connect_timeout, 2000)),
   },
 ]
 

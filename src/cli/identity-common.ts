@@ -4,6 +4,7 @@ import { Writable } from 'node:stream'
 import { Identity } from '../identity/index.js'
 import { openIdentityStores } from '../storage/open.js'
 import { StorageUnavailable } from '../errors.js'
+import { createSharedState } from '../storage/shared-state.js'
 import { configPath, loadDotEnv, loadOrReport, type Io } from './common.js'
 
 /** Opens the identity module of the configuration, or explains why it cannot (null). */
@@ -24,9 +25,13 @@ export async function openCliIdentity(configFlag: string | undefined, io: Io, co
     io.err(`drawbridge ${command}: storage.memory keeps nothing between processes; use SQLite or PostgreSQL`)
     return null
   }
-  const stores = openIdentityStores(config)
+  // With Redis, a revocation made here is announced to the running instances at once.
+  const shared = config.storage.redis === null ? null : createSharedState(config)
+  await shared?.connect()
+  const own = openIdentityStores(config)
+  const stores = shared === null ? own : { ...own, close: () => own.close().finally(() => shared.close()) }
   try {
-    return await Identity.open(config.auth, stores)
+    return await Identity.open(config.auth, stores, shared === null ? {} : { notices: shared.notices })
   } catch (err) {
     await stores.close().catch(() => undefined)
     if (!(err instanceof StorageUnavailable)) throw err

@@ -5,6 +5,7 @@
  */
 import cluster, { type Worker } from 'node:cluster'
 import { RateLimiterClusterMaster } from 'rate-limiter-flexible'
+import { relayWorkerNotices } from '../storage/cluster/notices.js'
 import { parseArgs } from 'node:util'
 import { createGateway, type Gateway } from '../gateway.js'
 import { configWarnings } from '../config/load.js'
@@ -114,6 +115,8 @@ async function runPrimary(config: Config, load: () => Config | null, logger: Log
   let current = config
   // Workers' rate-limit counters live here, so a limit holds once for the whole machine (issue 5).
   new RateLimiterClusterMaster()
+  // Bans and revocation notices between workers (without Redis; with it they go through Redis).
+  relayWorkerNotices()
   const workers = new Set<Worker>()
   let stopping = false
   let nextId = 0

@@ -28,12 +28,20 @@ export class ApiKeys {
   readonly #clock: Clock
   readonly #cache = new Map<string, { at: number; id: ApiKeyIdentity | null }>()
   readonly #cacheMs: number
+  readonly #revoked: () => void
 
-  constructor(store: ApiKeyStore, users: UserStore, clock: Clock, cacheMs = 1000) {
+  /** `revoked`: called after a revocation or rotation here, to tell the other instances. */
+  constructor(store: ApiKeyStore, users: UserStore, clock: Clock, cacheMs = 1000, revoked: () => void = () => undefined) {
     this.#store = store
     this.#users = users
     this.#clock = clock
     this.#cacheMs = cacheMs
+    this.#revoked = revoked
+  }
+
+  /** Forgets remembered verdicts (a revocation made elsewhere). */
+  forget(): void {
+    this.#cache.clear()
   }
 
   static looksLikeKey(s: string): boolean {
@@ -68,12 +76,15 @@ export class ApiKeys {
     const created = await this.create(old.user_id, { name: old.name, scopes: old.scopes, expiresAt, rotatedFrom: old.id })
     await this.#store.expire(old.id, now + graceMs)
     this.#cache.clear()
+    this.#revoked()
     return created
   }
 
   async revoke(id: string): Promise<boolean> {
     this.#cache.clear()
-    return this.#store.revoke(id, this.#clock())
+    const done = await this.#store.revoke(id, this.#clock())
+    this.#revoked()
+    return done
   }
 
   /** The key's owner and scopes, or null for an unknown, revoked, expired or disabled one. */

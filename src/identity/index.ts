@@ -18,6 +18,8 @@ import { ApiKeys } from './api-keys.js'
 import { CsrfTokens } from './csrf-tokens.js'
 import { BruteForce } from './brute-force.js'
 import { FileKeyStore, plainSealer } from './file-keys.js'
+import type { Locks, Notices } from '../storage/shared-state.js'
+import { MemoryLocks } from '../storage/memory/locks.js'
 
 export type { TokenPair, ClientInfo, RefreshOutcome, AccessClaims }
 
@@ -35,7 +37,14 @@ export interface IdentityOptions {
   readonly clock?: Clock
   /** Tests lower the argon2 cost; the config's parameters otherwise. */
   readonly argon2?: AuthConfig['argon2']
+  /** Single-flight refreshes across instances (Redis); default: within this process. */
+  readonly locks?: Locks
+  /** Revocations heard from other instances drop what this one remembers; default: none. */
+  readonly notices?: Notices
 }
+
+/** The notice channel for "forget what you remember" after a revocation elsewhere. */
+const revocations = 'identity-revocations'
 
 export class Identity {
   readonly settings: AuthConfig
@@ -49,8 +58,9 @@ export class Identity {
   readonly apiKeys: ApiKeys
   readonly csrf: CsrfTokens
   readonly bruteForce: BruteForce
+  readonly #notices: Notices | null
 
-  private constructor(settings: AuthConfig, stores: IdentityStores, clock: Clock, sealer: Sealer, hasher: PasswordHasher, jwtRing: KeyRing, csrfRing: KeyRing) {
+  private constructor(settings: AuthConfig, stores: IdentityStores, clock: Clock, sealer: Sealer, hasher: PasswordHasher, jwtRing: KeyRing, csrfRing: KeyRing, options: IdentityOptions) {
     this.settings = settings
     this.stores = stores
     this.clock = clock
@@ -58,8 +68,24 @@ export class Identity {
     this.jwtRing = jwtRing
     this.csrfRing = csrfRing
     this.access = new AccessTokens({ ring: jwtRing, clock, issuer: settings.issuer, audience: settings.audience, ttlMs: settings.access_ttl, skewMs: settings.clock_skew })
-    this.sessions = new Sessions({ refresh: stores.refresh, users: stores.users, access: this.access, sealer, clock, refreshTtlMs: settings.refresh_ttl, graceMs: settings.refresh_grace })
-    this.apiKeys = new ApiKeys(stores.apiKeys, stores.users, clock)
+    this.sessions = new Sessions({
+      refresh: stores.refresh,
+      users: stores.users,
+      access: this.access,
+      sealer,
+      clock,
+      refreshTtlMs: settings.refresh_ttl,
+      graceMs: settings.refresh_grace,
+      locks: options.locks ?? new MemoryLocks(),
+    })
+    this.#notices = options.notices ?? null
+    this.apiKeys = new ApiKeys(stores.apiKeys, stores.users, clock, 1000, () => this.#notices?.publish(revocations, 'forget'))
+    // Another instance revoked a key or disabled a user: drop the API key verdicts this one
+    // remembers (otherwise kept up to a second).
+    this.#notices?.subscribe(revocations, () => {
+      this.apiKeys.forget()
+      this.access.forget()
+    })
     this.csrf = new CsrfTokens(csrfRing)
     this.bruteForce = new BruteForce(stores.throttle, settings.brute_force, clock)
   }
@@ -77,7 +103,7 @@ export class Identity {
         : await KeyRing.open({ use: 'jwt', alg: settings.algorithm, store: new FileKeyStore(settings.signing_keys_file), sealer: plainSealer, clock, verifyGraceMs: 0 })
     // A CSRF token lives as long as its session: a replaced secret verifies for a whole session.
     const csrfRing = await KeyRing.open({ use: 'csrf', alg: 'HS256', store: stores.keys, sealer, clock, verifyGraceMs: settings.refresh_ttl })
-    return new Identity(settings, stores, clock, sealer, hasher, jwtRing, csrfRing)
+    return new Identity(settings, stores, clock, sealer, hasher, jwtRing, csrfRing, options)
   }
 
   /** Password login with brute-force limits; unknown users cost one argon2 verification too. */
@@ -141,6 +167,8 @@ export class Identity {
     if (user === null) return false
     if (disabled) await this.sessions.endAll(userId, 'disabled')
     this.access.forget()
+    this.apiKeys.forget()
+    this.#notices?.publish(revocations, 'forget')
     return true
   }
 

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto'
 import type { RefreshStore, User, UserStore } from '../storage/types.js'
 import type { AccessTokens } from './access-tokens.js'
 import type { Clock } from './clock.js'
+import type { Locks } from '../storage/shared-state.js'
 import type { Sealer } from './seal.js'
 import { newSecret, sha256 } from './secrets.js'
 
@@ -41,6 +42,8 @@ export interface SessionOptions {
   readonly clock: Clock
   readonly refreshTtlMs: number
   readonly graceMs: number
+  /** One refresh of a token at a time, across instances (the second then gets the grace answer). */
+  readonly locks: Locks
 }
 
 /** Who asks: the same browser refreshing twice has the same fingerprint. */
@@ -70,8 +73,13 @@ export class Sessions {
 
   async refresh(token: string, client: ClientInfo): Promise<RefreshOutcome> {
     if (!token.startsWith('dbr_') || token.length > 100) return { ok: false, reason: 'invalid' }
-    const now = this.#o.clock()
     const hash = sha256(token)
+    // Without the lock (Redis down) no refresh is answered: fail closed (StorageUnavailable).
+    return this.#o.locks.withLock(`refresh:${hash}`, 5000, () => this.#refresh(hash, client))
+  }
+
+  async #refresh(hash: string, client: ClientInfo): Promise<RefreshOutcome> {
+    const now = this.#o.clock()
     const current = await this.#o.refresh.find(hash)
     if (current === null) return { ok: false, reason: 'invalid' }
     const user = await this.#o.users.byId(current.user_id)

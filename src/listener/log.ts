@@ -38,6 +38,7 @@ function record(rt: Runtime, tx: Transaction): void {
       },
       rt.redact,
     )
+    if (tx.wafBlocked && rt.bans !== null) rt.bans.offence(tx.clientIp, 'waf', tx.id)
   }
   if (!rt.config.logging.access_log || !rt.logger.enabled('info')) return
   // Built by hand on the hot path. Values that can hold client bytes (path, user agent) go

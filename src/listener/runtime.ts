@@ -12,6 +12,9 @@ import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { SecurityEvents } from '../observability/security-events.js'
 import type { Identity } from '../identity/index.js'
+import type { SharedState } from '../storage/shared-state.js'
+import type { Bans } from '../stages/bans/index.js'
+import type { StoreErrorReport } from '../observability/store-errors.js'
 
 export interface Runtime {
   readonly config: Config
@@ -26,21 +29,31 @@ export interface Runtime {
   readonly events: SecurityEvents
   /** Accounts, sessions and keys (issue 4); opened once per process, null without `auth`. */
   readonly identity: Identity | null
+  /** Counters, notices and locks (issue 5); once per process. */
+  readonly shared: SharedState
+  /** Automatic bans; null when off. */
+  readonly bans: Bans | null
+  readonly storeErrors: StoreErrorReport
   /** Set while shutting down: responses ask clients to close their connection. */
   draining: boolean
 }
 
-export function createRuntime(
-  config: Config,
-  logger: Logger,
-  metrics: Metrics,
-  events: SecurityEvents,
-  upstream?: Upstream,
-  identity: Identity | null = null,
-): Runtime {
+/** What a runtime gets from its process: opened once, kept across reloads. */
+export interface ProcessServices {
+  readonly logger: Logger
+  readonly metrics: Metrics
+  readonly events: SecurityEvents
+  readonly identity: Identity | null
+  readonly shared: SharedState
+  readonly bans: Bans | null
+  readonly storeErrors: StoreErrorReport
+}
+
+export function createRuntime(config: Config, services: ProcessServices, upstream?: Upstream): Runtime {
+  const { logger, metrics, events, identity, shared, bans, storeErrors } = services
   return {
     config,
-    pipeline: compilePipeline(config, identity),
+    pipeline: compilePipeline(config, { identity, shared, bans, storeErrors }),
     trustedProxies: compileIpMatcher(config.trusted_proxies),
     upstream: upstream ?? createUpstream(config.upstream),
     wsOrigins: compileOriginMatcher(config.cors?.allow_origins ?? []),
@@ -49,6 +62,9 @@ export function createRuntime(
     metrics,
     events,
     identity,
+    shared,
+    bans,
+    storeErrors,
     draining: false,
   }
 }

@@ -25,6 +25,8 @@ const help: Record<string, [string, 'counter' | 'histogram']> = {
   drawbridge_masked_errors_total: ['Upstream error pages replaced by a generic error.', 'counter'],
   drawbridge_waf_detections_total: ['WAF findings at or above the threshold, by category and action (blocked or logged).', 'counter'],
   drawbridge_security_events_dropped_total: ['Security events not stored (queue full or store error); they were still logged.', 'counter'],
+  drawbridge_store_errors_total: ['Decisions taken while a shared store was unreachable, by store, operation and decision (allow or deny).', 'counter'],
+  drawbridge_bans_total: ['Client IPs banned by this instance, by reason (waf or login).', 'counter'],
 }
 
 export class Metrics {

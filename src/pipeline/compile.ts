@@ -14,6 +14,9 @@ import { createAuthEndpoints, type LocalHandler } from '../stages/auth/endpoints
 import { createCsrfStage } from '../stages/csrf/index.js'
 import { createRateLimit } from '../stages/rate-limit/index.js'
 import type { Identity } from '../identity/index.js'
+import { createSharedState, type SharedState } from '../storage/shared-state.js'
+import type { StoreErrorReport } from '../observability/store-errors.js'
+import { createBanStage, type Bans } from '../stages/bans/index.js'
 import { compileOriginMatcher } from '../stages/cors/index.js'
 import { label } from '../observability/metrics.js'
 import { compilePathMatcher, type PathMatcher } from './path-matcher.js'
@@ -50,7 +53,17 @@ export interface CompiledPipeline {
 
 export { compilePathMatcher }
 
-export function compilePipeline(config: Config, identity: Identity | null = null): CompiledPipeline {
+/** What outlives a reload (opened once per process); each defaults to "none" / a memory state. */
+export interface PipelineDeps {
+  readonly identity?: Identity | null
+  readonly shared?: SharedState
+  readonly bans?: Bans | null
+  readonly storeErrors?: StoreErrorReport | null
+}
+
+export function compilePipeline(config: Config, deps: PipelineDeps = {}): CompiledPipeline {
+  const identity = deps.identity ?? null
+  const shared = deps.shared ?? createSharedState({ ...config, storage: { ...config.storage, redis: null } })
   const hostCheck = createHostCheck(config.trusted_hosts)
   const routePolicy = createRoutePolicy({
     allowedMethods: config.limits.allowed_methods,
@@ -59,7 +72,8 @@ export function compilePipeline(config: Config, identity: Identity | null = null
     docsAllowIps: config.docs.allow_ips,
   })
   const cors = createCors(config.cors)
-  const baseStages: readonly Stage[] = [hostCheck, routePolicy, cors]
+  // A banned client is refused before anything else runs for it.
+  const baseStages: readonly Stage[] = deps.bans == null ? [hostCheck, routePolicy, cors] : [createBanStage(deps.bans), hostCheck, routePolicy, cors]
   // Identity (issue 4): who the caller is, then CSRF for cookie sessions, before the WAF.
   const allowedOrigins = compileOriginMatcher(config.cors?.allow_origins ?? [])
   const identityStages: Stage[] =
@@ -67,7 +81,7 @@ export function compilePipeline(config: Config, identity: Identity | null = null
       ? [createAuthStage({ identity, auth: config.auth, loginPath: `${config.auth.prefix}/login` }), ...(config.auth.csrf.enabled ? [createCsrfStage(identity, allowedOrigins)] : [])]
       : []
   // Rate limits after auth, so that rules keyed by user or API key see the caller.
-  const rateLimit = createRateLimit(config.rate_limits, config.auth?.prefix ?? null)
+  const rateLimit = createRateLimit(config.rate_limits, config.auth?.prefix ?? null, { shared, storeErrors: deps.storeErrors ?? null })
   const limited: Stage[] = rateLimit === null ? [] : [rateLimit]
   const headStages: readonly Stage[] = [...baseStages, ...identityStages, ...limited]
 

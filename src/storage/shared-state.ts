@@ -56,17 +56,21 @@ export interface SharedState {
   readonly throttle: LoginThrottleStore | null
   /** For /readyz: null when there is nothing remote to check. */
   probe(): Promise<{ ok: boolean; error?: string }> | null
+  /**
+   * Waits (at most `connect_timeout`) for the first connection, so that the first requests find
+   * Redis ready; without it Drawbridge still starts, and picks Redis up when it answers.
+   */
+  connect(): Promise<boolean>
   close(): Promise<void>
 }
 
 export interface SharedStateOptions {
-  /** How long start-up waits for Redis before going on without it (it reconnects by itself). */
-  readonly connectWaitMs?: number
   /** Called when the Redis connection goes down or comes back (for the log). */
   readonly onRedisState?: (state: 'ready' | 'down', detail: string) => void
 }
 
-export async function openSharedState(config: Config, options: SharedStateOptions = {}): Promise<SharedState> {
+/** Builds the shared state the config names; nothing waits here (see `connect`). */
+export function createSharedState(config: Config, options: SharedStateOptions = {}): SharedState {
   const r = config.storage.redis
   const cache = new Map<string, RateLimiterAbstract>()
   const cached = (s: LimiterSettings, make: (keyPrefix: string) => RateLimiterAbstract): RateLimiterAbstract => {
@@ -90,6 +94,7 @@ export async function openSharedState(config: Config, options: SharedStateOption
       locks: new MemoryLocks(),
       throttle: null,
       probe: () => null,
+      connect: async () => true,
       close: () => notices.close(),
     }
   }
@@ -108,10 +113,7 @@ export async function openSharedState(config: Config, options: SharedStateOption
     if (up) options.onRedisState?.('down', 'connection closed')
     up = false
   })
-  const connected = await connectRedis(client, options.connectWaitMs ?? r.connect_timeout)
-  if (!connected) options.onRedisState?.('down', 'not reachable at start-up')
   const notices = new RedisNotices(client, r.key_prefix)
-  if (connected) await notices.listening(r.connect_timeout)
   return {
     kind: 'redis',
     limiter: (s) =>
@@ -125,6 +127,12 @@ export async function openSharedState(config: Config, options: SharedStateOption
     locks: new RedisLocks(client, r.key_prefix),
     throttle: new RedisThrottleStore(client, r.key_prefix),
     probe: () => probeRedis(client, Math.min(r.command_timeout, 2000)),
+    async connect() {
+      const connected = await connectRedis(client, r.connect_timeout)
+      if (!connected) options.onRedisState?.('down', 'not reachable at start-up')
+      else await notices.listening(r.connect_timeout)
+      return connected
+    },
     async close() {
       await notices.close()
       await client.quit().catch(() => client.disconnect())

@@ -13,7 +13,7 @@ import { createRedis, connectRedis, type Redis } from '../../src/storage/redis/c
 import { RedisThrottleStore } from '../../src/storage/redis/throttle.js'
 import { RedisLocks } from '../../src/storage/redis/locks.js'
 import { RedisNotices } from '../../src/storage/redis/notices.js'
-import { openSharedState, type SharedState } from '../../src/storage/shared-state.js'
+import { createSharedState, type SharedState } from '../../src/storage/shared-state.js'
 import { StorageUnavailable } from '../../src/errors.js'
 import { testConfig } from '../helpers/gateway.js'
 import { redisSkipReason, startRedis, type RedisServer } from '../helpers/redis.js'
@@ -42,8 +42,9 @@ async function client(prefix = 'x'): Promise<Redis> {
 }
 
 async function shared(prefix: string): Promise<SharedState> {
-  const s = await openSharedState(testConfig({ upstream: 'http://127.0.0.1:1', storage: { redis: { url: { from_env: 'REDIS_URL' }, key_prefix: prefix } } }, { REDIS_URL: server!.url }))
+  const s = createSharedState(testConfig({ upstream: 'http://127.0.0.1:1', storage: { redis: { url: { from_env: 'REDIS_URL' }, key_prefix: prefix } } }, { REDIS_URL: server!.url }))
   states.push(s)
+  assert.equal(await s.connect(), true)
   return s
 }
 

@@ -99,6 +99,8 @@ export function createAuthEndpoints(o: AuthEndpointOptions): LocalHandler {
     const r = await identity.login(username, password, client(tx))
     if (!r.ok) {
       authEvent(rt, tx, r.reason === 'locked' ? 'auth-login-locked' : 'auth-login-failed', username, r.reason === 'locked' ? 'blocked' : 'logged')
+      // Failed logins count toward an automatic ban of the client IP (when bans are on).
+      if (r.reason === 'invalid' || r.justLocked) rt.bans?.offence(tx.clientIp, 'login', tx.id)
       if (r.reason === 'locked') {
         const retry = Math.max(1, Math.ceil((r.until - identity.clock()) / 1000))
         return fail(rt, tx, 429, 'DRAWBRIDGE_ERR_TOO_MANY_ATTEMPTS', 'login locked', [['retry-after', String(retry)]])

@@ -3,12 +3,15 @@
  * path and method, written like `5/minute` with an optional burst. Every rule that applies
  * counts the request; the strictest answers. Over a limit: 429 with `Retry-After` and the IETF
  * `RateLimit-Policy`/`RateLimit` fields (draft-ietf-httpapi-ratelimit-headers); under it the
- * same fields (per rule, configurable). The counting is rate-limiter-flexible's: in process
- * memory for one process, through the cluster primary for `--workers N` (one count per machine).
+ * same fields (per rule, configurable). The counting is rate-limiter-flexible's, in the shared
+ * state (storage/shared-state.ts): process memory for one process, the cluster primary for
+ * `--workers N` (one count per machine), Redis for several instances. When the counter cannot be
+ * reached, the rule's `on_store_error` decides, and the decision is counted and logged.
  */
-import cluster from 'node:cluster'
-import { BurstyRateLimiter, RateLimiterCluster, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible'
+import { BurstyRateLimiter, RateLimiterRes } from 'rate-limiter-flexible'
 import type { RateLimitRule } from '../../config/types.js'
+import type { SharedState } from '../../storage/shared-state.js'
+import type { StoreErrorReport } from '../../observability/store-errors.js'
 import type { Stage, Verdict } from '../../pipeline/types.js'
 import { verdict } from '../../pipeline/types.js'
 import type { Transaction } from '../../pipeline/transaction.js'
@@ -41,12 +44,6 @@ export function parseLimit(s: string): { limit: number; seconds: number } | null
   return m === null ? null : { limit: Number(m[1]), seconds: units[m[2]!]! }
 }
 
-function limiterFor(name: string, points: number, seconds: number): Limiter {
-  // Workers of one machine count in the primary (RateLimiterClusterMaster, started by `drawbridge start`).
-  const o = { keyPrefix: `drawbridge:${name}`, points, duration: seconds }
-  return cluster.isWorker ? new RateLimiterCluster({ ...o, timeoutMs: 1000 }) : new RateLimiterMemory(o)
-}
-
 function keyFn(rule: RateLimitRule): (tx: Transaction) => string | null {
   const k = rule.key
   if (k === 'ip') return (tx) => tx.clientIp
@@ -59,14 +56,17 @@ function keyFn(rule: RateLimitRule): (tx: Transaction) => string | null {
   }
 }
 
-export function compileRules(rules: readonly RateLimitRule[], authPrefix: string | null): CompiledRule[] {
+export function compileRules(rules: readonly RateLimitRule[], authPrefix: string | null, shared: SharedState): CompiledRule[] {
   return rules.map((r, i) => {
     const name = r.name ?? `rule_${i}`
     const { limit, seconds } = parseLimit(r.limit)!
-    const main = limiterFor(name, limit, seconds)
+    const main = shared.limiter({ name, points: limit, seconds })
     // A burst allows up to `burst` in one window: the extra above `limit` comes from an
     // allowance of (burst - limit) per ten windows (rate-limiter-flexible's BurstyRateLimiter).
-    const limiter = r.burst !== undefined && r.burst > limit ? new BurstyRateLimiter(main as RateLimiterMemory, limiterFor(`${name}:burst`, r.burst - limit, seconds * 10) as RateLimiterMemory) : main
+    const limiter =
+      r.burst !== undefined && r.burst > limit
+        ? new BurstyRateLimiter(main, shared.limiter({ name: `${name}:burst`, points: r.burst - limit, seconds: seconds * 10 }))
+        : main
     return {
       name,
       path: r.match?.path === undefined ? null : compilePathMatcher(r.match.path),
@@ -85,9 +85,16 @@ export function compileRules(rules: readonly RateLimitRule[], authPrefix: string
 
 const storeDown = verdict('rate_limit', 503, 'DRAWBRIDGE_ERR_STORE_UNAVAILABLE', 'rate-limit store unavailable', [['retry-after', '1']])
 
-export function createRateLimit(rules: readonly RateLimitRule[], authPrefix: string | null = null): Stage | null {
+export interface RateLimitDeps {
+  readonly shared: SharedState
+  /** Where decisions taken without the counter are reported (log and metric). */
+  readonly storeErrors: StoreErrorReport | null
+}
+
+export function createRateLimit(rules: readonly RateLimitRule[], authPrefix: string | null, deps: RateLimitDeps): Stage | null {
   if (rules.length === 0) return null
-  const compiled = compileRules(rules, authPrefix)
+  const compiled = compileRules(rules, authPrefix, deps.shared)
+  const store = deps.shared.kind
 
   async function check(tx: Transaction, applicable: { rule: CompiledRule; key: string }[]): Promise<Verdict | undefined> {
     const results = await Promise.all(
@@ -97,6 +104,7 @@ export function createRateLimit(rules: readonly RateLimitRule[], authPrefix: str
           (res: unknown) => {
             // A rejection is either "over the limit" (RateLimiterRes) or a store fault.
             if (res instanceof RateLimiterRes) return { rule, res, over: true }
+            deps.storeErrors?.decision(store, `rate_limit:${rule.name}`, rule.onStoreError, tx.id, res)
             return { rule, res: null, over: rule.onStoreError === 'deny' }
           },
         ),

@@ -83,3 +83,14 @@ export async function probeRedis(client: Redis, timeoutMs: number): Promise<{ ok
     clearTimeout(timer)
   }
 }
+
+/** /readyz from a process without a client of its own (the cluster primary): one short connection, PING, gone. */
+export async function probeRedisConfig(c: RedisConfig, timeoutMs: number): Promise<{ ok: boolean; error?: string }> {
+  const client = createRedis({ ...c, connect_timeout: timeoutMs, command_timeout: timeoutMs })
+  try {
+    if (!(await connectRedis(client, timeoutMs))) return { ok: false, error: 'unreachable' }
+    return await probeRedis(client, timeoutMs)
+  } finally {
+    client.disconnect()
+  }
+}

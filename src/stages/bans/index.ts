@@ -1,0 +1,113 @@
+/**
+ * Automatic bans (issue 5, off by default): a client IP that collects `waf_blocks` WAF blocks or
+ * `failed_logins` failed logins within `window` is refused for `duration` (403 with
+ * Retry-After), in the first stage, before anything else runs for it. Offences are counted in
+ * the shared state (one count across workers and instances); a ban is a notice every instance
+ * hears, retained until it ends so that instances starting later enforce it too. The per-request
+ * check is a lookup in this process's map: no store round trip on the hot path.
+ */
+import type { BanConfig } from '../../config/types.js'
+import type { Stage, Verdict } from '../../pipeline/types.js'
+import { verdict } from '../../pipeline/types.js'
+import type { Transaction } from '../../pipeline/transaction.js'
+import type { SharedState } from '../../storage/shared-state.js'
+import type { StoreErrorReport } from '../../observability/store-errors.js'
+import { compileIpMatcher, type IpMatcher } from '../../net/address.js'
+import { RateLimiterRes } from 'rate-limiter-flexible'
+
+export type Offence = 'waf' | 'login'
+
+const channel = 'bans'
+/** Bounded, like every per-client table: past it the oldest entries go first. */
+const maxEntries = 100_000
+
+export interface BanEvents {
+  /** This instance banned `ip` (log, metric). */
+  banned(ip: string, reason: Offence, until: number): void
+}
+
+export class Bans {
+  readonly #config: BanConfig
+  readonly #shared: SharedState
+  readonly #allow: IpMatcher
+  readonly #events: BanEvents | null
+  readonly #storeErrors: StoreErrorReport | null
+  readonly #clock: () => number
+  /** ip -> epoch ms the ban ends. */
+  readonly #until = new Map<string, number>()
+
+  constructor(config: BanConfig, shared: SharedState, o: { events?: BanEvents; storeErrors?: StoreErrorReport; clock?: () => number } = {}) {
+    this.#config = config
+    this.#shared = shared
+    this.#allow = compileIpMatcher(config.allow_ips)
+    this.#events = o.events ?? null
+    this.#storeErrors = o.storeErrors ?? null
+    this.#clock = o.clock ?? Date.now
+    shared.notices.subscribe(channel, (m) => this.#heard(m))
+  }
+
+  /** Epoch ms the ban on `ip` ends; null: not banned. */
+  bannedUntil(ip: string): number | null {
+    const until = this.#until.get(ip)
+    if (until === undefined) return null
+    if (until > this.#clock()) return until
+    this.#until.delete(ip)
+    return null
+  }
+
+  /** Counts one offence; the one that reaches the threshold bans the IP everywhere. Never throws. */
+  offence(ip: string, kind: Offence, requestId: string): void {
+    if (!this.#config.enabled || this.#allow.matches(ip) || this.bannedUntil(ip) !== null) return
+    const points = kind === 'waf' ? this.#config.waf_blocks : this.#config.failed_logins
+    const limiter = this.#shared.limiter({ name: `bans:${kind}`, points, seconds: Math.max(1, Math.round(this.#config.window / 1000)) })
+    limiter.consume(ip).then(
+      () => undefined,
+      (res: unknown) => {
+        // Over: the (points + 1)th offence in the window. Anything else is the store failing:
+        // the offence is not counted (a ban needs evidence), and that is reported.
+        if (res instanceof RateLimiterRes) this.ban(ip, kind)
+        else this.#storeErrors?.decision(this.#shared.kind, `bans:${kind}`, 'allow', requestId, res)
+      },
+    )
+  }
+
+  ban(ip: string, reason: Offence): void {
+    const until = this.#clock() + this.#config.duration
+    this.#set(ip, until)
+    this.#events?.banned(ip, reason, until)
+    this.#shared.notices.publish(channel, JSON.stringify({ ip, until }), until)
+  }
+
+  #heard(message: string): void {
+    try {
+      const m = JSON.parse(message) as { ip?: unknown; until?: unknown }
+      if (typeof m.ip === 'string' && typeof m.until === 'number' && !this.#allow.matches(m.ip)) this.#set(m.ip, m.until)
+    } catch {
+      // Not ours.
+    }
+  }
+
+  #set(ip: string, until: number): void {
+    const known = this.#until.get(ip)
+    if (known !== undefined && known >= until) return
+    if (known === undefined && this.#until.size >= maxEntries) {
+      const now = this.#clock()
+      for (const [k, v] of this.#until) if (v <= now) this.#until.delete(k)
+      if (this.#until.size >= maxEntries) this.#until.delete(this.#until.keys().next().value!)
+    }
+    this.#until.set(ip, until)
+  }
+}
+
+/** The stage: first in line, so a banned client costs one map lookup. */
+export function createBanStage(bans: Bans): Stage {
+  return {
+    id: 'bans',
+    requestHeaders(tx: Transaction): Verdict | undefined {
+      const until = bans.bannedUntil(tx.clientIp)
+      if (until === null) return undefined
+      const retry = String(Math.max(1, Math.ceil((until - Date.now()) / 1000)))
+      return verdict('bans', 403, 'DRAWBRIDGE_ERR_BANNED', 'client banned', [['retry-after', retry]])
+    },
+  }
+}
