@@ -24,22 +24,7 @@ function record(rt: Runtime, tx: Transaction): void {
   if (tx.rejectedBy !== null) {
     rt.metrics.inc('drawbridge_rejections_total', `stage="${label(tx.rejectedBy)}",reason="${label(tx.rejectReason ?? '')}"`)
   }
-  if (tx.wafFindings !== null) {
-    rt.events.record(
-      {
-        requestId: tx.id,
-        clientIp: tx.clientIp,
-        method: tx.method,
-        path: rt.redact.pathWithQuery(tx.path, tx.query).slice(0, 2048),
-        route: tx.route.name,
-        score: tx.wafScore,
-        action: tx.wafBlocked ? 'blocked' : 'logged',
-        findings: tx.wafFindings,
-      },
-      rt.redact,
-    )
-    if (tx.wafBlocked && rt.bans !== null) rt.bans.offence(tx.clientIp, 'waf', tx.id)
-  }
+  if (tx.wafFindings !== null && !tx.eventsRecorded) recordWafEvents(rt, tx)
   if (!rt.config.logging.access_log || !rt.logger.enabled('info')) return
   // Built by hand on the hot path. Values that can hold client bytes (path, user agent) go
   // through JSON.stringify; the others are validated tokens (uuid or plain id, IP, method,
@@ -55,4 +40,23 @@ function record(rt: Runtime, tx: Transaction): void {
       `"user_agent":${ua === undefined ? 'null' : JSON.stringify(ua)},"route":"${tx.route.name}",` +
       `"rejected_by":${tx.rejectedBy === null ? 'null' : `"${tx.rejectedBy}"`},"reason":${tx.rejectReason === null ? 'null' : `"${tx.rejectReason}"`}`,
   )
+}
+
+/** The WAF's findings as security events (once per request); a ban offence when it blocked. */
+export function recordWafEvents(rt: Runtime, tx: Transaction): void {
+  tx.eventsRecorded = true
+  rt.events.record(
+    {
+      requestId: tx.id,
+      clientIp: tx.clientIp,
+      method: tx.method,
+      path: rt.redact.pathWithQuery(tx.path, tx.query).slice(0, 2048),
+      route: tx.route.name,
+      score: tx.wafScore,
+      action: tx.wafBlocked ? 'blocked' : 'logged',
+      findings: tx.wafFindings!,
+    },
+    rt.redact,
+  )
+  if (tx.wafBlocked && rt.bans !== null) rt.bans.offence(tx.clientIp, 'waf', tx.id)
 }

@@ -9,6 +9,7 @@ import { errorLabels, StorageUnavailable, type DrawbridgeErrorCode } from '../er
 import type { Transaction } from '../pipeline/transaction.js'
 import type { ResponseHeaders, Verdict } from '../pipeline/types.js'
 import type { Runtime } from './runtime.js'
+import { recordWafEvents } from './log.js'
 
 export function errorBody(code: DrawbridgeErrorCode, requestId: string): string {
   return `{"error":"${errorLabels[code]}","code":"${code}","request_id":${JSON.stringify(requestId)}}`
@@ -54,8 +55,19 @@ export function sendError(
   res.end(tx.method === 'HEAD' ? undefined : body)
 }
 
+/** How long a blocked request's answer may wait for its security event to be stored. */
+const eventWaitMs = 1000
+
 export function sendVerdict(rt: Runtime, tx: Transaction, v: Verdict): void {
   tx.verdict = v
+  if (tx.wafBlocked && tx.wafFindings !== null && !tx.eventsRecorded) {
+    // The event is stored before the answer goes out (see SecurityEvents.stored).
+    recordWafEvents(rt, tx)
+    void rt.events.stored(eventWaitMs).then(() => {
+      if (!tx.res!.destroyed) sendVerdict(rt, tx, v)
+    })
+    return
+  }
   if (v.code !== null) {
     sendError(rt, tx, v.status, v.code, v.stage, v.reason, v.headers)
     return

@@ -42,6 +42,7 @@ export class SecurityEvents {
   #queue: SecurityEvent[] = []
   #timer: NodeJS.Timeout | null = null
   #writing: Promise<void> = Promise.resolve()
+  #pendingFlush: Promise<void> | null = null
   /** The current retry delay after an unavailable store; 0 while writes succeed. */
   #backoff = 0
   #closing = false
@@ -84,6 +85,24 @@ export class SecurityEvents {
       this.#queue.push(event)
     }
     if (this.#timer === null && this.#queue.length > 0) this.#timer = setTimeout(() => void this.flush(), flushMs)
+  }
+
+  /**
+   * Resolves once everything recorded so far is stored, waiting at most `waitMs`: a blocked
+   * request's answer waits for its event, so an instance killed the next moment has lost no
+   * event it answered for. Concurrent callers share one write (group commit). While the store is
+   * failing (retrying with backoff), answers are not held.
+   */
+  stored(waitMs: number): Promise<void> {
+    if (this.#backoff > 0 || this.#queue.length === 0) return this.#writing
+    if (this.#pendingFlush === null) {
+      this.#pendingFlush = this.#writing.then(() => {
+        this.#pendingFlush = null
+        return this.flush()
+      })
+    }
+    let timer: NodeJS.Timeout | undefined
+    return Promise.race([this.#pendingFlush, new Promise<void>((r) => (timer = setTimeout(r, waitMs)))]).finally(() => clearTimeout(timer))
   }
 
   /** Writes what is queued; resolves when it is stored. */

@@ -58,6 +58,8 @@ export class Transaction {
   wafFindings: Finding[] | null
   wafScore: number
   wafBlocked: boolean
+  /** Its security events went to the store already (blocked answers wait for them). */
+  eventsRecorded: boolean
   identity: RequestIdentity | null
   /** Response fields a stage computed for this request (the RateLimit fields); null: none. */
   responseFields: [string, string][] | null
@@ -98,6 +100,7 @@ export class Transaction {
     this.wafFindings = null
     this.wafScore = 0
     this.wafBlocked = false
+    this.eventsRecorded = false
     this.identity = null
     this.responseFields = null
     this.socket = req.socket

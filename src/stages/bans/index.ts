@@ -58,13 +58,16 @@ export class Bans {
   /** Counts one offence; the one that reaches the threshold bans the IP everywhere. Never throws. */
   offence(ip: string, kind: Offence, requestId: string): void {
     if (!this.#config.enabled || this.#allow.matches(ip) || this.bannedUntil(ip) !== null) return
-    const points = kind === 'waf' ? this.#config.waf_blocks : this.#config.failed_logins
-    const limiter = this.#shared.limiter({ name: `bans:${kind}`, points, seconds: Math.max(1, Math.round(this.#config.window / 1000)) })
+    const threshold = kind === 'waf' ? this.#config.waf_blocks : this.#config.failed_logins
+    if (threshold === 0) return
+    if (threshold === 1) return this.ban(ip, kind)
+    // The counter lets threshold - 1 offences through in a window: the next one bans.
+    const limiter = this.#shared.limiter({ name: `bans:${kind}`, points: threshold - 1, seconds: Math.max(1, Math.round(this.#config.window / 1000)) })
     limiter.consume(ip).then(
       () => undefined,
       (res: unknown) => {
-        // Over: the (points + 1)th offence in the window. Anything else is the store failing:
-        // the offence is not counted (a ban needs evidence), and that is reported.
+        // Over the counter: the threshold-th offence. Anything else is the store failing: the
+        // offence is not counted (a ban needs evidence), and that is reported.
         if (res instanceof RateLimiterRes) this.ban(ip, kind)
         else this.#storeErrors?.decision(this.#shared.kind, `bans:${kind}`, 'allow', requestId, res)
       },
