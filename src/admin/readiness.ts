@@ -41,20 +41,23 @@ const checks: readonly ReadinessCheck[] = [
   },
 ]
 
-export function createReadiness(getConfig: () => Config, cacheMs = 1000): () => Promise<ReadinessResult> {
+/** Checks this process can answer better itself (its own Redis connection, not a fresh one). */
+export type OwnChecks = Readonly<Partial<Record<string, () => Promise<CheckResult> | null>>>
+
+export function createReadiness(getConfig: () => Config, cacheMs = 1000, own: OwnChecks = {}): () => Promise<ReadinessResult> {
   let cached: { at: number; result: Promise<ReadinessResult> } | null = null
   return () => {
     const now = Date.now()
     if (cached !== null && now - cached.at < cacheMs) return cached.result
-    const result = probe(getConfig())
+    const result = probe(getConfig(), own)
     cached = { at: now, result }
     return result
   }
 }
 
-async function probe(config: Config): Promise<ReadinessResult> {
+async function probe(config: Config, own: OwnChecks): Promise<ReadinessResult> {
   const active = checks.filter((c) => c.applies(config))
-  const results = await Promise.all(active.map((c) => c.run(config).catch((): CheckResult => ({ ok: false, error: 'error' }))))
+  const results = await Promise.all(active.map((c) => (own[c.name]?.() ?? c.run(config)).catch((): CheckResult => ({ ok: false, error: 'error' }))))
   const out: Record<string, CheckResult> = {}
   active.forEach((c, i) => (out[c.name] = results[i]!))
   return { ready: results.every((r) => r.ok), checks: out }
