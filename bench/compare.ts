@@ -6,14 +6,13 @@
  * Prints requests/s and p50/p99 per scenario, the ratios from the same run and the p99 latency
  * each proxy adds at moderate load, and writes bench/results/latest.json.
  */
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
-import { once } from 'node:events'
 import { cpus, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { benchOrder, cleanup, freePort, has, installCleanup, modsecConf, nginxConf, proxyLocation, start, startDrawbridge, upstreamBlock, waitPort, type Child } from './servers.js'
+import { benchOrder, cleanup, freePort, has, installCleanup, modsecConf, nginxConf, proxyLocation, runWrk, seconds, start, startDrawbridge, upstreamBlock, waitPort, type Child, type WrkResult as Result } from './servers.js'
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..')
 const duration = process.env.BENCH_DURATION ?? '5s'
@@ -39,12 +38,6 @@ installCleanup('bench')
 
 // ---- helpers ----
 
-function seconds(d: string): number {
-  const m = /^(\d+)(s|m|h)?$/.exec(d)
-  if (!m) throw new Error(`bench: durations are whole seconds, minutes or hours for wrk (got ${d})`)
-  return Number(m[1]) * (m[2] === 'm' ? 60 : m[2] === 'h' ? 3600 : 1)
-}
-
 interface Probe {
   status: number
   body: string
@@ -68,46 +61,7 @@ function probe(port: number, method: 'GET' | 'POST', body?: string): Promise<Pro
 
 // ---- wrk ----
 
-interface Result {
-  rps: number
-  requests: number
-  p50ms: number
-  p99ms: number
-  non2xx: number
-  socketErrors: string
-}
-
-function toMs(v: string, unit: string): number {
-  const n = Number(v)
-  return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : n
-}
-
-async function wrk(port: number, conns: number, dur: string, script: string | null): Promise<Result> {
-  const args = ['-c', loadCpu, 'wrk', '-t1', `-c${conns}`, `-d${dur}`, '--latency']
-  for (const [k, v] of Object.entries(clientHeaders)) args.push('-H', `${k}: ${v}`)
-  if (script) args.push('-s', script)
-  args.push(`http://127.0.0.1:${port}${path}`)
-  const proc = spawn('taskset', args, { stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  let err = ''
-  proc.stdout.on('data', (c: Buffer) => (out += c))
-  proc.stderr.on('data', (c: Buffer) => (err += c))
-  const kill = setTimeout(() => proc.kill('SIGKILL'), (seconds(dur) + 30) * 1000)
-  await once(proc, 'close')
-  clearTimeout(kill)
-  const p50 = /^\s+50%\s+([\d.]+)(us|ms|s|m)\s*$/m.exec(out)
-  const p99 = /^\s+99%\s+([\d.]+)(us|ms|s|m)\s*$/m.exec(out)
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0)
-  if (!rps) throw new Error(`wrk failed against port ${port}:\n${out}${err}`)
-  return {
-    rps,
-    requests: Number(/(\d+) requests in/.exec(out)?.[1] ?? 0),
-    p50ms: p50 ? toMs(p50[1]!, p50[2]!) : NaN,
-    p99ms: p99 ? toMs(p99[1]!, p99[2]!) : NaN,
-    non2xx: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0),
-    socketErrors: /Socket errors:\s*([^\n]*)/.exec(out)?.[1]?.trim() ?? '',
-  }
-}
+const wrk = (port: number, conns: number, dur: string, script: string | null): Promise<Result> => runWrk({ cpu: loadCpu, port, path, conns, duration: dur, script, headers: clientHeaders })
 
 function median(rs: Result[]): Result {
   const sorted = [...rs].sort((a, b) => a.rps - b.rps)

@@ -244,3 +244,53 @@ export async function startDrawbridge(
   )
   return { child: start('drawbridge', dir, cpu, process.execPath, [join(root, 'bin/drawbridge.js'), 'start', '--config', cfg, '--workers', '1']), port }
 }
+
+// ---- wrk ----
+
+export function seconds(d: string): number {
+  const m = /^(\d+)(s|m|h)?$/.exec(d)
+  if (!m) throw new Error(`bench: durations are whole seconds, minutes or hours for wrk (got ${d})`)
+  return Number(m[1]) * (m[2] === 'm' ? 60 : m[2] === 'h' ? 3600 : 1)
+}
+
+export interface WrkResult {
+  rps: number
+  requests: number
+  p50ms: number
+  p99ms: number
+  non2xx: number
+  socketErrors: string
+}
+
+function toMs(v: string, unit: string): number {
+  const n = Number(v)
+  return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : n
+}
+
+/** One wrk run pinned to `cpu`, bounded by its duration (and killed 30 s past it). */
+export async function runWrk(o: { cpu: string; port: number; path: string; conns: number; duration: string; script: string | null; headers: Record<string, string> }): Promise<WrkResult> {
+  const args = ['-c', o.cpu, 'wrk', '-t1', `-c${o.conns}`, `-d${o.duration}`, '--latency']
+  for (const [k, v] of Object.entries(o.headers)) args.push('-H', `${k}: ${v}`)
+  if (o.script) args.push('-s', o.script)
+  args.push(`http://127.0.0.1:${o.port}${o.path}`)
+  const proc = spawn('taskset', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  proc.stdout.on('data', (c: Buffer) => (out += c))
+  proc.stderr.on('data', (c: Buffer) => (err += c))
+  const kill = setTimeout(() => proc.kill('SIGKILL'), (seconds(o.duration) + 30) * 1000)
+  await once(proc, 'close')
+  clearTimeout(kill)
+  const p50 = /^\s+50%\s+([\d.]+)(us|ms|s|m)\s*$/m.exec(out)
+  const p99 = /^\s+99%\s+([\d.]+)(us|ms|s|m)\s*$/m.exec(out)
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0)
+  if (!rps) throw new Error(`wrk failed against port ${o.port}:\n${out}${err}`)
+  return {
+    rps,
+    requests: Number(/(\d+) requests in/.exec(out)?.[1] ?? 0),
+    p50ms: p50 ? toMs(p50[1]!, p50[2]!) : NaN,
+    p99ms: p99 ? toMs(p99[1]!, p99[2]!) : NaN,
+    non2xx: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0),
+    socketErrors: /Socket errors:\s*([^\n]*)/.exec(out)?.[1]?.trim() ?? '',
+  }
+}

@@ -101,16 +101,17 @@ export function createSharedState(config: Config, options: SharedStateOptions = 
 
   const client: Redis = createRedis(r)
   let up = false
+  let closing = false
   client.on('ready', () => {
     up = true
     options.onRedisState?.('ready', '')
   })
   client.on('error', (err: Error) => {
-    if (up) options.onRedisState?.('down', (err as NodeJS.ErrnoException).code ?? err.message)
+    if (up && !closing) options.onRedisState?.('down', (err as NodeJS.ErrnoException).code ?? err.constructor.name)
     up = false
   })
   client.on('close', () => {
-    if (up) options.onRedisState?.('down', 'connection closed')
+    if (up && !closing) options.onRedisState?.('down', 'connection closed')
     up = false
   })
   const notices = new RedisNotices(client, r.key_prefix)
@@ -121,7 +122,16 @@ export function createSharedState(config: Config, options: SharedStateOptions = 
         s,
         (id) =>
           // Not ready: reject at once instead of queueing, so `on_store_error` decides quickly.
-          new RateLimiterRedis({ storeClient: client, keyPrefix: `${r.key_prefix}rl:${id}`, points: s.points, duration: s.seconds, rejectIfRedisNotReady: true }),
+          new RateLimiterRedis({
+            storeClient: client,
+            keyPrefix: `${r.key_prefix}rl:${id}`,
+            points: s.points,
+            duration: s.seconds,
+            rejectIfRedisNotReady: true,
+            // A key over its limit is refused from memory until its window ends: a flood of
+            // refused requests costs no Redis round trips (and lets no request more through).
+            inMemoryBlockOnConsumed: s.points,
+          }),
       ),
     notices,
     locks: new RedisLocks(client, r.key_prefix),
@@ -134,6 +144,7 @@ export function createSharedState(config: Config, options: SharedStateOptions = 
       return connected
     },
     async close() {
+      closing = true
       await notices.close()
       await client.quit().catch(() => client.disconnect())
     },
