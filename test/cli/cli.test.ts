@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -146,6 +146,45 @@ describe('drawbridge CLI', () => {
       assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429, 429])
       const m = await request(`http://127.0.0.1:${adminPort}/metrics`)
       assert.match(m.text, /drawbridge_requests_total\{status="200",route="default"\} 5\n/)
+      await assertStopsCleanly(child)
+    } finally {
+      child.kill('SIGKILL')
+      await up.close()
+    }
+  })
+
+  test('start --workers 2: a ban issued by one worker is enforced by both, and by a worker started after it (issue 5)', async () => {
+    const up = await startUpstream()
+    const dir = tmp()
+    const [port, adminPort] = [await freePort(), await freePort()]
+    const file = join(dir, 'drawbridge.yaml')
+    writeFileSync(
+      file,
+      `upstream: ${up.url}\nlisten: 127.0.0.1:${port}\nadmin: { listen: 127.0.0.1:${adminPort} }\nworkers: 2\nstorage: { memory: true }\n` +
+        `bans: { enabled: true, waf_blocks: 2, window: 1m, duration: 10m }\n`,
+    )
+    const child = spawn(process.execPath, [bin, 'start', '--config', file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+    try {
+      let listening = 0
+      await waitForLog(child, (l) => l.msg === 'listening' && ++listening === 2, 20_000)
+      const url = `http://127.0.0.1:${port}`
+      const fresh = { headers: { connection: 'close' } }
+      assert.equal((await request(`${url}/ok`, fresh)).status, 200)
+      // Two blocks, on fresh connections: counted in the primary, whichever worker took them.
+      for (let i = 0; i < 2; i++) assert.equal((await request(`${url}/q?id=${encodeURIComponent("1' OR '1'='1")}`, fresh)).json().code, 'DRAWBRIDGE_ERR_BLOCKED')
+      await new Promise((r) => setTimeout(r, 200))
+      const after = async () => {
+        const codes = new Set<string>()
+        for (let i = 0; i < 6; i++) codes.add((await request(`${url}/ok`, fresh)).json().code)
+        return [...codes]
+      }
+      assert.deepEqual(await after(), ['DRAWBRIDGE_ERR_BANNED'])
+      // A worker that dies is replaced; the new one learns the running ban from the primary.
+      const workers = execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).trim().split('\n')
+      process.kill(Number(workers[0]), 'SIGKILL')
+      await waitForLog(child, (l) => l.msg === 'listening', 20_000)
+      await new Promise((r) => setTimeout(r, 300))
+      assert.deepEqual(await after(), ['DRAWBRIDGE_ERR_BANNED'])
       await assertStopsCleanly(child)
     } finally {
       child.kill('SIGKILL')
