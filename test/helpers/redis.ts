@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { connect } from 'node:net'
+import { connect as tlsConnect } from 'node:tls'
 import { freePort } from './net.js'
 
 const BINARY = 'redis-server'
@@ -26,7 +27,12 @@ function available(): boolean {
   return spawnSync(BINARY, ['--version'], { stdio: 'ignore' }).status === 0
 }
 
-export async function startRedis(): Promise<RedisServer | null> {
+export interface RedisOptions {
+  /** PEM files: the server then speaks TLS only (its port), clients not asked for certificates. */
+  readonly tls?: { readonly cert: string; readonly key: string }
+}
+
+export async function startRedis(options: RedisOptions = {}): Promise<RedisServer | null> {
   if (!available()) {
     if (process.env.CI === 'true') throw new Error(`${BINARY} is missing under CI=true`)
     return null
@@ -37,7 +43,8 @@ export async function startRedis(): Promise<RedisServer | null> {
   process.on('exit', killOnExit)
 
   const launch = async (): Promise<void> => {
-    const c = spawn(BINARY, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--loglevel', 'warning'], {
+    const listen = options.tls === undefined ? ['--port', String(port)] : ['--port', '0', '--tls-port', String(port), '--tls-cert-file', options.tls.cert, '--tls-key-file', options.tls.key, '--tls-auth-clients', 'no']
+    const c = spawn(BINARY, [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--loglevel', 'warning'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     child = c
@@ -45,7 +52,7 @@ export async function startRedis(): Promise<RedisServer | null> {
     c.stdout!.on('data', (d: Buffer) => (output += d.toString()).length > 8192 && (output = output.slice(-4096)))
     c.stderr!.on('data', (d: Buffer) => (output += d.toString()))
     const deadline = Date.now() + STARTUP_TIMEOUT_MS
-    while (!(await ping(port))) {
+    while (!(await ping(port, options.tls !== undefined))) {
       if (c.exitCode !== null || Date.now() > deadline) throw new Error(`redis-server did not start on ${port}:\n${output}`)
       await new Promise((r) => setTimeout(r, 30))
     }
@@ -61,7 +68,7 @@ export async function startRedis(): Promise<RedisServer | null> {
   await launch()
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `${options.tls === undefined ? 'redis' : 'rediss'}://127.0.0.1:${port}`,
     stop,
     start: launch,
     async close() {
@@ -72,16 +79,17 @@ export async function startRedis(): Promise<RedisServer | null> {
 }
 
 /** One PING over a raw socket: answers +PONG once the server accepts commands. */
-function ping(port: number): Promise<boolean> {
+function ping(port: number, tls: boolean): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port })
+    // The helper only checks that the server answers; tests check certificates through Drawbridge.
+    const s = tls ? tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false }) : connect({ host: '127.0.0.1', port })
     const done = (ok: boolean) => {
       s.destroy()
       resolve(ok)
     }
     s.setTimeout(500, () => done(false))
     s.once('error', () => done(false))
-    s.once('connect', () => s.write('PING\r\n'))
+    s.once(tls ? 'secureConnect' : 'connect', () => s.write('PING\r\n'))
     s.once('data', (d) => done(d.toString().startsWith('+PONG')))
   })
 }

@@ -1,12 +1,14 @@
 /**
  * The storage conformance suite (design.md §6, issue 4): one set of behaviours every adapter of
- * the identity interfaces must show. Each adapter's test file calls it with a factory; the
- * PostgreSQL/Redis adapters (issue 5) run the same suite.
+ * the identity interfaces must show, and the shared state (counters, locks, notices) every kind
+ * must show. Each adapter's test file calls them with a factory.
  */
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import { StorageConflict } from '../../src/errors.js'
 import type { IdentityStores, NewUser, SecurityEventStore, SecurityEvent } from '../../src/storage/types.js'
+import type { SharedState } from '../../src/storage/shared-state.js'
+import { RateLimiterRes } from 'rate-limiter-flexible'
 
 const t0 = Date.UTC(2026, 10, 23)
 
@@ -195,6 +197,63 @@ export function eventConformance(adapter: string, open: () => Promise<SecurityEv
       } finally {
         await s.close()
       }
+    })
+  })
+}
+
+/**
+ * Shared state (issue 5): what every kind (memory, Redis) must do. `open` returns two views of
+ * one deployment (two instances on Redis; the same process twice in memory).
+ */
+export function sharedStateConformance(kind: string, open: () => Promise<readonly [SharedState, SharedState]>): void {
+  describe(`shared state conformance: ${kind}`, () => {
+    test('counters: one limit over both views; over it is a RateLimiterRes, not an error', async () => {
+      const [a, b] = await open()
+      const name = `c${Math.random().toString(36).slice(2, 8)}`
+      const la = a.limiter({ name, points: 3, seconds: 60 })
+      const lb = b.limiter({ name, points: 3, seconds: 60 })
+      assert.equal(a.limiter({ name, points: 3, seconds: 60 }), la)
+      const outcomes = await Promise.all(Array.from({ length: 5 }, (_, i) => (i % 2 === 0 ? la : lb).consume('k').then(() => 'ok', (e: unknown) => (e instanceof RateLimiterRes ? 'over' : 'error'))))
+      assert.deepEqual([...outcomes].sort(), ['ok', 'ok', 'ok', 'over', 'over'])
+      assert.equal(await la.consume('other').then(() => 'ok'), 'ok')
+    })
+
+    test('locks: callers of one name run one after the other, across views; other names do not wait', async () => {
+      const [a, b] = await open()
+      const name = `l${Math.random().toString(36).slice(2, 8)}`
+      const order: string[] = []
+      const job = (who: string, ms: number) => async () => {
+        order.push(`${who}+`)
+        await new Promise((r) => setTimeout(r, ms))
+        order.push(`${who}-`)
+        return who
+      }
+      const first = a.locks.withLock(name, 2000, job('a', 120))
+      await new Promise((r) => setTimeout(r, 20))
+      const second = b.locks.withLock(name, 2000, job('b', 10))
+      const other = b.locks.withLock(`${name}-2`, 2000, job('c', 10))
+      assert.deepEqual(await Promise.all([first, second, other]), ['a', 'b', 'c'])
+      assert.ok(order.indexOf('a-') < order.indexOf('b+'), order.join(' '))
+      assert.ok(order.indexOf('c-') < order.indexOf('a-'), order.join(' '))
+      // A failing holder releases the lock too.
+      await assert.rejects(a.locks.withLock(name, 2000, async () => Promise.reject(new Error('boom'))), /boom/)
+      assert.equal(await b.locks.withLock(name, 2000, async () => 'free'), 'free')
+    })
+
+    test('notices: every subscriber on every view hears a notice, of its channel only', async () => {
+      const [a, b] = await open()
+      const channel = `n${Math.random().toString(36).slice(2, 8)}`
+      const heardA: string[] = []
+      const heardB: string[] = []
+      a.notices.subscribe(channel, (m) => heardA.push(m))
+      b.notices.subscribe(channel, (m) => heardB.push(m))
+      b.notices.subscribe(`${channel}-other`, (m) => heardB.push(`wrong: ${m}`))
+      await new Promise((r) => setTimeout(r, 50))
+      a.notices.publish(channel, 'one')
+      const end = Date.now() + 3000
+      while (heardB.length < 1 && Date.now() < end) await new Promise((r) => setTimeout(r, 20))
+      assert.deepEqual(heardA, ['one'])
+      assert.deepEqual(heardB, ['one'])
     })
   })
 }

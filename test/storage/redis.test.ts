@@ -11,13 +11,13 @@ import { openSqlite } from '../../src/storage/sqlite/database.js'
 import { sqliteIdentityStores } from '../../src/storage/sqlite/identity.js'
 import { createRedis, connectRedis, type Redis } from '../../src/storage/redis/client.js'
 import { RedisThrottleStore } from '../../src/storage/redis/throttle.js'
-import { RedisLocks } from '../../src/storage/redis/locks.js'
 import { RedisNotices } from '../../src/storage/redis/notices.js'
 import { createSharedState, type SharedState } from '../../src/storage/shared-state.js'
 import { StorageUnavailable } from '../../src/errors.js'
 import { testConfig } from '../helpers/gateway.js'
 import { redisSkipReason, startRedis, type RedisServer } from '../helpers/redis.js'
-import { identityConformance } from './conformance.js'
+import { identityConformance, sharedStateConformance } from './conformance.js'
+import { selfSignedCert } from '../helpers/tls.js'
 
 let server: RedisServer | null = null
 const clients: Redis[] = []
@@ -64,6 +64,12 @@ identityConformance('sqlite + login counters in redis', async () => {
   return { ...stores, throttle: new RedisThrottleStore(await client(), prefix()) }
 })
 
+sharedStateConformance('redis (two instances)', async () => {
+  if (server === null) throw new Error(redisSkipReason)
+  const p = prefix()
+  return [await shared(p), await shared(p)] as const
+})
+
 describe('redis shared state', () => {
   test('login counters: concurrent failures from two connections are all counted', async (t) => {
     if (server === null) return t.skip(redisSkipReason)
@@ -77,29 +83,6 @@ describe('redis shared state', () => {
     // The record expires with its window: nothing is kept for ever.
     const ttl = await clients.at(-1)!.pttl(`${p}login:ip:1.2.3.4`)
     assert.ok(ttl > 50_000 && ttl <= 60_000, String(ttl))
-  })
-
-  test('locks: callers of one name on two connections run one after the other; other names do not wait', async (t) => {
-    if (server === null) return t.skip(redisSkipReason)
-    const p = prefix()
-    const a = new RedisLocks(await client(), p)
-    const b = new RedisLocks(await client(), p)
-    const order: string[] = []
-    const job = (who: string, ms: number) => async () => {
-      order.push(`${who}+`)
-      await new Promise((r) => setTimeout(r, ms))
-      order.push(`${who}-`)
-      return who
-    }
-    const first = a.withLock('refresh:h1', 2000, job('a', 150))
-    await new Promise((r) => setTimeout(r, 20))
-    const second = b.withLock('refresh:h1', 2000, job('b', 10))
-    const other = b.withLock('refresh:h2', 2000, job('c', 10))
-    assert.deepEqual(await Promise.all([first, second, other]), ['a', 'b', 'c'])
-    assert.ok(order.indexOf('a-') < order.indexOf('b+'), order.join(' '))
-    assert.ok(order.indexOf('c-') < order.indexOf('a-'), order.join(' '))
-    // Released: nothing left behind.
-    assert.equal(await clients.at(-1)!.exists(`${p}lock:refresh:h1`), 0)
   })
 
   test('notices: heard once on every instance; retained ones reach an instance that starts later', async (t) => {
@@ -128,26 +111,50 @@ describe('redis shared state', () => {
     await Promise.all([a.close(), b.close(), c.close()])
   })
 
-  test('counters: two instances count into one limit; Redis down is a store error, not "over the limit"; back: counting resumes', async (t) => {
+  test('Redis down: a counter answers with a store error, not "over the limit", login counters with StorageUnavailable; back: counting resumes', async (t) => {
     if (server === null) return t.skip(redisSkipReason)
     const p = prefix()
-    const [a, b] = [await shared(p), await shared(p)]
+    const a = await shared(p)
     assert.equal(a.kind, 'redis')
     const la = a.limiter({ name: 'login', points: 5, seconds: 60 })
-    const lb = b.limiter({ name: 'login', points: 5, seconds: 60 })
-    assert.equal(a.limiter({ name: 'login', points: 5, seconds: 60 }), la)
-    const outcomes = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? la : lb).consume('1.2.3.4').then(() => 'ok', (e: unknown) => (e instanceof RateLimiterRes ? 'over' : 'error'))))
-    assert.equal(outcomes.filter((o) => o === 'ok').length, 5)
-    assert.equal(outcomes.filter((o) => o === 'over').length, 3)
+    assert.equal(await la.consume('5.6.7.8').then(() => 'ok', () => 'error'), 'ok')
 
     await server!.stop()
     const down = await la.consume('5.6.7.8').then(() => 'ok', (e: unknown) => (e instanceof RateLimiterRes ? 'over' : 'error'))
     assert.equal(down, 'error')
     await assert.rejects(new RedisThrottleStore(await clientWithoutWait(p), p).get('k', Date.now()), StorageUnavailable)
-    assert.deepEqual(await a.probe(), { ok: false, error: (await a.probe())?.error })
+    assert.equal((await a.probe())?.ok, false)
     await server!.start()
     assert.ok(await eventually(async () => (await a.probe())?.ok === true, 8000), 'reconnected')
     assert.equal(await la.consume('5.6.7.8').then(() => 'ok', () => 'error'), 'ok')
+  })
+})
+
+describe('redis over TLS', () => {
+  test('require encrypts; verify-full checks the certificate against ca_file; a plain client or a wrong CA is refused', async (t) => {
+    if (server === null) return t.skip(redisSkipReason)
+    const good = selfSignedCert()
+    const other = selfSignedCert()
+    const tlsServer = await startRedis({ tls: good })
+    try {
+      const plainUrl = `redis://127.0.0.1:${tlsServer!.port}`
+      const attempt = async (url: string, tls: { mode: 'disable' | 'require' | 'verify-full'; ca_file: string | null } | null) => {
+        const c = createRedis({ url, key_prefix: 'tls:', connect_timeout: 1000, command_timeout: 500, tls: tls === null ? null : { ...tls, cert_file: null, key_file: null } })
+        clients.push(c)
+        const ok = await connectRedis(c, 1500)
+        c.disconnect()
+        return ok
+      }
+      assert.equal(await attempt(plainUrl, { mode: 'require', ca_file: null }), true)
+      assert.equal(await attempt(plainUrl, { mode: 'verify-full', ca_file: good.cert }), true)
+      assert.equal(await attempt(tlsServer!.url, { mode: 'verify-full', ca_file: good.cert }), true)
+      assert.equal(await attempt(plainUrl, { mode: 'verify-full', ca_file: other.cert }), false)
+      // rediss:// without settings verifies against the system CAs: a self-signed server is refused.
+      assert.equal(await attempt(tlsServer!.url, null), false)
+      assert.equal(await attempt(plainUrl, null), false)
+    } finally {
+      await tlsServer?.close()
+    }
   })
 })
 
