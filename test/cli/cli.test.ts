@@ -56,6 +56,18 @@ function waitForLog(child: ChildProcess, match: (l: Record<string, unknown>) => 
   })
 }
 
+/** `drawbridge start` with two workers (memory storage) and `settings`; resolves once both listen. */
+async function startTwoWorkers(upstream: string, settings: string): Promise<{ child: ChildProcess; port: number; adminPort: number }> {
+  const dir = tmp()
+  const [port, adminPort] = [await freePort(), await freePort()]
+  const file = join(dir, 'drawbridge.yaml')
+  writeFileSync(file, `upstream: ${upstream}\nlisten: 127.0.0.1:${port}\nadmin: { listen: 127.0.0.1:${adminPort} }\nworkers: 2\nstorage: { memory: true }\n${settings}`)
+  const child = spawn(process.execPath, [bin, 'start', '--config', file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+  let listening = 0
+  await waitForLog(child, (l) => l.msg === 'listening' && ++listening === 2, 20_000)
+  return { child, port, adminPort }
+}
+
 describe('drawbridge CLI', () => {
   test('--version and --help', () => {
     const v = run(['--version'])
@@ -127,18 +139,8 @@ describe('drawbridge CLI', () => {
 
   test('start --workers 2: a rate limit is counted once for the machine, not once per worker (issue 5)', async () => {
     const up = await startUpstream()
-    const dir = tmp()
-    const [port, adminPort] = [await freePort(), await freePort()]
-    const file = join(dir, 'drawbridge.yaml')
-    writeFileSync(
-      file,
-      `upstream: ${up.url}\nlisten: 127.0.0.1:${port}\nadmin: { listen: 127.0.0.1:${adminPort} }\nworkers: 2\nstorage: { memory: true }\n` +
-        `rate_limits:\n  - { key: ip, limit: 5/minute }\n`,
-    )
-    const child = spawn(process.execPath, [bin, 'start', '--config', file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+    const { child, port, adminPort } = await startTwoWorkers(up.url, 'rate_limits:\n  - { key: ip, limit: 5/minute }\n')
     try {
-      let listening = 0
-      await waitForLog(child, (l) => l.msg === 'listening' && ++listening === 2, 20_000)
       const url = `http://127.0.0.1:${port}`
       const statuses: number[] = []
       // One connection per request: the primary hands them to both workers in turn.
@@ -155,18 +157,8 @@ describe('drawbridge CLI', () => {
 
   test('start --workers 2: a ban issued by one worker is enforced by both, and by a worker started after it (issue 5)', async () => {
     const up = await startUpstream()
-    const dir = tmp()
-    const [port, adminPort] = [await freePort(), await freePort()]
-    const file = join(dir, 'drawbridge.yaml')
-    writeFileSync(
-      file,
-      `upstream: ${up.url}\nlisten: 127.0.0.1:${port}\nadmin: { listen: 127.0.0.1:${adminPort} }\nworkers: 2\nstorage: { memory: true }\n` +
-        `bans: { enabled: true, waf_blocks: 2, window: 1m, duration: 10m }\n`,
-    )
-    const child = spawn(process.execPath, [bin, 'start', '--config', file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+    const { child, port } = await startTwoWorkers(up.url, 'bans: { enabled: true, waf_blocks: 2, window: 1m, duration: 10m }\n')
     try {
-      let listening = 0
-      await waitForLog(child, (l) => l.msg === 'listening' && ++listening === 2, 20_000)
       const url = `http://127.0.0.1:${port}`
       const fresh = { headers: { connection: 'close' } }
       assert.equal((await request(`${url}/ok`, fresh)).status, 200)
