@@ -1,14 +1,23 @@
 /**
  * Notices over Redis pub/sub: one channel per deployment (`<key_prefix>notices`), a second
  * connection in subscriber mode. Pub/sub delivers at most once and only to connected
- * subscribers, so retained notices (bans) are also written as keys that expire with them, and an
- * instance that starts or reconnects reads them back. A notice may arrive twice; subscribers
- * must not mind.
+ * subscribers, so retained notices (bans) are also kept in a sorted set per channel, scored by
+ * when they end, and an instance that starts or reconnects reads the live ones back. A notice
+ * may arrive twice; subscribers must not mind.
  */
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import type { Redis } from './client.js'
 import type { Notices } from '../shared-state.js'
 import { deliver } from '../memory/notices.js'
+
+// KEYS[1]; ARGV: until, message, now. Adds the notice, drops the ended ones, and lets the set
+// expire with its last member.
+const retainScript = `
+redis.call('zadd', KEYS[1], ARGV[1], ARGV[2])
+redis.call('zremrangebyscore', KEYS[1], '-inf', ARGV[3])
+local last = redis.call('zrange', KEYS[1], -1, -1, 'WITHSCORES')
+if last[2] then redis.call('pexpireat', KEYS[1], last[2]) end
+return 1`
 
 interface Wire {
   /** channel */
@@ -55,10 +64,8 @@ export class RedisNotices implements Notices {
     const wire = JSON.stringify({ c: channel, m: message, o: this.#origin } satisfies Wire)
     // Fire and forget: a lost notice is repaired by the stores (or the retained copy).
     this.#client.publish(this.#channel, wire).catch(() => undefined)
-    const ttl = retainUntil === undefined ? 0 : retainUntil - Date.now()
-    if (ttl > 0) {
-      const key = `${this.#retainedPrefix}${channel}:${createHash('sha256').update(message).digest('hex').slice(0, 32)}`
-      this.#client.set(key, message, 'PX', Math.ceil(ttl)).catch(() => undefined)
+    if (retainUntil !== undefined && retainUntil > Date.now()) {
+      this.#client.eval(retainScript, 1, this.#retainedPrefix + channel, retainUntil, message, Date.now()).catch(() => undefined)
     }
   }
 
@@ -87,31 +94,16 @@ export class RedisNotices implements Notices {
     deliver(this.#subscribers, w.c, w.m)
   }
 
-  /** Reads the retained notices (of one channel, or all) back into the local subscribers. */
+  /** Reads the live retained notices (of one channel, or every subscribed one) back into the local subscribers. */
   async #replay(only?: string, attempt = 0): Promise<void> {
     try {
-      const match = `${escapeGlob(this.#retainedPrefix)}${only === undefined ? '' : `${escapeGlob(only)}:`}*`
-      let cursor = '0'
-      do {
-        const [next, keys] = await this.#client.scan(cursor, 'MATCH', match, 'COUNT', 500)
-        cursor = next
-        if (keys.length === 0) continue
-        const values = await this.#client.mget(...keys)
-        keys.forEach((k, i) => {
-          const v = values[i]
-          const rest = k.slice(this.#retainedPrefix.length)
-          const channel = rest.slice(0, rest.lastIndexOf(':'))
-          if (typeof v === 'string') deliver(this.#subscribers, channel, v)
-        })
-      } while (cursor !== '0')
+      for (const channel of only === undefined ? [...this.#subscribers.keys()] : [only]) {
+        const live = await this.#client.zrangebyscore(this.#retainedPrefix + channel, Date.now(), '+inf')
+        for (const m of live) deliver(this.#subscribers, channel, m)
+      }
     } catch {
       // The command connection may come up a moment after the subscriber's: try again shortly.
       if (attempt < 20) setTimeout(() => void this.#replay(only, attempt + 1), 250).unref()
     }
   }
-}
-
-/** A key prefix is plain text to us but a pattern to SCAN MATCH. */
-function escapeGlob(s: string): string {
-  return s.replace(/[*?[\]\\]/g, (c) => '\\' + c)
 }
