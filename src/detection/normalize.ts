@@ -333,7 +333,7 @@ export function decodeEmbedded(value: string): { text: string; transform: Transf
     const text = printable(Buffer.from(v.replace(/^0x/, ''), 'hex'))
     if (text !== null) return { text, transform: 'hex' }
   }
-  if (base64Re.test(v) && textShaped(v) && !/^[0-9]+$/.test(v) && !/^[a-zA-Z]+$/.test(v)) {
+  if (textShaped(v) && base64Re.test(v) && !/^[0-9]+$/.test(v) && !/^[a-zA-Z]+$/.test(v)) {
     const text = printable(Buffer.from(v, v.includes('-') || v.includes('_') ? 'base64url' : 'base64'))
     if (text !== null) return { text, transform: 'base64' }
   }

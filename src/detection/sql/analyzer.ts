@@ -469,19 +469,24 @@ function letterBit(c: number): number {
 }
 
 /**
- * A quick no for ASCII words: by length, first and last letter (case folded). Most words of
- * prose fail it, and only those that pass are copied and upper-cased for the exact look-up.
+ * A quick no for ASCII words: by length, first, second and last letter (case folded). Most words
+ * of prose fail it ("Street" is SELECT's length, first and last letter, not its second), and only
+ * those that pass are copied and upper-cased for the exact look-up.
  */
 class WordFilter {
   readonly #first: Uint32Array
+  readonly #second: Uint32Array
   readonly #last: Uint32Array
 
   constructor(words: ReadonlySet<string>) {
     const max = Math.max(...[...words].map((w) => w.length))
     this.#first = new Uint32Array(max + 1)
+    this.#second = new Uint32Array(max + 1)
     this.#last = new Uint32Array(max + 1)
     for (const w of words) {
       this.#first[w.length]! |= letterBit(w.charCodeAt(0))
+      // a one-letter word has no second letter: -1 gets the 'rest' bit, as in has()
+      this.#second[w.length]! |= letterBit(w.length < 2 ? -1 : w.charCodeAt(1))
       this.#last[w.length]! |= letterBit(w.charCodeAt(w.length - 1))
     }
   }
@@ -489,7 +494,12 @@ class WordFilter {
   /** False when `s.slice(start, end)` (ASCII) cannot be one of the words. */
   has(s: string, start: number, end: number): boolean {
     const len = end - start
-    return len < this.#first.length && (this.#first[len]! & letterBit(s.charCodeAt(start))) !== 0 && (this.#last[len]! & letterBit(s.charCodeAt(end - 1))) !== 0
+    return (
+      len < this.#first.length &&
+      (this.#first[len]! & letterBit(s.charCodeAt(start))) !== 0 &&
+      (this.#last[len]! & letterBit(s.charCodeAt(end - 1))) !== 0 &&
+      (this.#second[len]! & letterBit(len < 2 ? -1 : s.charCodeAt(start + 1))) !== 0
+    )
   }
 }
 

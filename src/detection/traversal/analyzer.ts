@@ -66,7 +66,23 @@ const bareFirst = new Set(bareNames.map((b) => b[0]))
 // encodings). Read as "/" in a second pass. `%{1,2}`, not `%+`: a run of `%` must not backtrack.
 const junkEscapes = /%{1,2}(?:u[0-9a-f]{4}|[0-9a-z]{2})|[\u0080-\u00ff\ufffd]+/gi
 
+/**
+ * Whether every reading below is `raw` itself: printable ASCII (nothing to fold, no broken
+ * multi-byte noise), no '%' (no junk escapes), no textual `0x` and no `..` (no `..2f`).
+ */
+function readsAsIs(raw: string): boolean {
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i)
+    if (c < 32 || c > 126 || c === 37 /* % */) return false
+    if ((c === 120 || c === 88) && raw.charCodeAt(i - 1) === 48) return false
+    if (c === 46 && raw.charCodeAt(i + 1) === 46) return false
+  }
+  return true
+}
+
 export function analyzeTraversal(raw: string): TraversalFinding | null {
+  // cheap first (design.md §4): most values, prose and addresses, read one way only
+  if (readsAsIs(raw)) return judgePath(raw)
   const first = judgePath(foldPath(raw))
   // Short of a sure finding, the value is read again the ways old decoders read it
   if (first !== null && first.confidence >= 0.9) return first
