@@ -138,13 +138,17 @@ function walk(c: InputCollector, v: unknown, node: PathNode, depth: number): voi
     for (let i = 0; i < v.length && c.hit === null; i++) walk(c, v[i], node, depth + 1)
     return
   }
-  const keys = Object.keys(v)
-  c.jsonKeys += keys.length
-  if (keys.length === 0 && node.path !== '') c.add('body', node.path, '', false)
-  for (const k of keys) {
+  // for-in, not Object.keys: no array per object, and V8 reads `o[k]` inside it from the
+  // object's enum cache (JSON.parse makes plain objects: no inherited enumerable keys)
+  const o = v as Record<string, unknown>
+  let keys = 0
+  for (const k in o) {
     if (c.hit !== null) return
-    walk(c, (v as Record<string, unknown>)[k], child(node, k), depth + 1)
+    keys++
+    walk(c, o[k], child(node, k), depth + 1)
   }
+  c.jsonKeys += keys
+  if (keys === 0 && node.path !== '') c.add('body', node.path, '', false)
 }
 
 function addMultipart(c: InputCollector, contentType: string, body: Buffer): Promise<boolean> {
