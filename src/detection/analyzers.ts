@@ -8,6 +8,7 @@ import { analyzeSql } from './sql/analyzer.js'
 import { analyzeXss } from './xss/analyzer.js'
 import { analyzeCmdi, analyzeCmdiPath } from './cmdi/analyzer.js'
 import { analyzeTraversal } from './traversal/analyzer.js'
+import { analyzeExposedFile } from './traversal/exposure.js'
 import { analyzeNosql, analyzeNosqlName } from './nosql/analyzer.js'
 import { analyzeLdap } from './ldap/analyzer.js'
 import { analyzeXpath } from './xpath/analyzer.js'
@@ -126,6 +127,8 @@ export const analyzers: readonly Analyzer[] = Object.freeze([
   analyzer('cmdi', analyzeCmdiPath, { locations: new Set(['path']), triggers: ';|&`$(){}<>%\n\r-/:\\\'"*?[~ \t+' }),
   // `0x2e0x2e0x2f` spells `../` in letters and digits: x/X trigger too
   analyzer('traversal', analyzeTraversal, { triggers: './\\:xX%;' }),
+  // `/.git`, `settings.php.swp`, `db.sql.gz`, `do.php;.png`: only where the value is the path a server maps to a file
+  analyzer('traversal', analyzeExposedFile, { locations: new Set(['path']), triggers: '.' }),
   // operators need `$` (or `&`, a parser's stand-in), `$where` JavaScript a quote, `;`, `||` or a
   // call, the shell a call: never a bare '.', '_' or '=' (prose, file names, e-mail addresses)
   analyzer('nosql', analyzeNosql, { name: analyzeNosqlName, triggers: '$&|;\'"(' }),

@@ -261,10 +261,17 @@ export function readings(value: string, formEncoded: boolean): Reading[] {
   if (inner !== null) {
     const transforms = [...(source === value ? [] : full.transforms), inner.transform]
     out.push({ text: inner.text, transforms })
-    // Tools encode the payload for the URL before wrapping it in base64 (`JTNDc2NyaXB0...`)
+    // Tools encode the payload for the URL before wrapping it in base64 (`JTNDc2NyaXB0...`),
+    // and JS-escape it under that (`al%5Cu0065rt(1)`, `al\145rt`): the same layers as above,
+    // the JS pass only where a backslash is left.
+    let decoded: Reading | null = null
     if (inner.text.indexOf('%') !== -1 || inner.text.indexOf('&') !== -1) {
-      const decoded = decodeLayers(inner.text, true, false)
+      decoded = decodeLayers(inner.text, true, false)
       if (decoded.text !== inner.text) out.push({ text: decoded.text, transforms: [...transforms, ...decoded.transforms] })
+    }
+    if ((decoded === null ? inner.text : decoded.text).indexOf('\\') !== -1) {
+      const js = decodeLayers(inner.text, true, true)
+      if (!out.some((o) => o.text === js.text)) out.push({ text: js.text, transforms: [...transforms, ...js.transforms] })
     }
   }
   return out

@@ -155,3 +155,13 @@ test('XSS analysis stays linear on long adversarial input', () => {
     assert.ok(performance.now() - t < 1500, v.slice(0, 5))
   }
 })
+
+test('issue 3: a short tag glued inside a word is read with the tags stripped, as sanitizers leave it', () => {
+  const f = surest(analyzeXss, '"o<x>nmouseover=alert<x>(1)//', false)
+  assert.equal(f?.rule, 'xss-event-handler')
+  assert.ok(f!.confidence >= 0.8)
+  for (const ok of ['use a<b>c</b> for bold', 'x<br>y and a<i>b</i>', 'H<sub>2</sub>O(aq) = water', 'List<String> names = new ArrayList<>()']) {
+    const g = surest(analyzeXss, ok, false)
+    assert.ok(g === null || g.confidence < 0.8, `${ok}: ${g?.rule}`)
+  }
+})

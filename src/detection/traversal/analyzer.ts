@@ -31,7 +31,8 @@ const sensitive = [
   '/.rhosts', '/.shosts', '/.forward', '/.xauthority', '/.passwd', '/.logout', '/unattended.xml', '/unattended.txt',
   '/smsosd/osdlogs/variables.dat', '/system volume information/',
   // AI coding assistants' project folders: settings, MCP servers, keys
-  '/.claude/', '/.cursor/', '/.roo/', '/.windsurf/', '/.a0proj/', '/.codeium/', '/.continue/', '/.aider',
+  '/.claude/', '/.cursor/', '/.roo/', '/.windsurf/', '/.a0proj/', '/.codeium/', '/.continue/', '/.aider', '/.cline/', '/.kiro/',
+  '/.codex/', '/.opencode/', '/.plandex/', '/.junie/', '/.rovodev/', '/.zed/', '/.fabric/', '/.n8n/', '/.aiignore', '/.cursorignore',
 ]
 const wrappers = ['php://', 'file://', 'zip://', 'phar://', 'expect://', 'glob://', 'data://', 'compress.zlib://', 'compress.bzip2://', 'jar:file:', 'jar:http', 'netdoc:', 'ogg://', 'rar://', 'ssh2.']
 

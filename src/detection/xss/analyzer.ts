@@ -202,7 +202,19 @@ function onlySink(value: string): boolean {
   return true
 }
 
+// A short tag glued inside a word (`o<x>nmouseover`, `alert<x>(1)`): sanitizers that strip tags
+// (PHP's strip_tags, "remove HTML" filters) join the word back together after the check.
+const gluedTag = /[A-Za-z]<[A-Za-z/][^<>\s]{0,12}>[A-Za-z(]/
+const shortTags = /<[A-Za-z/][^<>\s]{0,12}>/g
+
 export function analyzeXss(value: string): XssFinding | null {
+  const found = analyzeValue(value)
+  if ((found !== null && found.confidence >= 0.9) || value.indexOf('<') === -1 || !gluedTag.test(value)) return found
+  const joined = analyzeValue(value.replace(shortTags, ''))
+  return joined !== null && (found === null || joined.confidence > found.confidence) ? joined : found
+}
+
+function analyzeValue(value: string): XssFinding | null {
   // cheap first (design.md §4): prose such as "12 Main Street, Apt. #3" ends here
   if (onlySink(value)) {
     // without a call, '=' or '[', the sinks left are `document.cookie` and `constructor.constructor`
