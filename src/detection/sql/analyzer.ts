@@ -78,7 +78,10 @@ function anywhere(t: readonly Token[]): SqlFinding | null {
     if (w.type !== 'word') continue
     if (w.text === 'UNION') {
       let j = i + 1
+      // `union+/*!select*/`: a '+' left where form encoding had a space
+      if (t[j]?.text === '+') j++
       if (t[j]?.text === 'ALL' || t[j]?.text === 'DISTINCT' || t[j]?.text === 'DISTINCTROW') j++
+      if (t[j]?.text === '+') j++
       if (t[j]?.text === 'SELECT' || (t[j]?.type === 'lparen' && t[j + 1]?.text === 'SELECT')) {
         // a select list: numbers, NULL, commas, FROM, *, calls, concatenation; not "union select committee"
         const after = t.slice(j + 1, j + 9)
