@@ -6,7 +6,7 @@
 import type { InputLocation } from './types.js'
 import { analyzeSql } from './sql/analyzer.js'
 import { analyzeXss } from './xss/analyzer.js'
-import { analyzeCmdi, analyzeCmdiPath } from './cmdi/analyzer.js'
+import { analyzeCmdi, analyzeCmdiAgent, analyzeCmdiPath } from './cmdi/analyzer.js'
 import { analyzeTraversal } from './traversal/analyzer.js'
 import { analyzeExposedFile } from './traversal/exposure.js'
 import { analyzeNosql, analyzeNosqlName } from './nosql/analyzer.js'
@@ -146,6 +146,8 @@ export const analyzers: readonly Analyzer[] = Object.freeze([
   // `java.lang.Runtime`, `cnVudGltZQ`: one token for a deserializer, letters and dots only
   // (a dotted name, or base64 with at least two capitals)
   analyzer('code', analyzeJavaToken, { triggers: '.ABCDEFGHIJKLMNOPQRSTUVWXYZ' }),
+  // a User-Agent that is a command line, not product tokens (`env --version`)
+  analyzer('cmdi', analyzeCmdiAgent, { locations: new Set(['header']), headers: new Set(['user-agent']), triggers: ' \t' }),
   // Attack tools announce themselves in User-Agent; elsewhere their names are just words.
   analyzer('scanner', analyzeScanner, { locations: new Set(['header']), headers: new Set(['user-agent']) }),
   // A session cookie's name is only suspicious where cookies do not belong: the URL and the body.

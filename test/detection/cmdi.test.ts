@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { analyzeCmdi, shellWord } from '../../src/detection/cmdi/analyzer.js'
+import { analyzeCmdi, analyzeCmdiAgent, shellWord } from '../../src/detection/cmdi/analyzer.js'
 import { globSegment, globTarget } from '../../src/detection/cmdi/glob.js'
 import { batchFor, batchIf } from '../../src/detection/cmdi/windows.js'
 import { mailCommand } from '../../src/detection/cmdi/mail.js'
@@ -223,4 +223,12 @@ test('issue 3: globs padded with slashes, editors running shell commands, a down
   for (const ok of ['vim +10 notes.txt', 'use vim -c "set nu" to number lines', 'I love curl', 'curl and wget are tools',
     'curl https://example.com is how I test it', 'wget is on the server', 'see [a-z]/[0-9] ranges', 'wow!'])
     assert.equal(rule(ok), null, ok)
+})
+
+test('issue 3: a User-Agent that is a command line, not product tokens', () => {
+  for (const ua of ['env --version', 'set -o history', 'ansible all -m ping', "'cscli' alerts list", 'chef-client -t 1.1.1.1'])
+    assert.equal(analyzeCmdiAgent(ua)?.rule, 'cmdi-command-line', ua)
+  for (const ua of ['Mozilla/5.0 (X11; Linux x86_64) Firefox/124.0', 'curl/8.4.0', 'MyApp 1.2.3', 'Chef report bot', 'Python urllib', 'Java HTTP Client',
+    'Slackbot 1.0 (+https://api.slack.com/robots)', 'Mediapartners-Google', 'Screaming Frog SEO Spider', 'env', 'wget'])
+    assert.equal(analyzeCmdiAgent(ua), null, ua)
 })

@@ -343,6 +343,25 @@ export function analyzeCmdi(value: string): CmdiFinding | null {
   return analyze(value, true)
 }
 
+// `Mozilla/5.0`, `curl/8.4.0`, `okhttp/4.12`: a User-Agent opens with a product token
+const productToken = /^[\w.!#$%&*+^|~-]{1,64}\//
+
+/**
+ * A User-Agent is a list of product tokens; one that is a command line instead (`env --version`,
+ * `set -o history`, `ansible all -m ping`) is a probe for the apps that hand it to a shell (CGI
+ * puts it in the environment, log pipelines run scripts over it). The first word must be a
+ * command; an English one needs a flag after it ("Chef report bot" is a name).
+ */
+export function analyzeCmdiAgent(value: string): CmdiFinding | null {
+  if (value.length > 256 || productToken.test(value)) return null
+  const m = /^\s*(['"]?)([A-Za-z][\w.-]{0,40})\1(\s+\S.*)?$/s.exec(value)
+  if (m === null || m[3] === undefined) return null
+  const word = lookup(m[2]!.toLowerCase())
+  if (!isCommand(word)) return null
+  if (english.has(word) && !/\s-{1,2}[A-Za-z]/.test(m[3])) return null
+  return { rule: 'cmdi-command-line', confidence: 0.85 }
+}
+
 /**
  * For the URL path: the whole path is not a command line (`/id`, `/users/whoami` are ordinary
  * endpoints), but separators, substitutions and the rest still are.
