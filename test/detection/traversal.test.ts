@@ -26,6 +26,8 @@ const attacks: [string, number][] = [
   ['C:\\xampp\\apache\\conf\\httpd.conf', 0.8],
   ['../../../../tmp/x', 0.85],
   ['/proc/self/environ', 0.95],
+  // path truncation: padding past the buffer, then one climb (issue 3)
+  ['A'.repeat(200) + '/../index', 0.85],
   ['.git/config', 0.95],
   // dotdotpwn shapes: wildcard climbs, junk separators (overlongs, `%%35%63`, `%uXXXX`), themselves URL-encoded
   ['??/??/??/boot.ini', 0.95],
@@ -67,7 +69,7 @@ const benign = ['docs/readme.md', 'report (final).pdf', 'https://example.com/a/b
   // links an API stores: domains, a bare IP without a script, a form URL with an empty query
   'https://example.com/index.php', 'http://8.8.8.8/', 'https://93.184.216.34/docs/index.html', 'https://example.com/search?',
   'https://example.com/a.php?x=1', 'see http://1.2.3.4/a.php for the old page',
-  'please forward this to /support', 'my .passwd file is gone', 'unattended-upgrades.log']
+  'please forward this to /support', 'my .passwd file is gone', 'unattended-upgrades.log', 'a'.repeat(80) + ' then /x/y']
 
 test('traversal and file inclusion: attacks are found', () => {
   for (const [value, confidence] of attacks) {

@@ -110,6 +110,17 @@ const windowsRoot = /^(?:[a-z]:)?\/+(?:windows|winnt|program ?files[^/]*|program
 // PHP stream filter names, the pieces of `php://filter/...` chains
 const phpFilter = /^(?:convert\.iconv\.|convert\.(?:base64|quoted-printable)-(?:en|de)code|string\.(?:rot13|toupper|tolower|strip_tags)|zlib\.(?:de|in)flate)/
 
+/** A segment of 64 or more of one character (`AAAA…A/../`): padding, not a name. */
+function paddedSegment(path: string): boolean {
+  let run = 0
+  for (let i = 1; i < path.length; i++) {
+    const c = path.charCodeAt(i)
+    run = c !== 47 /* / */ && c === path.charCodeAt(i - 1) ? run + 1 : 0
+    if (run >= 63) return true
+  }
+  return false
+}
+
 function judgePath(value: string): TraversalFinding | null {
   const lower = value.toLowerCase()
   if (lower.indexOf(':') !== -1) for (const w of wrappers) if (lower.includes(w)) return { rule: 'traversal-wrapper', confidence: 0.9 }
@@ -170,6 +181,9 @@ function judgePath(value: string): TraversalFinding | null {
   // One level up. A value that *is* a climbing path (`../config`, `..;/x`, `/..%2fx`) is aimed at
   // a file parameter; inside text ("see [logo](../images/a.png)") it is a relative link: low.
   // `./` segments change nothing: `/./../x` is `../x`.
+  // Path truncation: a segment of one character repeated past any real name, then a climb, so
+  // that what the app appends (`.php`) falls off the end of a length-limited buffer
+  if (climbs === 1 && paddedSegment(path)) return { rule: 'traversal-dotdot', confidence: 0.85 }
   if (climbs === 1) return { rule: 'traversal-dotdot', confidence: /^\s*\/?(?:\.\/+)*\.{2,}(?:;[^/]*)?\//.test(path) ? 0.8 : 0.6 }
   return null
 }
