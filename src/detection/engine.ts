@@ -211,6 +211,8 @@ export function createEngine(options: EngineOptions): Engine {
           }
         }
         const value = input.value
+        // (numbers, booleans and nulls of a JSON body arrive as empty values: their keys were the input)
+        if (value === '') continue
         if (isPlainValue(value)) {
           // only the analyzers that judge plain values too (a file name: `shell.php`)
           const app = applicableTo(input)

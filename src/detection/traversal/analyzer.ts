@@ -68,22 +68,31 @@ const bareFirst = new Set(bareNames.map((b) => b[0]))
 const junkEscapes = /%{1,2}(?:u[0-9a-f]{4}|[0-9a-z]{2})|[\u0080-\u00ff\ufffd]+/gi
 
 /**
- * Whether every reading below is `raw` itself: printable ASCII (nothing to fold, no broken
- * multi-byte noise), no '%' (no junk escapes), no textual `0x` and no `..` (no `..2f`).
+ * How `raw` reads to the decoders below: 0, several ways; 1, as itself only: printable ASCII
+ * (nothing to fold, no broken multi-byte noise), no '%' (no junk escapes), no textual `0x` and
+ * no `..` (no `..2f`); 2, as itself and with no '/', '\\' or ':' either, so that only a bare
+ * file name or a filter name at its start can match.
  */
-function readsAsIs(raw: string): boolean {
+function readsAs(raw: string): 0 | 1 | 2 {
+  let separators = false
   for (let i = 0; i < raw.length; i++) {
     const c = raw.charCodeAt(i)
-    if (c < 32 || c > 126 || c === 37 /* % */) return false
-    if ((c === 120 || c === 88) && raw.charCodeAt(i - 1) === 48) return false
-    if (c === 46 && raw.charCodeAt(i + 1) === 46) return false
+    if (c < 32 || c > 126 || c === 37 /* % */) return 0
+    if ((c === 120 || c === 88) && raw.charCodeAt(i - 1) === 48) return 0
+    if (c === 46 && raw.charCodeAt(i + 1) === 46) return 0
+    if (c === 47 || c === 92 || c === 58) separators = true
   }
-  return true
+  return separators ? 1 : 2
 }
+
+// First letters of what a value without separators can name: the bare file names, the filters
+const bareStarts = new Set([...bareNames.map((b) => b[0]!), 'c', 's', 'z'])
 
 export function analyzeTraversal(raw: string): TraversalFinding | null {
   // cheap first (design.md §4): most values, prose and addresses, read one way only
-  if (readsAsIs(raw)) return judgePath(raw)
+  const reads = readsAs(raw)
+  if (reads === 2 && !bareStarts.has(raw.charAt(0).toLowerCase())) return null
+  if (reads !== 0) return judgePath(raw)
   const first = judgePath(foldPath(raw))
   // Short of a sure finding, the value is read again the ways old decoders read it
   if (first !== null && first.confidence >= 0.9) return first
