@@ -395,8 +395,17 @@ export function analyzeSql(value: string): SqlFinding | null {
   // `0+union+select+1,2`: PHP and others decode `+` as a space in cookies too; a value with no
   // space character that uses `+` between words is read that way as well
   if (value.indexOf('+') !== -1 && value.indexOf(' ') === -1) found = analyzeVariant(value.replace(plusSigns, ' '), found)
+  if (found !== null && found.confidence >= sure) return found
+  // `un","ion se","lect`: keywords cut into the items of a JSON array that the app joins back
+  // (escaped or not); read with the cuts closed
+  if (value.indexOf('","') !== -1 || value.indexOf('\\",\\"') !== -1) {
+    const joined = value.replace(arrayCuts, '$1$2')
+    if (joined !== value) found = analyzeVariant(joined, found)
+  }
   return found
 }
+
+const arrayCuts = /([A-Za-z])\\?",\\?"([A-Za-z])/g
 
 function analyzeVariant(text: string, best: SqlFinding | null): SqlFinding | null {
   best = surer(best, analyzeText(text))
