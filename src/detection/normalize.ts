@@ -241,6 +241,12 @@ export function jsUnescape(s: string): string {
  * Identical readings are not repeated.
  */
 export function readings(value: string, formEncoded: boolean): Reading[] {
+  // Most values hold no escape of any layer and no base64 or hex: one reading, nothing built
+  if (!mayDecode(value, formEncoded) && decodeEmbedded(value) === null) return [{ text: value, transforms: asSent }]
+  return readingsOf(value, formEncoded)
+}
+
+function readingsOf(value: string, formEncoded: boolean): Reading[] {
   const out: Reading[] = [{ text: value, transforms: asSent }]
   // Without JS unescaping first: `\` is also a Windows path separator (`..\..\win.ini`), and
   // reading `\.` as an escaped dot would erase it. Most values hold no escape of any layer.
