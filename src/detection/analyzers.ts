@@ -6,8 +6,9 @@
 import type { InputLocation } from './types.js'
 import { analyzeSql } from './sql/analyzer.js'
 import { analyzeXss } from './xss/analyzer.js'
-import { analyzeCmdi, analyzeCmdiPath } from './cmdi/analyzer.js'
+import { analyzeCmdi, analyzeCmdiAgent, analyzeCmdiPath } from './cmdi/analyzer.js'
 import { analyzeTraversal } from './traversal/analyzer.js'
+import { analyzeExposedFile } from './traversal/exposure.js'
 import { analyzeNosql, analyzeNosqlName } from './nosql/analyzer.js'
 import { analyzeLdap } from './ldap/analyzer.js'
 import { analyzeXpath } from './xpath/analyzer.js'
@@ -126,6 +127,8 @@ export const analyzers: readonly Analyzer[] = Object.freeze([
   analyzer('cmdi', analyzeCmdiPath, { locations: new Set(['path']), triggers: ';|&`$(){}<>%\n\r-/:\\\'"*?[~ \t+' }),
   // `0x2e0x2e0x2f` spells `../` in letters and digits: x/X trigger too
   analyzer('traversal', analyzeTraversal, { triggers: './\\:xX%;' }),
+  // `/.git`, `settings.php.swp`, `db.sql.gz`, `do.php;.png`: only where the value is the path a server maps to a file
+  analyzer('traversal', analyzeExposedFile, { locations: new Set(['path']), triggers: '.' }),
   // operators need `$` (or `&`, a parser's stand-in), `$where` JavaScript a quote, `;`, `||` or a
   // call, the shell a call: never a bare '.', '_' or '=' (prose, file names, e-mail addresses)
   analyzer('nosql', analyzeNosql, { name: analyzeNosqlName, triggers: '$&|;\'"(' }),
@@ -143,6 +146,8 @@ export const analyzers: readonly Analyzer[] = Object.freeze([
   // `java.lang.Runtime`, `cnVudGltZQ`: one token for a deserializer, letters and dots only
   // (a dotted name, or base64 with at least two capitals)
   analyzer('code', analyzeJavaToken, { triggers: '.ABCDEFGHIJKLMNOPQRSTUVWXYZ' }),
+  // a User-Agent that is a command line, not product tokens (`env --version`)
+  analyzer('cmdi', analyzeCmdiAgent, { locations: new Set(['header']), headers: new Set(['user-agent']), triggers: ' \t' }),
   // Attack tools announce themselves in User-Agent; elsewhere their names are just words.
   analyzer('scanner', analyzeScanner, { locations: new Set(['header']), headers: new Set(['user-agent']) }),
   // A session cookie's name is only suspicious where cookies do not belong: the URL and the body.

@@ -98,8 +98,8 @@ interface Applicable {
   readonly byValue: readonly Analyzer[]
   /** For each of `byValue`, its bit in the wake mask. */
   readonly bits: readonly number[]
-  /** Whether one of `byValue` judges plain values too (a file name: `shell.php`). */
-  readonly plain: boolean
+  /** Those of `byValue` that judge plain values too (a file name: `shell.php`). */
+  readonly plain: readonly Analyzer[]
 }
 
 export interface Engine {
@@ -132,16 +132,23 @@ export function createEngine(options: EngineOptions): Engine {
       byName: nameAnalyzers.filter((a) => applies(a, location, header)),
       byValue,
       bits: byValue.map((a) => 1 << valueAnalyzers.indexOf(a)),
-      plain: byValue.some((a) => a.plainValues),
+      plain: byValue.filter((a) => a.plainValues),
     }
   }
   // Worked out once per location, and per header name for headers (the names a client sends
   // are its own choice: past `maxHeaderNames` they are worked out per input instead).
-  const byLocation = new Map<InputLocation, Applicable>()
-  for (const l of ['path', 'query', 'cookie', 'body'] as const) byLocation.set(l, applicable(l, ''))
+  const forPath = applicable('path', '')
+  const forQuery = applicable('query', '')
+  const forCookie = applicable('cookie', '')
+  const forBody = applicable('body', '')
   const byHeader = new Map<string, Applicable>()
   const applicableTo = (input: Input): Applicable => {
-    if (input.location !== 'header') return byLocation.get(input.location)!
+    // a comparison per location, not a map look-up: this runs for every input
+    const location = input.location
+    if (location === 'body') return forBody
+    if (location === 'query') return forQuery
+    if (location === 'cookie') return forCookie
+    if (location === 'path') return forPath
     let a = byHeader.get(input.name)
     if (a === undefined) {
       a = applicable('header', input.name)
@@ -204,10 +211,12 @@ export function createEngine(options: EngineOptions): Engine {
           }
         }
         const value = input.value
+        // (numbers, booleans and nulls of a JSON body arrive as empty values: their keys were the input)
+        if (value === '') continue
         if (isPlainValue(value)) {
           // only the analyzers that judge plain values too (a file name: `shell.php`)
           const app = applicableTo(input)
-          if (app.plain && judgesPlain(app, input) && judge(input, value, 'value', false, true, true)) return { findings, score }
+          if (app.plain.length !== 0 && judgesPlain(app, input) && judge(input, value, 'value', false, true, true)) return { findings, score }
           continue
         }
         const memo = value.length <= memoValueMax ? memoScope(input) : null
@@ -224,13 +233,17 @@ export function createEngine(options: EngineOptions): Engine {
       }
       return { findings, score }
 
-      /** Runs the analyzers over the readings of `text`; true when inspection should stop. */
       /** Whether an analyzer that judges plain values applies to this very input (by its name too). */
       function judgesPlain(app: Applicable, input: Input): boolean {
-        for (const a of app.byValue) if (a.plainValues && (a.inputs === null || a.inputs(input.location, input.name))) return true
+        const plain = app.plain
+        for (let k = 0; k < plain.length; k++) {
+          const a = plain[k]!
+          if (a.inputs === null || a.inputs(input.location, input.name)) return true
+        }
         return false
       }
 
+      /** Runs the analyzers over the readings of `text`; true when inspection should stop. */
       function judge(input: Input, text: string, part: 'value' | 'name', names: boolean, values: boolean, plainOnly = false): boolean {
         const app = applicableTo(input)
         if (names) {

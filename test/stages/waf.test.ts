@@ -183,6 +183,35 @@ describe('waf stage: attacks blocked, legitimate requests pass', () => {
       legit: () => request(gw.url + '/api/users', { method: 'POST', headers: json, body: '{"name":"eve","roles":[],"profile":{"roles":["reader"]}}' }),
     },
     {
+      // issue 3: XSS under base64, under URL encoding, under a JS escape (`al\u0065rt(1)`), in a cookie
+      name: 'a JS call three decodings deep in a cookie',
+      attack: () => request(gw.url + '/api/items', { headers: { cookie: 'pref=YWwlNUN1MDA2NXJ0JTI4MSUyOQ==' } }),
+      legit: () => request(gw.url + '/api/items', { headers: { cookie: `pref=${Buffer.from('dark%20mode%5Cu0021').toString('base64')}` } }),
+    },
+    {
+      // issue 3: a valueless query parameter is data in its name; base64's '+' and '=' stay as sent
+      name: 'a base64 payload as a valueless query parameter',
+      attack: () => request(gw.url + '/api/items?' + Buffer.from('"><script>alert(0x1)</script>>').toString('base64')),
+      legit: () => request(gw.url + '/api/items?debug&' + Buffer.from('hello world, plain text >>').toString('base64')),
+    },
+    {
+      // issue 3: PHP/qs read `a[key]` as object keys the app uses
+      name: 'SQL in the bracket key of a query parameter name',
+      attack: () => request(gw.url + '/api/items?name[0%20;select%20sleep(8);;%23%20%20]=user'),
+      legit: () => request(gw.url + '/api/items?items[0][name]=scarf&filter[status]=open&sort[created_at]=desc'),
+    },
+    {
+      // issue 3: editor swap files, dumps, version control, a script name cut short
+      name: 'a swap copy of a PHP file in the path',
+      attack: () => request(gw.url + '/app/settings.php.swp'),
+      legit: () => request(gw.url + '/downloads/report-2026.zip'),
+    },
+    {
+      name: 'a script name cut short by an encoded semicolon in the path',
+      attack: () => request(gw.url + '/uploads/do.php%3B.png'),
+      legit: () => request(gw.url + '/uploads/photo.png'),
+    },
+    {
       name: 'an attack tool announcing itself',
       attack: () => request(gw.url + '/api/items', { headers: { 'user-agent': 'sqlmap/1.7.2#stable (https://sqlmap.org)' } }),
       legit: () => request(gw.url + '/api/items', { headers: { 'user-agent': 'python-requests/2.31.0' } }),

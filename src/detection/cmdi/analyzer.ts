@@ -183,6 +183,11 @@ function commandAt(s: string, i: number, ctx: Context, vars: ReadonlyMap<string,
   if (word === 'alias') return aliasOfCommand(after) ? strong : 0
   if (!isCommand(word)) return 0
   if (hidden) return strong
+  // an editor told to run a shell command: `vim x +silent\ !id +wq`, `vi -c ':!id'`
+  if (editors.has(word) && editorShell.test(after)) return strong
+  // the whole value a download of a URL (`wget http://x/y.sh`, `curl -o /tmp/x https://…`): an
+  // app that runs it fetches the attacker's payload
+  if (ctx === 'start' && downloaders.has(word) && downloadArgs(after.replace(emptyExpansion, ''))) return strong
   // here-string into a command: `cat<<<id`, `$0<<<…`
   if (after.startsWith('<<<')) return strong
   if (wrappers.has(word)) {
@@ -235,6 +240,29 @@ function commandAt(s: string, i: number, ctx: Context, vars: ReadonlyMap<string,
 }
 
 const fieldNames = new Set(['id', 'hostname'])
+
+const editors = new Set(['vi', 'vim', 'nvim', 'rvim', 'ex', 'view', 'vimdiff'])
+// `+cmd`, `-c cmd`, `--cmd cmd` whose ex command is `!` (a shell escape), `silent` or `:` before it
+const editorShell = /(?:^|\s)(?:\+|-c\s*|--cmd\s*)['"]?:?[\w\\ ]{0,30}!\s*[\w/.$]/
+
+const downloaders = new Set(['wget', 'curl', 'aria2c', 'lwp-download', 'axel'])
+const urlArg = /^(?:https?|ftps?|tftp):\/\/\S/
+const optionArg = /^-{1,2}[\w-]+(?:=\S*)?$/
+// an option's value or an output file: a path or a file name, not an English word
+const fileArg = /^[\w~.][\w.~-]*[./][\w./~-]*$/
+
+/** Arguments that are a URL and nothing but options, file names and shell operators after it. */
+function downloadArgs(args: string): boolean {
+  const tokens = args.trim().split(/\s+/, 10)
+  let url = false
+  for (const token of tokens) {
+    if (/^[;|&>]/.test(token)) break
+    const t = token.replace(/^['"]|['"]$/g, '')
+    if (urlArg.test(t)) url = true
+    else if (!optionArg.test(t) && !fileArg.test(t)) return false
+  }
+  return url
+}
 
 /**
  * Whether a pipe is fed by a command line: the pipeline (from the value's start or the last
@@ -313,6 +341,25 @@ function onlyWords(value: string): boolean {
 
 export function analyzeCmdi(value: string): CmdiFinding | null {
   return analyze(value, true)
+}
+
+// `Mozilla/5.0`, `curl/8.4.0`, `okhttp/4.12`: a User-Agent opens with a product token
+const productToken = /^[\w.!#$%&*+^|~-]{1,64}\//
+
+/**
+ * A User-Agent is a list of product tokens; one that is a command line instead (`env --version`,
+ * `set -o history`, `ansible all -m ping`) is a probe for the apps that hand it to a shell (CGI
+ * puts it in the environment, log pipelines run scripts over it). The first word must be a
+ * command; an English one needs a flag after it ("Chef report bot" is a name).
+ */
+export function analyzeCmdiAgent(value: string): CmdiFinding | null {
+  if (value.length > 256 || productToken.test(value)) return null
+  const m = /^\s*(['"]?)([A-Za-z][\w.-]{0,40})\1(\s+\S.*)?$/s.exec(value)
+  if (m === null || m[3] === undefined) return null
+  const word = lookup(m[2]!.toLowerCase())
+  if (!isCommand(word)) return null
+  if (english.has(word) && !/\s-{1,2}[A-Za-z]/.test(m[3])) return null
+  return { rule: 'cmdi-command-line', confidence: 0.85 }
 }
 
 /**

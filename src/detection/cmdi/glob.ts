@@ -67,13 +67,34 @@ function inSet(set: string, ch: string): boolean {
 const meta = /[?*[]/
 
 /**
+ * A glob's path segments: split at '/' outside brackets. `/[e//]tc/[p//]asswd` pads its classes
+ * with slashes so that a rule splitting at every '/' never sees `etc` or `passwd`.
+ */
+function segments(token: string): string[] {
+  const out: string[] = []
+  let start = 0
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i)
+    if (c === 91 /* [ */) {
+      const close = token.indexOf(']', i + 2)
+      if (close !== -1) i = close
+    } else if (c === 47 /* / */) {
+      out.push(token.slice(start, i))
+      start = i + 1
+    }
+  }
+  out.push(token.slice(start))
+  return out
+}
+
+/**
  * A path token (quotes and backslashes already removed) that holds a glob and expands to a
  * sensitive file or a binary. It must spell some of it: `/*\/*` matches everything and means
  * nothing.
  */
 export function globTarget(token: string): boolean {
   if (token.length > 80 || token[0] !== '/' || !meta.test(token)) return false
-  const segs = token.toLowerCase().split('/')
+  const segs = segments(token.toLowerCase())
   if (segs.length > 8) return false
   // `/usr/bin/*` lists a directory; `/et?/pa*wd` hides a name
   if (!segs.some((g) => meta.test(g) && /[a-z?[]/.test(g))) return false

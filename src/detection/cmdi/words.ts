@@ -30,6 +30,9 @@ export const commands: ReadonlySet<string> = new Set([
   'wget', 'curl', 'fetch', 'lwp-download', 'aria2c', 'nc', 'ncat', 'netcat', 'socat', 'telnet', 'ssh', 'scp', 'sftp', 'ssh-keygen',
   'ssh-copy-id', 'rsync', 'ftp', 'tftp', 'ping', 'ping6', 'nslookup', 'dig', 'host', 'traceroute', 'tracert', 'nmap', 'tcpdump',
   'ip', 'arp', 'route', 'iptables', 'openssl', 'rmt', 'rmt-tar', 'rmt-dump',
+  // configuration management and security tooling on servers: a way to run anything, everywhere
+  'ansible', 'ansible-playbook', 'ansible-galaxy', 'ansible-vault', 'ansible-console', 'ansible-doc', 'ansible-inventory',
+  'ansible-pull', 'ansible-config', 'chef', 'chef-client', 'chef-shell', 'chef-run', 'chef-vault', 'knife', 'cscli', 'salt', 'salt-call',
   // shells and interpreters
   'bash', 'sh', 'zsh', 'ksh', 'dash', 'csh', 'tcsh', 'ash', 'fish', 'busybox', 'python', 'python2', 'python3', 'perl', 'ruby',
   'irb', 'php', 'node', 'nodejs', 'deno', 'lua', 'tclsh', 'expect', 'jrunscript', 'gdb', 'vi', 'vim', 'ex', 'nano', 'emacs',
@@ -84,4 +87,5 @@ export const english: ReadonlySet<string> = new Set([
   'dd', 'ps', 'id', 'env', 'w', 'ver', 'users', 'uptime', 'groups', 'which', 'command', 'builtin', 'exec', 'node',
   'expr', 'alias', 'mount', 'ftp', 'ss', 'diff', 'wc', 'zip', 'tar', 'perf', 'vi', 'fish', 'java', 'ruby', 'python', 'halt',
   'reboot', 'shutdown', 'timeout', 'cd', 'pip', 'gdb', 'nano', 'emacs', 'ping', 'locate', 'rm', 'mv', 'cp', 'ln', 'chroot',
+  'chef', 'knife', 'salt',
 ])

@@ -8,7 +8,7 @@
  * One pass with a stack, nesting bounded, so the work is linear in the input.
  */
 
-export type JndiRule = 'jndi-lookup' | 'jndi-unclosed' | 'log4j-info-lookup' | 'log4j-case-lookup'
+export type JndiRule = 'jndi-lookup' | 'jndi-unclosed' | 'log4j-info-lookup' | 'log4j-case-lookup' | 'log4j-obfuscation'
 
 export interface JndiFinding {
   readonly rule: JndiRule
@@ -32,6 +32,8 @@ interface Resolution {
   readonly jndi: string[]
   readonly info: string[]
   cases: number
+  /** Lookups with no name that only yield their default, a character or two: `${::-j}`. */
+  spelled: number
 }
 
 function evaluate(inner: string, r: Resolution): string {
@@ -67,6 +69,9 @@ function evaluate(inner: string, r: Resolution): string {
         r.info.push(name)
         return fallback ?? ''
       }
+      // `${::-j}`, `${:-n}`: nothing to look up, a letter as the default: written only to spell
+      // a word no filter may see
+      if (fallback !== null && fallback.length <= 2 && /^[\s:]*$/.test(name)) r.spelled++
       // unknown lookup or plain property: Log4j uses the default, else leaves the text alone
       return fallback ?? '${' + inner + '}'
   }
@@ -74,7 +79,7 @@ function evaluate(inner: string, r: Resolution): string {
 
 /** Resolve Log4j lookups in `value`: the text Log4j would log, and the lookups it would run. */
 export function resolveLookups(value: string): Resolution {
-  const r: Resolution = { text: '', jndi: [], info: [], cases: 0 }
+  const r: Resolution = { text: '', jndi: [], info: [], cases: 0, spelled: 0 }
   const stack: string[] = ['']
   let run = 0
   // Each lookup re-reads what its children produced, so deep nesting costs depth x length; a
@@ -125,6 +130,8 @@ function analyze(value: string): JndiFinding | null {
   }
   // `${jndi:ldap://x` cut short (header length limits, truncated logs): no use outside an attack
   if (r.text.toLowerCase().includes('${jndi:')) return { rule: 'jndi-unclosed', confidence: 0.85 }
+  // three letters or more spelled one lookup each (`${${::-j}${::-n}${::-d}${::-i}:…` cut short or mangled)
+  if (r.spelled >= 3) return { rule: 'log4j-obfuscation', confidence: 0.85 }
   if (r.info.length > 0) {
     // `${env:X}` is also the syntax of Serverless, Spring and shell configs: suspicious only
     const sensitive = r.info.some((n) => secretName.test(n)) || r.cases > 0

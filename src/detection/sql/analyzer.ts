@@ -78,7 +78,10 @@ function anywhere(t: readonly Token[]): SqlFinding | null {
     if (w.type !== 'word') continue
     if (w.text === 'UNION') {
       let j = i + 1
+      // `union+/*!select*/`: a '+' left where form encoding had a space
+      if (t[j]?.text === '+') j++
       if (t[j]?.text === 'ALL' || t[j]?.text === 'DISTINCT' || t[j]?.text === 'DISTINCTROW') j++
+      if (t[j]?.text === '+') j++
       if (t[j]?.text === 'SELECT' || (t[j]?.type === 'lparen' && t[j + 1]?.text === 'SELECT')) {
         // a select list: numbers, NULL, commas, FROM, *, calls, concatenation; not "union select committee"
         const after = t.slice(j + 1, j + 9)
@@ -392,8 +395,17 @@ export function analyzeSql(value: string): SqlFinding | null {
   // `0+union+select+1,2`: PHP and others decode `+` as a space in cookies too; a value with no
   // space character that uses `+` between words is read that way as well
   if (value.indexOf('+') !== -1 && value.indexOf(' ') === -1) found = analyzeVariant(value.replace(plusSigns, ' '), found)
+  if (found !== null && found.confidence >= sure) return found
+  // `un","ion se","lect`: keywords cut into the items of a JSON array that the app joins back
+  // (escaped or not); read with the cuts closed
+  if (value.indexOf('","') !== -1 || value.indexOf('\\",\\"') !== -1) {
+    const joined = value.replace(arrayCuts, '$1$2')
+    if (joined !== value) found = analyzeVariant(joined, found)
+  }
   return found
 }
+
+const arrayCuts = /([A-Za-z])\\?",\\?"([A-Za-z])/g
 
 function analyzeVariant(text: string, best: SqlFinding | null): SqlFinding | null {
   best = surer(best, analyzeText(text))
@@ -469,19 +481,24 @@ function letterBit(c: number): number {
 }
 
 /**
- * A quick no for ASCII words: by length, first and last letter (case folded). Most words of
- * prose fail it, and only those that pass are copied and upper-cased for the exact look-up.
+ * A quick no for ASCII words: by length, first, second and last letter (case folded). Most words
+ * of prose fail it ("Street" is SELECT's length, first and last letter, not its second), and only
+ * those that pass are copied and upper-cased for the exact look-up.
  */
 class WordFilter {
   readonly #first: Uint32Array
+  readonly #second: Uint32Array
   readonly #last: Uint32Array
 
   constructor(words: ReadonlySet<string>) {
     const max = Math.max(...[...words].map((w) => w.length))
     this.#first = new Uint32Array(max + 1)
+    this.#second = new Uint32Array(max + 1)
     this.#last = new Uint32Array(max + 1)
     for (const w of words) {
       this.#first[w.length]! |= letterBit(w.charCodeAt(0))
+      // a one-letter word has no second letter: -1 gets the 'rest' bit, as in has()
+      this.#second[w.length]! |= letterBit(w.length < 2 ? -1 : w.charCodeAt(1))
       this.#last[w.length]! |= letterBit(w.charCodeAt(w.length - 1))
     }
   }
@@ -489,7 +506,12 @@ class WordFilter {
   /** False when `s.slice(start, end)` (ASCII) cannot be one of the words. */
   has(s: string, start: number, end: number): boolean {
     const len = end - start
-    return len < this.#first.length && (this.#first[len]! & letterBit(s.charCodeAt(start))) !== 0 && (this.#last[len]! & letterBit(s.charCodeAt(end - 1))) !== 0
+    return (
+      len < this.#first.length &&
+      (this.#first[len]! & letterBit(s.charCodeAt(start))) !== 0 &&
+      (this.#last[len]! & letterBit(s.charCodeAt(end - 1))) !== 0 &&
+      (this.#second[len]! & letterBit(len < 2 ? -1 : s.charCodeAt(start + 1))) !== 0
+    )
   }
 }
 

@@ -31,7 +31,8 @@ const sensitive = [
   '/.rhosts', '/.shosts', '/.forward', '/.xauthority', '/.passwd', '/.logout', '/unattended.xml', '/unattended.txt',
   '/smsosd/osdlogs/variables.dat', '/system volume information/',
   // AI coding assistants' project folders: settings, MCP servers, keys
-  '/.claude/', '/.cursor/', '/.roo/', '/.windsurf/', '/.a0proj/', '/.codeium/', '/.continue/', '/.aider',
+  '/.claude/', '/.cursor/', '/.roo/', '/.windsurf/', '/.a0proj/', '/.codeium/', '/.continue/', '/.aider', '/.cline/', '/.kiro/',
+  '/.codex/', '/.opencode/', '/.plandex/', '/.junie/', '/.rovodev/', '/.zed/', '/.fabric/', '/.n8n/', '/.aiignore', '/.cursorignore',
 ]
 const wrappers = ['php://', 'file://', 'zip://', 'phar://', 'expect://', 'glob://', 'data://', 'compress.zlib://', 'compress.bzip2://', 'jar:file:', 'jar:http', 'netdoc:', 'ogg://', 'rar://', 'ssh2.']
 
@@ -66,7 +67,32 @@ const bareFirst = new Set(bareNames.map((b) => b[0]))
 // encodings). Read as "/" in a second pass. `%{1,2}`, not `%+`: a run of `%` must not backtrack.
 const junkEscapes = /%{1,2}(?:u[0-9a-f]{4}|[0-9a-z]{2})|[\u0080-\u00ff\ufffd]+/gi
 
+/**
+ * How `raw` reads to the decoders below: 0, several ways; 1, as itself only: printable ASCII
+ * (nothing to fold, no broken multi-byte noise), no '%' (no junk escapes), no textual `0x` and
+ * no `..` (no `..2f`); 2, as itself and with no '/', '\\' or ':' either, so that only a bare
+ * file name or a filter name at its start can match.
+ */
+function readsAs(raw: string): 0 | 1 | 2 {
+  let separators = false
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i)
+    if (c < 32 || c > 126 || c === 37 /* % */) return 0
+    if ((c === 120 || c === 88) && raw.charCodeAt(i - 1) === 48) return 0
+    if (c === 46 && raw.charCodeAt(i + 1) === 46) return 0
+    if (c === 47 || c === 92 || c === 58) separators = true
+  }
+  return separators ? 1 : 2
+}
+
+// First letters of what a value without separators can name: the bare file names, the filters
+const bareStarts = new Set([...bareNames.map((b) => b[0]!), 'c', 's', 'z'])
+
 export function analyzeTraversal(raw: string): TraversalFinding | null {
+  // cheap first (design.md §4): most values, prose and addresses, read one way only
+  const reads = readsAs(raw)
+  if (reads === 2 && !bareStarts.has(raw.charAt(0).toLowerCase())) return null
+  if (reads !== 0) return judgePath(raw)
   const first = judgePath(foldPath(raw))
   // Short of a sure finding, the value is read again the ways old decoders read it
   if (first !== null && first.confidence >= 0.9) return first
@@ -92,6 +118,17 @@ const systemRoot = /^\/(?:etc|proc|sys|var|usr|opt|root|boot|bin|sbin|lib|lib64|
 const windowsRoot = /^(?:[a-z]:)?\/+(?:windows|winnt|program ?files[^/]*|programdata|inetpub|xampp|wamp|apache[^/]*|mysql|php\d*|appserv|system32)\/[^/]/
 // PHP stream filter names, the pieces of `php://filter/...` chains
 const phpFilter = /^(?:convert\.iconv\.|convert\.(?:base64|quoted-printable)-(?:en|de)code|string\.(?:rot13|toupper|tolower|strip_tags)|zlib\.(?:de|in)flate)/
+
+/** A segment of 64 or more of one character (`AAAA…A/../`): padding, not a name. */
+function paddedSegment(path: string): boolean {
+  let run = 0
+  for (let i = 1; i < path.length; i++) {
+    const c = path.charCodeAt(i)
+    run = c !== 47 /* / */ && c === path.charCodeAt(i - 1) ? run + 1 : 0
+    if (run >= 63) return true
+  }
+  return false
+}
 
 function judgePath(value: string): TraversalFinding | null {
   const lower = value.toLowerCase()
@@ -153,6 +190,9 @@ function judgePath(value: string): TraversalFinding | null {
   // One level up. A value that *is* a climbing path (`../config`, `..;/x`, `/..%2fx`) is aimed at
   // a file parameter; inside text ("see [logo](../images/a.png)") it is a relative link: low.
   // `./` segments change nothing: `/./../x` is `../x`.
+  // Path truncation: a segment of one character repeated past any real name, then a climb, so
+  // that what the app appends (`.php`) falls off the end of a length-limited buffer
+  if (climbs === 1 && paddedSegment(path)) return { rule: 'traversal-dotdot', confidence: 0.85 }
   if (climbs === 1) return { rule: 'traversal-dotdot', confidence: /^\s*\/?(?:\.\/+)*\.{2,}(?:;[^/]*)?\//.test(path) ? 0.8 : 0.6 }
   return null
 }

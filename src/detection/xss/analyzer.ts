@@ -188,7 +188,39 @@ function scriptUrlInside(s: string): XssFinding | null {
   return { rule: 'xss-script-url', confidence: hasProse(s) ? 0.6 : 0.85 }
 }
 
+// The characters one of the readings below needs (a scheme's ':', a tag's '<', UTF-7's '+', a
+// handler's '=', a call's '(' or '`', a quote to break out of); anything outside ASCII may be a
+// look-alike. A value with none of them can only be a bare sink (`document.cookie`).
+const needed = new Uint8Array(128)
+for (const ch of ':<+=(\'"`') needed[ch.charCodeAt(0)] = 1
+
+function onlySink(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    if (c >= 128 || needed[c] === 1) return false
+  }
+  return true
+}
+
+// A short tag glued inside a word (`o<x>nmouseover`, `alert<x>(1)`): sanitizers that strip tags
+// (PHP's strip_tags, "remove HTML" filters) join the word back together after the check.
+const gluedTag = /[A-Za-z]<[A-Za-z/][^<>\s]{0,12}>[A-Za-z(]/
+const shortTags = /<[A-Za-z/][^<>\s]{0,12}>/g
+
 export function analyzeXss(value: string): XssFinding | null {
+  const found = analyzeValue(value)
+  if ((found !== null && found.confidence >= 0.9) || value.indexOf('<') === -1 || !gluedTag.test(value)) return found
+  const joined = analyzeValue(value.replace(shortTags, ''))
+  return joined !== null && (found === null || joined.confidence > found.confidence) ? joined : found
+}
+
+function analyzeValue(value: string): XssFinding | null {
+  // cheap first (design.md §4): prose such as "12 Main Street, Apt. #3" ends here
+  if (onlySink(value)) {
+    // without a call, '=' or '[', the sinks left are `document.cookie` and `constructor.constructor`
+    const may = value.indexOf('[') !== -1 || value.indexOf('document') !== -1 || value.indexOf('constructor') !== -1
+    return may && sinks.test(value) ? { rule: 'xss-sink', confidence: 0.5 } : null
+  }
   if (isScriptUrl(value)) return { rule: 'xss-script-url', confidence: 0.9 }
   let best: XssFinding | null = null
   const keep = (f: XssFinding | null) => {

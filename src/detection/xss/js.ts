@@ -221,10 +221,11 @@ export function analyzeJs(s: string): JsFinding | null {
   if (jsfuck(s)) return { rule: 'xss-js-obfuscation', confidence: 0.9 }
   const ts = tokenize(s)
   const prose = proseIn(ts)
-  // A program (many lines, many tokens) is a code snippet: a call there is ordinary.
+  // A program (many lines, many tokens) is a code snippet: a call there is ordinary. A token or
+  // two per line is no program but a payload broken up to look like one.
   let lines = 0
-  for (let i = s.indexOf('\n'); i !== -1 && lines < 3; i = s.indexOf('\n', i + 1)) lines++
-  const program = lines >= 2 && ts.length > 30
+  for (let i = s.indexOf('\n'); i !== -1 && lines * 3 <= ts.length; i = s.indexOf('\n', i + 1)) lines++
+  const program = lines >= 2 && ts.length > 30 && ts.length >= lines * 3
   const cookie = s.indexOf('cookie') !== -1
   let best: JsFinding | null = null
   const found = (rule: JsRule, confidence: number) => {
@@ -288,6 +289,29 @@ export function analyzeJs(s: string): JsFinding | null {
       }
     }
     // ["constructor"]("…")(): a constructor reached through a string key
+  }
+  // `x[k][k](code)()`: any value's constructor's constructor is Function, so the same computed
+  // key twice, then a call whose result is called, builds and runs code whatever `k` spells
+  if (best === null) {
+    for (let i = 0; i + 5 < ts.length; i++) {
+      if (!isPunct(ts[i], '[') || ts[i + 1]!.kind !== 'id') continue
+      const key = ts[i + 1]!.text
+      let close = i + 2
+      for (let depth = 0; close < ts.length && close < i + 64; close++) {
+        if (isPunct(ts[close], '[')) depth++
+        else if (isPunct(ts[close], ']') && depth-- === 0) break
+      }
+      if (!isPunct(ts[close + 1], '[') || ts[close + 2]?.text !== key || !isPunct(ts[close + 3], ']') || !isPunct(ts[close + 4], '(')) continue
+      let end = close + 5
+      for (let depth = 0; end < ts.length && end < close + 256; end++) {
+        if (isPunct(ts[end], '(')) depth++
+        else if (isPunct(ts[end], ')') && depth-- === 0) break
+      }
+      if (callOpen(ts[end + 1])) {
+        found('xss-js-obfuscation', prose || program ? 0.6 : 0.85)
+        break
+      }
+    }
   }
   if (best === null && s.indexOf('constructor') !== -1) {
     for (let i = 0; i + 3 < ts.length; i++) {

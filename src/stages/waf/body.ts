@@ -84,34 +84,45 @@ function addJson(c: InputCollector, text: string): boolean {
  */
 interface PathNode {
   readonly path: string
-  children: Map<string, PathNode> | null
+  /** Children in the order first seen, and each key's place among them. */
+  readonly keys: string[]
+  readonly kids: PathNode[]
+  places: Map<string, number> | null
 }
 
 const maxPathNodes = 4096
 const maxPathChars = 256 * 1024
-let root: PathNode = { path: '', children: null }
+let root: PathNode = pathNode('')
 let pathNodes = 0
 let pathChars = 0
 
+function pathNode(path: string): PathNode {
+  return { path, keys: [], kids: [], places: null }
+}
+
 function pathRoot(): PathNode {
   if (pathNodes > maxPathNodes || pathChars > maxPathChars) {
-    root = { path: '', children: null }
+    root = pathNode('')
     pathNodes = 0
     pathChars = 0
   }
   return root
 }
 
-function child(node: PathNode, key: string): PathNode {
-  if (node.children === null) node.children = new Map()
-  let next = node.children.get(key)
-  if (next === undefined) {
-    next = { path: node.path === '' ? key : `${node.path}.${key}`, children: null }
-    node.children.set(key, next)
+/** The place of `key` among the node's children, added when new. */
+function childAt(node: PathNode, key: string): number {
+  if (node.places === null) node.places = new Map()
+  let at = node.places.get(key)
+  if (at === undefined) {
+    const next = pathNode(node.path === '' ? key : `${node.path}.${key}`)
+    at = node.kids.length
+    node.keys.push(key)
+    node.kids.push(next)
+    node.places.set(key, at)
     pathNodes++
     pathChars += next.path.length
   }
-  return next
+  return at
 }
 
 /**
@@ -138,13 +149,22 @@ function walk(c: InputCollector, v: unknown, node: PathNode, depth: number): voi
     for (let i = 0; i < v.length && c.hit === null; i++) walk(c, v[i], node, depth + 1)
     return
   }
-  const keys = Object.keys(v)
-  c.jsonKeys += keys.length
-  if (keys.length === 0 && node.path !== '') c.add('body', node.path, '', false)
-  for (const k of keys) {
+  // for-in, not Object.keys: no array per object, and V8 reads `o[k]` inside it from the
+  // object's enum cache (JSON.parse makes plain objects: no inherited enumerable keys)
+  const o = v as Record<string, unknown>
+  let keys = 0
+  // Objects in an array have their keys in the same order: the next child is found by comparing
+  // one key (JSON.parse interns keys, so mostly by reference), not by a map look-up.
+  let at = 0
+  for (const k in o) {
     if (c.hit !== null) return
-    walk(c, (v as Record<string, unknown>)[k], child(node, k), depth + 1)
+    keys++
+    if (node.keys[at] !== k) at = childAt(node, k)
+    walk(c, o[k], node.kids[at]!, depth + 1)
+    at++
   }
+  c.jsonKeys += keys
+  if (keys === 0 && node.path !== '') c.add('body', node.path, '', false)
 }
 
 function addMultipart(c: InputCollector, contentType: string, body: Buffer): Promise<boolean> {

@@ -51,6 +51,31 @@ export function decodeName(raw: string, formEncoded: boolean): string {
   return urlDecode(raw, formEncoded).text
 }
 
+// What an ordinary object key is made of (`items[0][name]`, `filter[$ne]` is the NoSQL analyzer's)
+const ordinaryKey = /^[\w.$-]*$/
+
+/**
+ * `user[0 ;select sleep(8)]=x`: PHP, Rails and qs read the bracket parts of a name as object keys
+ * that the app then uses (as JSON keys are). Whole, the name reads as a bracket-quoted SQL
+ * identifier and hides them: keys that are not ordinary are judged as values of their own.
+ */
+function addBracketKeys(c: InputCollector, location: InputLocation, name: string): boolean {
+  let open = name.indexOf('[')
+  for (let n = 0; open !== -1 && n < 8; n++) {
+    const close = name.indexOf(']', open + 1)
+    if (close === -1) return true
+    const key = name.slice(open + 1, close)
+    if (!ordinaryKey.test(key) && !c.add(location, name, key, false)) return false
+    open = name.indexOf('[', close + 1)
+  }
+  return true
+}
+
+function onlyPadding(value: string): boolean {
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) !== 61 /* = */) return false
+  return true
+}
+
 /** `a=1&b=2` as sent: names decoded, values raw (query strings and url-encoded bodies). */
 export function addUrlEncoded(c: InputCollector, location: InputLocation, s: string): void {
   if (s === '') return
@@ -63,7 +88,13 @@ export function addUrlEncoded(c: InputCollector, location: InputLocation, s: str
       const eq = pair.indexOf('=')
       const name = eq === -1 ? pair : pair.slice(0, eq)
       const value = eq === -1 ? '' : pair.slice(eq + 1)
-      if (!c.add(location, decodeName(name, true), value, true)) return
+      const decoded = decodeName(name, true)
+      if (!c.add(location, decoded, value, true)) return
+      if (decoded.indexOf('[') !== -1 && !addBracketKeys(c, location, decoded)) return
+      // A parameter without a value (`?PHNjcmlwdD4...`, base64's '=' padding read as an empty
+      // value) is data in its name: apps that read the raw query string see it whole. The name
+      // above is decoded ('+' as a space breaks base64): the pair as sent is judged as a value too.
+      if (name !== '' && onlyPadding(value) && !c.add(location, '', pair, true)) return
     }
     start = end + 1
   }
