@@ -22,9 +22,6 @@ export function redisOptions(c: RedisConfig): RedisOptions {
     maxRetriesPerRequest: 0,
     retryStrategy,
     lazyConnect: true,
-    // Commands issued in the same tick go out in one write: under load, one round trip serves
-    // many requests' counters.
-    enableAutoPipelining: true,
     // A client name shows which connections are ours in CLIENT LIST.
     connectionName: 'drawbridge',
   }
