@@ -469,6 +469,12 @@ export function configWarnings(c: Config): string[] {
   if (c.upstream.insecure_skip_tls_verify) out.push('upstream.insecure_skip_tls_verify is on: upstream TLS certificates are not checked')
   if (c.cors?.allow_origins.includes('*')) out.push('cors.allow_origins is "*": any website may read responses')
   if (c.storage.memory && c.workers > 1) out.push('storage.memory with several workers: each keeps its own security events, and the admin API sees none of them')
+  if (c.storage.redis !== null && c.storage.postgres === null) {
+    out.push('storage.redis without storage.postgres: users, sessions, keys and events stay in this machine\'s SQLite file; instances on other machines do not share them')
+  }
+  if (c.storage.postgres !== null && c.storage.redis === null && (c.rate_limits.length > 0 || c.bans.enabled)) {
+    out.push('storage.postgres without storage.redis: rate limits and bans are counted per machine, not across instances')
+  }
   if (c.waf.enabled && c.waf.mode === 'detect') out.push('waf.mode is detect: attacks are logged, not blocked')
   if (!c.waf.enabled) out.push('waf.enabled is false: requests are not inspected for attacks')
   if (c.mode === 'development') out.push('development mode: API docs are visible and upstream errors are not masked')

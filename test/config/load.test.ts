@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { loadConfig } from '../../src/config/load.js'
+import { configWarnings, loadConfig } from '../../src/config/load.js'
 import { ConfigInvalid } from '../../src/errors.js'
 
 function tmpFile(name: string, text: string): string {
@@ -131,4 +131,53 @@ test('mode defaults: development shows docs, keeps errors, one worker', () => {
 test('missing upstream is required', () => {
   const found = issues(() => loadConfig({ object: {}, env: {} }))
   assert.equal(found[0]!.path, '/upstream')
+})
+
+test('storage.postgres and storage.redis (issue 5): URLs as secrets, TLS files relative to the config, durations; checked without echoing the URL', () => {
+  const ca = tmpFile('ca.pem', 'not parsed here')
+  const env = { TEST_PG: 'postgres://drawbridge:hunter2hunter2@db.internal:5432/app', TEST_REDIS: 'rediss://:hunter2hunter2@cache.internal:6380/0' }
+  const c = loadConfig({
+    object: {
+      upstream: 'http://127.0.0.1:1',
+      storage: {
+        postgres: { url: { from_env: 'TEST_PG' }, pool_size: 4, tls: { mode: 'verify-full', ca_file: ca } },
+        redis: { url: { from_env: 'TEST_REDIS' }, key_prefix: 'prod:', command_timeout: '250ms' },
+      },
+      bans: { enabled: true, window: '5m', allow_ips: ['10.0.0.0/8', '::1'] },
+    },
+    env,
+  })
+  assert.equal(c.storage.postgres?.url, env.TEST_PG)
+  assert.equal(c.storage.postgres?.pool_size, 4)
+  assert.equal(c.storage.postgres?.tls?.mode, 'verify-full')
+  assert.equal(c.storage.postgres?.tls?.ca_file, ca)
+  assert.equal(c.storage.redis?.command_timeout, 250)
+  assert.equal(c.storage.redis?.connect_timeout, 2000)
+  assert.equal(c.storage.redis?.tls, null)
+  assert.equal(c.bans.window, 300_000)
+  assert.equal(c.bans.duration, 3_600_000)
+
+  const inline = issues(() => loadConfig({ object: { upstream: 'http://127.0.0.1:1', storage: { redis: { url: 'redis://127.0.0.1:6379' } } }, env: {} }))
+  assert.equal(inline[0]!.path, '/storage/redis/url')
+  const scheme = issues(() => loadConfig({ object: { upstream: 'http://127.0.0.1:1', storage: { postgres: { url: { from_env: 'TEST_PG' } } } }, env: { TEST_PG: 'mysql://u:hunter2hunter2@h/db' } }))
+  assert.equal(scheme[0]!.path, '/storage/postgres/url')
+  assert.ok(!JSON.stringify(scheme).includes('hunter2'), 'the problem never repeats the URL (it holds the password)')
+  const both = issues(() => loadConfig({ object: { upstream: 'http://127.0.0.1:1', storage: { memory: true, redis: { url: { from_env: 'TEST_REDIS' } } } }, env }))
+  assert.ok(both.some((i) => i.path === '/storage/memory'))
+  const halfCert = issues(() => loadConfig({ object: { upstream: 'http://127.0.0.1:1', storage: { redis: { url: { from_env: 'TEST_REDIS' }, tls: { cert_file: ca } } } }, env }))
+  assert.ok(halfCert.some((i) => i.path.startsWith('/storage/redis/tls')))
+  const missingFile = issues(() => loadConfig({ object: { upstream: 'http://127.0.0.1:1', storage: { postgres: { url: { from_env: 'TEST_PG' }, tls: { ca_file: '/nonexistent/ca.pem' } } } }, env }))
+  assert.ok(missingFile.some((i) => i.path === '/storage/postgres/tls/ca_file'))
+  const cidr = issues(() => loadConfig({ object: { upstream: 'http://127.0.0.1:1', bans: { allow_ips: ['10.0.0.0/33'] } }, env: {} }))
+  assert.equal(cidr[0]!.path, '/bans/allow_ips/0')
+})
+
+test('warnings for half-shared deployments: Redis without PostgreSQL, PostgreSQL without Redis for limits', () => {
+  const env = { TEST_PG: 'postgres://u:p@db/app', TEST_REDIS: 'redis://cache:6379' }
+  const redisOnly = loadConfig({ object: { upstream: 'http://127.0.0.1:1', storage: { redis: { url: { from_env: 'TEST_REDIS' } } } }, env })
+  assert.ok(configWarnings(redisOnly).some((w) => w.startsWith('storage.redis without storage.postgres')))
+  const pgOnly = loadConfig({ object: { upstream: 'http://127.0.0.1:1', storage: { postgres: { url: { from_env: 'TEST_PG' } } }, rate_limits: [{ key: 'ip', limit: '5/minute' }] }, env })
+  assert.ok(configWarnings(pgOnly).some((w) => w.startsWith('storage.postgres without storage.redis')))
+  const both = loadConfig({ object: { upstream: 'http://127.0.0.1:1', storage: { postgres: { url: { from_env: 'TEST_PG' } }, redis: { url: { from_env: 'TEST_REDIS' } } }, rate_limits: [{ key: 'ip', limit: '5/minute' }] }, env })
+  assert.deepEqual(configWarnings(both).filter((w) => w.startsWith('storage.')), [])
 })
