@@ -280,6 +280,15 @@ function checkSemantics(raw: Record<string, unknown>, issues: ConfigIssue[], bas
   matchPaths(c.routes, '/routes')
   matchPaths(c.auth?.policies, '/auth/policies')
   matchPaths(c.rate_limits, '/rate_limits')
+  // A rule's name names its counters (shared across instances): two rules must not share one.
+  if (Array.isArray(c.rate_limits)) {
+    const seen = new Set<string>()
+    c.rate_limits.forEach((r: any, i: number) => {
+      const name = typeof r?.name === 'string' ? r.name : `rule_${i}`
+      if (seen.has(name)) issues.push({ path: `/rate_limits/${i}/name`, message: `"${name}" is already the name of an earlier rule` })
+      seen.add(name)
+    })
+  }
   if (isPlainObject(c.auth) && Array.isArray(c.auth.policies)) {
     c.auth.policies.forEach((p: any, i: number) => {
       check(`/auth/policies/${i}`, () => {

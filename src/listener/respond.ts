@@ -56,7 +56,7 @@ export function sendError(
 }
 
 /** How long a blocked request's answer may wait for its security event to be stored. */
-const eventWaitMs = 1000
+export const eventWaitMs = 1000
 
 export function sendVerdict(rt: Runtime, tx: Transaction, v: Verdict): void {
   tx.verdict = v

@@ -23,6 +23,28 @@ export function normalizeIp(ip: string): string {
   return ip
 }
 
+/**
+ * The key a client IP is counted under by rate limits and bans: an IPv4 address itself, an IPv6
+ * address by its /64 (one subscriber gets a whole /64, so counting single addresses would let a
+ * client rotate through 2^64 of them). Written `2001:db8:1:2::/64`.
+ */
+export function clientKey(ip: string): string {
+  const n = normalizeIp(ip)
+  if (n.indexOf(':') === -1) return n
+  const bare = n.indexOf('%') === -1 ? n : n.slice(0, n.indexOf('%'))
+  const cut = bare.indexOf('::')
+  let groups: string[]
+  if (cut === -1) groups = bare.split(':')
+  else {
+    const head = cut === 0 ? [] : bare.slice(0, cut).split(':')
+    const tail = cut + 2 >= bare.length ? [] : bare.slice(cut + 2).split(':')
+    // A dotted IPv4 tail stands for two groups.
+    const width = tail.length + (tail.length > 0 && tail[tail.length - 1]!.indexOf('.') !== -1 ? 1 : 0)
+    groups = [...head, ...new Array<string>(Math.max(0, 8 - head.length - width)).fill('0'), ...tail]
+  }
+  return `${groups.slice(0, 4).map((g) => (parseInt(g, 16) || 0).toString(16)).join(':')}::/64`
+}
+
 export function isLoopback(ip: string): boolean {
   const n = normalizeIp(ip)
   return n === '::1' || n.startsWith('127.')

@@ -94,15 +94,15 @@ export class SecurityEvents {
    * failing (retrying with backoff), answers are not held.
    */
   stored(waitMs: number): Promise<void> {
-    if (this.#backoff > 0 || this.#queue.length === 0) return this.#writing
+    if (this.#backoff > 0) return Promise.resolve()
+    if (this.#queue.length === 0 && this.#pendingFlush === null) return within(this.#writing, waitMs)
     if (this.#pendingFlush === null) {
       this.#pendingFlush = this.#writing.then(() => {
         this.#pendingFlush = null
         return this.flush()
       })
     }
-    let timer: NodeJS.Timeout | undefined
-    return Promise.race([this.#pendingFlush, new Promise<void>((r) => (timer = setTimeout(r, waitMs)))]).finally(() => clearTimeout(timer))
+    return within(this.#pendingFlush, waitMs)
   }
 
   /** Writes what is queued; resolves when it is stored. */
@@ -163,4 +163,10 @@ export function snippet(name: string, value: string, redact: Redactor): string {
   // eslint-disable-next-line no-control-regex
   s = s.replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0')))
   return s.length > snippetMax ? s.slice(0, snippetMax - 1) + '…' : s
+}
+
+/** `p`, or nothing after `ms`: an answer is never held longer than that. */
+function within(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  return Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer))
 }

@@ -136,7 +136,11 @@ export function createSharedState(config: Config, options: SharedStateOptions = 
     notices,
     locks: new RedisLocks(client, r.key_prefix),
     throttle: new RedisThrottleStore(client, r.key_prefix),
-    probe: () => probeRedis(client, Math.min(r.command_timeout, 2000)),
+    probe: async () => {
+      const answer = await probeRedis(client, Math.min(r.command_timeout, 2000))
+      // Answering is not enough: an instance that hears no notices misses bans and revocations.
+      return answer.ok && !notices.isListening ? { ok: false, error: 'notices not subscribed' } : answer
+    },
     async connect() {
       const connected = await connectRedis(client, r.connect_timeout)
       if (!connected) options.onRedisState?.('down', 'not reachable at start-up')

@@ -7,9 +7,10 @@
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import { startUpstream } from '../helpers/upstream.js'
-import { request } from '../helpers/http.js'
+import { rawRequest, request } from '../helpers/http.js'
 import { startGateway } from '../helpers/gateway.js'
 import { startAuthGateway } from '../helpers/auth.js'
+import { clientKey } from '../../src/net/address.js'
 
 const from = (ip: string, extra: Record<string, string> = {}) => ({ headers: { 'x-forwarded-for': ip, ...extra } })
 const attack = `/search?q=${encodeURIComponent("' OR 1=1 --")}`
@@ -36,6 +37,28 @@ describe('automatic bans', () => {
       assert.match(metrics.text, /drawbridge_bans_total\{reason="waf"\} 1/)
       assert.match(metrics.text, /drawbridge_rejections_total\{stage="bans",reason="client banned"\} 1/)
       assert.ok(gw.logs().some((l) => l.msg === 'client banned' && l.client_ip === bad && l.reason === 'waf'))
+    } finally {
+      await gw.close()
+      await up.close()
+    }
+  })
+
+  test('attacks in WebSocket upgrades are stored as security events and count toward a ban', async () => {
+    const up = await startUpstream()
+    const gw = await startGateway({ ...base, upstream: up.url, bans: { enabled: true, waf_blocks: 3, window: '1m', duration: '10m' } })
+    try {
+      const upgrade = (ip: string) =>
+        rawRequest(
+          gw.url,
+          `GET /ws${attack.slice('/search'.length)} HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+            `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nX-Forwarded-For: ${ip}\r\n\r\n`,
+        )
+      for (let i = 0; i < 3; i++) assert.equal((await upgrade('203.0.113.30')).status, 403)
+      const events = await gw.gateway.events.store.list({ limit: 10, client_ip: '203.0.113.30' })
+      assert.ok(events.length >= 3 && events.every((e) => e.action === 'blocked' && e.category === 'sqli'), JSON.stringify(events.map((e) => [e.action, e.category])))
+      const r = await request(`${gw.url}/hello`, from('203.0.113.30'))
+      assert.equal(r.json().code, 'DRAWBRIDGE_ERR_BANNED')
+      assert.equal((await request(`${gw.url}/hello`, from('203.0.113.31'))).status, 200)
     } finally {
       await gw.close()
       await up.close()
@@ -76,6 +99,34 @@ describe('automatic bans', () => {
       assert.equal(r.status, 403)
       assert.equal(r.json().code, 'DRAWBRIDGE_ERR_BANNED')
       assert.equal((await login('203.0.113.12', 'bob', pw)).status, 200)
+    } finally {
+      await gw.close()
+      await up.close()
+    }
+  })
+})
+
+describe('client keys', () => {
+  test('IPv4 is its own key; IPv6 is counted and banned by its /64', () => {
+    assert.equal(clientKey('203.0.113.7'), '203.0.113.7')
+    assert.equal(clientKey('::ffff:203.0.113.7'), '203.0.113.7')
+    assert.equal(clientKey('2001:db8:1:2:aaaa:bbbb:cccc:dddd'), '2001:db8:1:2::/64')
+    assert.equal(clientKey('2001:db8:1:2::1'), '2001:db8:1:2::/64')
+    assert.equal(clientKey('2001:0db8:0001:0002:ffff::'), '2001:db8:1:2::/64')
+    assert.equal(clientKey('2001:db8::1'), '2001:db8:0:0::/64')
+    assert.equal(clientKey('::1'), '0:0:0:0::/64')
+    assert.equal(clientKey('fe80::1%eth0'), 'fe80:0:0:0::/64')
+    assert.notEqual(clientKey('2001:db8:1:2::1'), clientKey('2001:db8:1:3::1'))
+  })
+
+  test('an IPv6 client rotating addresses within its /64 stays banned; allow-listed neighbours are not', async () => {
+    const up = await startUpstream()
+    const gw = await startGateway({ ...base, upstream: up.url, bans: { enabled: true, waf_blocks: 3, window: '1m', duration: '10m', allow_ips: ['2001:db8:7:7::100/128'] } })
+    try {
+      for (let i = 1; i <= 3; i++) assert.equal((await request(`${gw.url}${attack}`, from(`2001:db8:7:7::${i}`))).status, 403)
+      assert.equal((await request(`${gw.url}/hello`, from('2001:db8:7:7:abcd::9'))).json().code, 'DRAWBRIDGE_ERR_BANNED')
+      assert.equal((await request(`${gw.url}/hello`, from('2001:db8:7:7::100'))).status, 200)
+      assert.equal((await request(`${gw.url}/hello`, from('2001:db8:7:8::1'))).status, 200)
     } finally {
       await gw.close()
       await up.close()

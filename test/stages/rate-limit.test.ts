@@ -107,5 +107,24 @@ describe('rate limits', () => {
         return paths.includes('/rate_limits/0/limit') && paths.includes('/rate_limits/1/key')
       },
     )
+    // Names name the shared counters: a repeated one (also an explicit "rule_0" next to an unnamed first rule) is refused.
+    assert.throws(
+      () => loadConfig({ object: { upstream: 'http://127.0.0.1:1', rate_limits: [{ key: 'ip', limit: '5/minute' }, { name: 'rule_0', key: 'user', limit: '5/minute' }] }, env: {} }),
+      (e: { issues?: { path: string }[] }) => (e.issues ?? []).some((i) => i.path === '/rate_limits/1/name'),
+    )
+  })
+
+  test('per IP: an IPv6 client is counted by its /64, so rotating addresses does not reset its count', async () => {
+    const up = await startUpstream()
+    const gw = await startGateway({ upstream: up.url, trusted_proxies: ['127.0.0.1/32'], rate_limits: [{ key: 'ip', limit: '2/minute' }] })
+    try {
+      const from = (ip: string) => request(`${gw.url}/x`, { headers: { 'x-forwarded-for': ip } })
+      assert.deepEqual([(await from('2001:db8:5:5::1')).status, (await from('2001:db8:5:5::2')).status, (await from('2001:db8:5:5:ffff::3')).status], [200, 200, 429])
+      assert.equal((await from('2001:db8:5:6::1')).status, 200)
+      assert.equal((await from('198.51.100.1')).status, 200)
+    } finally {
+      await gw.close()
+      await up.close()
+    }
   })
 })

@@ -130,6 +130,40 @@ describe('redis shared state', () => {
   })
 })
 
+describe('redis started late', () => {
+  test('an instance started while Redis is down subscribes once it is up, hears notices, and writes the retained ones it published meanwhile', async (t) => {
+    if (server === null) return t.skip(redisSkipReason)
+    const late = await startRedis()
+    try {
+      await late!.stop()
+      const config = testConfig({ upstream: 'http://127.0.0.1:1', storage: { redis: { url: { from_env: 'REDIS_URL' }, key_prefix: 'late:', connect_timeout: '300ms' } } }, { REDIS_URL: late!.url })
+      const a = createSharedState(config)
+      states.push(a)
+      assert.equal(await a.connect(), false)
+      const heard: string[] = []
+      a.notices.subscribe('bans', (m) => heard.push(m))
+      // Published during the outage: delivered here at once, written to Redis when it is back.
+      a.notices.publish('bans', 'during-outage', Date.now() + 60_000)
+      assert.equal((await a.probe())?.ok, false)
+      await late!.start()
+      assert.ok(await eventually(async () => (await a.probe())?.ok === true, 10_000), 'subscribed after Redis came up')
+      const b = createSharedState(config)
+      states.push(b)
+      assert.equal(await b.connect(), true)
+      b.notices.publish('bans', 'after', Date.now() + 60_000)
+      assert.ok(await eventually(() => heard.includes('after')), heard.join())
+      const heardC: string[] = []
+      const c = createSharedState(config)
+      states.push(c)
+      c.notices.subscribe('bans', (m) => heardC.push(m))
+      assert.equal(await c.connect(), true)
+      assert.ok(await eventually(() => heardC.includes('during-outage') && heardC.includes('after')), heardC.join())
+    } finally {
+      await late?.close()
+    }
+  })
+})
+
 describe('redis over TLS', () => {
   test('require encrypts; verify-full checks the certificate against ca_file; a plain client or a wrong CA is refused', async (t) => {
     if (server === null) return t.skip(redisSkipReason)

@@ -12,7 +12,7 @@ import { verdict } from '../../pipeline/types.js'
 import type { Transaction } from '../../pipeline/transaction.js'
 import type { SharedState } from '../../storage/shared-state.js'
 import type { StoreErrorReport } from '../../observability/store-errors.js'
-import { compileIpMatcher, type IpMatcher } from '../../net/address.js'
+import { clientKey, compileIpMatcher, type IpMatcher } from '../../net/address.js'
 import { RateLimiterRes } from 'rate-limiter-flexible'
 
 export type Offence = 'waf' | 'login'
@@ -33,7 +33,7 @@ export class Bans {
   readonly #events: BanEvents | null
   readonly #storeErrors: StoreErrorReport | null
   readonly #clock: () => number
-  /** ip -> epoch ms the ban ends. */
+  /** client key (IPv4, or IPv6 /64) -> epoch ms the ban ends. */
   readonly #until = new Map<string, number>()
 
   constructor(config: BanConfig, shared: SharedState, o: { events?: BanEvents; storeErrors?: StoreErrorReport; clock?: () => number } = {}) {
@@ -46,12 +46,15 @@ export class Bans {
     shared.notices.subscribe(channel, (m) => this.#heard(m))
   }
 
-  /** Epoch ms the ban on `ip` ends; null: not banned. */
+  /** Epoch ms the ban on `ip` (its IPv6 /64) ends; null: not banned. */
   bannedUntil(ip: string): number | null {
-    const until = this.#until.get(ip)
+    if (this.#until.size === 0) return null
+    const key = clientKey(ip)
+    const until = this.#until.get(key)
     if (until === undefined) return null
-    if (until > this.#clock()) return until
-    this.#until.delete(ip)
+    // An allow-listed address stays allowed even when its /64 neighbours are banned.
+    if (until > this.#clock()) return this.#allow.matches(ip) ? null : until
+    this.#until.delete(key)
     return null
   }
 
@@ -63,7 +66,7 @@ export class Bans {
     if (threshold === 1) return this.ban(ip, kind)
     // The counter lets threshold - 1 offences through in a window: the next one bans.
     const limiter = this.#shared.limiter({ name: `bans:${kind}`, points: threshold - 1, seconds: Math.max(1, Math.round(this.#config.window / 1000)) })
-    limiter.consume(ip).then(
+    limiter.consume(clientKey(ip)).then(
       () => undefined,
       (res: unknown) => {
         // Over the counter: the threshold-th offence. Anything else is the store failing: the
@@ -74,17 +77,19 @@ export class Bans {
     )
   }
 
+  /** Bans `ip` (an IPv6 address with its whole /64) everywhere. */
   ban(ip: string, reason: Offence): void {
     const until = this.#clock() + this.#config.duration
-    this.#set(ip, until)
-    this.#events?.banned(ip, reason, until)
-    this.#shared.notices.publish(channel, JSON.stringify({ ip, until }), until)
+    const key = clientKey(ip)
+    this.#set(key, until)
+    this.#events?.banned(key, reason, until)
+    this.#shared.notices.publish(channel, JSON.stringify({ ip: key, until }), until)
   }
 
   #heard(message: string): void {
     try {
       const m = JSON.parse(message) as { ip?: unknown; until?: unknown }
-      if (typeof m.ip === 'string' && typeof m.until === 'number' && !this.#allow.matches(m.ip)) this.#set(m.ip, m.until)
+      if (typeof m.ip === 'string' && typeof m.until === 'number') this.#set(m.ip, m.until)
     } catch {
       // Not ours.
     }

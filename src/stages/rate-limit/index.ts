@@ -16,6 +16,7 @@ import type { Stage, Verdict } from '../../pipeline/types.js'
 import { verdict } from '../../pipeline/types.js'
 import type { Transaction } from '../../pipeline/transaction.js'
 import { compilePathMatcher, type PathMatcher } from '../../pipeline/path-matcher.js'
+import { clientKey } from '../../net/address.js'
 
 interface Limiter {
   consume(key: string, points?: number): Promise<RateLimiterRes>
@@ -46,7 +47,7 @@ export function parseLimit(s: string): { limit: number; seconds: number } | null
 
 function keyFn(rule: RateLimitRule): (tx: Transaction) => string | null {
   const k = rule.key
-  if (k === 'ip') return (tx) => tx.clientIp
+  if (k === 'ip') return (tx) => clientKey(tx.clientIp)
   if (k === 'user') return (tx) => (tx.identity === null ? null : tx.identity.userId)
   if (k === 'api_key') return (tx) => (tx.identity === null || tx.identity.apiKeyId === null ? null : tx.identity.apiKeyId)
   const header = k.header.toLowerCase()
@@ -60,12 +61,14 @@ export function compileRules(rules: readonly RateLimitRule[], authPrefix: string
   return rules.map((r, i) => {
     const name = r.name ?? `rule_${i}`
     const { limit, seconds } = parseLimit(r.limit)!
-    const main = shared.limiter({ name, points: limit, seconds })
+    // The counter is named by the rule and what it counts, so no two rules ever share one.
+    const counter = `${name}:${typeof r.key === 'string' ? r.key : `header:${r.key.header.toLowerCase()}`}`
+    const main = shared.limiter({ name: counter, points: limit, seconds })
     // A burst allows up to `burst` in one window: the extra above `limit` comes from an
     // allowance of (burst - limit) per ten windows (rate-limiter-flexible's BurstyRateLimiter).
     const limiter =
       r.burst !== undefined && r.burst > limit
-        ? new BurstyRateLimiter(main, shared.limiter({ name: `${name}:burst`, points: r.burst - limit, seconds: seconds * 10 }))
+        ? new BurstyRateLimiter(main, shared.limiter({ name: `${counter}:burst`, points: r.burst - limit, seconds: seconds * 10 }))
         : main
     return {
       name,
@@ -99,7 +102,7 @@ export function createRateLimit(rules: readonly RateLimitRule[], authPrefix: str
   async function check(tx: Transaction, applicable: { rule: CompiledRule; key: string }[]): Promise<Verdict | undefined> {
     const results = await Promise.all(
       applicable.map(({ rule, key }) =>
-        rule.limiter.consume(`${rule.name}|${key}`).then(
+        rule.limiter.consume(key).then(
           (res) => ({ rule, res, over: false }),
           (res: unknown) => {
             // A rejection is either "over the limit" (RateLimiterRes) or a store fault.

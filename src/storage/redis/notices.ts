@@ -35,28 +35,57 @@ export class RedisNotices implements Notices {
   readonly #retainedPrefix: string
   readonly #origin = randomUUID()
   readonly #subscribers = new Map<string, Set<(message: string) => void>>()
-  readonly #subscribed: Promise<boolean>
+  /** Whether the SUBSCRIBE of the current connection was acknowledged. */
+  #listening = false
+  #waiters: (() => void)[] = []
+  /** Retained notices not yet written (Redis was down when they were published). */
+  readonly #unwritten = new Map<string, { channel: string; message: string; until: number }>()
+  readonly #resync: NodeJS.Timeout
 
   constructor(client: Redis, keyPrefix: string) {
     this.#client = client
     this.#channel = `${keyPrefix}notices`
     this.#retainedPrefix = `${keyPrefix}retained:`
-    // Subscriber mode needs its own connection; it may queue its SUBSCRIBE until connected.
-    this.#subscriber = client.duplicate({ enableOfflineQueue: true, lazyConnect: false, connectionName: 'drawbridge-notices' })
+    // Subscriber mode needs its own connection. Its SUBSCRIBE waits for a connection however
+    // long Redis is away (maxRetriesPerRequest: null), and is sent again on every (re)connect:
+    // ioredis only resubscribes what was acknowledged once.
+    this.#subscriber = client.duplicate({ enableOfflineQueue: true, lazyConnect: false, maxRetriesPerRequest: null, keepAlive: 30_000, connectionName: 'drawbridge-notices' })
     this.#subscriber.on('error', () => undefined)
     this.#subscriber.on('message', (_channel: string, raw: string) => this.#receive(raw))
-    // ioredis subscribes again after a reconnect; what was retained meanwhile is read back.
-    this.#subscriber.on('ready', () => void this.#replay())
-    this.#subscribed = this.#subscriber.subscribe(this.#channel).then(
-      () => true,
-      () => false,
-    )
+    this.#subscriber.on('close', () => (this.#listening = false))
+    this.#subscriber.on('ready', () => {
+      this.#subscriber.subscribe(this.#channel).then(
+        () => {
+          this.#listening = true
+          for (const w of this.#waiters.splice(0)) w()
+          // What was retained (or published here) while this connection was away.
+          void this.#replay()
+        },
+        () => undefined,
+      )
+    })
+    // Retained notices are read back now and then too: a notice missed on a connection that died
+    // silently (a middlebox dropping it) is repaired within seconds.
+    this.#resync = setInterval(() => void this.#replay(), 5000)
+    this.#resync.unref()
+    client.on('ready', () => this.#writeUnwritten())
   }
 
   /** Whether this instance listens, waiting at most `timeoutMs` (start-up waits so it hears notices from the start). */
   listening(timeoutMs: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined
-    return Promise.race([this.#subscribed, new Promise<boolean>((r) => (timer = setTimeout(r, timeoutMs, false)))]).finally(() => clearTimeout(timer))
+    if (this.#listening) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(this.#listening), timeoutMs)
+      this.#waiters.push(() => {
+        clearTimeout(timer)
+        resolve(true)
+      })
+    })
+  }
+
+  /** For /readyz: subscribed right now. */
+  get isListening(): boolean {
+    return this.#listening
   }
 
   publish(channel: string, message: string, retainUntil?: number): void {
@@ -64,8 +93,28 @@ export class RedisNotices implements Notices {
     const wire = JSON.stringify({ c: channel, m: message, o: this.#origin } satisfies Wire)
     // Fire and forget: a lost notice is repaired by the stores (or the retained copy).
     this.#client.publish(this.#channel, wire).catch(() => undefined)
-    if (retainUntil !== undefined && retainUntil > Date.now()) {
-      this.#client.eval(retainScript, 1, this.#retainedPrefix + channel, retainUntil, message, Date.now()).catch(() => undefined)
+    if (retainUntil !== undefined && retainUntil > Date.now()) this.#retain(channel, message, retainUntil)
+  }
+
+  #retain(channel: string, message: string, until: number): void {
+    const id = `${channel}\n${message}`
+    this.#client.eval(retainScript, 1, this.#retainedPrefix + channel, until, message, Date.now()).then(
+      () => this.#unwritten.delete(id),
+      () => {
+        // Written when Redis is back (bounded like every table fed by clients).
+        if (this.#unwritten.size < 10_000) this.#unwritten.set(id, { channel, message, until })
+      },
+    )
+  }
+
+  #writeUnwritten(): void {
+    const now = Date.now()
+    for (const [id, n] of this.#unwritten) {
+      if (n.until <= now) this.#unwritten.delete(id)
+      else {
+        this.#client.publish(this.#channel, JSON.stringify({ c: n.channel, m: n.message, o: this.#origin } satisfies Wire)).catch(() => undefined)
+        this.#retain(n.channel, n.message, n.until)
+      }
     }
   }
 
@@ -79,6 +128,7 @@ export class RedisNotices implements Notices {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#resync)
     this.#subscribers.clear()
     await this.#subscriber.quit().catch(() => this.#subscriber.disconnect())
   }
@@ -95,15 +145,14 @@ export class RedisNotices implements Notices {
   }
 
   /** Reads the live retained notices (of one channel, or every subscribed one) back into the local subscribers. */
-  async #replay(only?: string, attempt = 0): Promise<void> {
+  async #replay(only?: string): Promise<void> {
     try {
       for (const channel of only === undefined ? [...this.#subscribers.keys()] : [only]) {
         const live = await this.#client.zrangebyscore(this.#retainedPrefix + channel, Date.now(), '+inf')
         for (const m of live) deliver(this.#subscribers, channel, m)
       }
     } catch {
-      // The command connection may come up a moment after the subscriber's: try again shortly.
-      if (attempt < 20) setTimeout(() => void this.#replay(only, attempt + 1), 250).unref()
+      // Redis away: the periodic read-back repairs it once it answers.
     }
   }
 }
