@@ -76,3 +76,37 @@ test('an error that is not unavailability, or a store still down at close, drops
   await e2.close()
   assert.equal(dropped(m2), 2)
 })
+
+/** A memory store that takes `ms` per append (a slow or unanswering database). */
+class SlowStore extends MemoryEventStore {
+  readonly ms: number
+  constructor(ms: number) {
+    super()
+    this.ms = ms
+  }
+  override async append(events: readonly SecurityEvent[]): Promise<void> {
+    await new Promise((r) => setTimeout(r, this.ms))
+    return super.append(events)
+  }
+}
+
+test('stored(): resolves once the recorded events are in the store (one write for concurrent callers), never later than its bound', async () => {
+  const store = new SlowStore(30)
+  const events = new SecurityEvents(store, quiet, new Metrics())
+  for (let i = 0; i < 5; i++) events.record(detection(i), redact)
+  await Promise.all(Array.from({ length: 5 }, () => events.stored(1000)))
+  assert.equal((await store.list({ limit: 10 })).length, 5)
+
+  const slow = new SlowStore(3000)
+  const held = new SecurityEvents(slow, quiet, new Metrics())
+  held.record(detection(9), redact)
+  const t0 = Date.now()
+  await held.stored(200)
+  assert.ok(Date.now() - t0 < 600, `waited ${Date.now() - t0} ms`)
+  // A second caller while that write is still in flight is bounded too.
+  const t1 = Date.now()
+  await held.stored(200)
+  assert.ok(Date.now() - t1 < 600, `waited ${Date.now() - t1} ms`)
+  await held.close()
+  await events.close()
+})
