@@ -104,4 +104,10 @@ export class StorageConflict extends DrawbridgeError {
 export class StorageUnavailable extends DrawbridgeError {
   override code = 'DRAWBRIDGE_ERR_STORE_UNAVAILABLE' as const
   override status = 503
+  /** Which store, for the metric and the log. */
+  readonly store: 'postgres' | 'redis'
+  constructor(store: 'postgres' | 'redis', message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.store = store
+  }
 }

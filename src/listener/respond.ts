@@ -106,7 +106,8 @@ const storeRetryAfter = [['retry-after', '5']] as const
  */
 export function fault(rt: Runtime, tx: Transaction, err: unknown): void {
   if (err instanceof StorageUnavailable) {
-    rt.logger.warn('store unavailable', { request_id: tx.id, err: String(err.cause ?? err) })
+    // Counted and logged like every decision taken without a store (summarised under load).
+    rt.storeErrors.decision(err.store, `request:${tx.route.name}`, 'deny', tx.id, err.cause ?? err)
     sendError(rt, tx, 503, 'DRAWBRIDGE_ERR_STORE_UNAVAILABLE', 'storage', 'store unavailable', storeRetryAfter)
     return
   }

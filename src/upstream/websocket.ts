@@ -47,10 +47,11 @@ export function handleUpgrade(rt: Runtime, req: IncomingMessage, socket: Duplex,
         if (!originAllowed(rt, tx)) return reject(rt, tx, socket, 403, 'DRAWBRIDGE_ERR_ORIGIN_NOT_ALLOWED', 'websocket', 'origin not allowed')
         connectUpstream(rt, tx, socket, head)
       },
-      (err: unknown) =>
-        err instanceof StorageUnavailable
-          ? reject(rt, tx, socket, 503, 'DRAWBRIDGE_ERR_STORE_UNAVAILABLE', 'store', 'store unavailable')
-          : reject(rt, tx, socket, 500, 'DRAWBRIDGE_ERR_INTERNAL', 'fault', 'stage threw'),
+      (err: unknown) => {
+        if (!(err instanceof StorageUnavailable)) return reject(rt, tx, socket, 500, 'DRAWBRIDGE_ERR_INTERNAL', 'fault', 'stage threw')
+        rt.storeErrors.decision(err.store, `request:${tx.route.name}`, 'deny', tx.id, err.cause ?? err)
+        reject(rt, tx, socket, 503, 'DRAWBRIDGE_ERR_STORE_UNAVAILABLE', 'storage', 'store unavailable')
+      },
     )
   }
   try {

@@ -33,7 +33,7 @@ class FlakyStore extends MemoryEventStore {
   }
   override async append(events: readonly SecurityEvent[]): Promise<void> {
     this.attempts++
-    if (this.failures-- > 0) throw new StorageUnavailable('down')
+    if (this.failures-- > 0) throw new StorageUnavailable('postgres', 'down')
     return super.append(events)
   }
 }

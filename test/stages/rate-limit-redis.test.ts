@@ -102,6 +102,8 @@ describe('rate limits and auth on Redis', () => {
       const metrics = (await request(`${limited.adminUrl}/metrics`)).text
       assert.match(metrics, /drawbridge_store_errors_total\{store="redis",operation="rate_limit:login",decision="deny"\} [1-9]/)
       assert.match(metrics, /drawbridge_store_errors_total\{store="redis",operation="rate_limit:all",decision="allow"\} [1-9]/)
+      // The refresh refused for want of its lock is a counted decision too.
+      assert.match(metrics, /drawbridge_store_errors_total\{store="redis",operation="request:auth",decision="deny"\} [1-9]/)
       assert.ok(limited.logs().some((l) => l.msg === 'store unavailable: decided without it' && l.store === 'redis'))
 
       await redis!.start()

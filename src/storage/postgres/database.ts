@@ -171,10 +171,10 @@ export function mapError(err: unknown): unknown {
   // Errors from the server carry a severity and a SQLSTATE; the rest are the socket, the pool or a timeout.
   if (typeof e?.severity === 'string' && typeof e.code === 'string') {
     if (e.code === '23505') return new StorageConflict('unique value already taken', { cause: err })
-    if (unavailableClasses.has(e.code.slice(0, 2))) return new StorageUnavailable('postgresql cannot answer now', { cause: err })
+    if (unavailableClasses.has(e.code.slice(0, 2))) return new StorageUnavailable('postgres', 'postgresql cannot answer now', { cause: err })
     return err
   }
-  return new StorageUnavailable('postgresql unreachable', { cause: err })
+  return new StorageUnavailable('postgres', 'postgresql unreachable', { cause: err })
 }
 
 export type Queryable = Pick<pg.PoolClient, 'query'>
@@ -288,7 +288,7 @@ export class PostgresDb {
       await Promise.race([
         this.query('SELECT 1', [], false),
         new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new StorageUnavailable('postgresql did not answer in time')), timeoutMs)
+          timer = setTimeout(() => reject(new StorageUnavailable('postgres', 'postgresql did not answer in time')), timeoutMs)
         }),
       ])
     } finally {

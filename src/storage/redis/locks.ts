@@ -31,10 +31,10 @@ export class RedisLocks implements Locks {
       try {
         got = await this.#client.set(key, token, 'PX', ttlMs, 'NX')
       } catch (err) {
-        throw new StorageUnavailable('lock store (Redis) unavailable', { cause: err })
+        throw new StorageUnavailable('redis', 'lock store (Redis) unavailable', { cause: err })
       }
       if (got === 'OK') break
-      if (Date.now() > deadline) throw new StorageUnavailable(`lock ${name} not acquired in time`)
+      if (Date.now() > deadline) throw new StorageUnavailable('redis', `lock ${name} not acquired in time`)
       await new Promise((r) => setTimeout(r, pollMs))
     }
     try {

@@ -80,6 +80,6 @@ async function guard<T>(p: Promise<T>): Promise<T> {
   try {
     return await p
   } catch (err) {
-    throw new StorageUnavailable('login counters (Redis) unavailable', { cause: err })
+    throw new StorageUnavailable('redis', 'login counters (Redis) unavailable', { cause: err })
   }
 }
