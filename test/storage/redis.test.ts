@@ -151,13 +151,13 @@ describe('redis started late', () => {
       states.push(b)
       assert.equal(await b.connect(), true)
       b.notices.publish('bans', 'after', Date.now() + 60_000)
-      assert.ok(await eventually(() => heard.includes('after')), heard.join())
+      assert.ok(await eventually(() => heard.includes('after'), 8000), heard.join())
       const heardC: string[] = []
       const c = createSharedState(config)
       states.push(c)
       c.notices.subscribe('bans', (m) => heardC.push(m))
       assert.equal(await c.connect(), true)
-      assert.ok(await eventually(() => heardC.includes('during-outage') && heardC.includes('after')), heardC.join())
+      assert.ok(await eventually(() => heardC.includes('during-outage') && heardC.includes('after'), 8000), heardC.join())
     } finally {
       await late?.close()
     }
