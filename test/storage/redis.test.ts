@@ -136,8 +136,11 @@ describe('redis started late', () => {
     const late = await startRedis()
     try {
       await late!.stop()
-      const config = testConfig({ upstream: 'http://127.0.0.1:1', storage: { redis: { url: { from_env: 'REDIS_URL' }, key_prefix: 'late:', connect_timeout: '300ms' } } }, { REDIS_URL: late!.url })
-      const a = createSharedState(config)
+      const settings = (connectTimeout: string) =>
+        testConfig({ upstream: 'http://127.0.0.1:1', storage: { redis: { url: { from_env: 'REDIS_URL' }, key_prefix: 'late:', connect_timeout: connectTimeout } } }, { REDIS_URL: late!.url })
+      // A gives up waiting quickly (Redis is down); B and C wait as long as a normal start-up.
+      const a = createSharedState(settings('300ms'))
+      const config = settings('5s')
       states.push(a)
       assert.equal(await a.connect(), false)
       const heard: string[] = []
