@@ -33,7 +33,7 @@ const json = (body: unknown) => ({ method: 'POST', headers: { 'content-type': 'a
 
 async function gateway(prefix: string, rateLimits: unknown[]): Promise<AuthGateway> {
   return startAuthGateway(
-    { upstream: up.url, rate_limits: rateLimits, storage: { memory: false, sqlite: { path: join(dir, `${prefix}db`) }, redis: { url: { from_env: 'REDIS_URL' }, key_prefix: prefix, connect_timeout: '1s', command_timeout: '300ms' } } },
+    { upstream: up.url, rate_limits: rateLimits, storage: { memory: false, sqlite: { path: join(dir, `${prefix}db`) }, redis: { url: { from_env: 'REDIS_URL' }, key_prefix: prefix } } },
     { policies: [{ match: { path: '/open' }, access: 'public' }], default_policy: 'public' },
     undefined,
     { REDIS_URL: redis!.url },
