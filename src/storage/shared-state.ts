@@ -67,6 +67,40 @@ export interface SharedState {
 export interface SharedStateOptions {
   /** Called when the Redis connection goes down or comes back (for the log). */
   readonly onRedisState?: (state: 'ready' | 'down', detail: string) => void
+  /** Keys one in-process counter may hold at once (default 1,000,000; tests lower it). */
+  readonly maxKeys?: number
+}
+
+/** An in-process counter is full: new keys are refused like a store outage (`on_store_error`). */
+export class CounterCapacity extends Error {}
+
+/**
+ * Bounds the keys an in-process counter holds: each key costs memory for its whole window, and a
+ * rule keyed by a header lets a client invent keys at will. Keys are remembered in first-use
+ * order with the end of their window; since one counter's windows are all as long, the ended ones
+ * are at the front and are dropped first. Past the bound, a new key is a store error.
+ */
+function bounded(limiter: RateLimiterAbstract, seconds: number, max: number): RateLimiterAbstract {
+  const seen = new Map<string, number>()
+  const consume = limiter.consume.bind(limiter)
+  limiter.consume = (key, points, options) => {
+    const k = String(key)
+    const now = Date.now()
+    const end = seen.get(k)
+    if (end === undefined || end <= now) {
+      if (end !== undefined) seen.delete(k)
+      if (seen.size >= max) {
+        for (const [old, oldEnd] of seen) {
+          if (oldEnd > now) break
+          seen.delete(old)
+        }
+        if (seen.size >= max) return Promise.reject(new CounterCapacity(`in-process counter full (${max} keys)`))
+      }
+      seen.set(k, now + seconds * 1000)
+    }
+    return consume(key, points, options)
+  }
+  return limiter
 }
 
 /** Builds the shared state the config names; nothing waits here (see `connect`). */
@@ -80,6 +114,7 @@ export function createSharedState(config: Config, options: SharedStateOptions = 
     return l
   }
   if (r === null) {
+    const maxKeys = options.maxKeys ?? 1_000_000
     const worker = cluster.isWorker
     const notices = worker ? new WorkerNotices() : new MemoryNotices()
     return {
@@ -88,7 +123,7 @@ export function createSharedState(config: Config, options: SharedStateOptions = 
       limiter: (s) =>
         cached(s, (id) => {
           const o = { keyPrefix: `drawbridge:${id}`, points: s.points, duration: s.seconds }
-          return worker ? new RateLimiterCluster({ ...o, timeoutMs: 1000 }) : new RateLimiterMemory(o)
+          return bounded(worker ? new RateLimiterCluster({ ...o, timeoutMs: 1000 }) : new RateLimiterMemory(o), s.seconds, maxKeys)
         }),
       notices,
       locks: new MemoryLocks(),

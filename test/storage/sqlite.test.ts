@@ -1,4 +1,4 @@
-/** The embedded adapters (SQLite file and in-memory, memory events, memory shared state) against the storage conformance suites. */
+/** The embedded adapters (SQLite file and in-memory, memory events) against the storage conformance suites. */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,9 +7,7 @@ import { openSqlite } from '../../src/storage/sqlite/database.js'
 import { sqliteIdentityStores } from '../../src/storage/sqlite/identity.js'
 import { SqliteEventStore } from '../../src/storage/sqlite/events.js'
 import { MemoryEventStore } from '../../src/storage/memory/events.js'
-import { eventConformance, identityConformance, sharedStateConformance } from './conformance.js'
-import { createSharedState } from '../../src/storage/shared-state.js'
-import { testConfig } from '../helpers/gateway.js'
+import { eventConformance, identityConformance } from './conformance.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'drawbridge-storage-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
@@ -19,8 +17,3 @@ identityConformance('sqlite file', async () => sqliteIdentityStores(openSqlite(j
 identityConformance('sqlite in memory (storage.memory)', async () => sqliteIdentityStores(openSqlite(':memory:'), true))
 eventConformance('sqlite file', async () => new SqliteEventStore(openSqlite(join(dir, `ev-${n++}.db`)), true))
 eventConformance('memory', async () => new MemoryEventStore())
-// The embedded kind: one process's memory (both "instances" are this process).
-sharedStateConformance('memory', async () => {
-  const s = createSharedState(testConfig({ upstream: 'http://127.0.0.1:1' }))
-  return [s, s] as const
-})
