@@ -59,6 +59,7 @@ export class Identity {
   readonly csrf: CsrfTokens
   readonly bruteForce: BruteForce
   readonly #notices: Notices | null
+  readonly #locks: Locks
 
   private constructor(settings: AuthConfig, stores: IdentityStores, clock: Clock, sealer: Sealer, hasher: PasswordHasher, jwtRing: KeyRing, csrfRing: KeyRing, options: IdentityOptions) {
     this.settings = settings
@@ -68,6 +69,7 @@ export class Identity {
     this.jwtRing = jwtRing
     this.csrfRing = csrfRing
     this.access = new AccessTokens({ ring: jwtRing, clock, issuer: settings.issuer, audience: settings.audience, ttlMs: settings.access_ttl, skewMs: settings.clock_skew })
+    this.#locks = options.locks ?? new MemoryLocks()
     this.sessions = new Sessions({
       refresh: stores.refresh,
       users: stores.users,
@@ -76,7 +78,7 @@ export class Identity {
       clock,
       refreshTtlMs: settings.refresh_ttl,
       graceMs: settings.refresh_grace,
-      locks: options.locks ?? new MemoryLocks(),
+      locks: this.#locks,
     })
     this.#notices = options.notices ?? null
     this.apiKeys = new ApiKeys(stores.apiKeys, stores.users, clock, 1000, () => this.#notices?.publish(revocations, 'forget'))
@@ -108,6 +110,13 @@ export class Identity {
 
   /** Password login with brute-force limits; unknown users cost one argon2 verification too. */
   async login(username: string, password: string, client: ClientInfo): Promise<LoginOutcome> {
+    // One attempt per account at a time, across instances: concurrent guesses would otherwise all
+    // be checked before the first failure is counted, and slip past the per-account limit.
+    const account = BruteForce.accountKey(username.slice(0, 256))
+    return this.#locks.withLock(`login:${account}`, 10_000, () => this.#login(username, password, client))
+  }
+
+  async #login(username: string, password: string, client: ClientInfo): Promise<LoginOutcome> {
     const locked = await this.bruteForce.lockedUntil(username, client.ip)
     if (locked !== null) return { ok: false, reason: 'locked', until: locked, justLocked: false }
     const user = username.length <= 256 ? await this.stores.users.byUsername(username) : null

@@ -540,6 +540,14 @@ describe('auth: key rotation, API keys, brute force, registration', () => {
     assert.equal(events.some((e) => e.snippet.includes('wrong password')), false)
   })
 
+  test('brute force: concurrent guesses at one account are checked one at a time, so they cannot all slip in before the first failure counts', async () => {
+    await gw.identity.register('sprayed', null, password, ['user'])
+    const statuses = await Promise.all(Array.from({ length: 12 }, (_, i) => apiLogin(gw, 'sprayed', `wrong guess number ${i}`).then((r) => r.status)))
+    // Three failures are checked; from then on the account waits (429), as for sequential guesses.
+    assert.equal(statuses.filter((s) => s === 401).length, 3, statuses.join(' '))
+    assert.equal(statuses.filter((s) => s === 429).length, 9, statuses.join(' '))
+  })
+
   test('registration applies the password policy; a good registration can log in', async () => {
     const reg = (body: Record<string, unknown>) =>
       request(`${gw.url}/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
