@@ -56,18 +56,28 @@ export function sendError(
 }
 
 /** How long a blocked request's answer may wait for its security event to be stored. */
-export const eventWaitMs = 1000
+const eventWaitMs = 1000
+
+/**
+ * Runs `answer` for a refused request; a WAF block's security events are stored first (at most
+ * `eventWaitMs`, see SecurityEvents.stored), so an instance killed the next moment has lost no
+ * event for an attack it answered. Used for responses and for refused WebSocket upgrades.
+ */
+export function afterBlockStored(rt: Runtime, tx: Transaction, answer: () => void): void {
+  if (!tx.wafBlocked || tx.wafFindings === null || tx.eventsRecorded) return answer()
+  recordWafEvents(rt, tx)
+  void rt.events.stored(eventWaitMs).then(() => {
+    // Not for a client that went away meanwhile.
+    if (!tx.req.socket.destroyed) answer()
+  })
+}
 
 export function sendVerdict(rt: Runtime, tx: Transaction, v: Verdict): void {
   tx.verdict = v
-  if (tx.wafBlocked && tx.wafFindings !== null && !tx.eventsRecorded) {
-    // The event is stored before the answer goes out (see SecurityEvents.stored).
-    recordWafEvents(rt, tx)
-    void rt.events.stored(eventWaitMs).then(() => {
-      if (!tx.res!.destroyed) sendVerdict(rt, tx, v)
-    })
-    return
-  }
+  afterBlockStored(rt, tx, () => answerVerdict(rt, tx, v))
+}
+
+function answerVerdict(rt: Runtime, tx: Transaction, v: Verdict): void {
   if (v.code !== null) {
     sendError(rt, tx, v.status, v.code, v.stage, v.reason, v.headers)
     return

@@ -10,7 +10,7 @@ import type { Socket } from 'node:net'
 import type { Runtime } from '../listener/runtime.js'
 import type { Transaction } from '../pipeline/transaction.js'
 import { prepare, runRequestStages } from '../listener/request.js'
-import { applyResponseStages, eventWaitMs, rawError } from '../listener/respond.js'
+import { afterBlockStored, applyResponseStages, rawError } from '../listener/respond.js'
 import { recordWafEvents } from '../listener/log.js'
 import { StorageUnavailable } from '../errors.js'
 import type { ResponseHeaders } from '../pipeline/types.js'
@@ -36,12 +36,10 @@ export function handleUpgrade(rt: Runtime, req: IncomingMessage, socket: Duplex,
     Promise.resolve(v).then(
       (verdict) => {
         if (verdict !== undefined) {
-          const answer = () => reject(rt, tx, socket, verdict.status >= 400 ? verdict.status : 400, verdict.code ?? 'DRAWBRIDGE_ERR_BAD_REQUEST', verdict.stage, verdict.reason)
-          // An attack in an upgrade is an attack: its events are stored (before the answer, as
-          // for any blocked request) and it counts toward a ban.
-          if (tx.wafFindings === null) return answer()
-          recordWafEvents(rt, tx)
-          return void rt.events.stored(eventWaitMs).then(answer)
+          // An attack in an upgrade is an attack: stored before the answer, counted toward a ban.
+          return afterBlockStored(rt, tx, () =>
+            reject(rt, tx, socket, verdict.status >= 400 ? verdict.status : 400, verdict.code ?? 'DRAWBRIDGE_ERR_BAD_REQUEST', verdict.stage, verdict.reason),
+          )
         }
         if (tx.wafFindings !== null) recordWafEvents(rt, tx)
         if (!originAllowed(rt, tx)) return reject(rt, tx, socket, 403, 'DRAWBRIDGE_ERR_ORIGIN_NOT_ALLOWED', 'websocket', 'origin not allowed')

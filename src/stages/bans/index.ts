@@ -63,25 +63,24 @@ export class Bans {
     if (!this.#config.enabled || this.#allow.matches(ip) || this.bannedUntil(ip) !== null) return
     const threshold = kind === 'waf' ? this.#config.waf_blocks : this.#config.failed_logins
     if (threshold === 0) return
-    if (threshold === 1) return this.ban(ip, kind)
+    const key = clientKey(ip)
+    if (threshold === 1) return this.#ban(key, kind)
     // The counter lets threshold - 1 offences through in a window: the next one bans.
     const limiter = this.#shared.limiter({ name: `bans:${kind}`, points: threshold - 1, seconds: Math.max(1, Math.round(this.#config.window / 1000)) })
-    limiter.consume(clientKey(ip)).then(
+    limiter.consume(key).then(
       () => undefined,
       (res: unknown) => {
         // Over the counter: the threshold-th offence. Anything else is the store failing: the
         // offence is not counted (a ban needs evidence), and that is reported.
-        if (res instanceof RateLimiterRes) this.ban(ip, kind)
+        if (res instanceof RateLimiterRes) this.#ban(key, kind)
         else this.#storeErrors?.decision(this.#shared.kind, `bans:${kind}`, 'allow', requestId, res)
       },
     )
   }
 
-  /** Bans `ip` (an IPv6 address with its whole /64) everywhere. */
-  ban(ip: string, reason: Offence): void {
+  /** Bans a client key (an IPv4 address, or an IPv6 /64) everywhere. */
+  #ban(key: string, reason: Offence): void {
     const until = this.#clock() + this.#config.duration
-    const key = clientKey(ip)
-    this.#set(key, until)
     this.#events?.banned(key, reason, until)
     this.#shared.notices.publish(channel, JSON.stringify({ ip: key, until }), until)
   }
