@@ -18,7 +18,8 @@ function record(rt: Runtime, tx: Transaction): void {
   tx.status = status
   const seconds = (performance.now() - tx.startedAt) / 1000
   const route = tx.route.metricLabel
-  rt.metrics.inc('drawbridge_requests_total', `status="${status}",${route}`)
+  const labels = tx.route.statusLabels
+  rt.metrics.inc('drawbridge_requests_total', labels[status] ?? (labels[status] = `status="${status}",${route}`))
   rt.metrics.observe('drawbridge_request_duration_seconds', route, seconds)
   if (tx.upstreamMs >= 0) rt.metrics.observe('drawbridge_upstream_duration_seconds', route, tx.upstreamMs / 1000)
   if (tx.rejectedBy !== null) {
@@ -27,19 +28,40 @@ function record(rt: Runtime, tx: Transaction): void {
   if (tx.wafFindings !== null && !tx.eventsRecorded) recordWafEvents(rt, tx)
   if (!rt.config.logging.access_log || !rt.logger.enabled('info')) return
   // Built by hand on the hot path. Values that can hold client bytes (path, user agent) go
-  // through JSON.stringify; the others are validated tokens (uuid or plain id, IP, method,
+  // through jsonString; the others are validated tokens (uuid or plain id, IP, method,
   // host name, route name, internal reason strings) and need no escaping.
   const ua = tx.req.headers['user-agent']
+  let uaJson = 'null'
+  if (ua !== undefined) {
+    // Clients repeat their User-Agent: one remembered encoding saves the escaping.
+    if (ua !== lastUa) {
+      lastUa = ua
+      lastUaJson = jsonString(ua)
+    }
+    uaJson = lastUaJson
+  }
   rt.logger.raw(
     'info',
     'access',
     `"request_id":"${tx.id}","client_ip":"${tx.clientIp}","method":"${tx.method}",` +
-      `"path":${JSON.stringify(rt.redact.pathWithQuery(tx.path, tx.query))},"host":"${tx.host}","status":${status},` +
+      `"path":${jsonString(rt.redact.pathWithQuery(tx.path, tx.query))},"host":"${tx.host}","status":${status},` +
       `"bytes_sent":${tx.socket.bytesWritten - tx.socketBytesAtStart},"duration_ms":${Math.round(seconds * 1e5) / 100},` +
       `"upstream_ms":${tx.upstreamMs < 0 ? 'null' : Math.round(tx.upstreamMs * 100) / 100},` +
-      `"user_agent":${ua === undefined ? 'null' : JSON.stringify(ua)},"route":"${tx.route.name}",` +
+      `"user_agent":${uaJson},"route":"${tx.route.name}",` +
       `"rejected_by":${tx.rejectedBy === null ? 'null' : `"${tx.rejectedBy}"`},"reason":${tx.rejectReason === null ? 'null' : `"${tx.rejectReason}"`}`,
   )
+}
+
+let lastUa = ''
+let lastUaJson = '""'
+
+/** A JSON string literal: printable ASCII without quote or backslash needs no escaping (most paths and user agents). */
+function jsonString(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return JSON.stringify(s)
+  }
+  return '"' + s + '"'
 }
 
 /** The WAF's findings as security events (once per request); a ban offence when it blocked. */

@@ -20,15 +20,20 @@ import { createBanStage, type Bans } from '../stages/bans/index.js'
 import { compileOriginMatcher } from '../stages/cors/index.js'
 import { label } from '../observability/metrics.js'
 import { compilePathMatcher, type PathMatcher } from './path-matcher.js'
+import { compileUpstreamHeaderFilter, type UpstreamHeaderFilter } from '../upstream/response-headers.js'
 
 export interface CompiledRoute {
   readonly name: string
   /** `route="NAME"`, escaped once here for the per-request metrics. */
   readonly metricLabel: string
+  /** `status="200",route="NAME"` by status, filled as statuses occur (one string, hashed once). */
+  readonly statusLabels: string[]
   /** Stages run on the request head, in order (connection, then request-header phase). */
   readonly requestStages: readonly Stage[]
   /** Stages that adjust every response, in order. */
   readonly responseStages: readonly Stage[]
+  /** Which upstream response headers reach those stages (see upstream/response-headers.ts). */
+  readonly upstreamHeaders: UpstreamHeaderFilter
   readonly maxBodyBytes: number
   readonly bodyTimeout: number
   /**
@@ -97,11 +102,15 @@ export function compilePipeline(config: Config, deps: PipelineDeps = {}): Compil
       cookies: config.cookies,
     })
     const waf = createWaf(config, route)
+    const adjusting = rateLimit === null ? [hardening, cors] : [hardening, cors, rateLimit]
+    const responseStages = Object.freeze(adjusting.filter((s) => s.responseHeaders !== undefined))
     return Object.freeze({
       name,
       metricLabel: `route="${label(name)}"`,
+      statusLabels: [],
       requestStages: Object.freeze(waf === null ? [...headStages] : [...headStages, waf.stage]),
-      responseStages: Object.freeze(rateLimit === null ? [hardening, cors] : [hardening, cors, rateLimit]),
+      responseStages,
+      upstreamHeaders: compileUpstreamHeaderFilter(adjusting),
       maxBodyBytes: route?.max_body_bytes ?? config.limits.max_body_bytes,
       bodyTimeout: route?.body_timeout ?? config.limits.body_timeout,
       bodyDeadlinePerRequest: (route?.body_timeout ?? config.limits.body_timeout) < longestBody,
@@ -119,7 +128,7 @@ export function compilePipeline(config: Config, deps: PipelineDeps = {}): Compil
     // look like anything; the endpoints parse their few fields strictly themselves).
     const endpoints = createAuthEndpoints({ identity, allowedOrigins })
     const base = build('auth', null, undefined)
-    const auth: CompiledRoute = Object.freeze({ ...base, requestStages: [...baseStages, ...limited], waf: null, local: endpoints, requestBuffering: false })
+    const auth: CompiledRoute = Object.freeze({ ...base, statusLabels: [], requestStages: [...baseStages, ...limited], waf: null, local: endpoints, requestBuffering: false })
     const jwks = compilePathMatcher('/.well-known/jwks.json')
     table.push({ path: compilePathMatcher(config.auth.prefix), methods: null, route: auth }, { path: jwks, methods: null, route: auth })
   }

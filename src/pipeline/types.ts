@@ -27,6 +27,11 @@ export interface Stage {
   requestHeaders?(tx: Transaction): MaybePromise<Verdict | undefined>
   /** Adjusts every response Drawbridge sends: upstream responses and its own errors. */
   responseHeaders?(tx: Transaction, headers: ResponseHeaders): void
+  /**
+   * Upstream response headers this stage removes (whole names, lower-case, or name prefixes):
+   * left out when the upstream's headers are copied, so that no stage needs `delete` on them.
+   */
+  readonly dropsUpstreamHeaders?: { readonly names: readonly string[]; readonly prefixes: readonly string[] }
 }
 
 export function verdict(

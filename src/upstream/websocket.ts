@@ -13,8 +13,7 @@ import { prepare, runRequestStages } from '../listener/request.js'
 import { afterBlockStored, applyResponseStages, rawError } from '../listener/respond.js'
 import { recordWafEvents } from '../listener/log.js'
 import { StorageUnavailable } from '../errors.js'
-import type { ResponseHeaders } from '../pipeline/types.js'
-import { connectionListed, hopByHop } from './hop-by-hop.js'
+import { upstreamResponseHeaders } from './response-headers.js'
 import { upstreamRequestHeaders } from './forward.js'
 import { label } from '../observability/metrics.js'
 
@@ -137,12 +136,7 @@ function refused(rt: Runtime, tx: Transaction, socket: Duplex, upRes: IncomingMe
     rawError(socket as Socket, status, 'DRAWBRIDGE_ERR_UPSTREAM_ERROR', tx.id)
     return
   }
-  const listed = connectionListed(upRes.headers.connection)
-  const out: ResponseHeaders = {}
-  for (const [name, value] of Object.entries(upRes.headers)) {
-    if (hopByHop.has(name) || (listed !== null && listed.has(name))) continue
-    out[name] = value
-  }
+  const out = upstreamResponseHeaders(tx.route.upstreamHeaders, upRes.headers)
   out['x-request-id'] = tx.id
   applyResponseStages(tx, out)
   let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`

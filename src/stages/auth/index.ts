@@ -115,8 +115,8 @@ export function createAuthStage(o: AuthStageOptions): Stage {
 }
 
 /** Removes what carried the caller's credentials from the headers sent upstream (the app gets X-Drawbridge-* instead). */
-export function stripCredentials(out: Record<string, string | string[]>, id: RequestIdentity, apiKeyHeader: string): void {
-  const authz = out['authorization']
-  if (typeof authz === 'string' && bearerToken(authz) !== null && id.via !== 'cookie') delete out['authorization']
-  delete out[apiKeyHeader]
+/** Whether a request header is a credential the edge consumed (a bearer token, the API key): never forwarded. */
+export function isConsumedCredential(name: string, value: string | string[], id: RequestIdentity, apiKeyHeader: string): boolean {
+  if (name === apiKeyHeader) return true
+  return name === 'authorization' && typeof value === 'string' && id.via !== 'cookie' && bearerToken(value) !== null
 }

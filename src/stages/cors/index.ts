@@ -97,7 +97,7 @@ export function createCors(options: CorsOptions | null): Stage {
       requestHeaders: function corsOff(tx: Transaction): Verdict | undefined {
         return isPreflight(tx) ? forbiddenPreflight : undefined
       },
-      responseHeaders: stripUpstreamCors,
+      dropsUpstreamHeaders: upstreamCors,
     }
   }
   const origins = compileOriginMatcher(options.allow_origins)
@@ -138,8 +138,8 @@ export function createCors(options: CorsOptions | null): Stage {
       if (credentials) out.push(['access-control-allow-credentials', 'true'])
       return verdict('cors', 204, null, 'preflight answered', out)
     },
+    dropsUpstreamHeaders: upstreamCors,
     responseHeaders: function corsHeaders(tx: Transaction, h: ResponseHeaders): void {
-      stripUpstreamCors(tx, h)
       if (!wildcard) h['vary'] = appendVary(h['vary'], 'Origin')
       if (tx.verdict !== null && tx.verdict.stage === 'cors') return // a refused preflight gets no CORS headers
       const origin = tx.req.headers.origin
@@ -155,11 +155,8 @@ function isPreflight(tx: Transaction): boolean {
   return tx.method === 'OPTIONS' && tx.req.headers.origin !== undefined && tx.req.headers['access-control-request-method'] !== undefined
 }
 
-function stripUpstreamCors(_tx: Transaction, h: ResponseHeaders): void {
-  for (const name in h) {
-    if (name.length > 15 && name.startsWith('access-control-')) delete h[name]
-  }
-}
+/** The upstream's own CORS answer never passes: the edge's policy is the only one. */
+const upstreamCors = { names: [], prefixes: ['access-control-'] }
 
 function appendVary(current: ResponseHeaders[string], value: string): string {
   if (current === undefined || current === '') return value

@@ -39,10 +39,10 @@ export function createResponseHardening(o: HardeningOptions): Stage {
 
   return {
     id: 'response_hardening',
+    // Upstream HSTS never passes: Drawbridge sets its own on HTTPS and none on plain HTTP.
+    dropsUpstreamHeaders: { names: [...removed, 'strict-transport-security'], prefixes: [] },
     responseHeaders: function harden(tx: Transaction, h: ResponseHeaders): void {
-      for (let i = 0; i < removed.length; i++) {
-        if (h[removed[i]!] !== undefined) delete h[removed[i]!]
-      }
+      // The removed names and upstream HSTS never got here (dropsUpstreamHeaders).
       for (let i = 0; i < finalEnforced.length; i++) {
         const e = finalEnforced[i]!
         h[e[0]] = e[1]
@@ -52,7 +52,6 @@ export function createResponseHardening(o: HardeningOptions): Stage {
         if (h[d[0]] === undefined) h[d[0]] = d[1]
       }
       if (tx.secure && hsts !== null) h['strict-transport-security'] = hsts
-      else if (h['strict-transport-security'] !== undefined) delete h['strict-transport-security']
       const cookies = h['set-cookie']
       if (cookies !== undefined) {
         if (Array.isArray(cookies)) h['set-cookie'] = cookies.map((c) => hardenSetCookie(c, tx.secure, cookieOptions))
