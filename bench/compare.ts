@@ -219,12 +219,19 @@ async function main(): Promise<number> {
     }
   }
 
+  // Each ratio is the median of the per-round ratios: within a round the proxies ran seconds
+  // apart, so a round's ratio is free of the machine's drift between rounds (a ratio of the
+  // separate medians could pair a fast round of one proxy with a slow round of the other).
   const ratios: Record<string, Record<string, number>> = {}
-  console.log('\nthroughput ratios (same run):')
+  console.log(`\nthroughput ratios (same run${rounds > 1 ? `, median of the ${rounds} rounds' ratios` : ''}):`)
+  const middle = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!
   for (const s of scenarios) {
-    const d = results['drawbridge']![s.name]!.rps
+    const d = runs['drawbridge']![s.name]!
     ratios[s.name] = {}
-    for (const ref of targets.filter((t) => t.name !== 'drawbridge')) ratios[s.name]![`drawbridge/${ref.name}`] = d / results[ref.name]![s.name]!.rps
+    for (const ref of targets.filter((t) => t.name !== 'drawbridge')) {
+      const r = runs[ref.name]![s.name]!
+      ratios[s.name]![`drawbridge/${ref.name}`] = middle(d.map((x, i) => x.rps / r[i]!.rps))
+    }
     console.log(`  ${s.name.padEnd(16)}${Object.entries(ratios[s.name]!).map(([k, v]) => `${k} ${v.toFixed(2)}`).join('   ')}`)
   }
 
