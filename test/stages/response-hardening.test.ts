@@ -60,7 +60,7 @@ describe('response hardening through the gateway', () => {
     assert.equal(r.headers['referrer-policy'], 'no-referrer')
     assert.equal(r.headers['cross-origin-opener-policy'], 'same-origin')
     assert.equal(r.headers['cross-origin-resource-policy'], 'same-origin')
-    assert.equal(r.headers['permissions-policy'], undefined, 'documents only: not on API answers')
+    assert.equal(r.headers['permissions-policy'], 'accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()')
     assert.equal(r.headers['cache-control'], 'no-store')
     assert.equal(r.headers['server'], undefined)
     assert.equal(r.headers['x-powered-by'], undefined)

@@ -22,16 +22,18 @@ const common = {
   'cross-origin-resource-policy': 'same-origin',
 }
 
+// For API answers: the features behind a permission prompt, in a tenth of the bytes (the
+// header rides on every response; the full list above measured about 4% of throughput).
+const apiPermissionsPolicy = 'accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()'
+
 export const profiles: Readonly<Record<HeaderProfile, ProfileHeaders>> = Object.freeze({
-  // JSON APIs: nothing may be loaded or framed (OWASP REST Security Cheat Sheet). No
-  // Permissions-Policy: it governs documents only, and under `default-src 'none'` a response
-  // rendered as a document runs no script that could reach a feature; its ~350 bytes on every
-  // answer measured about 4% of throughput.
+  // JSON APIs: nothing may be loaded or framed (OWASP REST Security Cheat Sheet).
   api: {
     enforced: {
       ...common,
       'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
       'referrer-policy': 'no-referrer',
+      'permissions-policy': apiPermissionsPolicy,
     },
     defaults: { 'cache-control': 'no-store' },
   },
