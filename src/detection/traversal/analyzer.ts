@@ -87,11 +87,18 @@ function readsAs(raw: string): 0 | 1 | 2 {
 
 // First letters of what a value without separators can name: the bare file names, the filters
 const bareStarts = new Set([...bareNames.map((b) => b[0]!), 'c', 's', 'z'])
+// Without a separator only the value's start can match (a bare name and the character after
+// it, a filter name): past this many characters the rest of a long text changes nothing
+const bareReach = Math.max(...bareNames.map((b) => b.length), 40) + 2
 
 export function analyzeTraversal(raw: string): TraversalFinding | null {
   // cheap first (design.md §4): most values, prose and addresses, read one way only
   const reads = readsAs(raw)
-  if (reads === 2 && !bareStarts.has(raw.charAt(0).toLowerCase())) return null
+  if (reads === 2) {
+    if (!bareStarts.has(raw.charAt(0).toLowerCase())) return null
+    // (prose: no lower-casing of the whole text for a name at its start)
+    return judgePath(raw.length > bareReach ? raw.slice(0, bareReach) : raw)
+  }
   if (reads !== 0) return judgePath(raw)
   const first = judgePath(foldPath(raw))
   // Short of a sure finding, the value is read again the ways old decoders read it

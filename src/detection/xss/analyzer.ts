@@ -194,13 +194,31 @@ function scriptUrlInside(s: string): XssFinding | null {
 const needed = new Uint8Array(128)
 for (const ch of ':<+=(\'"`') needed[ch.charCodeAt(0)] = 1
 
-function onlySink(value: string): boolean {
+/**
+ * 0: the value holds one of `needed` (or a non-ASCII character); 1: none, and no bare sink is
+ * possible either; 2: none, but a bare sink may be there. Without a call, '=' or '[', the sinks
+ * left are `document.cookie` and `constructor.constructor`: a '.' after either word (blanks
+ * allowed). Judged in the same pass, for prose is long and mostly ends here.
+ */
+function onlySink(value: string): 0 | 1 | 2 {
+  let may = false
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i)
-    if (c >= 128 || needed[c] === 1) return false
+    if (c >= 128 || needed[c] === 1) return 0
+    if (c === 91 /* [ */) may = true
+    else if (c === 46 /* . */ && !may) may = sinkWordBefore(value, i)
   }
-  return true
+  return may ? 2 : 1
 }
+
+/** Whether `document` or `constructor` ends just before `dot` (ASCII blanks between). */
+function sinkWordBefore(value: string, dot: number): boolean {
+  let k = dot
+  while (k > 0 && isBlank(value.charCodeAt(k - 1))) k--
+  return value.startsWith('document', k - 8) || value.startsWith('constructor', k - 11)
+}
+
+const isBlank = (c: number) => c === 32 || (c >= 9 && c <= 13)
 
 // A short tag glued inside a word (`o<x>nmouseover`, `alert<x>(1)`): sanitizers that strip tags
 // (PHP's strip_tags, "remove HTML" filters) join the word back together after the check.
@@ -216,11 +234,8 @@ export function analyzeXss(value: string): XssFinding | null {
 
 function analyzeValue(value: string): XssFinding | null {
   // cheap first (design.md §4): prose such as "12 Main Street, Apt. #3" ends here
-  if (onlySink(value)) {
-    // without a call, '=' or '[', the sinks left are `document.cookie` and `constructor.constructor`
-    const may = value.indexOf('[') !== -1 || value.indexOf('document') !== -1 || value.indexOf('constructor') !== -1
-    return may && sinks.test(value) ? { rule: 'xss-sink', confidence: 0.5 } : null
-  }
+  const only = onlySink(value)
+  if (only !== 0) return only === 2 && sinks.test(value) ? { rule: 'xss-sink', confidence: 0.5 } : null
   if (isScriptUrl(value)) return { rule: 'xss-script-url', confidence: 0.9 }
   let best: XssFinding | null = null
   const keep = (f: XssFinding | null) => {
