@@ -4,6 +4,7 @@
  * parameter names and JSON keys, where some attacks live (`user[$ne]`, `__proto__`).
  */
 import type { InputLocation } from './types.js'
+import { charSet, type Chars } from './chars.js'
 import { analyzeSql } from './sql/analyzer.js'
 import { analyzeXss } from './xss/analyzer.js'
 import { analyzeCmdi, analyzeCmdiAgent, analyzeCmdiPath } from './cmdi/analyzer.js'
@@ -52,8 +53,11 @@ export interface RuleHit {
 
 export interface Analyzer {
   readonly category: Category
-  /** Judges one reading of a value. */
-  readonly value: ((text: string) => RuleHit | null) | null
+  /**
+   * Judges one reading of a value. `chars`: the reading's characters (chars.ts), for cheap-first
+   * checks; null when it holds one outside ASCII, or when the caller has not worked them out.
+   */
+  readonly value: ((text: string, chars: Chars | null) => RuleHit | null) | null
   /** Judges a parameter name or object key (raw and decoded). */
   readonly name: ((name: string) => RuleHit | null) | null
   /** Where it applies: null for every location; header inputs may be narrowed by name. */
@@ -74,17 +78,7 @@ export interface Analyzer {
    * forms), skips the analyzer: "12 Main Street, Apt. #3" needs the SQL analyzer (`1 or true` is
    * all letters) but cannot be shell, HTML or a path.
    */
-  readonly triggers: Uint32Array | null
-}
-
-/** The 128-bit set of the given characters (design.md §4: cheap first). */
-export function charSet(chars: string): Uint32Array {
-  const set = new Uint32Array(4)
-  for (let i = 0; i < chars.length; i++) {
-    const c = chars.charCodeAt(i)
-    if (c < 128) set[c >> 5]! |= 1 << (c & 31)
-  }
-  return set
+  readonly triggers: Chars | null
 }
 
 /**

@@ -10,6 +10,7 @@
  */
 import type { Input, InputLocation, Transform } from './types.js'
 import { isPlainValue, readings } from './normalize.js'
+import type { Chars } from './chars.js'
 import { analyzers, lowRiskHeaders, type Analyzer, type Category } from './analyzers.js'
 
 export type Paranoia = 1 | 2 | 3 | 4
@@ -54,8 +55,11 @@ const memoValueMax = 512
 const maxFindings = 16
 // Header names whose applicable analyzers are remembered (see applicableTo)
 const maxHeaderNames = 256
-// Per-reading wake masks, reused: readings() returns a handful (the value, two decodings, embedded text)
+// Per-reading wake masks and character sets, reused: readings() returns a handful (the value,
+// two decodings, embedded text)
 const masks: number[] = []
+const charSets: Chars[] = []
+const ascii: boolean[] = []
 
 /**
  * Which value analyzers a character can wake (design.md §4: cheap first): bit k of
@@ -80,16 +84,30 @@ function wakers(list: readonly Analyzer[]): Wakers {
   return { wakes, always, all: list.length === 31 ? 0x7fffffff : (1 << list.length) - 1 }
 }
 
-/** The analyzers a reading can wake, as bits of `Wakers` (see there). */
-function woken(w: Wakers, text: string): number {
+/**
+ * The analyzers a reading can wake, as bits of `Wakers` (see there); -1 when it holds a
+ * character outside ASCII (all of them). Fills `chars` with the reading's characters in the same
+ * pass (chars.ts), for the analyzers' own cheap-first checks.
+ */
+function woken(w: Wakers, text: string, chars: Chars): number {
   let mask = w.always
   const wakes = w.wakes
+  chars.fill(0)
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
-    if (c >= 128) return w.all
+    if (c >= 128) return -1
     mask |= wakes[c]!
+    chars[c >> 5]! |= 1 << (c & 31)
   }
   return mask
+}
+
+/** Works out the wake mask and characters of reading `k` into the per-reading tables. */
+function wake(w: Wakers, k: number, text: string): number {
+  if (charSets.length <= k) charSets.push(new Int32Array(4))
+  const m = woken(w, text, charSets[k]!)
+  ascii[k] = m !== -1
+  return (masks[k] = m === -1 ? w.all : m)
 }
 
 /** The analyzers that apply to an input: by location, and for headers by name. */
@@ -118,7 +136,7 @@ export function createEngine(options: EngineOptions): Engine {
   // One bit per value analyzer in a 32-bit wake mask.
   if (valueAnalyzers.length > 32) throw new RangeError(`${valueAnalyzers.length} value analyzers: the wake mask holds 32`)
 
-  const wake = wakers(valueAnalyzers)
+  const wakes = wakers(valueAnalyzers)
   const applies = (a: Analyzer, location: InputLocation, header: string): boolean => {
     if (a.locations !== null && !a.locations.has(location)) return false
     if (location !== 'header') return a.headers === null
@@ -257,10 +275,12 @@ export function createEngine(options: EngineOptions): Engine {
           }
         }
         if (!values) return false
-        const rs = readings(text, input.formEncoded)
+        // the value as sent is the first reading: its characters also tell readings() whether
+        // any decoding can apply
+        let any = wake(wakes, 0, text)
+        const rs = readings(text, input.formEncoded, ascii[0]! ? charSets[0]! : null)
         // the analyzers each reading can wake, and all of them together
-        let any = 0
-        for (let k = 0; k < rs.length; k++) any |= masks[k] = woken(wake, rs[k]!.text)
+        for (let k = 1; k < rs.length; k++) any |= wake(wakes, k, rs[k]!.text)
         const byValue = app.byValue
         for (let n = 0; n < byValue.length; n++) {
           const bit = app.bits[n]!
@@ -274,7 +294,7 @@ export function createEngine(options: EngineOptions): Engine {
           for (let k = 0; k < rs.length; k++) {
             if ((masks[k]! & bit) === 0) continue
             const r = rs[k]!
-            const hit = a.value!(r.text)
+            const hit = a.value!(r.text, ascii[k]! ? charSets[k]! : null)
             if (hit === null || hit.confidence < threshold || (best !== null && hit.confidence <= best.confidence)) continue
             best = { category: a.category, rule: hit.rule, confidence: hit.confidence, location: input.location, name: input.name, part, matched: text, transforms: r.transforms }
           }

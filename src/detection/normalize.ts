@@ -10,6 +10,7 @@
 import { isUtf8 } from 'node:buffer'
 import type { Reading, Transform } from './types.js'
 import { javaBase64Token } from './code/java-token.js'
+import { charSet, meets, type Chars } from './chars.js'
 
 export const maxRounds = 4
 
@@ -240,9 +241,10 @@ export function jsUnescape(s: string): string {
  * escapes; NULs dropped) until nothing changes, then the text inside base64/hex values.
  * Identical readings are not repeated.
  */
-export function readings(value: string, formEncoded: boolean): Reading[] {
+export function readings(value: string, formEncoded: boolean, chars: Chars | null = null): Reading[] {
   // Most values hold no escape of any layer and no base64 or hex: one reading, nothing built
-  if (!mayDecode(value, formEncoded) && decodeEmbedded(value) === null) return [{ text: value, transforms: asSent }]
+  const may = chars === null ? mayDecode(value, formEncoded) : meets(chars, formEncoded ? escapesOrPlus : escapes)
+  if (!may && decodeEmbedded(value) === null) return [{ text: value, transforms: asSent }]
   return readingsOf(value, formEncoded)
 }
 
@@ -285,6 +287,10 @@ function readingsOf(value: string, formEncoded: boolean): Reading[] {
 
 // The transforms of a value read as sent (shared: readings are never changed once made)
 const asSent: readonly Transform[] = Object.freeze([])
+
+// mayDecode's characters, for a caller that knows the value's (chars.ts)
+const escapes = charSet('%&\\\0')
+const escapesOrPlus = charSet('%&\\\0+')
 
 /** Whether decodeLayers could change `value`: it holds a `%`, `&`, `\\` or NUL (or `+` in a form). */
 function mayDecode(value: string, formEncoded: boolean): boolean {

@@ -9,18 +9,31 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { analyzers } from '../../src/detection/analyzers.js'
 import { isPlainValue, readings } from '../../src/detection/normalize.js'
+import { charsOf } from '../../src/detection/chars.js'
 import { InputCollector, addCookies, addHeaders, addPath, addUrlEncoded } from '../../src/stages/waf/inputs.js'
 import { addBody, bodyKind } from '../../src/stages/waf/body.js'
 import { benignCases } from '../../bench/efficacy/benign.js'
 import { corporaAvailable, corporaDir, loadCrs, loadNemesida, loadPayloadsAllTheThings, type EfficacyCase } from '../../bench/efficacy/corpora.js'
 
 /** Whether `text` holds one of the trigger characters, or anything outside ASCII. */
-function admits(triggers: Uint32Array, text: string): boolean {
+function admits(triggers: Int32Array, text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
     if (c >= 128 || (triggers[c >> 5]! & (1 << (c & 31))) !== 0) return true
   }
   return false
+}
+
+/** Every input text of the benign set and the corpora that are found, with its form flag. */
+async function allTexts(t: { diagnostic(message: string): void }): Promise<Map<string, boolean>> {
+  const cases: EfficacyCase[] = [...benignCases(2500)]
+  const dir = corporaDir()
+  if (corporaAvailable(dir)) for (const load of [loadPayloadsAllTheThings, loadNemesida, loadCrs]) cases.push(...load(dir).cases)
+  else if (process.env['CI'] === 'true') assert.fail(`corpora not found at ${dir}`)
+  else t.diagnostic(`corpora not found at ${dir}: the benign set only`)
+  const all = new Map<string, boolean>()
+  for (const c of cases) await texts(c, all)
+  return all
 }
 
 /** The texts the engine reads for a request: every input's value and name, with its form flag. */
@@ -52,13 +65,7 @@ const knownGaps: Readonly<Record<string, (rule: string, confidence: number) => b
 }
 
 test('no analyzer fires on a reading without any of its trigger characters', async (t) => {
-  const cases: EfficacyCase[] = [...benignCases(2500)]
-  const dir = corporaDir()
-  if (corporaAvailable(dir)) for (const load of [loadPayloadsAllTheThings, loadNemesida, loadCrs]) cases.push(...load(dir).cases)
-  else if (process.env['CI'] === 'true') assert.fail(`corpora not found at ${dir}`)
-  else t.diagnostic(`corpora not found at ${dir}: the benign set only`)
-  const all = new Map<string, boolean>()
-  for (const c of cases) await texts(c, all)
+  const all = await allTexts(t)
   const gated = analyzers.filter((a) => a.value !== null && a.triggers !== null)
   let checked = 0
   for (const [text, formEncoded] of all) {
@@ -70,7 +77,7 @@ test('no analyzer fires on a reading without any of its trigger characters', asy
         for (const a of gated) {
           if (admits(a.triggers!, r.text)) continue
           checked++
-          const hit = a.value!(r.text)
+          const hit = a.value!(r.text, null)
           if (hit === null || knownGaps[a.category]?.(hit.rule, hit.confidence) === true) continue
           assert.fail(`${a.category} fired (${hit.rule} ${hit.confidence}) without a trigger character on ${JSON.stringify(r.text.slice(0, 200))}`)
         }
@@ -79,4 +86,38 @@ test('no analyzer fires on a reading without any of its trigger characters', asy
   }
   // the check ran where it matters: readings each analyzer is skipped on
   assert.ok(checked > 10_000, `checked ${checked}`)
+})
+
+// The engine hands each analyzer the reading's characters (chars.ts) for its cheap-first checks:
+// a shortcut, so the verdict must be the one the analyzer reaches by scanning the text itself.
+test('analyzers judge a reading the same with its character set as without', async (t) => {
+  const all = await allTexts(t)
+  const valued = analyzers.filter((a) => a.value !== null)
+  let compared = 0
+  for (const [text, formEncoded] of all) {
+    const forms = formEncoded ? [true, false] : [false]
+    for (const form of forms) {
+      // with the value's characters readings() skips the decoders' own test for escapes
+      const chars = charsOf(text)
+      const rs = readings(text, form)
+      const quick = readings(text, form, chars)
+      if (quick.length !== rs.length || quick.some((r, k) => r.text !== rs[k]!.text)) assert.deepEqual(quick, rs)
+      for (const r of rs) {
+        const set = charsOf(r.text)
+        if (set === null) continue
+        for (const a of valued) {
+          // (where the engine runs it)
+          if (a.triggers !== null && !admits(a.triggers, r.text)) continue
+          compared++
+          const fast = a.value!(r.text, set)
+          const slow = a.value!(r.text, null)
+          if (fast?.rule !== slow?.rule || fast?.confidence !== slow?.confidence) {
+            assert.fail(`${a.category}: ${JSON.stringify(fast)} with the set, ${JSON.stringify(slow)} without, on ${JSON.stringify(r.text.slice(0, 200))}`)
+          }
+        }
+      }
+    }
+  }
+  t.diagnostic(`compared ${compared}`)
+  assert.ok(compared > 100_000, `compared ${compared}`)
 })

@@ -14,6 +14,7 @@ import { bare, english, interpreters, isCommand, lookup, recon, shells, wrappers
 import { globTarget } from './glob.js'
 import { batchFor, batchIf, powershell } from './windows.js'
 import { mailCommand } from './mail.js'
+import { charSet, meets, type Chars } from '../chars.js'
 
 export type CmdiRule =
   | 'cmdi-separator'
@@ -324,14 +325,16 @@ const spanBefore = new Set([' ', '\t', '\n', '\r', '(', '[', '"', "'", '*', '_',
 // Characters of shell syntax beyond words and blanks, and anything outside ASCII: one class, for
 // a regular expression's class scan is several times quicker than a loop over long prose.
 const shellSyntaxOrWide = /[;|&`$(){}<>\n\r'"\\*?[~%!^+=\u0080-\uffff]/
+// its ASCII characters, for a caller that knows the value's (chars.ts)
+const shellSyntax = charSet(';|&`$(){}<>\n\r\'"\\*?[~%!^+=')
 const firstWord = /^\s*([A-Za-z][\w./-]{0,80})/
 
 /**
  * Cheap first: a value of words and blanks alone can only be a command line itself, and then its
  * first word is a command (or `for`, `if`, a cmdlet). Most text fields end here.
  */
-function onlyWords(value: string): boolean {
-  if (shellSyntaxOrWide.test(value)) return false
+function onlyWords(value: string, chars: Chars | null): boolean {
+  if (chars !== null ? meets(chars, shellSyntax) : shellSyntaxOrWide.test(value)) return false
   const m = firstWord.exec(value)
   // `/usr/bin/id`, `./x`: a path may be the command
   if (m === null) return !/^\s*[/.]/.test(value)
@@ -339,8 +342,8 @@ function onlyWords(value: string): boolean {
   return !isCommand(lookup(w)) && !constructs.has(w) && w.indexOf('-') === -1
 }
 
-export function analyzeCmdi(value: string): CmdiFinding | null {
-  return analyze(value, true)
+export function analyzeCmdi(value: string, chars: Chars | null = null): CmdiFinding | null {
+  return analyze(value, true, chars)
 }
 
 // `Mozilla/5.0`, `curl/8.4.0`, `okhttp/4.12`: a User-Agent opens with a product token
@@ -366,12 +369,12 @@ export function analyzeCmdiAgent(value: string): CmdiFinding | null {
  * For the URL path: the whole path is not a command line (`/id`, `/users/whoami` are ordinary
  * endpoints), but separators, substitutions and the rest still are.
  */
-export function analyzeCmdiPath(value: string): CmdiFinding | null {
-  return analyze(value, false)
+export function analyzeCmdiPath(value: string, chars: Chars | null = null): CmdiFinding | null {
+  return analyze(value, false, chars)
 }
 
-function analyze(value: string, wholeLine: boolean): CmdiFinding | null {
-  if (onlyWords(value)) return null
+function analyze(value: string, wholeLine: boolean, chars: Chars | null): CmdiFinding | null {
+  if (onlyWords(value, chars)) return null
   // Shellshock: a function definition in a header value
   if (value.indexOf('()') !== -1 && /\(\)\s*\{[^}]{0,20}\}\s*;|\(\)\s*\{\s*:\s*;\s*\}|^\s*\(\)\s*\{/.test(value)) return { rule: 'cmdi-shellshock', confidence: 0.95 }
   const lt = value.indexOf('<')

@@ -8,6 +8,7 @@
  */
 import { fileStatement, reachesInternals, toolBuiltSelect } from './internals.js'
 import { tokenize, type Token } from './tokenizer.js'
+import type { Chars } from '../chars.js'
 
 export type SqlRule =
   | 'sqli-union'
@@ -386,11 +387,12 @@ const emptyCommentTail = /^\s*(?:--|#)[-\s]*$/
 const surer = (a: SqlFinding | null, b: SqlFinding | null): SqlFinding | null => (b !== null && (a === null || b.confidence > a.confidence) ? b : a)
 const sure = 0.8
 
-export function analyzeSql(value: string): SqlFinding | null {
+export function analyzeSql(value: string, chars: Chars | null = null): SqlFinding | null {
   let found = analyzeVariant(value, null)
   if (found !== null && found.confidence >= sure) return found
   // `’ or ’1’=’1`: quote look-alikes that some collations and app layers fold into `'`
-  if (foldable.test(value)) found = analyzeVariant(value.replace(lookalikeQuotes, "'").replace(zeroWidth, ''), found)
+  // (all ASCII when the caller knows its characters: nothing to fold)
+  if (chars === null && foldable.test(value)) found = analyzeVariant(value.replace(lookalikeQuotes, "'").replace(zeroWidth, ''), found)
   if (found !== null && found.confidence >= sure) return found
   // `0+union+select+1,2`: PHP and others decode `+` as a space in cookies too; a value with no
   // space character that uses `+` between words is read that way as well

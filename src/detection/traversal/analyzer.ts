@@ -6,6 +6,7 @@
  * `%2e%2e%2f`, `%c0%ae` and `..%252f` arrive here as `../`. Remote inclusion: rfi.ts.
  */
 import { remoteInclude } from './rfi.js'
+import { charSet, holds, meets, type Chars } from '../chars.js'
 
 export type TraversalRule = 'traversal-dotdot' | 'traversal-sensitive-file' | 'traversal-system-path' | 'traversal-wrapper' | 'traversal-remote-include'
 
@@ -73,7 +74,13 @@ const junkEscapes = /%{1,2}(?:u[0-9a-f]{4}|[0-9a-z]{2})|[\u0080-\u00ff\ufffd]+/g
  * no `..` (no `..2f`); 2, as itself and with no '/', '\\' or ':' either, so that only a bare
  * file name or a filter name at its start can match.
  */
-function readsAs(raw: string): 0 | 1 | 2 {
+function readsAs(raw: string, chars: Chars | null): 0 | 1 | 2 {
+  if (chars !== null) {
+    if (meets(chars, foldedOrEscaped)) return 0
+    if (holds(chars, 46) && raw.indexOf('..') !== -1) return 0
+    if ((holds(chars, 120) || holds(chars, 88)) && (raw.indexOf('0x') !== -1 || raw.indexOf('0X') !== -1)) return 0
+    return meets(chars, separatorSet) ? 1 : 2
+  }
   let separators = false
   for (let i = 0; i < raw.length; i++) {
     const c = raw.charCodeAt(i)
@@ -85,13 +92,24 @@ function readsAs(raw: string): 0 | 1 | 2 {
   return separators ? 1 : 2
 }
 
+// readsAs' characters, for a caller that knows the value's (chars.ts): controls, DEL and '%'; separators
+const foldedOrEscaped = charSet(String.fromCharCode(...Array.from({ length: 32 }, (_, c) => c), 127) + '%')
+const separatorSet = charSet('/\\:')
+
 // First letters of what a value without separators can name: the bare file names, the filters
 const bareStarts = new Set([...bareNames.map((b) => b[0]!), 'c', 's', 'z'])
+// Without a separator only the value's start can match (a bare name and the character after
+// it, a filter name): past this many characters the rest of a long text changes nothing
+const bareReach = Math.max(...bareNames.map((b) => b.length), 40) + 2
 
-export function analyzeTraversal(raw: string): TraversalFinding | null {
+export function analyzeTraversal(raw: string, chars: Chars | null = null): TraversalFinding | null {
   // cheap first (design.md §4): most values, prose and addresses, read one way only
-  const reads = readsAs(raw)
-  if (reads === 2 && !bareStarts.has(raw.charAt(0).toLowerCase())) return null
+  const reads = readsAs(raw, chars)
+  if (reads === 2) {
+    if (!bareStarts.has(raw.charAt(0).toLowerCase())) return null
+    // (prose: no lower-casing of the whole text for a name at its start)
+    return judgePath(raw.length > bareReach ? raw.slice(0, bareReach) : raw)
+  }
   if (reads !== 0) return judgePath(raw)
   const first = judgePath(foldPath(raw))
   // Short of a sure finding, the value is read again the ways old decoders read it

@@ -9,6 +9,7 @@
  * Linear: one pass per reading, bounded look-ahead.
  */
 import { htmlDecode } from '../normalize.js'
+import { charSet, holds, meets, type Chars } from '../chars.js'
 import { analyzeJs, hasProse } from './js.js'
 import { injectedHandler } from './handlers.js'
 
@@ -193,34 +194,57 @@ function scriptUrlInside(s: string): XssFinding | null {
 // look-alike. A value with none of them can only be a bare sink (`document.cookie`).
 const needed = new Uint8Array(128)
 for (const ch of ':<+=(\'"`') needed[ch.charCodeAt(0)] = 1
+const neededSet = charSet(':<+=(\'"`')
 
-function onlySink(value: string): boolean {
+/**
+ * 0: the value holds one of `needed` (or a non-ASCII character); 1: none, and no bare sink is
+ * possible either; 2: none, but a bare sink may be there. Without a call, '=' or '[', the sinks
+ * left are `document.cookie` and `constructor.constructor`: a '.' after either word (blanks
+ * allowed). Judged in the same pass, for prose is long and mostly ends here.
+ */
+function onlySink(value: string, chars: Chars | null): 0 | 1 | 2 {
+  if (chars !== null) {
+    if (meets(chars, neededSet)) return 0
+    if (holds(chars, 91 /* [ */)) return 2
+    if (!holds(chars, 46 /* . */)) return 1
+    for (let dot = value.indexOf('.'); dot !== -1; dot = value.indexOf('.', dot + 1)) if (sinkWordBefore(value, dot)) return 2
+    return 1
+  }
+  let may = false
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i)
-    if (c >= 128 || needed[c] === 1) return false
+    if (c >= 128 || needed[c] === 1) return 0
+    if (c === 91 /* [ */) may = true
+    else if (c === 46 /* . */ && !may) may = sinkWordBefore(value, i)
   }
-  return true
+  return may ? 2 : 1
 }
+
+/** Whether `document` or `constructor` ends just before `dot` (ASCII blanks between). */
+function sinkWordBefore(value: string, dot: number): boolean {
+  let k = dot
+  while (k > 0 && isBlank(value.charCodeAt(k - 1))) k--
+  return value.startsWith('document', k - 8) || value.startsWith('constructor', k - 11)
+}
+
+const isBlank = (c: number) => c === 32 || (c >= 9 && c <= 13)
 
 // A short tag glued inside a word (`o<x>nmouseover`, `alert<x>(1)`): sanitizers that strip tags
 // (PHP's strip_tags, "remove HTML" filters) join the word back together after the check.
 const gluedTag = /[A-Za-z]<[A-Za-z/][^<>\s]{0,12}>[A-Za-z(]/
 const shortTags = /<[A-Za-z/][^<>\s]{0,12}>/g
 
-export function analyzeXss(value: string): XssFinding | null {
-  const found = analyzeValue(value)
+export function analyzeXss(value: string, chars: Chars | null = null): XssFinding | null {
+  const found = analyzeValue(value, chars)
   if ((found !== null && found.confidence >= 0.9) || value.indexOf('<') === -1 || !gluedTag.test(value)) return found
-  const joined = analyzeValue(value.replace(shortTags, ''))
+  const joined = analyzeValue(value.replace(shortTags, ''), null)
   return joined !== null && (found === null || joined.confidence > found.confidence) ? joined : found
 }
 
-function analyzeValue(value: string): XssFinding | null {
+function analyzeValue(value: string, chars: Chars | null): XssFinding | null {
   // cheap first (design.md §4): prose such as "12 Main Street, Apt. #3" ends here
-  if (onlySink(value)) {
-    // without a call, '=' or '[', the sinks left are `document.cookie` and `constructor.constructor`
-    const may = value.indexOf('[') !== -1 || value.indexOf('document') !== -1 || value.indexOf('constructor') !== -1
-    return may && sinks.test(value) ? { rule: 'xss-sink', confidence: 0.5 } : null
-  }
+  const only = onlySink(value, chars)
+  if (only !== 0) return only === 2 && sinks.test(value) ? { rule: 'xss-sink', confidence: 0.5 } : null
   if (isScriptUrl(value)) return { rule: 'xss-script-url', confidence: 0.9 }
   let best: XssFinding | null = null
   const keep = (f: XssFinding | null) => {
