@@ -12,7 +12,7 @@ import { request } from 'node:http'
 import { cpus, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { benchOrder, cleanup, freePort, has, installCleanup, modsecConf, nginxConf, proxyLocation, runWrk, seconds, start, startDrawbridge, upstreamBlock, waitPort, type Child, type WrkResult as Result } from './servers.js'
+import { benchOrder, benchRequest, cleanup, freePort, has, installCleanup, modsecConf, nginxConf, proxyLocation, runWrk, seconds, start, startDrawbridge, startStaticUpstream, upstreamBlock, waitPort, type Child, type WrkResult as Result } from './servers.js'
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..')
 const duration = process.env.BENCH_DURATION ?? '5s'
@@ -23,14 +23,7 @@ const warmup = process.env.BENCH_WARMUP ?? '2s'
 const moderateConnections = Number(process.env.BENCH_MODERATE_CONNECTIONS ?? 4)
 const moderateDuration = process.env.BENCH_MODERATE_DURATION ?? '5s'
 const keepLogs = process.env.BENCH_KEEP_LOGS === '1'
-const host = 'api.bench.local'
-const path = '/api/items'
-const clientHeaders: Record<string, string> = {
-  Host: host,
-  'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
-  Accept: 'application/json',
-  'Accept-Language': 'en-US,en;q=0.9',
-}
+const { host, path, clientHeaders, getBody, postAnswer } = benchRequest
 const proxyCpu = '0'
 const loadCpu = cpus().length > 1 ? '1' : '0'
 
@@ -93,28 +86,11 @@ async function main(): Promise<number> {
   }
 
   // ~100 bytes for GET; a 1 KB JSON order for POST (ASCII only: it goes into a Lua string)
-  const getBody = JSON.stringify({ id: 1, name: 'Widget', price: 9.99, tags: ['tools', 'home'], in_stock: true, updated: '2026-11-23T10:00:00Z' })
-  const postAnswer = JSON.stringify({ ok: true, id: 4242, status: 'created' })
   const postBody = benchOrder()
   const postScript = join(dir, 'post.lua')
   writeFileSync(postScript, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(postBody)}\nwrk.headers["Content-Type"] = "application/json"\n`)
 
-  // Static upstream: reads (discards) the POST body, answers small JSON
-  const upPort = await freePort()
-  const upDir = sub('upstream')
-  const upConf = nginxConf(
-    upDir,
-    upPort,
-    `client_body_buffer_size 64k;
-    location = ${path} {
-      default_type application/json;
-      if ($request_method = POST) { return 200 '${postAnswer}'; }
-      return 200 '${getBody}';
-    }
-    location / { return 404; }`,
-  )
-  const upstream = start('upstream', upDir, loadCpu, 'nginx', ['-p', upDir, '-c', upConf])
-  await waitPort(upPort, upstream)
+  const { port: upPort } = await startStaticUpstream(sub('upstream'), loadCpu, { path, getBody, postAnswer })
 
   const targets: Target[] = []
   const skipped: Record<string, string> = {}
