@@ -19,6 +19,8 @@ export const hopByHop: ReadonlySet<string> = new Set([
 /** Lower-case names listed in a Connection header value (or null when there are none to strip). */
 export function connectionListed(value: string | string[] | undefined): Set<string> | null {
   if (value === undefined) return null
+  // The values nearly every client and upstream send name nothing to strip: no split for them
+  if (value === 'keep-alive' || value === 'close' || value === 'Keep-Alive' || value === 'Close') return null
   const s = Array.isArray(value) ? value.join(',') : value
   let out: Set<string> | null = null
   for (const token of s.split(',')) {
