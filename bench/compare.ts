@@ -7,12 +7,12 @@
  * each proxy adds at moderate load, and writes bench/results/latest.json.
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
-import { cpus, tmpdir } from 'node:os'
+import { cpus } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { benchOrder, benchRequest, cleanup, freePort, has, installCleanup, modsecConf, nginxConf, proxyLocation, runWrk, seconds, start, startDrawbridge, startStaticUpstream, upstreamBlock, waitPort, type Child, type WrkResult as Result } from './servers.js'
+import { benchDir, benchOrder, benchRequest, cleanup, freePort, has, installCleanup, modsecConf, nginxConf, proxyLocation, runWrk, seconds, start, startDrawbridge, startStaticUpstream, upstreamBlock, waitPort, type Child, type WrkResult as Result } from './servers.js'
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..')
 const duration = process.env.BENCH_DURATION ?? '5s'
@@ -78,12 +78,7 @@ if (need.length > 0) {
 async function main(): Promise<number> {
   if (!existsSync(join(root, 'dist/src/cli/main.js'))) throw new Error('dist/ is missing: run npm run build')
   if (cpus().length < 2) console.warn('bench: WARNING fewer than 2 CPUs: proxies, upstream and wrk share CPU 0')
-  const dir = mkdtempSync(join(tmpdir(), 'drawbridge-bench-'))
-  const sub = (name: string) => {
-    const d = join(dir, name)
-    mkdirSync(d, { recursive: true })
-    return d
-  }
+  const { dir, sub } = benchDir('drawbridge-bench-')
 
   // ~100 bytes for GET; a 1 KB JSON order for POST (ASCII only: it goes into a Lua string)
   const postBody = benchOrder()

@@ -9,12 +9,12 @@
  *    one client IP for less than the window: the requests allowed across both, against N.
  * Instances on CPU 0; upstream, Redis and both wrk on CPU 1. Writes bench/results/instances.json.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
-import { cpus, tmpdir } from 'node:os'
+import { cpus } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { cleanup, freePort, has, installCleanup, nginxConf, runWrk, seconds, sleep, start, startDrawbridge, waitPort, type WrkResult } from './servers.js'
+import { benchDir, cleanup, freePort, has, installCleanup, nginxConf, runWrk, seconds, sleep, start, startDrawbridge, waitPort, type WrkResult } from './servers.js'
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..')
 const duration = process.env.BENCH_DURATION ?? '10s'
@@ -48,12 +48,7 @@ async function main(): Promise<number> {
     return 1
   }
   if (seconds(duration) >= 60) throw new Error('bench:instances: BENCH_DURATION must stay under the one-minute window of the accuracy phase')
-  const dir = mkdtempSync(join(tmpdir(), 'drawbridge-bench-instances-'))
-  const sub = (n: string) => {
-    const d = join(dir, n)
-    mkdirSync(d, { recursive: true })
-    return d
-  }
+  const { dir, sub } = benchDir('drawbridge-bench-instances-')
   try {
     const upPort = await freePort()
     const upDir = sub('upstream')

@@ -9,12 +9,11 @@
  * Everything listens on 127.0.0.1; the request counts bound every run.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, rmSync } from 'node:fs'
 import { Agent, request } from 'node:http'
-import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { benchOrder, benchRequest, cleanup, drawbridgeConfig, freePort, has, installCleanup, start, startStaticUpstream, stop, waitPort, type Child } from './servers.js'
+import { benchDir, benchOrder, benchRequest, cleanup, drawbridgeConfig, freePort, has, installCleanup, start, startStaticUpstream, stop, waitPort, type Child } from './servers.js'
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..')
 const warmup = Number(process.env.BENCH_WARMUP_REQUESTS ?? 10_000)
@@ -105,12 +104,7 @@ async function main(): Promise<number> {
     return 1
   }
   if (!existsSync(join(root, 'dist/src/cli/main.js'))) throw new Error('dist/ is missing: run npm run build')
-  const dir = mkdtempSync(join(tmpdir(), 'drawbridge-instructions-'))
-  const sub = (n: string) => {
-    const d = join(dir, n)
-    mkdirSync(d, { recursive: true })
-    return d
-  }
+  const { dir, sub } = benchDir('drawbridge-instructions-')
   const { port: upPort } = await startStaticUpstream(sub('upstream'), '1', { path, getBody, postAnswer })
   const scenarios = [
     { name: 'GET small', body: null as string | null },

@@ -4,10 +4,11 @@
  * nginx / nginx+ModSecurity+CRS configurations built from Debian's packages.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { existsSync, openSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
 import { once } from 'node:events'
 import { join } from 'node:path'
+import { tmpdir } from 'node:os'
 import type { AddressInfo } from 'node:net'
 
 export const modsecPaths = {
@@ -208,6 +209,19 @@ export function modsecConf(prefix: string, port: number, upstreamPort: number, p
   const test = spawnSync('nginx', ['-t', '-q', '-p', prefix, '-c', conf], { encoding: 'utf8', timeout: 60_000 })
   if (test.status !== 0) return { skipped: `nginx -t failed: ${(test.stderr || test.stdout).trim().split('\n').pop()}` }
   return { conf }
+}
+
+/** A fresh temporary folder for a benchmark's servers, and a maker of its sub-folders. */
+export function benchDir(prefix: string): { dir: string; sub: (name: string) => string } {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  return {
+    dir,
+    sub: (name) => {
+      const d = join(dir, name)
+      mkdirSync(d, { recursive: true })
+      return d
+    },
+  }
 }
 
 /** What the load benchmarks send and the static upstream answers (realistic client headers: design.md §9). */

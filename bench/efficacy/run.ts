@@ -8,10 +8,9 @@
  */
 import { spawnSync } from 'node:child_process'
 import { once } from 'node:events'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { connect } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { Pool, errors as undiciErrors } from 'undici'
@@ -35,7 +34,7 @@ import {
   type ProxyKind,
   type Verdict,
 } from './judge.js'
-import { cleanup, freePort, has, installCleanup, modsecConf, start, startDrawbridge, stop, waitPort, type Child } from '../servers.js'
+import { benchDir, cleanup, freePort, has, installCleanup, modsecConf, start, startDrawbridge, stop, waitPort, type Child } from '../servers.js'
 
 const root = findRepoRoot()
 const env = (name: string, def: number, min: number, max: number): number => {
@@ -296,12 +295,7 @@ function version(cmd: string, args: string[]): string {
 async function main(): Promise<number> {
   const t0 = Date.now()
   if (!existsSync(join(root, 'dist/src/cli/main.js'))) throw new Error('dist/ is missing: run npm run build')
-  const dir = mkdtempSync(join(tmpdir(), 'drawbridge-efficacy-'))
-  const sub = (name: string) => {
-    const d = join(dir, name)
-    mkdirSync(d, { recursive: true })
-    return d
-  }
+  const { dir, sub } = benchDir('drawbridge-efficacy-')
 
   // ---- cases ----
   const corpora = corporaDir()
