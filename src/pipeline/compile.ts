@@ -128,7 +128,7 @@ export function compilePipeline(config: Config, deps: PipelineDeps = {}): Compil
     // look like anything; the endpoints parse their few fields strictly themselves).
     const endpoints = createAuthEndpoints({ identity, allowedOrigins })
     const base = build('auth', null, undefined)
-    const auth: CompiledRoute = Object.freeze({ ...base, statusLabels: [], requestStages: [...baseStages, ...limited], waf: null, local: endpoints, requestBuffering: false })
+    const auth: CompiledRoute = Object.freeze({ ...base, requestStages: [...baseStages, ...limited], waf: null, local: endpoints, requestBuffering: false })
     const jwks = compilePathMatcher('/.well-known/jwks.json')
     table.push({ path: compilePathMatcher(config.auth.prefix), methods: null, route: auth }, { path: jwks, methods: null, route: auth })
   }
