@@ -9,6 +9,7 @@ import { connect, createServer } from 'node:net'
 import { once } from 'node:events'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
+import { fileURLToPath } from 'node:url'
 import type { AddressInfo } from 'node:net'
 
 export const modsecPaths = {
@@ -351,5 +352,42 @@ export async function runWrk(o: { cpu: string; port: number; path: string; conns
     p99ms: p99 ? toMs(p99[1]!, p99[2]!) : NaN,
     non2xx: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0),
     socketErrors: /Socket errors:\s*([^\n]*)/.exec(out)?.[1]?.trim() ?? '',
+  }
+}
+
+// ---- open-loop load (moderate-load latency) ----
+
+export interface OpenLoopResult {
+  /** Requests a second, sent on schedule (open-loop.ts). */
+  rate: number
+  sent: number
+  ok: number
+  errors: number
+  /** Latencies in ms; null when some request was never answered. */
+  p50ms: number | null
+  p99ms: number | null
+  p999ms: number | null
+  maxms: number | null
+}
+
+/**
+ * One open-loop run (open-loop.ts) pinned to `cpu`: `rate` GETs a second for `secs` seconds after
+ * `warmupSecs` uncounted, bounded (the generator stops 5 s past its last send; killed 30 s past it).
+ */
+export async function runOpenLoop(o: { cpu: string; port: number; path: string; rate: number; secs: number; warmupSecs: number; headers: Record<string, string> }): Promise<OpenLoopResult> {
+  const script = fileURLToPath(new URL('./open-loop.js', import.meta.url))
+  const args = ['-c', o.cpu, process.execPath, script, String(o.port), String(o.rate), String(o.secs), o.path, JSON.stringify(o.headers), String(o.warmupSecs)]
+  const proc = spawn('taskset', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  proc.stdout.on('data', (c: Buffer) => (out += c))
+  proc.stderr.on('data', (c: Buffer) => (err += c))
+  const kill = setTimeout(() => proc.kill('SIGKILL'), (o.secs + o.warmupSecs + 30) * 1000)
+  await once(proc, 'close')
+  clearTimeout(kill)
+  try {
+    return { rate: o.rate, ...(JSON.parse(out) as Omit<OpenLoopResult, 'rate'>) }
+  } catch {
+    throw new Error(`open-loop load failed against port ${o.port}:\n${out}${err}`)
   }
 }
