@@ -2,7 +2,7 @@
  * `npm run bench`: Drawbridge (default protections, access log on) against a plain nginx reverse
  * proxy, a bare Node.js proxy and, when its Debian packages are installed, nginx+ModSecurity+CRS,
  * in one run on this machine. Everything listens on 127.0.0.1 and every wrk run is bounded by -d.
- * Proxies run on CPU 0; the static upstream (nginx) and the load generator (wrk) on CPU 1.
+ * Proxies run on CPU 0; the static upstream (nginx) and the load generators (wrk, open-loop.ts) on CPU 1.
  * Prints requests/s and p50/p99 per scenario, the ratios from the same run and the p99 latency
  * each proxy adds at moderate load (an open-loop GET rate of a quarter of the bare Node proxy's
  * throughput, open-loop.ts), and writes bench/results/latest.json.
