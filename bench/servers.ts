@@ -327,20 +327,26 @@ function toMs(v: string, unit: string): number {
   return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : n
 }
 
+/** `taskset ARGS` to its end, its output collected; killed 30 s past the `secs` it should take. */
+async function runPinned(args: string[], secs: number): Promise<{ out: string; err: string }> {
+  const proc = spawn('taskset', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  proc.stdout.on('data', (c: Buffer) => (out += c))
+  proc.stderr.on('data', (c: Buffer) => (err += c))
+  const kill = setTimeout(() => proc.kill('SIGKILL'), (secs + 30) * 1000)
+  await once(proc, 'close')
+  clearTimeout(kill)
+  return { out, err }
+}
+
 /** One wrk run pinned to `cpu`, bounded by its duration (and killed 30 s past it). */
 export async function runWrk(o: { cpu: string; port: number; path: string; conns: number; duration: string; script: string | null; headers: Record<string, string> }): Promise<WrkResult> {
   const args = ['-c', o.cpu, 'wrk', '-t1', `-c${o.conns}`, `-d${o.duration}`, '--latency']
   for (const [k, v] of Object.entries(o.headers)) args.push('-H', `${k}: ${v}`)
   if (o.script) args.push('-s', o.script)
   args.push(`http://127.0.0.1:${o.port}${o.path}`)
-  const proc = spawn('taskset', args, { stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  let err = ''
-  proc.stdout.on('data', (c: Buffer) => (out += c))
-  proc.stderr.on('data', (c: Buffer) => (err += c))
-  const kill = setTimeout(() => proc.kill('SIGKILL'), (seconds(o.duration) + 30) * 1000)
-  await once(proc, 'close')
-  clearTimeout(kill)
+  const { out, err } = await runPinned(args, seconds(o.duration))
   const p50 = /^\s+50%\s+([\d.]+)(us|ms|s|m)\s*$/m.exec(out)
   const p99 = /^\s+99%\s+([\d.]+)(us|ms|s|m)\s*$/m.exec(out)
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0)
@@ -377,14 +383,7 @@ export interface OpenLoopResult {
 export async function runOpenLoop(o: { cpu: string; port: number; path: string; rate: number; secs: number; warmupSecs: number; headers: Record<string, string> }): Promise<OpenLoopResult> {
   const script = fileURLToPath(new URL('./open-loop.js', import.meta.url))
   const args = ['-c', o.cpu, process.execPath, script, String(o.port), String(o.rate), String(o.secs), o.path, JSON.stringify(o.headers), String(o.warmupSecs)]
-  const proc = spawn('taskset', args, { stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  let err = ''
-  proc.stdout.on('data', (c: Buffer) => (out += c))
-  proc.stderr.on('data', (c: Buffer) => (err += c))
-  const kill = setTimeout(() => proc.kill('SIGKILL'), (o.secs + o.warmupSecs + 30) * 1000)
-  await once(proc, 'close')
-  clearTimeout(kill)
+  const { out, err } = await runPinned(args, o.secs + o.warmupSecs)
   try {
     return { rate: o.rate, ...(JSON.parse(out) as Omit<OpenLoopResult, 'rate'>) }
   } catch {
