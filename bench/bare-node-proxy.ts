@@ -5,6 +5,8 @@
  * `stream` (pool.stream, the default) measured a little faster than `request` (pool.request +
  * pipe) on this machine; both are kept so the choice can be re-measured.
  */
+// The V8 flags Drawbridge sets for itself, so that both run on the same runtime settings
+import '../src/cli/v8-flags.js'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { Pool } from 'undici'
 
