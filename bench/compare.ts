@@ -13,7 +13,7 @@ import { request } from 'node:http'
 import { cpus } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { benchDir, benchOrder, benchRequest, cleanup, freePort, has, installCleanup, modsecConf, nginxConf, proxyLocation, runOpenLoop, runWrk, seconds, start, startDrawbridge, startStaticUpstream, upstreamBlock, waitPort, type Child, type OpenLoopResult, type WrkResult as Result } from './servers.js'
+import { benchDir, benchOrder, benchRequest, cleanup, freePort, has, installCleanup, modsecConf, nginxConf, nodeFlags, proxyLocation, runOpenLoop, runWrk, seconds, start, startDrawbridge, startStaticUpstream, upstreamBlock, waitPort, type Child, type OpenLoopResult, type WrkResult as Result } from './servers.js'
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..')
 const duration = process.env.BENCH_DURATION ?? '5s'
@@ -96,7 +96,7 @@ async function main(): Promise<number> {
 
   const barePort = await freePort()
   const bareDir = sub('bare-node')
-  const bare = start('bare-node', bareDir, proxyCpu, process.execPath, [join(root, 'dist/bench/bare-node-proxy.js'), String(barePort), `http://127.0.0.1:${upPort}`])
+  const bare = start('bare-node', bareDir, proxyCpu, process.execPath, [...nodeFlags, join(root, 'dist/bench/bare-node-proxy.js'), String(barePort), `http://127.0.0.1:${upPort}`])
   targets.push({ name: 'bare-node', port: barePort, child: bare })
 
   const db = await startDrawbridge(root, sub('drawbridge'), proxyCpu, {
@@ -142,7 +142,7 @@ async function main(): Promise<number> {
   const perTarget = 2 * seconds(warmup) + scenarios.length * rounds * seconds(duration) + rounds * perModerate
   const estimate = targets.length * perTarget + rounds * perModerate
   console.log(
-    `bench: ${targets.map((t) => t.name).join(', ')}; wrk -t1 -c${connections} -d${duration} x ${rounds} round(s); proxies on CPU ${proxyCpu}, upstream and wrk on CPU ${loadCpu}; about ${Math.round(estimate / 10) * 10} s`,
+    `bench: ${targets.map((t) => t.name).join(', ')}; wrk -t1 -c${connections} -d${duration} x ${rounds} round(s); proxies on CPU ${proxyCpu}, upstream and wrk on CPU ${loadCpu}${nodeFlags.length > 0 ? `; node ${nodeFlags.join(' ')} for both Node proxies` : ''}; about ${Math.round(estimate / 10) * 10} s`,
   )
 
   // Warm-up: JIT, pools, keep-alive connections
@@ -264,7 +264,7 @@ async function main(): Promise<number> {
     nginx: version('nginx', ['-v']),
     wrk: version('wrk', ['-v']),
     modsecurity: results['nginx+modsecurity+crs'] ? { libmodsecurity3: dpkg('libmodsecurity3'), crs: dpkg('modsecurity-crs'), paranoia_level: 1, rule_engine: 'On' } : { skipped: skipped['nginx+modsecurity+crs'] },
-    settings: { threads: 1, connections, duration, rounds, warmup, moderate: { open_loop_rate: moderateRate, share_of_bare_node: moderateShare, duration: moderateDuration, warmup_s: moderateWarmup }, proxy_cpu: proxyCpu, load_cpu: loadCpu, cpus: cpus().length },
+    settings: { threads: 1, connections, duration, rounds, warmup, moderate: { open_loop_rate: moderateRate, share_of_bare_node: moderateShare, duration: moderateDuration, warmup_s: moderateWarmup }, proxy_cpu: proxyCpu, load_cpu: loadCpu, cpus: cpus().length, node_flags: nodeFlags },
     request: { host, path, headers: clientHeaders, get_answer_bytes: getBody.length, post_body_bytes: postBody.length },
     results,
     rounds: rounds > 1 ? runs : undefined,

@@ -292,6 +292,12 @@ export function drawbridgeConfig(
 }
 
 /**
+ * Extra node flags for both Node proxies (bare-node and Drawbridge), to measure a runtime setting
+ * on equal terms, e.g. BENCH_NODE_FLAGS=--single-threaded-gc (README, Performance). Default: none.
+ */
+export const nodeFlags: string[] = (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter((f) => f !== '')
+
+/**
  * Drawbridge from this build (bin/drawbridge.js, one worker) in `dir`, in front of the upstream
  * on `upstreamPort`, with `settings` (YAML lines) after the listeners; returns its port.
  */
@@ -302,7 +308,7 @@ export async function startDrawbridge(
   o: { upstreamPort: number; trustedHost: string; settings: string; by: string },
 ): Promise<{ child: Child; port: number }> {
   const { file, port } = drawbridgeConfig(dir, { ...o, port: await freePort(), adminPort: await freePort() })
-  return { child: start('drawbridge', dir, cpu, process.execPath, [join(root, 'bin/drawbridge.js'), 'start', '--config', file, '--workers', '1']), port }
+  return { child: start('drawbridge', dir, cpu, process.execPath, [...nodeFlags, join(root, 'bin/drawbridge.js'), 'start', '--config', file, '--workers', '1']), port }
 }
 
 // ---- wrk ----
