@@ -4,6 +4,7 @@
  * SIGHUP reloads the file everywhere (an invalid file keeps the old config); SIGTERM drains.
  */
 import cluster, { type Worker } from 'node:cluster'
+import { availableParallelism } from 'node:os'
 import { RateLimiterClusterMaster } from 'rate-limiter-flexible'
 import { relayWorkerNotices } from '../storage/cluster/notices.js'
 import { parseArgs } from 'node:util'
@@ -61,7 +62,11 @@ export async function startCommand(argv: string[], io: Io): Promise<number> {
   const config = load()
   if (config === null) return ExitConfigInvalid
   const logger = new Logger(config.logging.level, process.stdout, cluster.isWorker ? { worker: cluster.worker!.id } : {})
-  if (cluster.isPrimary) for (const w of configWarnings(config)) logger.warn(w)
+  if (cluster.isPrimary) {
+    for (const w of configWarnings(config)) logger.warn(w)
+    // node flags matter for latency (src/cli/relaunch.ts, src/cli/v8-flags.ts): say what this runs with
+    logger.info('runtime', { node: process.version, node_flags: process.execArgv, cores: availableParallelism(), pid: process.pid })
+  }
 
   if (cluster.isPrimary && config.workers > 1) return runPrimary(config, load, logger)
   return runSingle(config, load, logger)

@@ -9,6 +9,7 @@ import { once } from 'node:events'
 import { startUpstream } from '../helpers/upstream.js'
 import { freePort } from '../helpers/net.js'
 import { request } from '../helpers/http.js'
+import { waitForLog } from '../helpers/process.js'
 
 const root = resolve(fileURLToPath(import.meta.url), '../../../..')
 const bin = join(root, 'bin/drawbridge.js')
@@ -28,32 +29,6 @@ async function assertStopsCleanly(child: ChildProcess): Promise<void> {
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'drawbridge-cli-'))
-}
-
-/** Collects stdout JSON lines and resolves when a line matches. */
-function waitForLog(child: ChildProcess, match: (l: Record<string, unknown>) => boolean, timeoutMs = 15_000): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    let buf = ''
-    const timer = setTimeout(() => reject(new Error('timed out waiting for log line; got: ' + buf.slice(-2000))), timeoutMs)
-    const onData = (c: Buffer) => {
-      buf += c.toString()
-      for (const line of buf.split('\n')) {
-        if (!line.startsWith('{')) continue
-        try {
-          const l = JSON.parse(line) as Record<string, unknown>
-          if (match(l)) {
-            clearTimeout(timer)
-            child.stdout!.off('data', onData)
-            resolve(l)
-            return
-          }
-        } catch {
-          /* partial line */
-        }
-      }
-    }
-    child.stdout!.on('data', onData)
-  })
 }
 
 /** `drawbridge start` with two workers (memory storage) and `settings`; resolves once both listen. */
