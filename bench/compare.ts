@@ -142,7 +142,7 @@ async function main(): Promise<number> {
   const perTarget = 2 * seconds(warmup) + scenarios.length * rounds * seconds(duration) + rounds * perModerate
   const estimate = targets.length * perTarget + rounds * perModerate
   console.log(
-    `bench: ${targets.map((t) => t.name).join(', ')}; wrk -t1 -c${connections} -d${duration} x ${rounds} round(s); proxies on CPU ${proxyCpu}, upstream and wrk on CPU ${loadCpu}${nodeFlags.length > 0 ? `; node ${nodeFlags.join(' ')} for both Node proxies` : ''}; about ${Math.round(estimate / 10) * 10} s`,
+    `bench: ${targets.map((t) => t.name).join(', ')}; wrk -t1 -c${connections} -d${duration} x ${rounds} round(s); proxies on CPU ${proxyCpu}, upstream and wrk on CPU ${loadCpu}; node ${nodeFlags.join(' ')} for both Node proxies; about ${Math.round(estimate / 10) * 10} s`,
   )
 
   // Warm-up: JIT, pools, keep-alive connections

@@ -13,7 +13,7 @@ import { existsSync, rmSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { benchDir, benchOrder, benchRequest, cleanup, drawbridgeConfig, freePort, has, installCleanup, start, startStaticUpstream, stop, waitPort, type Child } from './servers.js'
+import { benchDir, benchOrder, benchRequest, cleanup, drawbridgeConfig, freePort, has, installCleanup, nodeFlags, start, startStaticUpstream, stop, waitPort, type Child } from './servers.js'
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..')
 const warmup = Number(process.env.BENCH_WARMUP_REQUESTS ?? 10_000)
@@ -79,7 +79,9 @@ interface Count {
 
 async function measure(name: string, dir: string, args: string[], port: number, body: string | null): Promise<Count> {
   const out = join(dir, `callgrind.${name}.out`)
-  const child: Child = start(name, dir, '0', 'valgrind', ['--tool=callgrind', '--instr-atstart=no', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, process.execPath, ...args])
+  // the bench's node flags (servers.ts), which also keep Drawbridge from relaunching itself
+  // outside valgrind's view (valgrind follows no child process)
+  const child: Child = start(name, dir, '0', 'valgrind', ['--tool=callgrind', '--instr-atstart=no', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, process.execPath, ...nodeFlags, ...args])
   await waitPort(port, child, 120_000)
   const pid = String(child.proc.pid)
   const warmBad = await drive(port, warmup, body)

@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import type { AddressInfo } from 'node:net'
+import { gcFlag } from '../src/cli/relaunch.js'
 
 export const modsecPaths = {
   module: '/usr/lib/nginx/modules/ngx_http_modsecurity_module.so',
@@ -292,10 +293,12 @@ export function drawbridgeConfig(
 }
 
 /**
- * Extra node flags for both Node proxies (bare-node and Drawbridge), to measure a runtime setting
- * on equal terms, e.g. BENCH_NODE_FLAGS=--single-threaded-gc (README, Performance). Default: none.
+ * Node flags for both Node proxies (bare-node and Drawbridge). They run pinned to one core, where
+ * `drawbridge start` relaunches itself under --single-threaded-gc (src/cli/relaunch.ts): both get
+ * it here directly, so they run alike (and Drawbridge without the relaunching parent). More from
+ * BENCH_NODE_FLAGS, to measure a runtime setting on equal terms.
  */
-export const nodeFlags: string[] = (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter((f) => f !== '')
+export const nodeFlags: string[] = [...new Set([gcFlag, ...(process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter((f) => f !== '')])]
 
 /**
  * Drawbridge from this build (bin/drawbridge.js, one worker) in `dir`, in front of the upstream
