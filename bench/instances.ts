@@ -14,7 +14,7 @@ import { request } from 'node:http'
 import { cpus } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { benchDir, cleanup, freePort, has, installCleanup, nginxConf, runWrk, seconds, sleep, start, startDrawbridge, waitPort, type WrkResult } from './servers.js'
+import { benchDir, cleanup, freePort, has, installCleanup, nginxConf, runWrk, seconds, start, startDrawbridge, stop, waitPort, type WrkResult } from './servers.js'
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..')
 const duration = process.env.BENCH_DURATION ?? '10s'
@@ -71,8 +71,8 @@ async function main(): Promise<number> {
       }
       if (name !== 'accuracy') await Promise.all(instances.map((i) => runWrk({ cpu: loadCpu, port: i.port, path, conns: connections, duration: warmup, script: null, headers })))
       const [a, b] = await Promise.all(instances.map((i) => runWrk({ cpu: loadCpu, port: i.port, path, conns: connections, duration, script: null, headers })))
-      for (const i of instances) i.child.proc.kill('SIGTERM')
-      await sleep(500)
+      // drained and gone before the next phase (stop(): expected, not an "exited early")
+      await Promise.all(instances.map((i) => stop(i.child)))
       return { a: a!, b: b!, probes }
     }
 
