@@ -35,8 +35,8 @@ export interface LoadOptions {
   readonly flags?: ConfigFlags
 }
 
-/** Environment variables with the prefix that are not configuration keys. */
-const reservedEnv = new Set(['DRAWBRIDGE_CONFIG'])
+/** Environment variables with the prefix that are not configuration keys (the relaunch's: src/cli/relaunch.ts). */
+const reservedEnv = new Set(['DRAWBRIDGE_CONFIG', 'DRAWBRIDGE_RELAUNCH', 'DRAWBRIDGE_RELAUNCHED'])
 /** `DRAWBRIDGE_SECRET_*` holds secrets (referenced with from_env), never setting overrides. */
 const secretPrefix = 'DRAWBRIDGE_SECRET_'
 

@@ -27,7 +27,7 @@ test('shouldRelaunch: only `start`, only on one core, only without the flag or t
 })
 
 describe('drawbridge start on one core (taskset -c 0)', () => {
-  async function startPinned(cpus: string | null): Promise<{ child: ChildProcess; url: string; runtime: Record<string, unknown>; close: () => Promise<void> }> {
+  async function startPinned(cpus: string | null, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; runtime: Record<string, unknown>; close: () => Promise<void> }> {
     const up = await startUpstream()
     const dir = mkdtempSync(join(tmpdir(), 'drawbridge-relaunch-'))
     const port = await freePort()
@@ -35,7 +35,7 @@ describe('drawbridge start on one core (taskset -c 0)', () => {
     const yaml = (hosts: string) => `upstream: ${up.url}\nlisten: 127.0.0.1:${port}\nmode: production\nworkers: 1\nadmin: { listen: "off" }\nstorage: { memory: true }\ntrusted_hosts: [${hosts}]\n`
     writeFileSync(file, yaml('localhost'))
     const [cmd, args] = cpus === null ? [process.execPath, [bin, 'start', '--config', file]] : ['taskset', ['-c', cpus, process.execPath, bin, 'start', '--config', file]]
-    const child = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DRAWBRIDGE_CONFIG: '' } })
+    const child = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DRAWBRIDGE_CONFIG: '', ...env } })
     // both lines from one reader: they may come in one chunk
     let runtime: Record<string, unknown> = {}
     try {
@@ -93,6 +93,20 @@ describe('drawbridge start on one core (taskset -c 0)', () => {
       }
       assert.ok(refused, 'the orphaned child stopped serving')
     } finally {
+      await g.close()
+    }
+  })
+
+  test('DRAWBRIDGE_RELAUNCH=0: no relaunch, and the variable is not taken for a configuration setting', async () => {
+    const g = await startPinned('0', { DRAWBRIDGE_RELAUNCH: '0' })
+    try {
+      assert.deepEqual(g.runtime.node_flags, [])
+      assert.equal(g.runtime.cores, 1)
+      assert.equal(g.runtime.pid, g.child.pid)
+      assert.equal((await request(g.url + '/a')).status, 200)
+    } finally {
+      g.child.kill('SIGTERM')
+      await once(g.child, 'exit')
       await g.close()
     }
   })

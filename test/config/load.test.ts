@@ -100,6 +100,8 @@ test('precedence: file < DRAWBRIDGE_* env < flags; unknown env settings are erro
   assert.equal(bad[0]!.path, 'env DRAWBRIDGE_NOPE')
   // DRAWBRIDGE_SECRET_* are secrets, not settings
   assert.doesNotThrow(() => loadConfig({ file, env: { DRAWBRIDGE_SECRET_ANYTHING: 'x' } }))
+  // nor the process settings of `start` (DRAWBRIDGE_RELAUNCH=0 turns the one-core relaunch off)
+  assert.doesNotThrow(() => loadConfig({ file, env: { DRAWBRIDGE_RELAUNCH: '0', DRAWBRIDGE_RELAUNCHED: '1', DRAWBRIDGE_CONFIG: file } }))
 })
 
 test('secrets come only by reference: from_env and from_file', () => {
