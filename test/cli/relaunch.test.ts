@@ -97,30 +97,27 @@ describe('drawbridge start on one core (taskset -c 0)', () => {
     }
   })
 
-  test('DRAWBRIDGE_RELAUNCH=0: no relaunch, and the variable is not taken for a configuration setting', async () => {
-    const g = await startPinned('0', { DRAWBRIDGE_RELAUNCH: '0' })
+  /** Started as given, served by that same process under V8's defaults; its runtime log line. */
+  async function assertServesItself(cpus: string | null, env: Record<string, string> = {}): Promise<Record<string, unknown>> {
+    const g = await startPinned(cpus, env)
     try {
       assert.deepEqual(g.runtime.node_flags, [])
-      assert.equal(g.runtime.cores, 1)
       assert.equal(g.runtime.pid, g.child.pid)
       assert.equal((await request(g.url + '/a')).status, 200)
+      return g.runtime
     } finally {
       g.child.kill('SIGTERM')
       await once(g.child, 'exit')
       await g.close()
     }
+  }
+
+  test('DRAWBRIDGE_RELAUNCH=0: no relaunch, and the variable is not taken for a configuration setting', async () => {
+    const runtime = await assertServesItself('0', { DRAWBRIDGE_RELAUNCH: '0' })
+    assert.equal(runtime.cores, 1)
   })
 
   test('on several cores the gateway runs in the process started (no relaunch)', { skip: availableParallelism() === 1 && 'this machine has one core' }, async () => {
-    const g = await startPinned(null)
-    try {
-      assert.deepEqual(g.runtime.node_flags, [])
-      assert.equal(g.runtime.pid, g.child.pid)
-      assert.equal((await request(g.url + '/a')).status, 200)
-    } finally {
-      g.child.kill('SIGTERM')
-      await once(g.child, 'exit')
-      await g.close()
-    }
+    await assertServesItself(null)
   })
 })
