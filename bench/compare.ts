@@ -60,9 +60,9 @@ function probe(port: number, method: 'GET' | 'POST', body?: string): Promise<Pro
 
 const wrk = (port: number, conns: number, dur: string, script: string | null): Promise<Result> => runWrk({ cpu: loadCpu, port, path, conns, duration: dur, script, headers: clientHeaders })
 
-function median(rs: Result[]): Result {
-  const sorted = [...rs].sort((a, b) => a.rps - b.rps)
-  return sorted[Math.floor((sorted.length - 1) / 2)]!
+/** The middle item by `key` (the lower middle of an even count): a round's cell, ratio or p99 run. */
+function medianBy<T>(xs: readonly T[], key: (x: T) => number): T {
+  return [...xs].sort((a, b) => key(a) - key(b))[Math.floor((xs.length - 1) / 2)]!
 }
 
 // ---- the run ----
@@ -84,7 +84,7 @@ async function main(): Promise<number> {
   if (cpus().length < 2) console.warn('bench: WARNING fewer than 2 CPUs: proxies, upstream and wrk share CPU 0')
   const { dir, sub } = benchDir('drawbridge-bench-')
 
-  // ~100 bytes for GET; a 1 KB JSON order for POST (ASCII only: it goes into a Lua string)
+  // a 1 KB JSON order for POST (ASCII only: it goes into a Lua string)
   const postBody = benchOrder()
   const postScript = join(dir, 'post.lua')
   writeFileSync(postScript, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(postBody)}\nwrk.headers["Content-Type"] = "application/json"\n`)
@@ -163,7 +163,7 @@ async function main(): Promise<number> {
   const results: Record<string, Record<string, Result>> = {}
   for (const t of targets) {
     results[t.name] = {}
-    for (const s of scenarios) results[t.name]![s.name] = median(runs[t.name]![s.name]!)
+    for (const s of scenarios) results[t.name]![s.name] = medianBy(runs[t.name]![s.name]!, (r) => r.rps)
   }
 
   // Moderate load: the p99 each proxy adds over hitting the upstream directly, at the same
@@ -179,11 +179,9 @@ async function main(): Promise<number> {
     ;(moderateRuns['direct'] ??= []).push(await openLoop(upPort))
     for (const t of moderateTargets) (moderateRuns[t.name] ??= []).push(await openLoop(t.port))
   }
-  // unanswered requests (null) sort last
-  const p99Of = (r: OpenLoopResult) => r.p99ms ?? Infinity
-  const byP99 = (rs: OpenLoopResult[]) => [...rs].sort((a, b) => p99Of(a) - p99Of(b))[Math.floor((rs.length - 1) / 2)]!
   const moderate: Record<string, OpenLoopResult> = {}
-  for (const [name, rs] of Object.entries(moderateRuns)) moderate[name] = byP99(rs)
+  // unanswered requests (null) sort last
+  for (const [name, rs] of Object.entries(moderateRuns)) moderate[name] = medianBy(rs, (r) => r.p99ms ?? Infinity)
   const added: Record<string, { p50ms: number; p99ms: number }> = {}
   for (const t of moderateTargets) {
     const diff = (k: 'p50ms' | 'p99ms') => Math.round(((moderate[t.name]![k] ?? Infinity) - (moderate['direct']![k] ?? Infinity)) * 1000) / 1000
@@ -214,13 +212,12 @@ async function main(): Promise<number> {
   // separate medians could pair a fast round of one proxy with a slow round of the other).
   const ratios: Record<string, Record<string, number>> = {}
   console.log(`\nthroughput ratios (same run${rounds > 1 ? `, median of the ${rounds} rounds' ratios` : ''}):`)
-  const middle = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!
   for (const s of scenarios) {
     const d = runs['drawbridge']![s.name]!
     ratios[s.name] = {}
     for (const ref of targets.filter((t) => t.name !== 'drawbridge')) {
       const r = runs[ref.name]![s.name]!
-      ratios[s.name]![`drawbridge/${ref.name}`] = middle(d.map((x, i) => x.rps / r[i]!.rps))
+      ratios[s.name]![`drawbridge/${ref.name}`] = medianBy(d.map((x, i) => x.rps / r[i]!.rps), (x) => x)
     }
     console.log(`  ${s.name.padEnd(16)}${Object.entries(ratios[s.name]!).map(([k, v]) => `${k} ${v.toFixed(2)}`).join('   ')}`)
   }
