@@ -101,6 +101,11 @@ function onData(c: Conn, chunk: Buffer): void {
   c.buffered = c.buffered.subarray(length)
   complete(c.index, c.since, status === '200')
   c.busy = false
+  ready(c)
+}
+
+/** A free connection takes the oldest waiting request, or waits in the pool. */
+function ready(c: Conn): void {
   const next = queue.shift()
   if (next !== undefined) send(c, next.index, next.since)
   else idle.push(c)
@@ -120,10 +125,7 @@ function fail(c: Conn): void {
   }
   if (done === total || replaced >= total) return
   replaced++
-  const fresh = open()
-  const next = queue.shift()
-  if (next !== undefined) send(fresh, next.index, next.since)
-  else idle.push(fresh)
+  ready(open())
 }
 
 function complete(index: number, since: number, good: boolean): void {
