@@ -14,7 +14,7 @@ import { request } from 'node:http'
 import { cpus } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { benchDir, cleanup, freePort, has, installCleanup, nginxConf, runWrk, seconds, start, startDrawbridge, stop, waitPort, type WrkResult } from './servers.js'
+import { benchDir, benchRequest, cleanup, freePort, has, installCleanup, runWrk, seconds, start, startDrawbridge, startStaticUpstream, stop, waitPort, type WrkResult } from './servers.js'
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..')
 const duration = process.env.BENCH_DURATION ?? '10s'
@@ -50,10 +50,8 @@ async function main(): Promise<number> {
   if (seconds(duration) >= 60) throw new Error('bench:instances: BENCH_DURATION must stay under the one-minute window of the accuracy phase')
   const { dir, sub } = benchDir('drawbridge-bench-instances-')
   try {
-    const upPort = await freePort()
-    const upDir = sub('upstream')
-    const upstream = start('upstream', upDir, loadCpu, 'nginx', ['-p', upDir, '-c', nginxConf(upDir, upPort, `location = ${path} { default_type application/json; return 200 '{"id":1,"name":"Widget"}'; } location / { return 404; }`)])
-    await waitPort(upPort, upstream)
+    // GETs only here: the POST answer is never asked for
+    const { port: upPort } = await startStaticUpstream(sub('upstream'), loadCpu, { path, getBody: '{"id":1,"name":"Widget"}', postAnswer: benchRequest.postAnswer })
     const redisPort = await freePort()
     const redis = start('redis', sub('redis'), loadCpu, 'redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'])
     await waitPort(redisPort, redis)

@@ -13,7 +13,7 @@ import { existsSync, rmSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { benchDir, benchOrder, benchRequest, cleanup, drawbridgeConfig, freePort, has, installCleanup, nodeFlags, start, startStaticUpstream, stop, waitPort, type Child } from './servers.js'
+import { benchDir, benchOrder, benchRequest, cleanup, drawbridgeArgs, drawbridgeConfig, freePort, has, installCleanup, nodeFlags, start, startStaticUpstream, stop, waitPort, type Child } from './servers.js'
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..')
 const warmup = Number(process.env.BENCH_WARMUP_REQUESTS ?? 10_000)
@@ -125,7 +125,7 @@ async function main(): Promise<number> {
       by: 'bench/instructions.ts: production defaults, access log on',
       settings: 'logging:\n  level: info\n  access_log: true\n',
     })
-    const drawbridge = await measure('drawbridge', sub('drawbridge'), [join(root, 'bin/drawbridge.js'), 'start', '--config', db.file, '--workers', '1'], db.port, s.body)
+    const drawbridge = await measure('drawbridge', sub('drawbridge'), drawbridgeArgs(root, db.file), db.port, s.body)
     rows.push({ scenario: s.name, bare, drawbridge })
     console.log(
       `  ${s.name.padEnd(15)} bare-node ${Math.round(bare.perRequest).toLocaleString('en')}   drawbridge ${Math.round(drawbridge.perRequest).toLocaleString('en')}` +

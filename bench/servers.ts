@@ -311,7 +311,12 @@ export async function startDrawbridge(
   o: { upstreamPort: number; trustedHost: string; settings: string; by: string },
 ): Promise<{ child: Child; port: number }> {
   const { file, port } = drawbridgeConfig(dir, { ...o, port: await freePort(), adminPort: await freePort() })
-  return { child: start('drawbridge', dir, cpu, process.execPath, [...nodeFlags, join(root, 'bin/drawbridge.js'), 'start', '--config', file, '--workers', '1']), port }
+  return { child: start('drawbridge', dir, cpu, process.execPath, [...nodeFlags, ...drawbridgeArgs(root, file)]), port }
+}
+
+/** `bin/drawbridge.js start` of this build with a config file, one worker (after node's own flags). */
+export function drawbridgeArgs(root: string, configFile: string): string[] {
+  return [join(root, 'bin/drawbridge.js'), 'start', '--config', configFile, '--workers', '1']
 }
 
 // ---- wrk ----
