@@ -9,19 +9,16 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { analyzers } from '../../src/detection/analyzers.js'
 import { isPlainValue, readings } from '../../src/detection/normalize.js'
-import { charsOf } from '../../src/detection/chars.js'
+import { charsOf, meets, type Chars } from '../../src/detection/chars.js'
 import { InputCollector, addCookies, addHeaders, addPath, addUrlEncoded } from '../../src/stages/waf/inputs.js'
 import { addBody, bodyKind } from '../../src/stages/waf/body.js'
 import { benignCases } from '../../bench/efficacy/benign.js'
 import { corporaAvailable, corporaDir, loadCrs, loadNemesida, loadPayloadsAllTheThings, type EfficacyCase } from '../../bench/efficacy/corpora.js'
 
 /** Whether `text` holds one of the trigger characters, or anything outside ASCII. */
-function admits(triggers: Int32Array, text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c >= 128 || (triggers[c >> 5]! & (1 << (c & 31))) !== 0) return true
-  }
-  return false
+function admits(triggers: Chars, text: string): boolean {
+  const set = charsOf(text)
+  return set === null || meets(set, triggers)
 }
 
 /** Every input text of the benign set and the corpora that are found, with its form flag. */

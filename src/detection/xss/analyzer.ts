@@ -192,9 +192,7 @@ function scriptUrlInside(s: string): XssFinding | null {
 // The characters one of the readings below needs (a scheme's ':', a tag's '<', UTF-7's '+', a
 // handler's '=', a call's '(' or '`', a quote to break out of); anything outside ASCII may be a
 // look-alike. A value with none of them can only be a bare sink (`document.cookie`).
-const needed = new Uint8Array(128)
-for (const ch of ':<+=(\'"`') needed[ch.charCodeAt(0)] = 1
-const neededSet = charSet(':<+=(\'"`')
+const needed = charSet(':<+=(\'"`')
 
 /**
  * 0: the value holds one of `needed` (or a non-ASCII character); 1: none, and no bare sink is
@@ -204,7 +202,7 @@ const neededSet = charSet(':<+=(\'"`')
  */
 function onlySink(value: string, chars: Chars | null): 0 | 1 | 2 {
   if (chars !== null) {
-    if (meets(chars, neededSet)) return 0
+    if (meets(chars, needed)) return 0
     if (holds(chars, 91 /* [ */)) return 2
     if (!holds(chars, 46 /* . */)) return 1
     for (let dot = value.indexOf('.'); dot !== -1; dot = value.indexOf('.', dot + 1)) if (sinkWordBefore(value, dot)) return 2
@@ -213,7 +211,7 @@ function onlySink(value: string, chars: Chars | null): 0 | 1 | 2 {
   let may = false
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i)
-    if (c >= 128 || needed[c] === 1) return 0
+    if (c >= 128 || holds(needed, c)) return 0
     if (c === 91 /* [ */) may = true
     else if (c === 46 /* . */ && !may) may = sinkWordBefore(value, i)
   }
