@@ -3,7 +3,6 @@
  * request stages compiled for the route, then hands over to the upstream.
  * Client input never throws out of here: every problem is a 4xx verdict.
  */
-import { randomUUID } from 'node:crypto'
 import { isIP } from 'node:net'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Transaction } from '../pipeline/transaction.js'
@@ -14,6 +13,7 @@ import type { Runtime } from './runtime.js'
 import { fault, sendError, sendVerdict } from './respond.js'
 import { forward } from '../upstream/forward.js'
 import { logTransaction } from './log.js'
+import { newRequestId } from './request-id.js'
 
 const urlTooLong = verdict('limits', 414, 'DRAWBRIDGE_ERR_URL_TOO_LONG', 'url too long')
 const badTarget = verdict('limits', 400, 'DRAWBRIDGE_ERR_BAD_REQUEST', 'bad request target')
@@ -38,7 +38,7 @@ export function prepare(rt: Runtime, req: IncomingMessage, res: ServerResponse |
   const peerIp = normalizeIp(req.socket.remoteAddress ?? '')
   const trusted = rt.trustedProxies.matches(peerIp)
   const rid = req.headers['x-request-id']
-  const id = trusted && validRequestId(rid) ? rid : randomUUID()
+  const id = trusted && validRequestId(rid) ? rid : newRequestId()
   const tx = new Transaction(id, req, res, peerIp, trusted, secure, rt.pipeline.defaultRoute)
   if (trusted) believeForwarded(rt, tx)
   return [tx, parseTarget(rt, tx)]

@@ -27,7 +27,7 @@ export function testConfig(raw: Record<string, unknown>, env: Record<string, str
 export async function startGateway(raw: Record<string, unknown>, env: Record<string, string> = {}, options: GatewayOptions = {}): Promise<TestGateway> {
   const config = testConfig(raw, env)
   const lines: string[] = []
-  const logger = new Logger('debug', { write: (s: string) => lines.push(s) })
+  const logger = new Logger('debug', { write: (chunk: Buffer) => lines.push(chunk.toString('utf8')) })
   const gateway = createGateway(config, { ...options, logger })
   const addresses = await gateway.listen()
   return {

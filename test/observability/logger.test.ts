@@ -7,9 +7,9 @@ import { Logger } from '../../src/observability/logger.js'
 
 const loggerModule = fileURLToPath(new URL('../../src/observability/logger.js', import.meta.url))
 
-function sink(): { writes: string[]; write(s: string): void } {
+function sink(): { writes: string[]; write(chunk: Buffer): void } {
   const writes: string[] = []
-  return { writes, write: (s: string) => void writes.push(s) }
+  return { writes, write: (chunk: Buffer) => void writes.push(chunk.toString('utf8')) }
 }
 
 test('lines wait and are written together, in order, once the flush interval has passed', async () => {
@@ -45,6 +45,22 @@ test('flush() writes at once; a full buffer is written without waiting', () => {
   for (let i = 0; i < 70; i++) logger.info('big', { big })
   assert.equal(out.writes.length, 2, '64 KB waiting is written without the timer')
   logger.flush()
+})
+
+test('lines keep their characters (UTF-8) and their order, a line larger than the buffer included', () => {
+  const out = sink()
+  const logger = new Logger('info', out)
+  const huge = 'é'.repeat(40_000) // 80 KB of UTF-8: more than waits before a write
+  logger.info('before', { name: 'Zoë 🚀' })
+  logger.info('huge', { huge })
+  logger.info('after', { quote: '"\\' })
+  logger.flush()
+  const lines = out.writes.join('').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>)
+  assert.deepEqual(lines.map((l) => l.msg), ['before', 'huge', 'after'])
+  assert.equal(lines[0]!.name, 'Zoë 🚀')
+  assert.equal(lines[1]!.huge, huge)
+  assert.equal(lines[2]!.quote, '"\\')
+  assert.ok(out.writes.length >= 2, 'what waited was written before the huge line was added')
 })
 
 test('the time is the ISO 8601 UTC time of the line, to the millisecond', async () => {
