@@ -110,6 +110,12 @@ function wake(w: Wakers, k: number, text: string): number {
   return (masks[k] = m === -1 ? w.all : m)
 }
 
+/** Values judged clean in one scope (a location, or a header name), and the last one seen. */
+interface Memo {
+  readonly values: Set<string>
+  last: string
+}
+
 /** The analyzers that apply to an input: by location, and for headers by name. */
 interface Applicable {
   readonly byName: readonly Analyzer[]
@@ -178,14 +184,14 @@ export function createEngine(options: EngineOptions): Engine {
   // Memo scopes: which analyzers apply depends on the location (and, for headers, the name).
   // Body values are not memoised: mostly unique, they would only churn the memo.
   const cleanNames = new Set<string>()
-  const cleanValues = new Map<string, Set<string>>()
+  const cleanValues = new Map<string, Memo>()
   let memoSize = 0
-  const memoScope = (input: Input): Set<string> | null => {
+  const memoScope = (input: Input): Memo | null => {
     if (input.location === 'body') return null
     const scope = input.location === 'header' ? input.name : input.formEncoded ? input.location + '+' : input.location
-    let set = cleanValues.get(scope)
-    if (set === undefined) cleanValues.set(scope, (set = new Set()))
-    return set
+    let memo = cleanValues.get(scope)
+    if (memo === undefined) cleanValues.set(scope, (memo = { values: new Set(), last: '' }))
+    return memo
   }
   const remember = (set: Set<string>, key: string): void => {
     if (++memoSize > memoMax) {
@@ -238,7 +244,15 @@ export function createEngine(options: EngineOptions): Engine {
           continue
         }
         const memo = value.length <= memoValueMax ? memoScope(input) : null
-        if (memo !== null && memo.has(value)) continue
+        if (memo !== null) {
+          // the scope's last clean value first: a string comparison, where the set would hash
+          // the whole value (a User-Agent arrives as a new string with every request)
+          if (memo.last === value) continue
+          if (memo.values.has(value)) {
+            memo.last = value
+            continue
+          }
+        }
         // The same body value twice in one request (arrays of records): judged once.
         if (memo === null) {
           if (seenBodyValues === null) seenBodyValues = new Set()
@@ -247,7 +261,10 @@ export function createEngine(options: EngineOptions): Engine {
         }
         const before = hits
         if (judge(input, value, 'value', false, true)) return { findings, score }
-        if (memo !== null && hits === before) remember(memo, value)
+        if (memo !== null && hits === before) {
+          remember(memo.values, value)
+          memo.last = value
+        }
       }
       return { findings, score }
 

@@ -69,6 +69,11 @@ test('the clean-value memo never hides an attack, and knows headers apart', () =
   const tool = 'sqlmap/1.7.2#stable (https://sqlmap.org)'
   assert.equal(e.inspect([q('note', tool)], null, true).findings.length, 0)
   assert.equal(e.inspect([header('user-agent', tool)], null, true).findings[0]?.category, 'scanner')
+  // the scope's last clean value is kept apart too: an attack between two clean ones is still seen
+  for (let i = 0; i < 2; i++) {
+    assert.equal(e.inspect([header('user-agent', ua)], null, true).findings.length, 0)
+    assert.equal(e.inspect([header('user-agent', tool)], null, true).findings[0]?.category, 'scanner')
+  }
   // an attack stays an attack however often it comes
   for (let i = 0; i < 3; i++) assert.equal(e.inspect([q('q', "1' OR '1'='1")], null, true).findings.length, 1)
   // an excluded finding is not remembered as clean for requests the exclusion does not cover
