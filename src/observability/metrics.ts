@@ -24,6 +24,7 @@ const help: Record<string, [string, 'counter' | 'histogram']> = {
   drawbridge_upstream_errors_total: ['Upstream failures, by kind.', 'counter'],
   drawbridge_masked_errors_total: ['Upstream error pages replaced by a generic error.', 'counter'],
   drawbridge_waf_detections_total: ['WAF findings at or above the threshold, by category and action (blocked or logged).', 'counter'],
+  drawbridge_auth_events_total: ['Auth security events (failed logins, lockouts, refresh token reuse), by rule and action.', 'counter'],
   drawbridge_security_events_dropped_total: ['Security events not stored (queue full or store error); they were still logged.', 'counter'],
   drawbridge_store_errors_total: ['Decisions taken while a shared store was unreachable, by store, operation and decision (allow or deny).', 'counter'],
   drawbridge_bans_total: ['Client IPs banned by this instance, by reason (waf or login).', 'counter'],

@@ -76,8 +76,12 @@ export class SecurityEvents {
         score: d.score,
         action: d.action,
       }
-      this.#metrics.inc('drawbridge_waf_detections_total', `category="${f.category}",action="${d.action}"`)
-      this.#logger.warn('security event', event as unknown as Record<string, unknown>)
+      // auth events (failed logins, lockouts, refresh reuse) are not WAF findings
+      if (f.category === 'auth') this.#metrics.inc('drawbridge_auth_events_total', `rule="${f.rule}",action="${d.action}"`)
+      else this.#metrics.inc('drawbridge_waf_detections_total', `category="${f.category}",action="${d.action}"`)
+      // the log line has its own time: the event's would be a second "time" key in the line
+      const { time: _stored, ...logged } = event
+      this.#logger.warn('security event', logged)
       if (this.#queue.length >= maxQueued) {
         this.#metrics.inc('drawbridge_security_events_dropped_total', '')
         continue

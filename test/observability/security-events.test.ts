@@ -110,3 +110,24 @@ test('stored(): resolves once the recorded events are in the store (one write fo
   await held.close()
   await events.close()
 })
+
+test('the event log line has one "time"; auth events are counted apart from WAF detections', async () => {
+  const chunks: string[] = []
+  const logger = new Logger('info', { write: (chunk: Buffer) => void chunks.push(chunk.toString('utf8')) })
+  const metrics = new Metrics()
+  const events = new SecurityEvents(new MemoryEventStore(), logger, metrics)
+  events.record(detection(1), redact)
+  events.record({ ...detection(2), findings: [{ category: 'auth', rule: 'auth-login-failed', confidence: 1, location: 'body', name: 'username', matched: 'alice' }] }, redact)
+  logger.flush()
+  const lines = chunks.join('').split('\n').filter((l) => l.includes('"security event"'))
+  assert.equal(lines.length, 2)
+  for (const line of lines) assert.equal(line.match(/"time":/g)?.length, 1, line)
+  assert.equal((JSON.parse(lines[0]!) as { rule: string }).rule, 'sqli')
+  const counters = metrics.snapshot().counters
+  assert.deepEqual(counters['drawbridge_waf_detections_total'], { 'category="sql",action="blocked"': 1 })
+  assert.deepEqual(counters['drawbridge_auth_events_total'], { 'rule="auth-login-failed",action="blocked"': 1 })
+  // the stored events keep their time
+  await events.flush()
+  for (const e of await events.store.list({ limit: 10 })) assert.match(e.time, /^\d{4}-\d{2}-\d{2}T/)
+  await events.close()
+})
