@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream'
 import type { Socket } from 'node:net'
 import type { Runtime } from '../listener/runtime.js'
 import type { Transaction } from '../pipeline/transaction.js'
+import type { ResponseHeaders } from '../pipeline/types.js'
 import { prepare, runRequestStages } from '../listener/request.js'
 import { afterBlockStored, applyResponseStages, rawError } from '../listener/respond.js'
 import { recordWafEvents } from '../listener/log.js'
@@ -109,7 +110,14 @@ function connectUpstream(rt: Runtime, tx: Transaction, socket: Duplex, head: Buf
   upReq.once('response', (upRes) => refused(rt, tx, socket, upRes))
   upReq.once('upgrade', (upRes, upSocket, upHead) => {
     upReq.setTimeout(0)
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\n${headerLines(upRes.rawHeaders, tx.id, true)}\r\n`)
+    // The 101 goes through the route's header filter and response stages like any answer
+    // (configured removals, Server, Set-Cookie flags); the upgrade's own two headers are put back.
+    const out = upstreamResponseHeaders(tx.route.upstreamHeaders, upRes.headers)
+    out['x-request-id'] = tx.id
+    applyResponseStages(tx, out)
+    out['connection'] = 'Upgrade'
+    out['upgrade'] = upRes.headers.upgrade ?? 'websocket'
+    socket.write(responseHead(101, out) + '\r\n')
     if (upHead.length > 0) socket.write(upHead)
     if (head.length > 0) upSocket.write(head)
     upSocket.on('error', () => socket.destroy())
@@ -139,24 +147,16 @@ function refused(rt: Runtime, tx: Transaction, socket: Duplex, upRes: IncomingMe
   const out = upstreamResponseHeaders(tx.route.upstreamHeaders, upRes.headers)
   out['x-request-id'] = tx.id
   applyResponseStages(tx, out)
-  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`
-  for (const [name, value] of Object.entries(out)) {
-    if (value === undefined) continue
-    for (const v of Array.isArray(value) ? value : [value]) head += `${name}: ${v}\r\n`
-  }
-  socket.write(head + 'connection: close\r\n\r\n')
+  socket.write(responseHead(status, out) + 'connection: close\r\n\r\n')
   upRes.pipe(socket)
 }
 
-const droppedResponse = new Set(['server', 'x-powered-by', 'transfer-encoding', 'keep-alive', 'proxy-connection'])
-
-function headerLines(raw: readonly string[], requestId: string, upgrade = false): string {
-  let out = ''
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase()
-    if (droppedResponse.has(name) || name === 'x-request-id') continue
-    if (!upgrade && (name === 'connection' || name === 'upgrade')) continue
-    out += `${raw[i]}: ${raw[i + 1]}\r\n`
+/** Status line and header lines of an answer written to the raw socket (no blank line). */
+function responseHead(status: number, headers: ResponseHeaders): string {
+  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue
+    for (const v of Array.isArray(value) ? value : [value]) head += `${name}: ${v}\r\n`
   }
-  return out + `x-request-id: ${requestId}\r\n`
+  return head
 }

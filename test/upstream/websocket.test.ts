@@ -64,6 +64,36 @@ describe('WebSocket upgrades', () => {
     assert.equal(upgrades, before)
   })
 
+  test('the 101 answer gets the same header treatment as any answer: removals, no Server, hardened cookies', async () => {
+    const hardened = await startGateway({ upstream: up.url, headers: { remove: ['X-Internal'] } })
+    const addHeaders = (headers: string[]) => headers.push('Set-Cookie: ws_session=abc; Path=/', 'Server: upstream/1.0', 'X-Internal: secret', 'X-Kept: yes')
+    wss.on('headers', addHeaders)
+    const ws = new WebSocket(hardened.url.replace('http', 'ws') + '/ws', { headers: { host: 'localhost' } })
+    try {
+      // 'open' follows 'upgrade' in the same tick: both listened for before either comes
+      const opened = once(ws, 'open')
+      const [res] = (await once(ws, 'upgrade')) as [import('node:http').IncomingMessage]
+      assert.equal(res.statusCode, 101)
+      assert.equal(res.headers['x-internal'], undefined)
+      assert.equal(res.headers['server'], undefined)
+      assert.equal(res.headers['x-kept'], 'yes')
+      assert.match(String(res.headers['x-request-id']), /^[0-9a-f-]{36}$/)
+      const cookie = String(res.headers['set-cookie'])
+      assert.match(cookie, /^ws_session=abc; Path=\//)
+      assert.match(cookie, /HttpOnly/)
+      assert.match(cookie, /SameSite=Lax/)
+      // and the connection works
+      await opened
+      ws.send('after')
+      const [msg] = await once(ws, 'message')
+      assert.equal(String(msg), 'echo:after|xff=127.0.0.1')
+    } finally {
+      ws.terminate()
+      wss.off('headers', addHeaders)
+      await hardened.close()
+    }
+  })
+
   test('require_origin refuses clients without an Origin', async () => {
     const strict = await startGateway({ upstream: up.url, websocket: { require_origin: true } })
     try {
