@@ -595,9 +595,13 @@ describe('auth: revocation_check ends access tokens at once', () => {
       const r = await gw.identity.register('erin', null, password, [])
       assert.ok(r.ok)
       const a = (await apiLogin(gw, 'erin')).json()
+      const session = { cookie: `__Host-drawbridge-access=${a.access_token}` }
       assert.equal((await request(`${gw.url}/x`, { headers: { authorization: `Bearer ${a.access_token}` } })).status, 200)
+      assert.equal((await request(`${gw.url}/auth/csrf`, { headers: session })).status, 200)
       await request(`${gw.url}/auth/logout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: a.refresh_token }) })
       assert.equal((await request(`${gw.url}/x`, { headers: { authorization: `Bearer ${a.access_token}` } })).status, 401)
+      // nor does the ended session get a CSRF token
+      assert.equal((await request(`${gw.url}/auth/csrf`, { headers: session })).status, 401)
       const b = (await apiLogin(gw, 'erin')).json()
       await gw.identity.setDisabled(r.user.id, true)
       assert.equal((await request(`${gw.url}/x`, { headers: { authorization: `Bearer ${b.access_token}` } })).status, 401)

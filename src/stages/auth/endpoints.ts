@@ -170,8 +170,8 @@ export function createAuthEndpoints(o: AuthEndpointOptions): LocalHandler {
 
   async function csrf(rt: Runtime, tx: Transaction): Promise<void> {
     const token = readCookie(tx.req.headers.cookie, accessCookie)
-    const claims = token === null ? null : await identity.access.verify(token)
-    if (claims === null || typeof claims === 'string' || claims.sid === null) {
+    const claims = token === null ? null : await identity.verifyAccess(token, s.revocation_check)
+    if (claims === null || claims.sid === null) {
       return fail(rt, tx, 401, 'DRAWBRIDGE_ERR_UNAUTHORIZED', 'no cookie session', challenge)
     }
     const value = identity.csrf.issue(claims.sid)
