@@ -1,6 +1,7 @@
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
+import type { IncomingMessage } from 'node:http'
 import { WebSocketServer, WebSocket } from 'ws'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js'
@@ -72,7 +73,7 @@ describe('WebSocket upgrades', () => {
     try {
       // 'open' follows 'upgrade' in the same tick: both listened for before either comes
       const opened = once(ws, 'open')
-      const [res] = (await once(ws, 'upgrade')) as [import('node:http').IncomingMessage]
+      const [res] = (await once(ws, 'upgrade')) as [IncomingMessage]
       assert.equal(res.statusCode, 101)
       assert.equal(res.headers['x-internal'], undefined)
       assert.equal(res.headers['server'], undefined)
