@@ -20,7 +20,9 @@ function bodyPending(tx: Transaction): boolean {
   return !tx.req.complete && (tx.req.headers['content-length'] !== undefined || tx.req.headers['transfer-encoding'] !== undefined)
 }
 
+/** What every answer carries, upstream's or ours: the request id, then the route's response stages. */
 export function applyResponseStages(tx: Transaction, headers: ResponseHeaders): void {
+  headers['x-request-id'] = tx.id
   const stages = tx.route.responseStages
   for (let i = 0; i < stages.length; i++) stages[i]!.responseHeaders!(tx, headers)
 }
@@ -45,7 +47,6 @@ export function sendError(
   const headers: ResponseHeaders = {
     'content-type': 'application/json',
     'content-length': String(Buffer.byteLength(body)),
-    'x-request-id': tx.id,
   }
   if (extra !== null) for (const [k, v] of extra) headers[k] = v
   applyResponseStages(tx, headers)

@@ -280,7 +280,6 @@ function send(rt: Runtime, tx: Transaction, headers: Record<string, string | str
       tx.upstreamMs = performance.now() - started
       const out = upstreamResponseHeaders(tx.route.upstreamHeaders, upHeaders as Record<string, string | string[] | undefined>)
       if (masking && statusCode >= 500) return new MaskingCollector(rt, tx, statusCode, out)
-      out['x-request-id'] = tx.id
       applyResponseStages(tx, out)
       if (rt.draining) out['connection'] = 'close'
       res.writeHead(statusCode, out)
@@ -362,7 +361,6 @@ class MaskingCollector extends Writable {
       return cb()
     }
     const out = this.#headers
-    out['x-request-id'] = tx.id
     if (tx.method !== 'HEAD') out['content-length'] = String(body.length)
     applyResponseStages(tx, out)
     if (!res.destroyed) {

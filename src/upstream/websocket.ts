@@ -113,7 +113,6 @@ function connectUpstream(rt: Runtime, tx: Transaction, socket: Duplex, head: Buf
     // The 101 goes through the route's header filter and response stages like any answer
     // (configured removals, Server, Set-Cookie flags); the upgrade's own two headers are put back.
     const out = upstreamResponseHeaders(tx.route.upstreamHeaders, upRes.headers)
-    out['x-request-id'] = tx.id
     applyResponseStages(tx, out)
     out['connection'] = 'Upgrade'
     out['upgrade'] = upRes.headers.upgrade ?? 'websocket'
@@ -145,7 +144,6 @@ function refused(rt: Runtime, tx: Transaction, socket: Duplex, upRes: IncomingMe
     return
   }
   const out = upstreamResponseHeaders(tx.route.upstreamHeaders, upRes.headers)
-  out['x-request-id'] = tx.id
   applyResponseStages(tx, out)
   socket.write(responseHead(status, out) + 'connection: close\r\n\r\n')
   upRes.pipe(socket)

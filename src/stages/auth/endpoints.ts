@@ -248,7 +248,7 @@ function redirect(rt: Runtime, tx: Transaction, location: string, cookies: strin
 function send(rt: Runtime, tx: Transaction, status: number, base: ResponseHeaders, body: string, cookies: string[] = [], csp: string | null = null): void {
   const res = tx.res!
   if (res.headersSent || res.destroyed) return
-  const headers: ResponseHeaders = { ...base, 'x-request-id': tx.id, 'content-length': String(Buffer.byteLength(body)) }
+  const headers: ResponseHeaders = { ...base, 'content-length': String(Buffer.byteLength(body)) }
   applyResponseStages(tx, headers)
   headers['cache-control'] ??= 'no-store'
   if (base['cache-control'] !== undefined) headers['cache-control'] = base['cache-control']
