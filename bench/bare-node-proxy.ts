@@ -22,9 +22,10 @@ const hop = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trai
 
 type Headers = Record<string, string | string[] | undefined>
 
-function strip(h: Headers): Record<string, string | string[]> {
+/** A copy of `h` without the `dropped` names. */
+function without(h: Headers, dropped: ReadonlySet<string>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {}
-  for (const name in h) if (!hop.has(name) && h[name] !== undefined) out[name] = h[name]!
+  for (const name in h) if (!dropped.has(name) && h[name] !== undefined) out[name] = h[name]!
   return out
 }
 
@@ -38,18 +39,12 @@ const own = new Set([...hop, 'server', 'x-powered-by', 'host', 'x-forwarded-for'
 const enforced = Object.entries(profiles.api.enforced)
 const defaults = Object.entries(profiles.api.defaults)
 
-function withoutOwn(h: Headers): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {}
-  for (const name in h) if (!own.has(name) && h[name] !== undefined) out[name] = h[name]!
-  return out
-}
-
 /** `stream` plus the header work every proxied request needs (see the top of this file). */
 function forwardWithHeaders(req: IncomingMessage, res: ServerResponse): void {
   const id = newRequestId()
   const ip = req.socket.remoteAddress ?? ''
   const host = req.headers.host ?? ''
-  const headers = withoutOwn(req.headers)
+  const headers = without(req.headers, own)
   headers['host'] = host
   headers['x-forwarded-for'] = ip
   headers['x-forwarded-proto'] = 'http'
@@ -59,7 +54,7 @@ function forwardWithHeaders(req: IncomingMessage, res: ServerResponse): void {
   const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined
   pool
     .stream({ path: req.url!, method: req.method as 'GET', headers, body: hasBody ? req : null }, ({ statusCode, headers: up }) => {
-      const out = withoutOwn(up)
+      const out = without(up, own)
       out['x-request-id'] = id
       for (const [name, value] of enforced) out[name] = value
       for (const [name, value] of defaults) if (out[name] === undefined) out[name] = value
@@ -71,11 +66,11 @@ function forwardWithHeaders(req: IncomingMessage, res: ServerResponse): void {
 
 function forward(req: IncomingMessage, res: ServerResponse): void {
   const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined
-  const opts = { path: req.url!, method: req.method as 'GET', headers: strip(req.headers), body: hasBody ? req : null }
+  const opts = { path: req.url!, method: req.method as 'GET', headers: without(req.headers, hop), body: hasBody ? req : null }
   if (mode === 'stream') {
     pool
       .stream(opts, ({ statusCode, headers }) => {
-        res.writeHead(statusCode, strip(headers))
+        res.writeHead(statusCode, without(headers, hop))
         return res
       })
       .catch(() => fail(res))
@@ -83,7 +78,7 @@ function forward(req: IncomingMessage, res: ServerResponse): void {
   }
   pool.request(opts).then(
     ({ statusCode, headers, body }) => {
-      res.writeHead(statusCode, strip(headers))
+      res.writeHead(statusCode, without(headers, hop))
       body.on('error', () => res.destroy())
       body.pipe(res)
     },
