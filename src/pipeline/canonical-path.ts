@@ -1,12 +1,17 @@
 /**
- * The path every policy is matched against. Upstreams decode and normalise paths before routing
- * (Starlette decodes %XX, Windows servers treat '\' as '/', Java servers drop ';params'), so a
- * policy matched on the raw path is bypassed by `/%64ocs` or `/api/../docs`. We match on a
- * canonical form instead: ';params' dropped (from the raw segments, as servlets do, and again
- * once decoded), percent-decoded once, '\' as '/', empty and '.' segments removed, '..' resolved,
- * lower-cased, no trailing slash. The raw path is what is
- * forwarded. Returns null for a path that cannot be legitimate: bad percent-encoding, NUL or
- * control characters, or '..' climbing above the root.
+ * The path every policy is matched against. A policy can only hold if it judges the path the app
+ * will route, and apps disagree on how to read a path: Starlette and Werkzeug percent-decode
+ * before routing (so `/admin%2fx` is `/admin/x`), and leave `..`, `;` and `\` as they are
+ * (`/admin/../health` is served by a `/admin/{rest:path}` handler); servlet containers drop
+ * `;params`; Windows servers and some routers split on `\`; Express routes on the raw path;
+ * gunicorn and Werkzeug merge `//`. No single reading fits them all, so a path whose readings
+ * could differ is refused instead of guessed at: dot segments in any spelling (`..`, `%2e%2e`,
+ * `.%2e`, `..;`), encoded `/`, `\` and `;` anywhere, empty segments (`//`), percent-encoded
+ * `%` followed by hex (decoded twice by some servers), bad percent-encoding or UTF-8, and
+ * control characters (RFC 3986 §3.3 and §6.2.2). What is left reads the same everywhere once
+ * percent-decoded; the canonical form is that decoded path, lower-cased (over-matching a
+ * restrictive policy is the safe direction), without a trailing slash. The path is forwarded
+ * as received.
  */
 
 const decoder = new TextDecoder('utf-8', { fatal: true })
@@ -28,6 +33,7 @@ function needsSlowPath(path: string): boolean {
   return false
 }
 
+/** Percent-decodes once; null for bad escapes, invalid UTF-8, an encoded '/' or a double encoding. */
 function percentDecode(path: string): string | null {
   if (path.indexOf('%') === -1) return path
   const bytes: number[] = []
@@ -37,7 +43,12 @@ function percentDecode(path: string): string | null {
       const hi = hexValue(path.charCodeAt(i + 1))
       const lo = hexValue(path.charCodeAt(i + 2))
       if (hi === -1 || lo === -1) return null
-      bytes.push(hi * 16 + lo)
+      const b = hi * 16 + lo
+      // %2F is a segment separator to a decoding router and part of a segment to a raw one.
+      if (b === 47) return null
+      // %25 then hex: a second decoding (some servers do one) would make a different path.
+      if (b === 37 && hexValue(path.charCodeAt(i + 3)) !== -1 && hexValue(path.charCodeAt(i + 4)) !== -1) return null
+      bytes.push(b)
       i += 2
     } else if (c < 128) {
       bytes.push(c)
@@ -52,29 +63,38 @@ function percentDecode(path: string): string | null {
   }
 }
 
-export function canonicalPath(path: string): string | null {
-  if (!needsSlowPath(path)) {
-    return path.length > 1 && path.charCodeAt(path.length - 1) === 47 ? path.slice(0, -1) : path
-  }
-  // Servlet containers drop ';params' from each raw segment before decoding (/docs;%2fx is
-  // /docs there); strip them here first too, then again after decoding for the other readings.
-  const decoded = percentDecode(path.indexOf(';') === -1 ? path : path.replace(/;[^/]*/g, ''))
+/**
+ * The percent-decoded path with its case kept and no trailing slash, or null when the path is
+ * refused (see above). For policies that must not match more than the app routes.
+ */
+export function decodedPath(path: string): string | null {
+  if (!needsSlowPath(path)) return withoutTrailingSlash(path)
+  const decoded = percentDecode(path)
   if (decoded === null) return null
-  const out: string[] = []
-  for (const raw of decoded.replaceAll('\\', '/').split('/')) {
-    const semi = raw.indexOf(';')
-    const seg = semi === -1 ? raw : raw.slice(0, semi)
-    if (seg === '' || seg === '.') continue
-    if (seg === '..') {
-      if (out.length === 0) return null
-      out.pop()
+  let segmentStart = 1
+  for (let i = 1; i <= decoded.length; i++) {
+    const c = i === decoded.length ? 47 : decoded.charCodeAt(i)
+    if (c === 47) {
+      const len = i - segmentStart
+      // '//' inside the path (a trailing '/' is fine); '.' and '..' in any spelling.
+      if (len === 0 && i !== decoded.length) return null
+      if ((len === 1 || len === 2) && decoded.charCodeAt(segmentStart) === 46 && (len === 1 || decoded.charCodeAt(segmentStart + 1) === 46)) return null
+      segmentStart = i + 1
       continue
     }
-    for (let i = 0; i < seg.length; i++) {
-      const c = seg.charCodeAt(i)
-      if (c < 32 || c === 127) return null
-    }
-    out.push(seg.toLowerCase())
+    // ';' starts path parameters for some servers only; '\' separates segments for some only.
+    if (c < 32 || c === 127 || c === 59 || c === 92) return null
   }
-  return '/' + out.join('/')
+  if (decoded.charCodeAt(0) !== 47) return null
+  return withoutTrailingSlash(decoded)
+}
+
+function withoutTrailingSlash(path: string): string {
+  return path.length > 1 && path.charCodeAt(path.length - 1) === 47 ? path.slice(0, -1) : path
+}
+
+/** The decoded path, lower-cased: what path policies match. Null: refuse the request (400). */
+export function canonicalPath(path: string): string | null {
+  const d = decodedPath(path)
+  return d === null ? null : d.toLowerCase()
 }
