@@ -19,7 +19,7 @@ import type { StoreErrorReport } from '../observability/store-errors.js'
 import { createBanStage, type Bans } from '../stages/bans/index.js'
 import { compileOriginMatcher } from '../stages/cors/index.js'
 import { label } from '../observability/metrics.js'
-import { compilePathMatcher, type PathMatcher } from './path-matcher.js'
+import { compileMethods, compilePathMatcher, type PathMatcher } from './path-matcher.js'
 import { compileUpstreamHeaderFilter, type UpstreamHeaderFilter } from '../upstream/response-headers.js'
 
 export interface CompiledRoute {
@@ -135,7 +135,7 @@ export function compilePipeline(config: Config, deps: PipelineDeps = {}): Compil
   config.routes.forEach((r, i) => {
     table.push({
       path: compilePathMatcher(r.match.path),
-      methods: r.match.methods ? new Set(r.match.methods) : null,
+      methods: compileMethods(r.match.methods),
       route: build(r.name ?? `route_${i}`, r, r.headers),
     })
   })

@@ -2,9 +2,13 @@
 
 export type PathMatcher = (canonical: string) => boolean
 
-/** `/api` matches `/api` and `/api/...`; `*` is one segment, `**` any number of segments. */
-export function compilePathMatcher(pattern: string): PathMatcher {
-  const p = pattern.toLowerCase().replace(/\/+$/, '') || '/'
+/**
+ * `/api` matches `/api` and `/api/...`; `*` is one segment, `**` any number of segments.
+ * Case-insensitive against the canonical path by default; `caseSensitive` compares the pattern
+ * as written against the decoded path (see decodedPath in canonical-path.ts).
+ */
+export function compilePathMatcher(pattern: string, caseSensitive = false): PathMatcher {
+  const p = (caseSensitive ? pattern : pattern.toLowerCase()).replace(/\/+$/, '') || '/'
   if (p.indexOf('*') === -1) {
     if (p === '/') return () => true
     const withSlash = p + '/'
@@ -28,4 +32,15 @@ export function compilePathMatcher(pattern: string): PathMatcher {
   }
   const re = new RegExp('^' + src + '$')
   return (c) => re.test(c)
+}
+
+/**
+ * The methods a `methods` list covers: HEAD is GET without the body (RFC 9110 §9.3.2) and
+ * frameworks run the GET handler for it, so a list naming GET covers HEAD too.
+ */
+export function compileMethods(methods: readonly string[] | undefined): ReadonlySet<string> | null {
+  if (methods === undefined) return null
+  const set = new Set(methods.map((m) => m.toUpperCase()))
+  if (set.has('GET')) set.add('HEAD')
+  return set
 }

@@ -106,7 +106,7 @@ export function createAuthStage(o: AuthStageOptions): Stage {
   return {
     id: 'auth',
     requestHeaders: function auth(tx: Transaction): Verdict | undefined | Promise<Verdict | undefined> {
-      const req = policyFor(tx.canonicalPath, tx.method)
+      const req = policyFor(tx.canonicalPath, tx.method, tx.path)
       const c = credential(tx)
       if (c === null && req.kind === 'public') return undefined
       return check(tx, c, req)

@@ -15,7 +15,7 @@ import type { StoreErrorReport } from '../../observability/store-errors.js'
 import type { Stage, Verdict } from '../../pipeline/types.js'
 import { verdict } from '../../pipeline/types.js'
 import type { Transaction } from '../../pipeline/transaction.js'
-import { compilePathMatcher, type PathMatcher } from '../../pipeline/path-matcher.js'
+import { compileMethods, compilePathMatcher, type PathMatcher } from '../../pipeline/path-matcher.js'
 import { clientKey } from '../../net/address.js'
 
 interface Limiter {
@@ -73,7 +73,7 @@ export function compileRules(rules: readonly RateLimitRule[], authPrefix: string
     return {
       name,
       path: r.match?.path === undefined ? null : compilePathMatcher(r.match.path),
-      methods: r.match?.methods === undefined ? null : new Set(r.match.methods),
+      methods: compileMethods(r.match?.methods),
       key: keyFn(r),
       limiter,
       limit: r.burst !== undefined && r.burst > limit ? r.burst : limit,
