@@ -160,6 +160,12 @@ export const configSchema = {
           items: methodName,
           default: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
         },
+        method_override: {
+          description:
+            'Whether the app honours X-HTTP-Method-Override, X-HTTP-Method and X-Method-Override on POST. false: those headers are removed before the app sees them. true: a POST is judged (route policies, CSRF, rate limits, routes) by the method they name and forwarded as sent; on other methods they are removed.',
+          type: 'boolean',
+          default: false,
+        },
       },
     },
     cors: {

@@ -64,6 +64,7 @@ export interface Config {
     readonly header_timeout: number
     readonly body_timeout: number
     readonly allowed_methods: readonly string[]
+    readonly method_override: boolean
   }
   readonly cors: {
     readonly allow_origins: readonly string[]

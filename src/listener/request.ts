@@ -83,6 +83,44 @@ function parseTarget(rt: Runtime, tx: Transaction): Verdict | null {
   if (canonical === null) return badPath
   tx.canonicalPath = canonical
   tx.route = rt.pipeline.match(canonical, tx.method)
+  const h = tx.req.headers
+  if (h['x-http-method-override'] !== undefined || h['x-http-method'] !== undefined || h['x-method-override'] !== undefined) return methodOverride(rt, tx)
+  return null
+}
+
+const overrideHeaders = ['x-http-method-override', 'x-http-method', 'x-method-override'] as const
+const badOverride = verdict('limits', 400, 'DRAWBRIDGE_ERR_BAD_REQUEST', 'bad method override')
+const methodToken = /^[A-Z][A-Z0-9_-]{0,31}$/
+const safeOrTunnel = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'CONNECT'])
+
+/**
+ * Apps that honour a method-override header run the method it names, so a decision taken on the
+ * wire method would not hold (POST + `X-HTTP-Method-Override: DELETE` ran a DELETE view under a
+ * POST policy). Unless the configuration says the app honours them, the headers are removed so
+ * the app cannot act on them; if it does, frameworks honour them on POST only, and a POST is
+ * judged by the method named (every stage reads tx.method) while the request goes upstream as
+ * sent. Drawbridge's own endpoints never honour them.
+ */
+function methodOverride(rt: Runtime, tx: Transaction): Verdict | null {
+  const h = tx.req.headers
+  if (!rt.config.limits.method_override || tx.method !== 'POST' || tx.route.local !== null) {
+    for (const name of overrideHeaders) delete h[name]
+    return null
+  }
+  let named: string | null = null
+  for (const name of overrideHeaders) {
+    const v = h[name]
+    if (v === undefined) continue
+    // Repeated headers arrive joined with ', ' and fail the token check.
+    const m = String(v).trim().toUpperCase()
+    if (!methodToken.test(m) || (named !== null && named !== m)) return badOverride
+    named = m
+  }
+  // Only an unsafe method: frameworks differ on whether a POST may become GET, HEAD or OPTIONS
+  // (some ignore it), and a POST judged as safe would skip CSRF and GET-only policies.
+  if (named === null || safeOrTunnel.has(named)) return badOverride
+  tx.method = named
+  tx.route = rt.pipeline.match(tx.canonicalPath, named)
   return null
 }
 

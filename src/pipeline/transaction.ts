@@ -36,7 +36,11 @@ export class Transaction {
   clientIp: string
   /** Whether the client's connection is HTTPS (own TLS, or X-Forwarded-Proto from a trusted proxy). */
   secure: boolean
-  readonly method: string
+  /**
+   * The method every stage judges: the request's own, or the one a POST names in a method-override
+   * header where limits.method_override says the app honours it (req.method stays the wire one).
+   */
+  method: string
   /** Path as received, without the query. */
   path: string
   /** Query string without the '?', or ''. */

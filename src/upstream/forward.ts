@@ -266,7 +266,8 @@ function send(rt: Runtime, tx: Transaction, headers: Record<string, string | str
   const masking = rt.config.error_masking.enabled
   const opts: Dispatcher.RequestOptions = {
     path: tx.query === '' ? tx.path : tx.path + '?' + tx.query,
-    method: tx.method as Dispatcher.HttpMethod,
+    // As sent: a method override was judged by the method it names, the app applies it itself.
+    method: tx.req.method as Dispatcher.HttpMethod,
     headers,
     body: body as Dispatcher.RequestOptions['body'],
     // undici accepts any emitter with an 'abort' event as a signal; the request entry emits it

@@ -28,11 +28,8 @@ export function createRoutePolicy(options: RoutePolicyOptions): Stage {
   return {
     id: 'route_policy',
     requestHeaders: function routePolicy(tx: Transaction): Verdict | undefined {
+      // tx.method is the method a honoured override names (listener/request.ts): refused the same way.
       if (!methods.has(tx.method)) return methodNotAllowed
-      // Frameworks that honour method-override headers would otherwise run a refused method.
-      const h = tx.req.headers
-      const override = h['x-http-method-override'] ?? h['x-http-method'] ?? h['x-method-override']
-      if (override !== undefined && !methods.has(String(override).trim().toUpperCase())) return methodNotAllowed
       if (hide && isDocs(tx.canonicalPath) && !allowIps.matches(tx.clientIp)) return docsHidden
       return undefined
     },
