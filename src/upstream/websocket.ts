@@ -32,6 +32,9 @@ export function handleUpgrade(rt: Runtime, req: IncomingMessage, socket: Duplex,
   if (!rt.config.websocket.enabled || String(req.headers.upgrade).toLowerCase() !== 'websocket') {
     return reject(rt, tx, socket, 400, 'DRAWBRIDGE_ERR_BAD_REQUEST', 'websocket', 'upgrade not allowed')
   }
+  // The opening handshake is a GET (RFC 6455 §4.1); any other method would be judged as itself
+  // here and opened upstream as a GET.
+  if (req.method !== 'GET') return reject(rt, tx, socket, 400, 'DRAWBRIDGE_ERR_BAD_REQUEST', 'websocket', 'upgrade method not GET')
   const run = (v: ReturnType<typeof runRequestStages>) => {
     Promise.resolve(v).then(
       (verdict) => {
