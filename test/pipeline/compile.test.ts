@@ -22,14 +22,19 @@ test('routes: first match wins, methods narrow, unmatched use the default route'
       routes: [
         { name: 'uploads', match: { path: '/upload', methods: ['POST'] }, max_body_bytes: 10, response_timeout: '2s' },
         { name: 'pages', match: { path: '/app/**' }, headers: { profile: 'html' }, request_buffering: false },
+        { name: 'reports', match: { path: '/reports', methods: ['GET'] }, response_timeout: '3s' },
       ],
     }),
   )
+  // HEAD runs the GET handler (RFC 9110 §9.3.2): a route on GET covers it.
+  assert.equal(p.match('/reports', 'HEAD').name, 'reports')
+  assert.equal(p.match('/reports', 'POST').name, 'default')
   const u = p.match('/upload/x', 'POST')
   assert.equal(u.name, 'uploads')
   assert.equal(u.maxBodyBytes, 10)
   assert.equal(u.responseTimeout, 2000)
   assert.equal(p.match('/upload/x', 'GET').name, 'default')
+  assert.equal(p.match('/upload/x', 'HEAD').name, 'default')
   assert.equal(p.match('/app/a', 'GET').requestBuffering, false)
   assert.equal(p.match('/other', 'GET'), p.defaultRoute)
 })

@@ -65,6 +65,22 @@ describe('rate limits', () => {
     }
   })
 
+  test('a rule on GET counts HEAD too (HEAD runs the GET handler and escaped the limit)', async () => {
+    const up = await startUpstream()
+    const gw = await startGateway({ upstream: up.url, rate_limits: [{ name: 'reports', key: 'ip', limit: '2/minute', match: { path: '/reports', methods: ['GET'] } }] })
+    try {
+      assert.equal((await request(`${gw.url}/reports`, { method: 'HEAD' })).status, 200)
+      assert.equal((await request(`${gw.url}/reports`)).status, 200)
+      assert.equal((await request(`${gw.url}/reports`, { method: 'HEAD' })).status, 429)
+      assert.equal((await request(`${gw.url}/reports`)).status, 429)
+      // Methods the rule does not name are not counted.
+      assert.equal((await request(`${gw.url}/reports`, { method: 'POST', body: '{}' })).status, 200)
+    } finally {
+      await gw.close()
+      await up.close()
+    }
+  })
+
   test('burst: up to `burst` at once, then 429; the strictest rule answers; a header key counts per value', async () => {
     const up = await startUpstream()
     const gw = await startGateway({ upstream: up.url, rate_limits: [{ name: 'per-ip', key: 'ip', limit: '2/second', burst: 4 }] })

@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http'
 import { WebSocketServer, WebSocket } from 'ws'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js'
+import { rawRequest } from '../helpers/http.js'
 
 function connect(url: string, headers: Record<string, string>): Promise<{ ws: WebSocket | null; status: number }> {
   return new Promise((resolve) => {
@@ -93,6 +94,21 @@ describe('WebSocket upgrades', () => {
       wss.off('headers', addHeaders)
       await hardened.close()
     }
+  })
+
+  test('an upgrade whose method is not GET is refused (it was judged as a POST and opened upstream as a GET)', async () => {
+    const before = upgrades
+    const head = (method: string) =>
+      `${method} /ws HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n` +
+      `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nContent-Length: 0\r\n\r\n`
+    for (const method of ['POST', 'PUT', 'DELETE', 'HEAD']) {
+      const r = await rawRequest(gw.url, head(method))
+      assert.equal(r.status, 400, method)
+    }
+    assert.equal(upgrades, before)
+    const ok = await rawRequest(gw.url, head('GET'), 1000)
+    assert.equal(ok.status, 101)
+    assert.equal(upgrades, before + 1)
   })
 
   test('require_origin refuses clients without an Origin', async () => {
