@@ -8,7 +8,8 @@
  * could differ is refused instead of guessed at: dot segments in any spelling (`..`, `%2e%2e`,
  * `.%2e`, `..;`), encoded `/`, `\` and `;` anywhere, empty segments (`//`), percent-encoded
  * `%` followed by hex (decoded twice by some servers), bad percent-encoding or UTF-8, and
- * control characters (RFC 3986 §3.3 and §6.2.2). What is left reads the same everywhere once
+ * control characters (RFC 3986 §3.3 and §6.2.2; Spring Security's StrictHttpFirewall refuses
+ * the same set for the same reason). What is left reads the same everywhere once
  * percent-decoded; the canonical form is that decoded path, lower-cased (over-matching a
  * restrictive policy is the safe direction), without a trailing slash. The path is forwarded
  * as received.

@@ -88,10 +88,16 @@ test('production: /docs, /redoc, /openapi.json and /docs/oauth2-redirect are 404
   await neverReachesApp(async () => {
     for (const path of docsPaths) assertError(await request(prod.url + path), 404, 'DRAWBRIDGE_ERR_NOT_FOUND')
     // spellings an upstream router would still route to the docs; sent raw, as undici might tidy them
-    for (const path of ['/DOCS', '/%64ocs', '/docs/', '/x/../docs', '//openapi.json', '/openapi.json;x', '/docs/%2e', '/docs%2foauth2-redirect', '/redoc?x=1']) {
+    for (const path of ['/DOCS', '/%64ocs', '/docs/', '/redoc?x=1']) {
       const res = await exchange(prod.url, `GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`)
       assert.equal(res.status, 404, path)
       assert.equal((JSON.parse(res.body) as { code: string }).code, 'DRAWBRIDGE_ERR_NOT_FOUND', path)
+    }
+    // spellings that routers read differently (dot segments, //, ;, encoded /) are refused outright
+    for (const path of ['/x/../docs', '//openapi.json', '/openapi.json;x', '/docs/%2e', '/docs%2foauth2-redirect']) {
+      const res = await exchange(prod.url, `GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`)
+      assert.equal(res.status, 400, path)
+      assert.equal((JSON.parse(res.body) as { code: string }).code, 'DRAWBRIDGE_ERR_BAD_REQUEST', path)
     }
   })
 })

@@ -39,6 +39,8 @@ test('paths that servers read differently are refused, not resolved (dot segment
     '/docs;jsessionid=1',
     '/docs;%2fx',
     '/health%3bx',
+    '/uploads/do.php%3B.png', // a script name cut short where ';' ends the segment
+    '/uploads/a.asp;.jpg',
     '/api\\..\\docs',
     '/health\\x',
     '/health%5cx',

@@ -72,9 +72,10 @@ describe('waf stage: attacks blocked, legitimate requests pass', () => {
       legit: () => request(gw.url + '/api/ping', { method: 'POST', headers: json, body: JSON.stringify({ host: 'example.com' }) }),
     },
     {
-      name: 'path traversal in the path (encoded)',
-      // (a climb above the root is refused earlier, with 400, by the canonical path check)
-      attack: () => request(gw.url + '/files/a/b/..%2f..%2f.git/config'),
+      name: 'path traversal in the path (junk-separated)',
+      // (dot segments in any spelling, and encoded slashes, are refused earlier with 400 by the
+      // canonical path check; shapes that are not dot segments to a router reach the WAF)
+      attack: () => request(gw.url + '/files/..../..../etc/passwd'),
       legit: () => request(gw.url + '/files/report-2026.pdf'),
     },
     {
@@ -205,11 +206,6 @@ describe('waf stage: attacks blocked, legitimate requests pass', () => {
       name: 'a swap copy of a PHP file in the path',
       attack: () => request(gw.url + '/app/settings.php.swp'),
       legit: () => request(gw.url + '/downloads/report-2026.zip'),
-    },
-    {
-      name: 'a script name cut short by an encoded semicolon in the path',
-      attack: () => request(gw.url + '/uploads/do.php%3B.png'),
-      legit: () => request(gw.url + '/uploads/photo.png'),
     },
     {
       name: 'an attack tool announcing itself',
