@@ -96,6 +96,8 @@ function withoutTrailingSlash(path: string): string {
 
 /** The decoded path, lower-cased: what path policies match. Null: refuse the request (400). */
 export function canonicalPath(path: string): string | null {
+  // The hot path: plain lower-case ASCII needs neither decoding nor lower-casing.
+  if (!needsSlowPath(path)) return withoutTrailingSlash(path)
   const d = decodedPath(path)
   return d === null ? null : d.toLowerCase()
 }

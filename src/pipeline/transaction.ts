@@ -45,7 +45,7 @@ export class Transaction {
   path: string
   /** Query string without the '?', or ''. */
   query: string
-  /** Decoded, dot-segment-resolved path used for every policy match (see canonical-path.ts). */
+  /** Decoded, lower-cased path used for every policy match (see canonical-path.ts). */
   canonicalPath: string
   /** Host name (lower-case, no port) as validated by host-check. */
   host: string
