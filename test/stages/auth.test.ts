@@ -759,3 +759,38 @@ describe('auth: reload', () => {
     }
   })
 })
+
+describe('auth: failed logins per client IP count IPv6 clients by their /64', () => {
+  test('failures from two addresses in one /64 count together (no rotating through the /64 to reset the lock); IPv4 addresses stay apart', async () => {
+    const up = await startUpstream()
+    const gw = await startAuthGateway(
+      { upstream: up.url, trusted_proxies: ['127.0.0.1/32'] },
+      { brute_force: { max_failures_per_ip: 3, max_failures_per_account: 1000 } },
+    )
+    try {
+      await gw.identity.register('alice', null, password, [])
+      let n = 0
+      // A fresh username each time: only the per-IP count is in play.
+      const guess = (ip: string, u = `someone${n++}`, pw = 'not the password') =>
+        request(`${gw.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': ip }, body: JSON.stringify({ username: u, password: pw }) })
+      assert.equal((await guess('2001:db8:1:2::a')).status, 401)
+      assert.equal((await guess('2001:db8:1:2::b')).status, 401)
+      // The third failure within the /64 locks it, whichever address sent it.
+      assert.equal((await guess('2001:db8:1:2::a')).status, 429)
+      const next = await guess('2001:db8:1:2:ffff:1:2:3', 'alice', password)
+      assert.equal(next.status, 429)
+      assert.equal(next.json().code, 'DRAWBRIDGE_ERR_TOO_MANY_ATTEMPTS')
+      // Another /64 is another client.
+      assert.equal((await guess('2001:db8:1:3::a', 'alice', password)).status, 200)
+      // IPv4: one address each, as before.
+      assert.equal((await guess('203.0.113.1')).status, 401)
+      assert.equal((await guess('203.0.113.1')).status, 401)
+      assert.equal((await guess('203.0.113.1')).status, 429)
+      assert.equal((await guess('203.0.113.2', 'alice', password)).status, 200)
+    } finally {
+      await gw.close()
+      await up.close()
+    }
+  })
+})
+
