@@ -181,10 +181,15 @@ export class Identity {
     return true
   }
 
-  /** A verified access token's claims, or null; with `revocationCheck` also checked against the store. */
+  /**
+   * A verified access token's claims, or null; with `revocationCheck` also checked against the
+   * store. A token minted for an API key is always checked against the key (cached for at most a
+   * second): it must not outlive a revocation by its minute.
+   */
   async verifyAccess(token: string, revocationCheck: boolean): Promise<AccessClaims | null> {
     const claims = await this.access.verify(token)
     if (typeof claims === 'string') return null
+    if (claims.akid !== null && !(await this.apiKeys.isLive(claims.akid, claims.sub))) return null
     if (revocationCheck && !(await this.stillValid(claims))) return null
     return claims
   }

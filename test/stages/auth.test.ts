@@ -5,7 +5,7 @@
 import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { SignJWT, base64url, generateKeyPair } from 'jose'
-import { createHmac } from 'node:crypto'
+import { createHmac, randomUUID } from 'node:crypto'
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js'
 import { request, type TestResponse } from '../helpers/http.js'
 import { startAuthGateway, type AuthGateway } from '../helpers/auth.js'
@@ -794,3 +794,69 @@ describe('auth: failed logins per client IP count IPv6 clients by their /64', ()
   })
 })
 
+describe('auth: access token lifetime bounds and tokens minted for API keys', () => {
+  let up: TestUpstream
+  let gw: AuthGateway
+  let userId: string
+
+  before(async () => {
+    up = await startUpstream()
+    gw = await startAuthGateway({ upstream: up.url }, { default_policy: 'authenticated' })
+    const r = await gw.identity.register('alice', null, password, ['user'])
+    assert.ok(r.ok)
+    userId = r.user.id
+  })
+  after(async () => {
+    await gw.close()
+    await up.close()
+  })
+
+  /** A token signed with the gateway's own current key: only its times differ from a real one. */
+  async function signed(iat: number, exp: number): Promise<string> {
+    const key = gw.identity.jwtRing.current()
+    return new SignJWT({ username: 'alice', roles: ['user'] })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
+      .setSubject(userId)
+      .setIssuer(gw.identity.settings.issuer)
+      .setAudience(gw.identity.settings.audience)
+      .setIssuedAt(iat)
+      .setExpirationTime(exp)
+      .setJti(randomUUID())
+      .sign(key.signing)
+  }
+  const bearer = (t: string) => request(`${gw.url}/orders`, { headers: { authorization: `Bearer ${t}` } })
+
+  test('a token issued in the future (beyond clock_skew) is refused; within the skew it passes', async () => {
+    const now = Math.floor(gw.clock.now / 1000)
+    assert.equal((await bearer(await signed(now + 5, now + 5 + 900))).status, 200)
+    const future = await bearer(await signed(now + 3600, now + 3600 + 900))
+    assert.equal(future.status, 401)
+    assert.match(String(future.headers['www-authenticate']), /invalid_token/)
+  })
+
+  test('a token whose life (exp - iat) is longer than access_ttl is refused even while young; one of access_ttl passes', async () => {
+    const now = Math.floor(gw.clock.now / 1000)
+    assert.equal((await bearer(await signed(now, now + 900))).status, 200)
+    assert.equal((await bearer(await signed(now, now + 365 * 86_400))).status, 401)
+    assert.equal((await bearer(await signed(now - 60, now + 900))).status, 401)
+    const legit = (await apiLogin(gw)).json()
+    assert.equal(legit.expires_in, 900)
+    assert.equal((await bearer(legit.access_token)).status, 200)
+  })
+
+  test('the token minted for an API-key caller is bound to the key: after the key is revoked it is refused at once', async () => {
+    const { secret, key } = await gw.identity.apiKeys.create(userId, { name: 'ci', scopes: ['user'], expiresAt: null })
+    const before = up.seen.length
+    assert.equal((await request(`${gw.url}/orders`, { headers: { 'x-api-key': secret } })).status, 200)
+    const minted = String(up.seen[before]!.headers['x-drawbridge-token'])
+    assert.equal(JSON.parse(Buffer.from(minted.split('.')[1]!, 'base64url').toString()).akid, key.id)
+    // Presented back as a bearer (leaked by the app, say): accepted while the key lives...
+    assert.equal((await bearer(minted)).status, 200)
+    // ... and refused the moment `apikeys revoke` (this call) ends the key, within the token's minute.
+    await gw.identity.apiKeys.revoke(key.id)
+    assert.equal((await bearer(minted)).status, 401)
+    assert.equal((await request(`${gw.url}/orders`, { headers: { 'x-api-key': secret } })).status, 401)
+    // A user's own token is unaffected.
+    assert.equal((await bearer((await apiLogin(gw)).json().access_token)).status, 200)
+  })
+})
