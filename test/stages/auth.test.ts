@@ -860,3 +860,38 @@ describe('auth: access token lifetime bounds and tokens minted for API keys', ()
     assert.equal((await bearer((await apiLogin(gw)).json().access_token)).status, 200)
   })
 })
+
+describe('auth: failed-login security events', () => {
+  test('a username that may be a password is masked in the event (a keyed fingerprint groups repeats); ordinary usernames stay readable', async () => {
+    const up = await startUpstream()
+    const gw = await startAuthGateway({ upstream: up.url }, { brute_force: { max_failures_per_account: 1000, max_failures_per_ip: 1000, base_delay: 1 } })
+    try {
+      await gw.identity.register('alice', null, password, [])
+      const tries = ['Tr0ub4dor&3 horse', 'Tr0ub4dor&3 horse', 'Summer2024Pw', 'alice', 'nobody.here']
+      for (const u of tries) {
+        gw.clock.advance(60_000)
+        assert.equal((await apiLogin(gw, u, 'wrong password guess')).status, 401, u)
+      }
+      // The legitimate login still works and records no failure.
+      gw.clock.advance(60_000)
+      assert.equal((await apiLogin(gw, 'alice', password)).status, 200)
+      await gw.gateway.events.flush()
+      const events = (await gw.gateway.events.store.list({ limit: 50, category: 'auth' })).filter((e) => e.rule === 'auth-login-failed')
+      assert.equal(events.length, tries.length)
+      const snippets = events.map((e) => e.snippet)
+      const logged = JSON.stringify(gw.logs())
+      for (const secret of ['Tr0ub4dor', 'Summer2024Pw']) {
+        assert.equal(snippets.some((s) => s.includes(secret)), false, secret)
+        assert.equal(logged.includes(secret), false, secret)
+      }
+      const masked = snippets.filter((s) => s.startsWith('[MASKED '))
+      assert.equal(masked.length, 3)
+      assert.equal(new Set(masked).size, 2, 'the same value gets the same fingerprint')
+      assert.ok(snippets.includes('alice'))
+      assert.ok(snippets.includes('nobody.here'))
+    } finally {
+      await gw.close()
+      await up.close()
+    }
+  })
+})
