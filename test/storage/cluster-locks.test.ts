@@ -2,7 +2,8 @@
  * Locks between the workers of one machine (`--workers N` without Redis), with real workers:
  * the primary holds them, so a lock named once is held once on the machine, not once per worker.
  */
-import { test } from 'node:test'
+import { after, before, describe, test } from 'node:test'
+import cluster, { type Worker } from 'node:cluster'
 import assert from 'node:assert/strict'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -14,6 +15,7 @@ import { startUpstream } from '../helpers/upstream.js'
 import { freePort } from '../helpers/net.js'
 import { request } from '../helpers/http.js'
 import { waitForLog } from '../helpers/process.js'
+import { serveWorkerLocks } from '../../src/storage/cluster/locks.js'
 
 const root = resolve(fileURLToPath(import.meta.url), '../../../..')
 const bin = join(root, 'bin/drawbridge.js')
@@ -67,4 +69,81 @@ logging: { level: info, access_log: false }
     await up.close()
     rmSync(dir, { recursive: true, force: true })
   }
+})
+
+describe('cluster locks with real workers', () => {
+  const worker = join(root, 'dist/test/helpers/lock-worker.js')
+  let stop: () => void
+  before(() => {
+    stop = serveWorkerLocks()
+    cluster.setupPrimary({ exec: worker, execArgv: [], silent: true })
+  })
+  after(() => stop())
+
+  const fork = async (): Promise<Worker> => {
+    const w = cluster.fork()
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('worker not ready')), 10_000)
+      w.on('message', (m: { ready?: boolean }) => {
+        if (m.ready === true) {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+    })
+    return w
+  }
+  /** The worker's next message with `key` (and, given `name`, about that lock name). */
+  const message = <T>(w: Worker, key: string, name?: string, timeoutMs = 10_000) =>
+    new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${key} from worker`)), timeoutMs)
+      const on = (m: Record<string, unknown>) => {
+        if (!(key in m) || (name !== undefined && m['name'] !== name)) return
+        clearTimeout(timer)
+        w.off('message', on)
+        resolve(m as T)
+      }
+      w.on('message', on)
+    })
+
+  test('callers on two workers never hold one name at the same time; another name is not held up', async () => {
+    const [a, b] = [await fork(), await fork()]
+    try {
+      const run = (w: Worker, name: string) => {
+        const done = message<{ held: [number, number][]; failed: number }>(w, 'held', name)
+        w.send({ run: { name, count: 8, holdMs: 15, ttlMs: 10_000 } })
+        return done
+      }
+      const [ra, rb, other] = await Promise.all([run(a, 'login:acct:x'), run(b, 'login:acct:x'), run(a, 'login:acct:y')])
+      assert.equal(ra.failed + rb.failed + other.failed, 0)
+      const spans = [...ra.held, ...rb.held].sort((p, q) => p[0] - q[0])
+      assert.equal(spans.length, 16)
+      for (let i = 1; i < spans.length; i++) assert.ok(spans[i]![0] >= spans[i - 1]![1], `overlap at ${i}: ${JSON.stringify(spans.slice(i - 1, i + 1))}`)
+      // 16 holds of 15 ms one after another, while the other name ran beside them.
+      assert.ok(spans[15]![1] - spans[0]![0] >= 16 * 15 - 1)
+      assert.ok(other.held[0]![0] < spans[15]![0])
+    } finally {
+      a.kill('SIGKILL')
+      b.kill('SIGKILL')
+    }
+  })
+
+  test('a worker that dies holding a lock gives it up at once, not after its ttl', async () => {
+    const [a, b] = [await fork(), await fork()]
+    try {
+      const holding = message<{ holding: number }>(a, 'holding')
+      a.send({ run: { name: 'login:acct:z', count: 1, holdMs: 60_000, ttlMs: 60_000 } })
+      await holding
+      a.process.kill('SIGKILL')
+      const started = Date.now()
+      const done = message<{ held: [number, number][]; failed: number }>(b, 'held')
+      b.send({ run: { name: 'login:acct:z', count: 1, holdMs: 1, ttlMs: 60_000 } })
+      const r = await done
+      assert.equal(r.failed, 0)
+      assert.ok(Date.now() - started < 5000)
+    } finally {
+      a.kill('SIGKILL')
+      b.kill('SIGKILL')
+    }
+  })
 })
