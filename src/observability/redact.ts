@@ -37,12 +37,17 @@ const builtinExact = [
  */
 const keyShape = /db([kr])_([A-Za-z0-9_-]{16,})/g
 const jwtShape = /eyJ[A-Za-z0-9_-]{2,}(?:\.[A-Za-z0-9_-]*){2,4}/g
-const shapeHint = /db[kr]_|eyJ/
+const keyHint = /db[kr]_/
+
+/** Whether `s` may hold a secret-shaped value: two substring searches in the usual case. */
+function mayHoldShape(s: string): boolean {
+  return s.indexOf('eyJ') !== -1 || (s.indexOf('db') !== -1 && keyHint.test(s))
+}
 const publicPrefix = /^[0-9a-f]{8}_/
 
 /** Masks secret-shaped values inside `s` (any name, any position). */
 function maskShapes(s: string): string {
-  if (!shapeHint.test(s)) return s
+  if (!mayHoldShape(s)) return s
   return s
     .replace(keyShape, (_m, k: string, rest: string) => (k === 'k' && publicPrefix.test(rest) ? `dbk_${rest.slice(0, 8)}_[REDACTED]` : `db${k}_[REDACTED]`))
     .replace(jwtShape, '[REDACTED]')
@@ -69,7 +74,17 @@ export function createRedactor(fieldNames: readonly string[]): Redactor {
     for (let i = 0; i < substrings.length; i++) if (folded.includes(substrings[i]!)) return true
     return false
   }
+  // Parameter names repeat from request to request: verdicts are remembered (bounded).
+  const verdicts = new Map<string, boolean>()
   const isSecret = (name: string): boolean => {
+    let v = verdicts.get(name)
+    if (v === undefined) {
+      if (verdicts.size >= 4096) verdicts.clear()
+      verdicts.set(name, (v = judge(name)))
+    }
+    return v
+  }
+  const judge = (name: string): boolean => {
     let n = name
     if (n.indexOf('%') !== -1) {
       try {
@@ -103,8 +118,8 @@ export function createRedactor(fieldNames: readonly string[]): Redactor {
         const part = parts[i]!
         const eq = part.indexOf('=')
         if (eq !== -1 && isSecret(part.slice(0, eq))) parts[i] = part.slice(0, eq + 1) + '[REDACTED]'
-        else if (shapeHint.test(part)) parts[i] = maskShapes(part)
-        else if (part.indexOf('%') !== -1 && shapeHint.test(safeDecode(part))) {
+        else if (mayHoldShape(part)) parts[i] = maskShapes(part)
+        else if (part.indexOf('%') !== -1 && mayHoldShape(safeDecode(part))) {
           // A percent-encoded key or token: masked whole (the encoding hid its shape).
           parts[i] = eq === -1 ? '[REDACTED]' : part.slice(0, eq + 1) + '[REDACTED]'
         }
