@@ -74,9 +74,11 @@ export function createRedactor(fieldNames: readonly string[]): Redactor {
     for (let i = 0; i < substrings.length; i++) if (folded.includes(substrings[i]!)) return true
     return false
   }
-  // Parameter names repeat from request to request: verdicts are remembered (bounded).
+  // Parameter names repeat from request to request: verdicts are remembered (bounded in count
+  // and in size: long names, which a client can invent at will, are judged each time).
   const verdicts = new Map<string, boolean>()
   const isSecret = (name: string): boolean => {
+    if (name.length > 64) return judge(name)
     let v = verdicts.get(name)
     if (v === undefined) {
       if (verdicts.size >= 4096) verdicts.clear()
