@@ -105,8 +105,8 @@ export class StorageUnavailable extends DrawbridgeError {
   override code = 'DRAWBRIDGE_ERR_STORE_UNAVAILABLE' as const
   override status = 503
   /** Which store, for the metric and the log. */
-  readonly store: 'postgres' | 'redis'
-  constructor(store: 'postgres' | 'redis', message: string, options?: { cause?: unknown }) {
+  readonly store: 'postgres' | 'redis' | 'cluster'
+  constructor(store: 'postgres' | 'redis' | 'cluster', message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.store = store
   }

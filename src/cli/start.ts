@@ -7,6 +7,7 @@ import cluster, { type Worker } from 'node:cluster'
 import { availableParallelism } from 'node:os'
 import { RateLimiterClusterMaster } from 'rate-limiter-flexible'
 import { relayWorkerNotices } from '../storage/cluster/notices.js'
+import { serveWorkerLocks } from '../storage/cluster/locks.js'
 import { parseArgs } from 'node:util'
 import { createGateway, type Gateway } from '../gateway.js'
 import { configWarnings } from '../config/load.js'
@@ -122,6 +123,8 @@ async function runPrimary(config: Config, load: () => Config | null, logger: Log
   new RateLimiterClusterMaster()
   // Bans and revocation notices between workers (without Redis; with it they go through Redis).
   relayWorkerNotices()
+  // Single-flight locks (one login check per account at a time) for the whole machine.
+  serveWorkerLocks()
   const workers = new Set<Worker>()
   let stopping = false
   let nextId = 0

@@ -498,7 +498,7 @@ export const configSchema = {
       properties: {
         level: { enum: ['debug', 'info', 'warn', 'error'], default: 'info' },
         access_log: { type: 'boolean', default: true },
-        redact_fields: stringList('Query/body field names (case-insensitive substrings) whose values are never logged.', ['password', 'passwd', 'token', 'secret', 'api_key', 'apikey', 'authorization', 'session']),
+        redact_fields: stringList('Query/body field names whose values are never logged, on top of built-in credential names: case-insensitive substrings, with - _ . ignored (api_key also matches api-key and apikey).', ['password', 'passwd', 'token', 'secret', 'api_key', 'apikey', 'authorization', 'session']),
       },
     },
     shutdown: {

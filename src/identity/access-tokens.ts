@@ -3,6 +3,9 @@
  * ring, through jose. Verification pins the algorithm, issuer, audience and type, so `alg: none`,
  * HS256 signed with the public key, unknown `kid`s and expired or foreign tokens all fail.
  * Verified tokens are remembered until they expire: an EdDSA check costs ~150 µs, a lookup ~1.
+ * A token's life is bounded by `access_ttl` whatever its `exp` says, and an `iat` in the future
+ * (beyond `clock_skew`) is refused: a token signed with a leaked key, or by a misconfigured
+ * instance, cannot outlive the rules (RFC 8725 §3.10; RFC 7519 §4.1.6).
  */
 import { randomUUID } from 'node:crypto'
 import { SignJWT, jwtVerify, decodeProtectedHeader, errors } from 'jose'
@@ -16,6 +19,8 @@ export interface AccessClaims {
   readonly roles: readonly string[]
   /** Refresh family (the session) the token belongs to; null for tokens minted for API keys. */
   readonly sid: string | null
+  /** The API key a token minted for an API-key caller stands for (claim `akid`); null otherwise. */
+  readonly akid: string | null
   readonly jti: string
   /** Seconds since the epoch, as in the JWT. */
   readonly iat: number
@@ -49,11 +54,22 @@ export class AccessTokens {
     return this.#o.ttlMs
   }
 
-  async issue(user: { id: string; username: string; roles: readonly string[] }, sid: string | null, ttlMs = this.#o.ttlMs): Promise<{ token: string; claims: AccessClaims }> {
+  /**
+   * Signs a token for `user`: of a session (`sid`), or standing for an API key (`apiKeyId`: the
+   * key's revocation then ends the token too). `ttlMs` may shorten the life, never lengthen it
+   * past `access_ttl` (verification refuses longer lives).
+   */
+  async issue(
+    user: { id: string; username: string; roles: readonly string[] },
+    sid: string | null,
+    o: { readonly ttlMs?: number; readonly apiKeyId?: string } = {},
+  ): Promise<{ token: string; claims: AccessClaims }> {
     const key = this.#o.ring.current()
     const iat = Math.floor(this.#o.clock() / 1000)
-    const claims: AccessClaims = { sub: user.id, username: user.username, roles: [...user.roles], sid, jti: randomUUID(), iat, exp: iat + Math.ceil(ttlMs / 1000) }
-    const token = await new SignJWT({ username: claims.username, roles: claims.roles, ...(sid === null ? {} : { sid }) })
+    const lifeS = Math.min(Math.ceil((o.ttlMs ?? this.#o.ttlMs) / 1000), this.#maxLifeS)
+    const akid = o.apiKeyId ?? null
+    const claims: AccessClaims = { sub: user.id, username: user.username, roles: [...user.roles], sid, akid, jti: randomUUID(), iat, exp: iat + lifeS }
+    const token = await new SignJWT({ username: claims.username, roles: claims.roles, ...(sid === null ? {} : { sid }), ...(akid === null ? {} : { akid }) })
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
       .setSubject(claims.sub)
       .setIssuer(this.#o.issuer)
@@ -63,6 +79,11 @@ export class AccessTokens {
       .setJti(claims.jti)
       .sign(key.signing)
     return { token, claims }
+  }
+
+  /** The longest life a token may have, in whole seconds (what `issue` gives by default). */
+  get #maxLifeS(): number {
+    return Math.ceil(this.#o.ttlMs / 1000)
   }
 
   /** The token's claims, or why it is refused. */
@@ -93,13 +114,26 @@ export class AccessTokens {
         typ: 'at+jwt',
         clockTolerance: skewS,
         currentDate: new Date(this.#o.clock()),
+        // Age bound (access_ttl, plus the tolerance): also refuses an iat in the future.
+        maxTokenAge: this.#maxLifeS,
         requiredClaims: ['sub', 'iat', 'exp', 'jti'],
       })
+      // A life longer than access_ttl was not issued by these rules: refused, even while young.
+      if (payload.exp! - payload.iat! > this.#maxLifeS) return 'invalid'
       const roles = payload['roles']
       const username = payload['username']
       const sid = payload['sid']
-      if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string') || typeof username !== 'string' || (sid !== undefined && typeof sid !== 'string')) return 'invalid'
-      const claims: AccessClaims = { sub: payload.sub!, username, roles, sid: sid ?? null, jti: payload.jti!, iat: payload.iat!, exp: payload.exp! }
+      const akid = payload['akid']
+      if (
+        !Array.isArray(roles) ||
+        !roles.every((r) => typeof r === 'string') ||
+        typeof username !== 'string' ||
+        (sid !== undefined && typeof sid !== 'string') ||
+        (akid !== undefined && typeof akid !== 'string')
+      ) {
+        return 'invalid'
+      }
+      const claims: AccessClaims = { sub: payload.sub!, username, roles, sid: sid ?? null, akid: akid ?? null, jti: payload.jti!, iat: payload.iat!, exp: payload.exp! }
       if (this.#cache.size >= this.#cacheSize) this.#cache.delete(this.#cache.keys().next().value!)
       this.#cache.set(token, claims)
       return claims

@@ -27,6 +27,8 @@ export class ApiKeys {
   readonly #users: UserStore
   readonly #clock: Clock
   readonly #cache = new Map<string, { at: number; id: ApiKeyIdentity | null }>()
+  /** Key id -> whether it was live, for tokens minted for a key (same one-second bound). */
+  readonly #liveCache = new Map<string, { at: number; live: boolean }>()
   readonly #cacheMs: number
   readonly #revoked: () => void
 
@@ -42,6 +44,7 @@ export class ApiKeys {
   /** Forgets remembered verdicts (a revocation made elsewhere). */
   forget(): void {
     this.#cache.clear()
+    this.#liveCache.clear()
   }
 
   static looksLikeKey(s: string): boolean {
@@ -75,14 +78,16 @@ export class ApiKeys {
     if (old === null || old.revoked_at !== null || (old.expires_at !== null && old.expires_at <= now)) return null
     const created = await this.create(old.user_id, { name: old.name, scopes: old.scopes, expiresAt, rotatedFrom: old.id })
     await this.#store.expire(old.id, now + graceMs)
-    this.#cache.clear()
+    this.forget()
     this.#revoked()
     return created
   }
 
   async revoke(id: string): Promise<boolean> {
-    this.#cache.clear()
+    this.forget()
     const done = await this.#store.revoke(id, this.#clock())
+    // Again after the write: a check between the clear and the write may have remembered "live".
+    this.forget()
     this.#revoked()
     return done
   }
@@ -104,6 +109,26 @@ export class ApiKeys {
     // Last use is recorded at most once a minute per key: not a write per request.
     if (result !== null && (key!.last_used_at === null || now - key!.last_used_at > 60_000)) await this.#store.touch(key!.id, now)
     return result
+  }
+
+  /**
+   * Whether key `id` is still live and belongs to an enabled `userId`: the check a token minted
+   * for an API-key caller needs, so that revoking the key ends the token too. Remembered for at
+   * most a second, like `verify` (and forgotten at once on a revocation here or announced).
+   */
+  async isLive(id: string, userId: string): Promise<boolean> {
+    const now = this.#clock()
+    const cached = this.#liveCache.get(id)
+    if (cached !== undefined && now - cached.at < this.#cacheMs) return cached.live
+    const key = await this.#store.byId(id)
+    let live = key !== null && key.user_id === userId && this.#live(key, now)
+    if (live) {
+      const user = await this.#users.byId(userId)
+      live = user !== null && !user.disabled
+    }
+    if (this.#liveCache.size >= 10_000) this.#liveCache.clear()
+    this.#liveCache.set(id, { at: now, live })
+    return live
   }
 
   #live(key: ApiKey, now: number): boolean {

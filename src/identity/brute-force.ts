@@ -8,6 +8,7 @@ import type { LoginThrottleStore } from '../storage/types.js'
 import type { AuthConfig } from '../config/types.js'
 import type { Clock } from './clock.js'
 import { identityKey } from '../storage/identity-key.js'
+import { clientKey } from '../net/address.js'
 
 /** auth.brute_force, durations in ms. */
 export type BruteForceSettings = AuthConfig['brute_force']
@@ -27,8 +28,12 @@ export class BruteForce {
     return `acct:${identityKey(username)}`
   }
 
+  /**
+   * Counted like rate limits and bans: an IPv6 client by its /64, since one subscriber holds a
+   * whole /64 and could otherwise rotate addresses to reset the count.
+   */
   static ipKey(ip: string): string {
-    return `ip:${ip}`
+    return `ip:${clientKey(ip)}`
   }
 
   /** Epoch ms until which login attempts for this account or IP are refused; null: go ahead. */

@@ -3,14 +3,14 @@
  * and CSRF tokens behind one object. No HTTP here: the auth and csrf stages translate requests
  * into these calls and results into responses.
  */
-import { randomUUID } from 'node:crypto'
+import { createHmac, hkdfSync, randomUUID } from 'node:crypto'
 import type { AuthConfig } from '../config/types.js'
 import type { IdentityStores, User } from '../storage/types.js'
 import { StorageConflict } from '../errors.js'
 import { systemClock, type Clock } from './clock.js'
 import { createSealer, parseKeyEncryptionKey, type Sealer } from './seal.js'
 import { createPasswordHasher, type PasswordHasher } from './passwords.js'
-import { checkPassword, isEmail, isUsername, type PasswordProblem } from './password-policy.js'
+import { checkPassword, isEmail, isUsername, mayBePassword, type PasswordProblem } from './password-policy.js'
 import { KeyRing } from './key-ring.js'
 import { AccessTokens, type AccessClaims } from './access-tokens.js'
 import { Sessions, type ClientInfo, type RefreshOutcome, type TokenPair } from './sessions.js'
@@ -60,8 +60,11 @@ export class Identity {
   readonly bruteForce: BruteForce
   readonly #notices: Notices | null
   readonly #locks: Locks
+  /** HMAC key for `loggedUsername`, derived from the key-encryption key (the same on every instance). */
+  readonly #fingerprintKey: Buffer
 
-  private constructor(settings: AuthConfig, stores: IdentityStores, clock: Clock, sealer: Sealer, hasher: PasswordHasher, jwtRing: KeyRing, csrfRing: KeyRing, options: IdentityOptions) {
+  private constructor(settings: AuthConfig, stores: IdentityStores, clock: Clock, sealer: Sealer, fingerprintKey: Buffer, hasher: PasswordHasher, jwtRing: KeyRing, csrfRing: KeyRing, options: IdentityOptions) {
+    this.#fingerprintKey = fingerprintKey
     this.settings = settings
     this.stores = stores
     this.clock = clock
@@ -97,6 +100,7 @@ export class Identity {
     const key = parseKeyEncryptionKey(settings.key_encryption_key)
     if (key === null) throw new TypeError('auth.key_encryption_key must be 32 bytes')
     const sealer = createSealer(key)
+    const fingerprintKey = Buffer.from(hkdfSync('sha256', key, new Uint8Array(0), 'drawbridge log fingerprint', 32))
     const hasher = await createPasswordHasher(options.argon2 ?? settings.argon2)
     // A replaced signing key verifies for the life of the last token it signed, plus skew.
     const jwtRing =
@@ -105,7 +109,7 @@ export class Identity {
         : await KeyRing.open({ use: 'jwt', alg: settings.algorithm, store: new FileKeyStore(settings.signing_keys_file), sealer: plainSealer, clock, verifyGraceMs: 0 })
     // A CSRF token lives as long as its session: a replaced secret verifies for a whole session.
     const csrfRing = await KeyRing.open({ use: 'csrf', alg: 'HS256', store: stores.keys, sealer, clock, verifyGraceMs: settings.refresh_ttl })
-    return new Identity(settings, stores, clock, sealer, hasher, jwtRing, csrfRing, options)
+    return new Identity(settings, stores, clock, sealer, fingerprintKey, hasher, jwtRing, csrfRing, options)
   }
 
   /** Password login with brute-force limits; unknown users cost one argon2 verification too. */
@@ -134,6 +138,16 @@ export class Identity {
       await this.stores.users.update(user.id, { password_hash: await this.hasher.hash(password) }, this.clock())
     }
     return { ok: true, pair: await this.sessions.start(user, client), user }
+  }
+
+  /**
+   * A login's username as security events may keep it: as typed, unless it may be a password
+   * (`mayBePassword`); then masked, with a keyed fingerprint so that events about one value can
+   * still be grouped (an unkeyed hash of a password could be reversed with a word list).
+   */
+  loggedUsername(username: string): string {
+    if (!mayBePassword(username)) return username
+    return `[MASKED ${createHmac('sha256', this.#fingerprintKey).update(username).digest('hex').slice(0, 16)}]`
   }
 
   /** Creates an account after the policy checks (registration endpoint and `drawbridge users add`). */
@@ -181,10 +195,15 @@ export class Identity {
     return true
   }
 
-  /** A verified access token's claims, or null; with `revocationCheck` also checked against the store. */
+  /**
+   * A verified access token's claims, or null; with `revocationCheck` also checked against the
+   * store. A token minted for an API key is always checked against the key (cached for at most a
+   * second): it must not outlive a revocation by its minute.
+   */
   async verifyAccess(token: string, revocationCheck: boolean): Promise<AccessClaims | null> {
     const claims = await this.access.verify(token)
     if (typeof claims === 'string') return null
+    if (claims.akid !== null && !(await this.apiKeys.isLive(claims.akid, claims.sub))) return null
     if (revocationCheck && !(await this.stillValid(claims))) return null
     return claims
   }

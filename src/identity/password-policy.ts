@@ -63,3 +63,14 @@ export function isEmail(s: string): boolean {
 export function isUsername(s: string): boolean {
   return /^[\p{L}\p{N}._-]{1,64}$/u.test(s)
 }
+
+/**
+ * Whether what was typed as a username may be a password instead (typed into the wrong field,
+ * or a credential stuffing list out of step): it breaks the username rule (spaces, symbols, too
+ * long), or mixes lower case, upper case and digits the way passwords are made. Such a value is
+ * not written to security events as is.
+ */
+export function mayBePassword(username: string): boolean {
+  if (!isUsername(username)) return true
+  return /[a-z]/.test(username) && /[A-Z]/.test(username) && /[0-9]/.test(username)
+}

@@ -3,8 +3,8 @@
  * counters (rate limits, ban offences, failed logins), notices every instance hears (bans,
  * revocations), and single-flight locks. Three kinds, chosen by the configuration:
  * - memory: one process; everything in this process.
- * - cluster: `--workers N` without Redis; counters and notices go through the node:cluster
- *   primary, so a limit holds once for the machine.
+ * - cluster: `--workers N` without Redis; counters, notices and locks go through the
+ *   node:cluster primary, so a limit or a lock holds once for the machine.
  * - redis: `storage.redis`; every instance on every machine shares one Redis.
  * Opened once per process and kept across reloads, so counts survive a SIGHUP.
  */
@@ -16,6 +16,7 @@ import { createRedis, connectRedis, probeRedis, type Redis } from './redis/clien
 import { MemoryNotices } from './memory/notices.js'
 import { MemoryLocks } from './memory/locks.js'
 import { WorkerNotices } from './cluster/notices.js'
+import { WorkerLocks } from './cluster/locks.js'
 import { RedisNotices } from './redis/notices.js'
 import { RedisLocks } from './redis/locks.js'
 import { RedisThrottleStore } from './redis/throttle.js'
@@ -117,6 +118,9 @@ export function createSharedState(config: Config, options: SharedStateOptions = 
     const maxKeys = options.maxKeys ?? 1_000_000
     const worker = cluster.isWorker
     const notices = worker ? new WorkerNotices() : new MemoryNotices()
+    // Workers take locks in the primary too (serveWorkerLocks): one login check at a time per
+    // account on the machine, not per worker.
+    const locks = worker ? new WorkerLocks() : new MemoryLocks()
     return {
       kind: worker ? 'cluster' : 'memory',
       // Workers count in the primary (RateLimiterClusterMaster, started by `drawbridge start`).
@@ -126,11 +130,14 @@ export function createSharedState(config: Config, options: SharedStateOptions = 
           return bounded(worker ? new RateLimiterCluster({ ...o, timeoutMs: 1000 }) : new RateLimiterMemory(o), s.seconds, maxKeys)
         }),
       notices,
-      locks: new MemoryLocks(),
+      locks,
       throttle: null,
       probe: () => null,
       connect: async () => true,
-      close: () => notices.close(),
+      close: () => {
+        if (locks instanceof WorkerLocks) locks.close()
+        return notices.close()
+      },
     }
   }
 

@@ -5,7 +5,7 @@
 import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { SignJWT, base64url, generateKeyPair } from 'jose'
-import { createHmac } from 'node:crypto'
+import { createHmac, randomUUID } from 'node:crypto'
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js'
 import { request, type TestResponse } from '../helpers/http.js'
 import { startAuthGateway, type AuthGateway } from '../helpers/auth.js'
@@ -753,6 +753,142 @@ describe('auth: reload', () => {
       assert.equal((await request(`${gw.url}/open`, { headers: { authorization: `Bearer ${token}` } })).status, 200)
       assert.equal(gw.gateway.config.auth?.access_ttl, 15 * 60_000)
       assert.equal((await apiLogin(gw)).json().expires_in, 900)
+    } finally {
+      await gw.close()
+      await up.close()
+    }
+  })
+})
+
+describe('auth: failed logins per client IP count IPv6 clients by their /64', () => {
+  test('failures from two addresses in one /64 count together (no rotating through the /64 to reset the lock); IPv4 addresses stay apart', async () => {
+    const up = await startUpstream()
+    const gw = await startAuthGateway(
+      { upstream: up.url, trusted_proxies: ['127.0.0.1/32'] },
+      { brute_force: { max_failures_per_ip: 3, max_failures_per_account: 1000 } },
+    )
+    try {
+      await gw.identity.register('alice', null, password, [])
+      let n = 0
+      // A fresh username each time: only the per-IP count is in play.
+      const guess = (ip: string, u = `someone${n++}`, pw = 'not the password') =>
+        request(`${gw.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': ip }, body: JSON.stringify({ username: u, password: pw }) })
+      assert.equal((await guess('2001:db8:1:2::a')).status, 401)
+      assert.equal((await guess('2001:db8:1:2::b')).status, 401)
+      // The third failure within the /64 locks it, whichever address sent it.
+      assert.equal((await guess('2001:db8:1:2::a')).status, 429)
+      const next = await guess('2001:db8:1:2:ffff:1:2:3', 'alice', password)
+      assert.equal(next.status, 429)
+      assert.equal(next.json().code, 'DRAWBRIDGE_ERR_TOO_MANY_ATTEMPTS')
+      // Another /64 is another client.
+      assert.equal((await guess('2001:db8:1:3::a', 'alice', password)).status, 200)
+      // IPv4: one address each, as before.
+      assert.equal((await guess('203.0.113.1')).status, 401)
+      assert.equal((await guess('203.0.113.1')).status, 401)
+      assert.equal((await guess('203.0.113.1')).status, 429)
+      assert.equal((await guess('203.0.113.2', 'alice', password)).status, 200)
+    } finally {
+      await gw.close()
+      await up.close()
+    }
+  })
+})
+
+describe('auth: access token lifetime bounds and tokens minted for API keys', () => {
+  let up: TestUpstream
+  let gw: AuthGateway
+  let userId: string
+
+  before(async () => {
+    up = await startUpstream()
+    gw = await startAuthGateway({ upstream: up.url }, { default_policy: 'authenticated' })
+    const r = await gw.identity.register('alice', null, password, ['user'])
+    assert.ok(r.ok)
+    userId = r.user.id
+  })
+  after(async () => {
+    await gw.close()
+    await up.close()
+  })
+
+  /** A token signed with the gateway's own current key: only its times differ from a real one. */
+  async function signed(iat: number, exp: number): Promise<string> {
+    const key = gw.identity.jwtRing.current()
+    return new SignJWT({ username: 'alice', roles: ['user'] })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
+      .setSubject(userId)
+      .setIssuer(gw.identity.settings.issuer)
+      .setAudience(gw.identity.settings.audience)
+      .setIssuedAt(iat)
+      .setExpirationTime(exp)
+      .setJti(randomUUID())
+      .sign(key.signing)
+  }
+  const bearer = (t: string) => request(`${gw.url}/orders`, { headers: { authorization: `Bearer ${t}` } })
+
+  test('a token issued in the future (beyond clock_skew) is refused; within the skew it passes', async () => {
+    const now = Math.floor(gw.clock.now / 1000)
+    assert.equal((await bearer(await signed(now + 5, now + 5 + 900))).status, 200)
+    const future = await bearer(await signed(now + 3600, now + 3600 + 900))
+    assert.equal(future.status, 401)
+    assert.match(String(future.headers['www-authenticate']), /invalid_token/)
+  })
+
+  test('a token whose life (exp - iat) is longer than access_ttl is refused even while young; one of access_ttl passes', async () => {
+    const now = Math.floor(gw.clock.now / 1000)
+    assert.equal((await bearer(await signed(now, now + 900))).status, 200)
+    assert.equal((await bearer(await signed(now, now + 365 * 86_400))).status, 401)
+    assert.equal((await bearer(await signed(now - 60, now + 900))).status, 401)
+    const legit = (await apiLogin(gw)).json()
+    assert.equal(legit.expires_in, 900)
+    assert.equal((await bearer(legit.access_token)).status, 200)
+  })
+
+  test('the token minted for an API-key caller is bound to the key: after the key is revoked it is refused at once', async () => {
+    const { secret, key } = await gw.identity.apiKeys.create(userId, { name: 'ci', scopes: ['user'], expiresAt: null })
+    const before = up.seen.length
+    assert.equal((await request(`${gw.url}/orders`, { headers: { 'x-api-key': secret } })).status, 200)
+    const minted = String(up.seen[before]!.headers['x-drawbridge-token'])
+    assert.equal(JSON.parse(Buffer.from(minted.split('.')[1]!, 'base64url').toString()).akid, key.id)
+    // Presented back as a bearer (leaked by the app, say): accepted while the key lives...
+    assert.equal((await bearer(minted)).status, 200)
+    // ... and refused the moment `apikeys revoke` (this call) ends the key, within the token's minute.
+    await gw.identity.apiKeys.revoke(key.id)
+    assert.equal((await bearer(minted)).status, 401)
+    assert.equal((await request(`${gw.url}/orders`, { headers: { 'x-api-key': secret } })).status, 401)
+    // A user's own token is unaffected.
+    assert.equal((await bearer((await apiLogin(gw)).json().access_token)).status, 200)
+  })
+})
+
+describe('auth: failed-login security events', () => {
+  test('a username that may be a password is masked in the event (a keyed fingerprint groups repeats); ordinary usernames stay readable', async () => {
+    const up = await startUpstream()
+    const gw = await startAuthGateway({ upstream: up.url }, { brute_force: { max_failures_per_account: 1000, max_failures_per_ip: 1000, base_delay: 1 } })
+    try {
+      await gw.identity.register('alice', null, password, [])
+      const tries = ['Tr0ub4dor&3 horse', 'Tr0ub4dor&3 horse', 'Summer2024Pw', 'alice', 'nobody.here']
+      for (const u of tries) {
+        gw.clock.advance(60_000)
+        assert.equal((await apiLogin(gw, u, 'wrong password guess')).status, 401, u)
+      }
+      // The legitimate login still works and records no failure.
+      gw.clock.advance(60_000)
+      assert.equal((await apiLogin(gw, 'alice', password)).status, 200)
+      await gw.gateway.events.flush()
+      const events = (await gw.gateway.events.store.list({ limit: 50, category: 'auth' })).filter((e) => e.rule === 'auth-login-failed')
+      assert.equal(events.length, tries.length)
+      const snippets = events.map((e) => e.snippet)
+      const logged = JSON.stringify(gw.logs())
+      for (const secret of ['Tr0ub4dor', 'Summer2024Pw']) {
+        assert.equal(snippets.some((s) => s.includes(secret)), false, secret)
+        assert.equal(logged.includes(secret), false, secret)
+      }
+      const masked = snippets.filter((s) => s.startsWith('[MASKED '))
+      assert.equal(masked.length, 3)
+      assert.equal(new Set(masked).size, 2, 'the same value gets the same fingerprint')
+      assert.ok(snippets.includes('alice'))
+      assert.ok(snippets.includes('nobody.here'))
     } finally {
       await gw.close()
       await up.close()

@@ -98,7 +98,7 @@ export function createAuthEndpoints(o: AuthEndpointOptions): LocalHandler {
     }
     const r = await identity.login(username, password, client(tx))
     if (!r.ok) {
-      authEvent(rt, tx, r.reason === 'locked' ? 'auth-login-locked' : 'auth-login-failed', username, r.reason === 'locked' ? 'blocked' : 'logged')
+      authEvent(rt, tx, r.reason === 'locked' ? 'auth-login-locked' : 'auth-login-failed', identity.loggedUsername(username), r.reason === 'locked' ? 'blocked' : 'logged')
       // Failed logins count toward an automatic ban of the client IP (when bans are on).
       if (r.reason === 'invalid' || r.justLocked) rt.bans?.offence(tx.clientIp, 'login', tx.id)
       if (r.reason === 'locked') {

@@ -43,7 +43,7 @@ export function createAuthStage(o: AuthStageOptions): Stage {
     const now = identity.clock()
     const m = minted.get(keyId)
     if (m !== undefined && m.exp - now > 30_000) return m.token
-    const { token, claims } = await identity.access.issue({ id: user.id, username: user.username, roles: scopes }, null, 60_000)
+    const { token, claims } = await identity.access.issue({ id: user.id, username: user.username, roles: scopes }, null, { ttlMs: 60_000, apiKeyId: keyId })
     if (minted.size >= 10_000) minted.clear()
     minted.set(keyId, { token, exp: claims.exp * 1000 })
     return token
