@@ -115,7 +115,12 @@ async function runSingle(config: Config, load: () => Config | null, logger: Logg
     logger,
     redact: (t) => redact.text(t),
     count: countUncaught(gw.metrics),
-    fatal: () => stop(ExitInternalError, Math.min(fatalDrainMs, gw.config.shutdown.drain_timeout)),
+    fatal: () => {
+      const drainMs = Math.min(fatalDrainMs, gw.config.shutdown.drain_timeout)
+      // A drain that hangs must not keep a process whose state is not trusted.
+      setTimeout(() => process.exit(ExitInternalError), drainMs + 2000)
+      stop(ExitInternalError, drainMs)
+    },
   })
   try {
     await gw.listen()

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { hundredths } from '../../src/listener/log.js'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js'
+import { request } from '../helpers/http.js'
 
 test('durations are printed as JSON numbers to two decimals', () => {
   assert.equal(hundredths(0.004), '0.00')
@@ -87,6 +88,32 @@ describe('every request is logged and counted exactly once', () => {
       socket.destroy()
       await up.close()
       await gw.close()
+    }
+  })
+
+  test('a CONNECT is refused, logged and counted (unlogged CONNECT)', async () => {
+    const { up } = await slowUpstream()
+    const gw = await startGateway({ upstream: up.url })
+    const socket = connect(Number(new URL(gw.url).port), '127.0.0.1')
+    try {
+      await once(socket, 'connect')
+      let received = ''
+      socket.on('data', (c: Buffer) => (received += c.toString('latin1')))
+      socket.write('CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n')
+      await once(socket, 'end')
+      assert.match(received, /^HTTP\/1\.1 405 /)
+      const id = /\r\nx-request-id: ([^\r]+)/.exec(received)?.[1]
+      const line = gw.logs().find((l) => l.msg === 'access' && l.request_id === id)
+      assert.equal(line?.status, 405)
+      assert.equal(line?.method, 'CONNECT')
+      assert.equal(requestsCounted(gw), 1)
+      // and an ordinary request next to it
+      assert.equal((await request(gw.url + '/ok')).status, 200)
+      assert.equal(requestsCounted(gw), 2)
+    } finally {
+      socket.destroy()
+      await gw.close()
+      await up.close()
     }
   })
 
