@@ -127,8 +127,12 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => clientError(rt, err, socket))
   // CONNECT would turn the gateway into an open tunnel: always refused.
   server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+    const id = randomUUID()
     metrics.inc('drawbridge_rejections_total', 'stage="route_policy",reason="connect"')
-    rawError(socket, 405, 'DRAWBRIDGE_ERR_METHOD_NOT_ALLOWED', randomUUID())
+    // Logged and counted like the parser's refusals (respondRaw): every request has its line.
+    metrics.inc('drawbridge_requests_total', 'status="405",route="none"')
+    logger.info('access', { request_id: id, client_ip: socket.remoteAddress ?? null, method: 'CONNECT', status: 405, rejected_by: 'route_policy', reason: 'connect' })
+    rawError(socket, 405, 'DRAWBRIDGE_ERR_METHOD_NOT_ALLOWED', id)
   })
   if (secure) server.on('tlsClientError', () => metrics.inc('drawbridge_rejections_total', 'stage="tls",reason="handshake failed"'))
 

@@ -7,7 +7,7 @@ import { initCommand, usage as initUsage } from './init.js'
 import { usersCommand, usage as usersUsage } from './users.js'
 import { keysCommand, usage as keysUsage } from './keys.js'
 import { apikeysCommand, usage as apikeysUsage } from './apikeys.js'
-import { ExitSuccess, ExitUsage } from './exit-codes.js'
+import { ExitFailedStartup, ExitSuccess, ExitUsage } from './exit-codes.js'
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -29,10 +29,27 @@ Configuration: drawbridge.yaml < DRAWBRIDGE_* environment variables < flags.
 Documentation: README.md`
 
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
+  try {
+    return await dispatch(argv, io)
+  } catch (e) {
+    // A command that failed in a way it did not foresee: one clear line, not a stack trace.
+    const err = e as NodeJS.ErrnoException
+    io.err(`drawbridge ${argv[0] ?? ''}: ${err.code !== undefined ? `${err.code}: ` : ''}${err.message ?? String(e)}`)
+    return ExitFailedStartup
+  }
+}
+
+async function dispatch(argv: string[], io: Io): Promise<number> {
   const [command, ...rest] = argv
   switch (command) {
-    case 'start':
-      return startCommand(rest, io)
+    case 'start': {
+      const code = await startCommand(rest, io)
+      // A stopped gateway closed what it opened; anything still holding the event loop (a
+      // cluster worker's channel to its primary, a reconnect timer) must not keep the process
+      // alive after it. Otherwise the process ends by itself, before this fires.
+      setTimeout(() => process.exit(code), 500).unref()
+      return code
+    }
     case 'validate':
       return validateCommand(rest, io)
     case 'init':

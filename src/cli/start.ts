@@ -16,16 +16,18 @@ import type { ConfigFlags } from '../config/load.js'
 import { Logger } from '../observability/logger.js'
 import { createAdminServer } from '../admin/server.js'
 import { createReadiness } from '../admin/readiness.js'
-import type { MetricsSnapshot } from '../observability/metrics.js'
+import { Metrics, type MetricsSnapshot } from '../observability/metrics.js'
+import { createRedactor } from '../observability/redact.js'
+import { installProcessGuard, type UncaughtKind } from './process-guard.js'
 import { parseHostPort } from '../net/address.js'
 import { migrateStorage, openEventStore } from '../storage/open.js'
 import { configPath, loadDotEnv, loadOrReport, type Io } from './common.js'
-import { ExitConfigInvalid, ExitFailedStartup, ExitSuccess, ExitUsage } from './exit-codes.js'
+import { ExitConfigInvalid, ExitFailedStartup, ExitInternalError, ExitSuccess, ExitUsage } from './exit-codes.js'
 
 export const usage =
   'drawbridge start [--config FILE] [--upstream URL] [--listen HOST:PORT] [--admin-listen HOST:PORT] [--mode production|development] [--workers N]'
 
-type WorkerMessage = { type: 'metrics'; id: number; snapshot: MetricsSnapshot } | { type: 'ready' }
+type WorkerMessage = { type: 'metrics'; id: number; snapshot: MetricsSnapshot } | { type: 'ready' } | { type: 'uncaught'; kind: UncaughtKind }
 
 export async function startCommand(argv: string[], io: Io): Promise<number> {
   let values: Record<string, string | undefined>
@@ -73,48 +75,89 @@ export async function startCommand(argv: string[], io: Io): Promise<number> {
   return runSingle(config, load, logger)
 }
 
+/**
+ * After an uncaught exception in-flight requests get this long (or shutdown.drain_timeout when
+ * shorter) before the process exits: its state is not trusted for longer (process-guard.ts).
+ */
+const fatalDrainMs = 5000
+
+/** The guard's counter: in a worker the primary keeps it, so that it outlives the worker. */
+function countUncaught(metrics: Metrics): (kind: UncaughtKind) => void {
+  if (cluster.isWorker) return (kind) => void process.send!({ type: 'uncaught', kind })
+  return (kind) => metrics.inc('drawbridge_uncaught_exceptions_total', `kind="${kind}"`)
+}
+
 async function runSingle(config: Config, load: () => Config | null, logger: Logger): Promise<number> {
   const worker = cluster.isWorker
   let gateway: Gateway
   try {
     gateway = createGateway(config, { logger, admin: !worker })
-    await gateway.listen()
   } catch (e) {
     logger.error('failed to start', { err: String(e) })
     logger.flush()
     return ExitFailedStartup
   }
+  const gw = gateway
+  let stopping = false
+  let exit: (code: number) => void = () => undefined
+  const exited = new Promise<number>((resolve) => (exit = resolve))
+  const stop = (code: number, drainMs = gw.config.shutdown.drain_timeout) => {
+    if (stopping) return
+    stopping = true
+    logger.info('draining', { deadline_ms: drainMs })
+    gw.close(drainMs).then(
+      () => exit(code),
+      () => exit(code === ExitSuccess ? ExitFailedStartup : code),
+    )
+  }
+  // From the start: a fault while the stores are opened counts as well.
+  const redact = createRedactor(config.logging.redact_fields)
+  installProcessGuard({
+    logger,
+    redact: (t) => redact.text(t),
+    count: countUncaught(gw.metrics),
+    fatal: () => {
+      const drainMs = Math.min(fatalDrainMs, gw.config.shutdown.drain_timeout)
+      // A drain that hangs must not keep a process whose state is not trusted.
+      setTimeout(() => process.exit(ExitInternalError), drainMs + 2000)
+      stop(ExitInternalError, drainMs)
+    },
+  })
+  try {
+    await gw.listen()
+  } catch (e) {
+    // A fatal exception during the start is draining it already.
+    if (stopping) return exited
+    logger.error('failed to start', { err: String(e) })
+    // What listen() opened before it failed (the admin listener, stores) would keep the process alive.
+    await gw.close(0).catch(() => undefined)
+    logger.flush()
+    return ExitFailedStartup
+  }
+  if (stopping) return exited
   const reload = () => {
     const next = load()
     if (next === null) {
       logger.error('reload rejected: the new configuration is invalid; the old one keeps running')
       return
     }
-    gateway.reload(next).catch((e) => logger.error('reload failed; the old configuration keeps running', { err: String(e) }))
+    gw.reload(next).catch((e) => logger.error('reload failed; the old configuration keeps running', { err: String(e) }))
   }
-  return new Promise<number>((resolve) => {
-    let stopping = false
-    const stop = () => {
-      if (stopping) return
-      stopping = true
-      logger.info('draining', { deadline_ms: gateway.config.shutdown.drain_timeout })
-      gateway.close().then(() => resolve(ExitSuccess), () => resolve(ExitFailedStartup))
-    }
-    if (worker) {
-      process.on('message', (m: { type?: string; id?: number }) => {
-        if (m.type === 'reload') reload()
-        else if (m.type === 'stop') stop()
-        else if (m.type === 'metrics') process.send!({ type: 'metrics', id: m.id, snapshot: gateway.metrics.snapshot() })
-      })
-      process.on('SIGTERM', () => undefined) // the primary tells us when to stop
-      process.on('SIGINT', () => undefined)
-      process.send!({ type: 'ready' })
-    } else {
-      process.on('SIGHUP', reload)
-      process.on('SIGTERM', stop)
-      process.on('SIGINT', stop)
-    }
-  })
+  if (worker) {
+    process.on('message', (m: { type?: string; id?: number }) => {
+      if (m.type === 'reload') reload()
+      else if (m.type === 'stop') stop(ExitSuccess)
+      else if (m.type === 'metrics') process.send!({ type: 'metrics', id: m.id, snapshot: gw.metrics.snapshot() })
+    })
+  } else {
+    process.on('SIGHUP', reload)
+  }
+  // In a worker too: the primary stops its workers with SIGTERM, and a terminal's Ctrl-C or a
+  // supervisor's SIGTERM reach every process of the group; the second one changes nothing.
+  process.on('SIGTERM', () => stop(ExitSuccess))
+  process.on('SIGINT', () => stop(ExitSuccess))
+  if (worker) process.send!({ type: 'ready' })
+  return exited
 }
 
 async function runPrimary(config: Config, load: () => Config | null, logger: Logger): Promise<number> {
@@ -125,15 +168,65 @@ async function runPrimary(config: Config, load: () => Config | null, logger: Log
   relayWorkerNotices()
   // Single-flight locks (one login check per account at a time) for the whole machine.
   serveWorkerLocks()
+  // The primary's own counters (uncaught exceptions, its workers' too: they outlive the worker).
+  const own = new Metrics()
   const workers = new Set<Worker>()
+  // Workers that listened; one that exits before it did failed to start.
+  const ready = new WeakSet<Worker>()
+  let served = false
+  let failedStarts = 0
+  const reforks = new Set<NodeJS.Timeout>()
   let stopping = false
   let nextId = 0
   const pending = new Map<number, { snaps: MetricsSnapshot[]; left: number; done: (s: MetricsSnapshot[]) => void }>()
+  let exit: (code: number) => void = () => undefined
+  const exited = new Promise<number>((resolve) => (exit = resolve))
+  let admin: ReturnType<typeof createAdminServer> | null = null
+  let eventStore: ReturnType<typeof openEventStore> | null = null
+
+  /** Stops every worker (they drain), then exits with `code` as soon as the last one has. */
+  const stop = (code: number) => {
+    if (stopping) return
+    stopping = true
+    for (const t of reforks) clearTimeout(t)
+    for (const w of workers) w.process.kill('SIGTERM')
+    const deadline = setTimeout(() => {
+      for (const w of workers) w.process.kill('SIGKILL')
+    }, current.shutdown.drain_timeout + 2000)
+    const check = setInterval(() => {
+      if (workers.size > 0) return
+      clearInterval(check)
+      clearTimeout(deadline)
+      admin?.close()
+      void eventStore?.close()
+      logger.info('stopped')
+      logger.flush()
+      exit(code)
+    }, 50)
+  }
+
+  const refork = (delay: number) => {
+    const t = setTimeout(() => {
+      reforks.delete(t)
+      fork()
+    }, delay)
+    reforks.add(t)
+  }
 
   const fork = () => {
     const w = cluster.fork()
     workers.add(w)
     w.on('message', (m: WorkerMessage) => {
+      if (m.type === 'ready') {
+        ready.add(w)
+        served = true
+        failedStarts = 0
+        return
+      }
+      if (m.type === 'uncaught') {
+        own.inc('drawbridge_uncaught_exceptions_total', `kind="${m.kind === 'connection' ? 'connection' : 'fatal'}"`)
+        return
+      }
       if (m.type !== 'metrics') return
       const p = pending.get(m.id)
       if (p === undefined) return
@@ -143,11 +236,26 @@ async function runPrimary(config: Config, load: () => Config | null, logger: Log
         p.done(p.snaps)
       }
     })
+    // A worker's channel closing as it exits must not become an uncaught 'error' here.
+    w.on('error', (err) => logger.warn('worker channel error', { err: String(err) }))
     w.on('exit', (code, signal) => {
       workers.delete(w)
       if (stopping) return
+      if (!ready.has(w)) {
+        if (!served) {
+          // The same start fails in every worker (a port in use, a bad certificate): give up
+          // at once rather than start them again and again.
+          logger.error('a worker failed to start; stopping', { code, signal })
+          stop(ExitFailedStartup)
+          return
+        }
+        const delay = Math.min(500 * 2 ** ++failedStarts, 30_000)
+        logger.error('a new worker failed to start; trying again', { code, signal, retry_in_ms: delay })
+        refork(delay)
+        return
+      }
       logger.error('worker exited; starting a new one', { code, signal })
-      setTimeout(fork, 500).unref()
+      refork(500)
     })
   }
 
@@ -155,8 +263,8 @@ async function runPrimary(config: Config, load: () => Config | null, logger: Log
     new Promise<MetricsSnapshot[]>((resolve) => {
       const id = ++nextId
       const live = [...workers].filter((w) => w.isConnected())
-      if (live.length === 0) return resolve([])
-      const entry = { snaps: [] as MetricsSnapshot[], left: live.length, done: resolve }
+      if (live.length === 0) return resolve([own.snapshot()])
+      const entry = { snaps: [own.snapshot()] as MetricsSnapshot[], left: live.length, done: resolve }
       pending.set(id, entry)
       setTimeout(() => {
         if (pending.delete(id)) resolve(entry.snaps)
@@ -175,63 +283,55 @@ async function runPrimary(config: Config, load: () => Config | null, logger: Log
   }
   // Workers write security events to the shared SQLite file or PostgreSQL; the primary reads them
   // for the admin API (a memory store lives inside each worker, out of the primary's reach).
-  const eventStore = current.storage.memory || current.admin.listen === 'off' ? null : openEventStore(current)
-  const admin =
+  eventStore = current.storage.memory || current.admin.listen === 'off' ? null : openEventStore(current)
+  const events = eventStore
+  admin =
     current.admin.listen !== 'off'
       ? createAdminServer({
           listenHost: parseHostPort(current.admin.listen).host,
           token: () => current.admin.token,
           snapshots,
           readiness: createReadiness(() => current),
-          events: eventStore === null ? null : (q) => eventStore.list(q),
+          events: events === null ? null : (q) => events.list(q),
         })
       : null
   if (admin) {
     const { host, port } = parseHostPort(current.admin.listen)
+    const server = admin
     try {
       await new Promise<void>((resolve, reject) => {
-        admin.once('error', reject)
-        admin.listen(port, host, () => resolve())
+        server.once('error', reject)
+        server.listen(port, host, () => resolve())
       })
     } catch (e) {
       logger.error('failed to start the admin listener', { err: String(e) })
       logger.flush()
+      void events?.close()
       return ExitFailedStartup
     }
   }
+  const redact = createRedactor(config.logging.redact_fields)
+  installProcessGuard({
+    logger,
+    redact: (t) => redact.text(t),
+    count: (kind) => own.inc('drawbridge_uncaught_exceptions_total', `kind="${kind}"`),
+    // The primary's state is not trusted either: its workers drain, then it exits.
+    fatal: () => stop(ExitInternalError),
+  })
   for (let i = 0; i < current.workers; i++) fork()
   logger.info('primary started', { workers: current.workers, listen: current.listen, admin: current.admin.listen })
 
-  return new Promise<number>((resolve) => {
-    process.on('SIGHUP', () => {
-      const next = load()
-      if (next === null) {
-        logger.error('reload rejected: the new configuration is invalid; the old one keeps running')
-        return
-      }
-      current = next
-      for (const w of workers) w.send({ type: 'reload' })
-      logger.info('reload sent to workers', { workers: workers.size })
-    })
-    const stop = () => {
-      if (stopping) return
-      stopping = true
-      for (const w of workers) w.send({ type: 'stop' })
-      const deadline = setTimeout(() => {
-        for (const w of workers) w.kill('SIGKILL')
-      }, current.shutdown.drain_timeout + 2000)
-      const check = setInterval(() => {
-        if (workers.size > 0) return
-        clearInterval(check)
-        clearTimeout(deadline)
-        admin?.close()
-        void eventStore?.close()
-        logger.info('stopped')
-        logger.flush()
-        resolve(ExitSuccess)
-      }, 50)
+  process.on('SIGHUP', () => {
+    const next = load()
+    if (next === null) {
+      logger.error('reload rejected: the new configuration is invalid; the old one keeps running')
+      return
     }
-    process.on('SIGTERM', stop)
-    process.on('SIGINT', stop)
+    current = next
+    for (const w of workers) if (w.isConnected()) w.send({ type: 'reload' })
+    logger.info('reload sent to workers', { workers: workers.size })
   })
+  process.on('SIGTERM', () => stop(ExitSuccess))
+  process.on('SIGINT', () => stop(ExitSuccess))
+  return exited
 }

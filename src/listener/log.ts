@@ -4,6 +4,8 @@ import type { Runtime } from './runtime.js'
 import { label } from '../observability/metrics.js'
 
 export function logTransaction(rt: Runtime, tx: Transaction): void {
+  if (tx.logged) return
+  tx.logged = true
   try {
     record(rt, tx)
   } catch (err) {
@@ -13,8 +15,11 @@ export function logTransaction(rt: Runtime, tx: Transaction): void {
 }
 
 function record(rt: Runtime, tx: Transaction): void {
-  const res = tx.res!
-  const status = res.headersSent ? res.statusCode : 0 // 0: the client went away before an answer
+  const res = tx.res
+  // 0: the client went away before an answer. A response queued behind another on a connection
+  // the client reset never owned the socket (res.socket stays null): none of it was sent.
+  // Upgrades have no response object: their status was set when they were answered.
+  const status = res === null ? tx.status : res.headersSent && (res.writableFinished || res.socket !== null) ? res.statusCode : 0
   tx.status = status
   const seconds = (performance.now() - tx.startedAt) / 1000
   const route = tx.route.metricLabel

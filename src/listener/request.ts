@@ -150,8 +150,34 @@ async function continueAsync(tx: Transaction, pending: Promise<Verdict | undefin
 /** An Expect other than 100-continue (RFC 9110 §10.1.1): 417, as JSON and logged like any answer. */
 export function handleBadExpectation(rt: Runtime, req: IncomingMessage, res: ServerResponse, secure: boolean): void {
   const [tx] = prepare(rt, req, res, secure)
-  res.once('close', () => logTransaction(rt, tx))
+  logWhenDone(rt, tx)
   sendError(rt, tx, 417, 'DRAWBRIDGE_ERR_EXPECTATION_FAILED', 'limits', 'unsupported expect')
+}
+
+/**
+ * The end of an exchange: log it once and, when the client left before the answer was complete,
+ * cancel the upstream request (undici listens for 'abort' on `res`, see send()). The response's
+ * 'close' is not enough: of requests pipelined on one connection (RFC 9112 §9.3.2) only the one
+ * being answered owns the socket, and the responses queued behind it never emit 'close' when
+ * the client resets; node destroys their requests instead, so 'close' on the request ends those.
+ * One handler for both events ('on', not 'once': no wrapper per request; each fires at most once).
+ */
+function logWhenDone(rt: Runtime, tx: Transaction): void {
+  const res = tx.res!
+  const done = (): void => {
+    if (tx.logged) return
+    if (!res.writableFinished) {
+      // The request's 'close' also comes while its answer is still being written to a live
+      // connection (a request body read to the end early): the response's own 'close' follows.
+      if (!res.destroyed && !tx.socket.destroyed) return
+      res.emit('abort')
+      // Marks a queued response dead, so nothing is answered into it (upstreamFailed checks it).
+      res.destroy()
+    }
+    logTransaction(rt, tx)
+  }
+  res.on('close', done)
+  tx.req.on('close', done)
 }
 
 export function handleRequest(rt: Runtime, req: IncomingMessage, res: ServerResponse, secure: boolean): void {
@@ -164,11 +190,7 @@ export function handleRequest(rt: Runtime, req: IncomingMessage, res: ServerResp
     res.destroy()
     return
   }
-  res.once('close', () => {
-    // The client went away before the answer was complete: cancel the upstream request (see send()).
-    if (!res.writableFinished) res.emit('abort')
-    logTransaction(rt, tx)
-  })
+  logWhenDone(rt, tx)
   if (early !== null) return sendVerdict(rt, tx, early)
   let result: ReturnType<typeof runRequestStages>
   try {

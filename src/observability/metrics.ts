@@ -28,6 +28,10 @@ const help: Record<string, [string, 'counter' | 'histogram']> = {
   drawbridge_security_events_dropped_total: ['Security events not stored (queue full or store error); they were still logged.', 'counter'],
   drawbridge_store_errors_total: ['Decisions taken while a shared store was unreachable, by store, operation and decision (allow or deny).', 'counter'],
   drawbridge_bans_total: ['Client IPs banned by this instance, by reason (waf or login).', 'counter'],
+  drawbridge_uncaught_exceptions_total: [
+    'Exceptions and promise rejections no handler caught, by kind (connection: served on; fatal: the process drained and exited).',
+    'counter',
+  ],
 }
 
 export class Metrics {

@@ -64,6 +64,8 @@ export class Transaction {
   wafBlocked: boolean
   /** Its security events went to the store already (blocked answers wait for them). */
   eventsRecorded: boolean
+  /** The logging phase ran (it runs once, whichever end of the exchange comes first). */
+  logged: boolean
   identity: RequestIdentity | null
   /** Response fields a stage computed for this request (the RateLimit fields); null: none. */
   responseFields: [string, string][] | null
@@ -105,6 +107,7 @@ export class Transaction {
     this.wafScore = 0
     this.wafBlocked = false
     this.eventsRecorded = false
+    this.logged = false
     this.identity = null
     this.responseFields = null
     this.socket = req.socket

@@ -12,11 +12,10 @@ import type { Transaction } from '../pipeline/transaction.js'
 import type { ResponseHeaders } from '../pipeline/types.js'
 import { prepare, runRequestStages } from '../listener/request.js'
 import { afterBlockStored, applyResponseStages, rawError } from '../listener/respond.js'
-import { recordWafEvents } from '../listener/log.js'
+import { logTransaction, recordWafEvents } from '../listener/log.js'
 import { StorageUnavailable } from '../errors.js'
 import { upstreamResponseHeaders } from './response-headers.js'
 import { upstreamRequestHeaders } from './forward.js'
-import { label } from '../observability/metrics.js'
 
 export function handleUpgrade(rt: Runtime, req: IncomingMessage, socket: Duplex, head: Buffer, secure: boolean): void {
   socket.on('error', () => socket.destroy())
@@ -24,41 +23,44 @@ export function handleUpgrade(rt: Runtime, req: IncomingMessage, socket: Duplex,
   try {
     const [t, early] = prepare(rt, req, null, secure)
     tx = t
-    if (early !== null) return reject(rt, tx, socket, early.status, early.code ?? 'DRAWBRIDGE_ERR_BAD_REQUEST', early.stage, early.reason)
+    // One access line per upgrade like any request, when its connection ends: refused (by
+    // Drawbridge or the app), failed, or a WebSocket session (logged with its whole duration).
+    socket.once('close', () => logTransaction(rt, t))
+    if (early !== null) return reject(tx, socket, early.status, early.code ?? 'DRAWBRIDGE_ERR_BAD_REQUEST', early.stage, early.reason)
   } catch {
     socket.destroy()
     return
   }
   if (!rt.config.websocket.enabled || String(req.headers.upgrade).toLowerCase() !== 'websocket') {
-    return reject(rt, tx, socket, 400, 'DRAWBRIDGE_ERR_BAD_REQUEST', 'websocket', 'upgrade not allowed')
+    return reject(tx, socket, 400, 'DRAWBRIDGE_ERR_BAD_REQUEST', 'websocket', 'upgrade not allowed')
   }
   // The opening handshake is a GET (RFC 6455 §4.1); any other method would be judged as itself
   // here and opened upstream as a GET.
-  if (req.method !== 'GET') return reject(rt, tx, socket, 400, 'DRAWBRIDGE_ERR_BAD_REQUEST', 'websocket', 'upgrade method not GET')
+  if (req.method !== 'GET') return reject(tx, socket, 400, 'DRAWBRIDGE_ERR_BAD_REQUEST', 'websocket', 'upgrade method not GET')
   const run = (v: ReturnType<typeof runRequestStages>) => {
     Promise.resolve(v).then(
       (verdict) => {
         if (verdict !== undefined) {
           // An attack in an upgrade is an attack: stored before the answer, counted toward a ban.
           return afterBlockStored(rt, tx, () =>
-            reject(rt, tx, socket, verdict.status >= 400 ? verdict.status : 400, verdict.code ?? 'DRAWBRIDGE_ERR_BAD_REQUEST', verdict.stage, verdict.reason),
+            reject(tx, socket, verdict.status >= 400 ? verdict.status : 400, verdict.code ?? 'DRAWBRIDGE_ERR_BAD_REQUEST', verdict.stage, verdict.reason),
           )
         }
         if (tx.wafFindings !== null) recordWafEvents(rt, tx)
-        if (!originAllowed(rt, tx)) return reject(rt, tx, socket, 403, 'DRAWBRIDGE_ERR_ORIGIN_NOT_ALLOWED', 'websocket', 'origin not allowed')
+        if (!originAllowed(rt, tx)) return reject(tx, socket, 403, 'DRAWBRIDGE_ERR_ORIGIN_NOT_ALLOWED', 'websocket', 'origin not allowed')
         connectUpstream(rt, tx, socket, head)
       },
       (err: unknown) => {
-        if (!(err instanceof StorageUnavailable)) return reject(rt, tx, socket, 500, 'DRAWBRIDGE_ERR_INTERNAL', 'fault', 'stage threw')
+        if (!(err instanceof StorageUnavailable)) return reject(tx, socket, 500, 'DRAWBRIDGE_ERR_INTERNAL', 'fault', 'stage threw')
         rt.storeErrors.decision(err.store, `request:${tx.route.name}`, 'deny', tx.id, err.cause ?? err)
-        reject(rt, tx, socket, 503, 'DRAWBRIDGE_ERR_STORE_UNAVAILABLE', 'storage', 'store unavailable')
+        reject(tx, socket, 503, 'DRAWBRIDGE_ERR_STORE_UNAVAILABLE', 'storage', 'store unavailable')
       },
     )
   }
   try {
     run(runRequestStages(tx))
   } catch {
-    reject(rt, tx, socket, 500, 'DRAWBRIDGE_ERR_INTERNAL', 'fault', 'stage threw')
+    reject(tx, socket, 500, 'DRAWBRIDGE_ERR_INTERNAL', 'fault', 'stage threw')
   }
 }
 
@@ -72,7 +74,6 @@ function originAllowed(rt: Runtime, tx: Transaction): boolean {
 }
 
 function reject(
-  rt: Runtime,
   tx: Transaction,
   socket: Duplex,
   status: number,
@@ -80,8 +81,10 @@ function reject(
   stage: string,
   reason: string,
 ): void {
-  rt.metrics.inc('drawbridge_rejections_total', `stage="${label(stage)}",reason="${label(reason)}"`)
-  rt.logger.info('websocket rejected', { request_id: tx.id, client_ip: tx.clientIp, path: tx.path, status, rejected_by: stage, reason })
+  // Counted and logged by the logging phase, as for any request.
+  tx.status = status
+  tx.rejectedBy = stage
+  tx.rejectReason = reason
   rawError(socket as Socket, status, code, tx.id)
 }
 
@@ -103,16 +106,26 @@ function connectUpstream(rt: Runtime, tx: Transaction, socket: Duplex, head: Buf
     rejectUnauthorized: !rt.config.upstream.insecure_skip_tls_verify,
   })
   socket.once('close', () => upReq.destroy())
+  const started = performance.now()
   upReq.once('timeout', () => upReq.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })))
   upReq.once('error', (err: NodeJS.ErrnoException) => {
     if (socket.destroyed) return
     const timeout = err.code === 'ETIMEDOUT'
-    rt.metrics.inc('drawbridge_upstream_errors_total', `kind="${timeout ? 'connect_timeout' : 'unavailable'}"`)
+    const kind = timeout ? 'connect_timeout' : 'unavailable'
+    rt.metrics.inc('drawbridge_upstream_errors_total', `kind="${kind}"`)
+    tx.status = timeout ? 504 : 502
+    tx.rejectedBy = 'upstream'
+    tx.rejectReason = kind
     rawError(socket as Socket, timeout ? 504 : 502, timeout ? 'DRAWBRIDGE_ERR_UPSTREAM_TIMEOUT' : 'DRAWBRIDGE_ERR_UPSTREAM_UNAVAILABLE', tx.id)
   })
-  upReq.once('response', (upRes) => refused(rt, tx, socket, upRes))
+  upReq.once('response', (upRes) => {
+    tx.upstreamMs = performance.now() - started
+    refused(rt, tx, socket, upRes)
+  })
   upReq.once('upgrade', (upRes, upSocket, upHead) => {
     upReq.setTimeout(0)
+    tx.status = 101
+    tx.upstreamMs = performance.now() - started
     // The 101 goes through the route's header filter and response stages like any answer
     // (configured removals, Server, Set-Cookie flags); the upgrade's own two headers are put back.
     const out = upstreamResponseHeaders(tx.route.upstreamHeaders, upRes.headers)
@@ -140,8 +153,11 @@ function connectUpstream(rt: Runtime, tx: Transaction, socket: Duplex, head: Buf
  */
 function refused(rt: Runtime, tx: Transaction, socket: Duplex, upRes: IncomingMessage): void {
   const status = upRes.statusCode ?? 502
+  tx.status = status
   if (status >= 500 && rt.config.error_masking.enabled) {
     upRes.resume()
+    tx.rejectedBy = 'error_masking'
+    tx.rejectReason = 'upgrade refused with a server error'
     rt.metrics.inc('drawbridge_masked_errors_total', `status="${status}"`)
     rawError(socket as Socket, status, 'DRAWBRIDGE_ERR_UPSTREAM_ERROR', tx.id)
     return

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { once } from 'node:events'
+import { createServer, type AddressInfo } from 'node:net'
 import { startUpstream } from '../helpers/upstream.js'
 import { freePort } from '../helpers/net.js'
 import { request } from '../helpers/http.js'
@@ -70,6 +71,21 @@ describe('drawbridge CLI', () => {
     assert.equal(readFileSync(join(dir, '.env'), 'utf8'), env)
   })
 
+  test('init --dir creates a missing folder; one it cannot create is a clear error and exit 1, not a stack trace (init crash on a missing folder)', () => {
+    const parent = tmp()
+    const dir = join(parent, 'new', 'nested')
+    const r = run(['init', '--dir', dir])
+    assert.equal(r.code, 0)
+    assert.equal(statSync(join(dir, '.env')).mode & 0o777, 0o600)
+    assert.equal(run(['validate', '--config', join(dir, 'drawbridge.yaml')]).code, 0)
+    const file = join(parent, 'a-file')
+    writeFileSync(file, '')
+    const bad = run(['init', '--dir', join(file, 'sub')])
+    assert.equal(bad.code, 1)
+    assert.match(bad.err, /^drawbridge init: /)
+    assert.doesNotMatch(bad.err, /\n\s+at /, 'no stack trace')
+  })
+
   test('validate prints every problem with its path and exits non-zero', () => {
     const dir = tmp()
     const file = join(dir, 'bad.yaml')
@@ -109,6 +125,54 @@ describe('drawbridge CLI', () => {
     } finally {
       child.kill('SIGKILL')
       await up.close()
+    }
+  })
+
+  test('start: a failed start exits 1 at once, also with the admin listener open and with --workers 2 (failed start hung, ignored SIGTERM)', async () => {
+    const dir = tmp()
+    const taken = createServer()
+    taken.listen(0, '127.0.0.1')
+    await once(taken, 'listening')
+    const port = (taken.address() as AddressInfo).port
+    try {
+      for (const workers of [1, 2]) {
+        const adminPort = await freePort()
+        const file = join(dir, `taken-${workers}.yaml`)
+        writeFileSync(file, `upstream: http://127.0.0.1:9\nlisten: 127.0.0.1:${port}\nadmin: { listen: 127.0.0.1:${adminPort} }\nworkers: ${workers}\nstorage: { memory: true }\n`)
+        const child = spawn(process.execPath, [bin, 'start', '--config', file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+        try {
+          const failed = waitForLog(child, (l) => l.msg === 'failed to start', 20_000)
+          const exited = once(child, 'exit')
+          await failed
+          const deadline = setTimeout(() => child.kill('SIGKILL'), 10_000)
+          const [code] = await exited
+          clearTimeout(deadline)
+          assert.equal(code, 1, `--workers ${workers}`)
+        } finally {
+          child.kill('SIGKILL')
+        }
+      }
+    } finally {
+      taken.close()
+    }
+  })
+
+  test('start --workers 2: SIGTERM while the workers are still starting exits at once, not after the drain deadline (stop ignored by starting workers)', async () => {
+    const dir = tmp()
+    const [port, adminPort] = [await freePort(), await freePort()]
+    const file = join(dir, 'drawbridge.yaml')
+    writeFileSync(file, `upstream: http://127.0.0.1:9\nlisten: 127.0.0.1:${port}\nadmin: { listen: 127.0.0.1:${adminPort} }\nworkers: 2\nstorage: { memory: true }\nshutdown: { drain_timeout: 60s }\n`)
+    const child = spawn(process.execPath, [bin, 'start', '--config', file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+    try {
+      await waitForLog(child, (l) => l.msg === 'primary started', 20_000)
+      const exited = once(child, 'exit')
+      child.kill('SIGTERM')
+      const deadline = setTimeout(() => child.kill('SIGKILL'), 15_000)
+      const [code, signal] = await exited
+      clearTimeout(deadline)
+      assert.deepEqual([code, signal], [0, null])
+    } finally {
+      child.kill('SIGKILL')
     }
   })
 

@@ -2,6 +2,8 @@ import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import type { IncomingMessage } from 'node:http'
+import { connect as netConnect } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { WebSocketServer, WebSocket } from 'ws'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js'
@@ -17,6 +19,27 @@ function connect(url: string, headers: Record<string, string>): Promise<{ ws: We
     })
     ws.once('error', () => resolve({ ws: null, status: 0 }))
   })
+}
+
+/** An upgrade on a raw socket that closes once the answer is read: its status and request id. */
+async function rawUpgrade(gatewayUrl: string, path: string, headers: Record<string, string>): Promise<{ status: number; requestId: string | undefined }> {
+  const socket = netConnect(Number(new URL(gatewayUrl).port), '127.0.0.1')
+  socket.on('error', () => undefined)
+  try {
+    await once(socket, 'connect')
+    const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')
+    socket.write(
+      `GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+        `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${extra}\r\n`,
+    )
+    let text = ''
+    socket.on('data', (c: Buffer) => (text += c.toString('latin1')))
+    await once(socket, 'end')
+    const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0)
+    return { status, requestId: /\r\nx-request-id: ([^\r]+)/i.exec(text)?.[1] }
+  } finally {
+    socket.destroy()
+  }
 }
 
 describe('WebSocket upgrades', () => {
@@ -109,6 +132,50 @@ describe('WebSocket upgrades', () => {
     const ok = await rawRequest(gw.url, head('GET'), 1000)
     assert.equal(ok.status, 101)
     assert.equal(upgrades, before + 1)
+  })
+
+  test('every upgrade gets one access line and one count: refused by the app, refused by Drawbridge, or opened (unlogged refused upgrades)', async () => {
+    // The app refuses upgrades on /nows with an ordinary answer; everything else upgrades.
+    const refusing = (req: IncomingMessage, socket: Duplex) => {
+      if (req.url !== '/nows') return
+      socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n')
+    }
+    up.server.prependListener('upgrade', refusing)
+    const gw2 = await startGateway({ upstream: up.url })
+    const access = (id: unknown) => gw2.logs().filter((l) => l.msg === 'access' && l.request_id === id)
+    const requestsTotal = () => Object.values(gw2.gateway.metrics.snapshot().counters['drawbridge_requests_total'] ?? {}).reduce((a, b) => a + b, 0)
+    try {
+      const base = gw2.url.replace('http', 'ws')
+      const byApp = await rawUpgrade(gw2.url, '/nows', {})
+      assert.equal(byApp.status, 403)
+      const byUs = await rawUpgrade(gw2.url, '/ws', { origin: 'https://evil.com' })
+      assert.equal(byUs.status, 403)
+      const { ws, status } = await connect(base + '/ws', {})
+      assert.equal(status, 101)
+      ws!.close()
+      await once(ws!, 'close')
+      const ids = [byApp.requestId, byUs.requestId]
+      const settled = async () => {
+        for (let i = 0; i < 100 && (ids.some((id) => access(id).length === 0) || requestsTotal() < 3); i++) await new Promise((r) => setTimeout(r, 20))
+      }
+      await settled()
+      const [app] = access(byApp.requestId)
+      assert.equal(access(byApp.requestId).length, 1)
+      assert.equal(app!.status, 403)
+      assert.equal(app!.rejected_by, null)
+      assert.equal(typeof app!.upstream_ms, 'number')
+      const [ours] = access(byUs.requestId)
+      assert.equal(access(byUs.requestId).length, 1)
+      assert.equal(ours!.rejected_by, 'websocket')
+      const opened = gw2.logs().filter((l) => l.msg === 'access' && l.status === 101)
+      assert.equal(opened.length, 1)
+      assert.equal(requestsTotal(), 3)
+      const counters = gw2.gateway.metrics.snapshot().counters
+      assert.deepEqual(counters['drawbridge_rejections_total'], { 'stage="websocket",reason="origin not allowed"': 1 })
+    } finally {
+      up.server.off('upgrade', refusing)
+      await gw2.close()
+    }
   })
 
   test('require_origin refuses clients without an Origin', async () => {
