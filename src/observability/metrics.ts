@@ -28,6 +28,7 @@ const help: Record<string, [string, 'counter' | 'histogram']> = {
   drawbridge_security_events_dropped_total: ['Security events not stored (queue full or store error); they were still logged.', 'counter'],
   drawbridge_store_errors_total: ['Decisions taken while a shared store was unreachable, by store, operation and decision (allow or deny).', 'counter'],
   drawbridge_bans_total: ['Client IPs banned by this instance, by reason (waf or login).', 'counter'],
+  drawbridge_dropped_headers_total: ['Request headers not forwarded to the upstream although no rule refused the request, by reason (underscore).', 'counter'],
 }
 
 export class Metrics {

@@ -10,6 +10,7 @@ import type { DrawbridgeErrorCode } from '../errors.js'
 import type { Transaction } from '../pipeline/transaction.js'
 import type { ResponseHeaders, Verdict } from '../pipeline/types.js'
 import type { Runtime } from '../listener/runtime.js'
+import type { Config } from '../config/types.js'
 import { applyResponseStages, sendError, sendVerdict } from '../listener/respond.js'
 import { connectionListed, hopByHop } from './hop-by-hop.js'
 import { upstreamResponseHeaders } from './response-headers.js'
@@ -29,6 +30,24 @@ const notCopied: ReadonlySet<string> = new Set([
   'host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'x-real-ip', 'x-request-id', 'expect', 'content-length',
 ])
 
+/** Stripped names a trusted proxy may still send, as it sends X-Forwarded-Host. */
+const believedFromTrusted: ReadonlySet<string> = new Set(['x-forwarded-prefix', 'x-forwarded-port', 'x-forwarded-server'])
+
+/** The request header policy, compiled once per configuration. */
+export interface ForwardHeaders {
+  /** Name -> true: never forwarded; false: forwarded from trusted proxies only. */
+  readonly drop: ReadonlyMap<string, boolean>
+  /** Names containing `_` that may pass (`request_headers.allow_underscores`). */
+  readonly allowUnderscores: ReadonlySet<string>
+}
+
+export function compileForwardHeaders(config: Config): ForwardHeaders {
+  const drop = new Map<string, boolean>()
+  for (const n of config.request_headers.strip) drop.set(n, !believedFromTrusted.has(n))
+  for (const n of notCopied) drop.set(n, true)
+  return { drop, allowUnderscores: new Set(config.request_headers.allow_underscores) }
+}
+
 /**
  * The upstream request's headers, built in one pass with no `delete` (a deleted property turns
  * the object into a slow dictionary that undici then walks).
@@ -37,31 +56,47 @@ export function upstreamRequestHeaders(rt: Runtime, tx: Transaction, contentLeng
   const src = tx.req.headers
   const listed = connectionListed(src.connection)
   const auth = rt.config.auth
+  const { drop, allowUnderscores } = rt.forwardHeaders
+  const trusted = tx.trustedPeer
   const id = tx.identity
   const out: Record<string, string | string[]> = {}
   for (const name in src) {
-    if (notCopied.has(name) || (listed !== null && listed.has(name))) continue
-    // Identity headers come from Drawbridge only: a client's copies never pass (issue 4).
-    if (name.charCodeAt(0) === 120 /* x */ && name.startsWith('x-drawbridge-')) continue
+    // Every check below runs on `key`: the name as a WSGI/CGI app will read it.
+    let key = name
+    if (name.indexOf('_') !== -1) {
+      // PEP 3333, CGI (RFC 3875 §4.1.18), Rack and PHP turn `-` into `_`, so X_Drawbridge_User
+      // or X_Forwarded_For reach the app as the header Drawbridge manages, and gunicorn takes a
+      // SCRIPT_NAME header as the mount point. Dropped as nginx does (underscores_in_headers off).
+      if (!allowUnderscores.has(name)) {
+        underscoreDropped(rt, tx, name)
+        continue
+      }
+      key = name.replaceAll('_', '-')
+      if (listed !== null && listed.has(name)) continue
+    }
+    const rule = drop.get(key)
+    if ((rule !== undefined && (rule || !trusted)) || (listed !== null && listed.has(key))) continue
+    // Identity headers come from Drawbridge only: a client's copies never pass.
+    if (key.charCodeAt(0) === 120 /* x */ && key.startsWith('x-drawbridge-')) continue
     const v = src[name]
     if (v === undefined) continue
     if (auth !== null) {
       // Session cookies and credentials stay at the edge: the app gets X-Drawbridge-* instead.
-      if (name === 'cookie' && typeof v === 'string') {
+      if (key === 'cookie' && typeof v === 'string') {
         const rest = withoutOwnCookies(v)
         if (rest !== '') out[name] = rest
         continue
       }
-      if (id !== null && isConsumedCredential(name, v, id, auth.api_keys.header)) continue
+      if (id !== null && isConsumedCredential(key, v, id, auth.api_keys.header)) continue
     }
     out[name] = v
   }
   out['host'] = rt.config.upstream.host_header === 'preserve' ? tx.authority : rt.upstream.host
   const xff = src['x-forwarded-for']
-  out['x-forwarded-for'] = tx.trustedPeer && typeof xff === 'string' && xff !== '' ? `${xff}, ${tx.peerIp}` : tx.peerIp
+  out['x-forwarded-for'] = trusted && typeof xff === 'string' && xff !== '' ? `${xff}, ${tx.peerIp}` : tx.peerIp
   out['x-forwarded-proto'] = tx.secure ? 'https' : 'http'
   const xfh = src['x-forwarded-host']
-  out['x-forwarded-host'] = tx.trustedPeer && typeof xfh === 'string' ? xfh : tx.authority
+  out['x-forwarded-host'] = trusted && typeof xfh === 'string' ? xfh : tx.authority
   out['x-real-ip'] = tx.clientIp
   out['x-request-id'] = tx.id
   if (contentLength !== null) out['content-length'] = contentLength
@@ -73,6 +108,11 @@ export function upstreamRequestHeaders(rt: Runtime, tx: Transaction, contentLeng
     if (id.token !== null && auth?.forward_token === true) out['x-drawbridge-token'] = id.token
   }
   return out
+}
+
+function underscoreDropped(rt: Runtime, tx: Transaction, name: string): void {
+  rt.metrics.inc('drawbridge_dropped_headers_total', 'reason="underscore"')
+  rt.logger.debug('request header dropped', { request_id: tx.id, header: name, reason: 'underscore' })
 }
 
 type Body = Buffer | NodeJS.ReadableStream | null
