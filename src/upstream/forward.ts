@@ -101,9 +101,9 @@ export function upstreamRequestHeaders(rt: Runtime, tx: Transaction, contentLeng
   out['x-request-id'] = tx.id
   if (contentLength !== null) out['content-length'] = contentLength
   if (id !== null) {
-    out['x-drawbridge-user'] = id.username
-    out['x-drawbridge-user-id'] = id.userId
-    out['x-drawbridge-roles'] = id.roles.join(',')
+    out['x-drawbridge-user'] = headerText(id.username)
+    out['x-drawbridge-user-id'] = headerText(id.userId)
+    out['x-drawbridge-roles'] = rolesText(id.roles)
     out['x-drawbridge-auth'] = id.via
     if (id.token !== null && auth?.forward_token === true) out['x-drawbridge-token'] = id.token
   }
@@ -113,6 +113,36 @@ export function upstreamRequestHeaders(rt: Runtime, tx: Transaction, contentLeng
 function underscoreDropped(rt: Runtime, tx: Transaction, name: string): void {
   rt.metrics.inc('drawbridge_dropped_headers_total', 'reason="underscore"')
   rt.logger.debug('request header dropped', { request_id: tx.id, header: name, reason: 'underscore' })
+}
+
+// Printable ASCII but `%` (the escape itself) and `,` (the list separator of X-Drawbridge-Roles).
+const needsEncoding = /[^\x21-\x24\x26-\x2b\x2d-\x7e]/
+const needsEncodingAll = /[^\x21-\x24\x26-\x2b\x2d-\x7e]/gu
+
+/**
+ * An identity value as header text. Field values are bytes, and undici refuses characters
+ * outside Latin-1 (RFC 9110 §5.5 leaves others undefined), so a username like `łukasz` would
+ * make every request of its user fail. Other characters are percent-encoded as UTF-8 (RFC 3986
+ * §2.1): `decodeURIComponent` or Python's `urllib.parse.unquote` gives the value back, and plain
+ * ASCII names (every ASCII username) are sent unchanged.
+ */
+export function headerText(s: string): string {
+  return needsEncoding.test(s) ? s.replace(needsEncodingAll, percentEncode) : s
+}
+
+function percentEncode(ch: string): string {
+  // Buffer, not encodeURIComponent: a lone surrogate becomes U+FFFD instead of throwing.
+  const bytes = Buffer.from(ch, 'utf8')
+  let out = ''
+  for (let i = 0; i < bytes.length; i++) out += (bytes[i]! < 16 ? '%0' : '%') + bytes[i]!.toString(16).toUpperCase()
+  return out
+}
+
+function rolesText(roles: readonly string[]): string {
+  if (roles.length === 1) return headerText(roles[0]!)
+  let out = ''
+  for (let i = 0; i < roles.length; i++) out += (i === 0 ? '' : ',') + headerText(roles[i]!)
+  return out
 }
 
 type Body = Buffer | NodeJS.ReadableStream | null

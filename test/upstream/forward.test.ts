@@ -9,6 +9,7 @@ import { startUpstream, type TestUpstream } from '../helpers/upstream.js'
 import { request, rawRequest } from '../helpers/http.js'
 import { startAuthGateway, type AuthGateway } from '../helpers/auth.js'
 import { startWsgi, wsgiSkipReason, type WsgiHandle } from '../helpers/wsgi.js'
+import { headerText } from '../../src/upstream/forward.js'
 
 describe('proxying: headers both ways', () => {
   let up: TestUpstream
@@ -540,5 +541,50 @@ describe('Connection naming an end-to-end header', () => {
     assert.equal(legit.status, 200)
     assert.equal(up.seen.at(-1)!.headers['content-type'], 'application/octet-stream')
     assert.equal(up.seen.at(-1)!.headers['x-hop'], undefined)
+  })
+})
+
+describe('identity header values', () => {
+  let up: TestUpstream
+  let gw: AuthGateway
+  before(async () => {
+    up = await startUpstream()
+    gw = await startAuthGateway({ upstream: up.url })
+    assert.equal((await gw.identity.register('łukasz', null, password, ['user', 'zespół', 'a,b'])).ok, true)
+    assert.equal((await gw.identity.register('jo.ann-smith_2', null, password, ['user', 'read:items'])).ok, true)
+  })
+  after(async () => {
+    await gw.close()
+    await up.close()
+  })
+
+  test('a username outside Latin-1 is forwarded percent-encoded (was a 400 on every request)', async () => {
+    const token = await login(gw, 'łukasz')
+    const r = await request(gw.url + '/orders', { headers: { authorization: `Bearer ${token}` } })
+    assert.equal(r.status, 200)
+    const seen = up.seen.at(-1)!.headers
+    assert.equal(seen['x-drawbridge-user'], '%C5%82ukasz')
+    assert.equal(decodeURIComponent(String(seen['x-drawbridge-user'])), 'łukasz')
+    assert.deepEqual(String(seen['x-drawbridge-roles']).split(',').map(decodeURIComponent), ['user', 'zespół', 'a,b'])
+  })
+
+  test('ASCII usernames and roles are forwarded byte for byte', async () => {
+    const token = await login(gw, 'jo.ann-smith_2')
+    const r = await request(gw.url + '/orders', { headers: { authorization: `Bearer ${token}` } })
+    assert.equal(r.status, 200)
+    const seen = up.seen.at(-1)!.headers
+    assert.equal(seen['x-drawbridge-user'], 'jo.ann-smith_2')
+    assert.equal(seen['x-drawbridge-roles'], 'user,read:items')
+  })
+
+  test('headerText keeps printable ASCII but % and ",", and encodes the rest as UTF-8', () => {
+    assert.equal(headerText('alice'), 'alice')
+    assert.equal(headerText("o'brien!~*"), "o'brien!~*")
+    assert.equal(headerText('100%'), '100%25')
+    assert.equal(headerText('a b,c'), 'a%20b%2Cc')
+    assert.equal(headerText('Zoë 日本'), 'Zo%C3%AB%20%E6%97%A5%E6%9C%AC')
+    assert.equal(headerText('\r\n'), '%0D%0A')
+    assert.equal(headerText('\ud83d'), '%EF%BF%BD')
+    assert.equal(headerText('😀'), '%F0%9F%98%80')
   })
 })
