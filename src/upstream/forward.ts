@@ -348,20 +348,30 @@ function send(rt: Runtime, tx: Transaction, headers: Record<string, string | str
   return rt.upstream.pool
     .stream(opts, ({ statusCode, headers: upHeaders }) => {
       tx.upstreamMs = performance.now() - started
-      const out = upstreamResponseHeaders(tx.route.upstreamHeaders, upHeaders as Record<string, string | string[] | undefined>)
+      const bodiless = statusCode === 304 || statusCode === 204
+      const out = upstreamResponseHeaders(tx.route.upstreamHeaders, upHeaders as Record<string, string | string[] | undefined>, bodiless)
       if (masking && statusCode >= 500) return new MaskingCollector(rt, tx, statusCode, out)
       applyResponseStages(tx, out)
       if (rt.draining) out['connection'] = 'close'
       res.writeHead(statusCode, out)
-      return res
+      if (!bodiless) return res
+      // 204 and 304 never have content (RFC 9110 §6.4.1): the answer is complete now. undici
+      // then checks a 304's Content-Length (allowed, RFC 9110 §8.6) against the 0 bytes that
+      // follow and fails the exchange; by then the client has its answer (see upstreamFailed).
+      res.end()
+      return new Writable({ write: discard })
     })
+}
+
+function discard(_chunk: unknown, _enc: BufferEncoding, cb: () => void): void {
+  cb()
 }
 
 function upstreamFailed(rt: Runtime, tx: Transaction, err: unknown): void {
   const res = tx.res!
   const code = (err as { code?: string }).code ?? 'unknown'
-  // Already answered (413/408 while streaming), or the client went away or was cut off.
-  if (tx.rejectedBy !== null || res.destroyed || (tx.req.destroyed && !tx.req.complete)) return
+  // Already answered (413/408 while streaming, or a whole 204/304), or the client went away or was cut off.
+  if (tx.rejectedBy !== null || res.destroyed || res.writableEnded || (tx.req.destroyed && !tx.req.complete)) return
   if (res.headersSent) {
     rt.metrics.inc('drawbridge_upstream_errors_total', 'kind="aborted_mid_response"')
     res.destroy()

@@ -588,3 +588,68 @@ describe('identity header values', () => {
     assert.equal(headerText('😀'), '%F0%9F%98%80')
   })
 })
+
+describe('answers without content', () => {
+  let raw: ReturnType<typeof createServer>
+  let rawUrl = ''
+  let gw: TestGateway
+  const answers: Record<string, string> = {
+    '/304': 'HTTP/1.1 304 Not Modified\r\nContent-Length: 123\r\nETag: "x"\r\n\r\n',
+    '/204': 'HTTP/1.1 204 No Content\r\nContent-Length: 5\r\nX-Kind: none\r\n\r\n',
+    '/head': 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 123\r\n\r\n',
+    '/ok': 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok',
+  }
+  before(async () => {
+    // A raw upstream: node:http would drop the Content-Length of a 304 or 204 before sending it.
+    raw = createServer((socket) => {
+      let buf = ''
+      socket.on('data', (c: Buffer) => {
+        buf += c.toString('latin1')
+        for (let end = buf.indexOf('\r\n\r\n'); end !== -1; end = buf.indexOf('\r\n\r\n')) {
+          const path = buf.slice(0, end).split(' ')[1] ?? ''
+          buf = buf.slice(end + 4)
+          socket.write(answers[path.split('?')[0]!] ?? answers['/ok']!)
+        }
+      })
+      socket.on('error', () => undefined)
+    }).listen(0, '127.0.0.1')
+    await once(raw, 'listening')
+    rawUrl = `http://127.0.0.1:${(raw.address() as AddressInfo).port}`
+    gw = await startGateway({ upstream: rawUrl })
+  })
+  after(async () => {
+    await gw.close()
+    await new Promise((r) => raw.close(r))
+  })
+
+  test('an upstream 304 with Content-Length reaches the client as a 304 (was a reset)', async () => {
+    for (let i = 0; i < 3; i++) {
+      const r = await request(gw.url + '/304', { headers: { 'if-none-match': '"x"' } })
+      assert.equal(r.status, 304)
+      assert.equal(r.headers['etag'], '"x"')
+      assert.equal(r.headers['content-length'], undefined)
+      assert.equal(r.text, '')
+    }
+    const rawAnswer = await rawRequest(gw.url, 'GET /304 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')
+    assert.equal(rawAnswer.status, 304)
+    assert.equal(rawAnswer.body, '')
+    const ok = await request(gw.url + '/ok')
+    assert.equal(ok.status, 200)
+    assert.equal(ok.text, 'ok')
+  })
+
+  test('an upstream 204 with Content-Length reaches the client as a 204 without one', async () => {
+    const r = await request(gw.url + '/204', { method: 'DELETE' })
+    assert.equal(r.status, 204)
+    assert.equal(r.headers['x-kind'], 'none')
+    assert.equal(r.headers['content-length'], undefined)
+  })
+
+  test('HEAD keeps the upstream\'s Content-Length and has no body', async () => {
+    const r = await request(gw.url + '/head', { method: 'HEAD' })
+    assert.equal(r.status, 200)
+    assert.equal(r.headers['content-length'], '123')
+    assert.equal(r.text, '')
+    assert.equal((await request(gw.url + '/ok')).text, 'ok')
+  })
+})
