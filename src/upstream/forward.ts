@@ -33,19 +33,34 @@ const notCopied: ReadonlySet<string> = new Set([
 /** Stripped names a trusted proxy may still send, as it sends X-Forwarded-Host. */
 const believedFromTrusted: ReadonlySet<string> = new Set(['x-forwarded-prefix', 'x-forwarded-port', 'x-forwarded-server'])
 
+/**
+ * Names browsers and HTTP clients send on nearly every request, known to be copied as they are:
+ * found in the one map look-up, they skip the checks for `_` and `X-Drawbridge-`.
+ */
+const commonNames = [
+  'accept', 'accept-encoding', 'accept-language', 'user-agent', 'referer', 'origin', 'cookie', 'authorization', 'content-type',
+  'content-encoding', 'cache-control', 'pragma', 'if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range',
+  'range', 'dnt', 'priority', 'sec-fetch-site', 'sec-fetch-mode', 'sec-fetch-dest', 'sec-fetch-user', 'sec-ch-ua', 'sec-ch-ua-mobile',
+  'sec-ch-ua-platform', 'upgrade-insecure-requests', 'x-requested-with', 'x-csrf-token',
+]
+
+/** What happens to a request header, by lower-case name (`_` read as `-`). */
+type Rule = 'copy' | 'drop' | 'drop-untrusted'
+
 /** The request header policy, compiled once per configuration. */
 export interface ForwardHeaders {
-  /** Name -> true: never forwarded; false: forwarded from trusted proxies only. */
-  readonly drop: ReadonlyMap<string, boolean>
+  /** Known names; any other is copied after the checks for `_` and `X-Drawbridge-`. */
+  readonly rules: ReadonlyMap<string, Rule>
   /** Names containing `_` that may pass (`request_headers.allow_underscores`). */
   readonly allowUnderscores: ReadonlySet<string>
 }
 
 export function compileForwardHeaders(config: Config): ForwardHeaders {
-  const drop = new Map<string, boolean>()
-  for (const n of config.request_headers.strip) drop.set(n, !believedFromTrusted.has(n))
-  for (const n of notCopied) drop.set(n, true)
-  return { drop, allowUnderscores: new Set(config.request_headers.allow_underscores) }
+  const rules = new Map<string, Rule>()
+  for (const n of commonNames) rules.set(n, 'copy')
+  for (const n of config.request_headers.strip) rules.set(n, believedFromTrusted.has(n) ? 'drop-untrusted' : 'drop')
+  for (const n of notCopied) rules.set(n, 'drop')
+  return { rules, allowUnderscores: new Set(config.request_headers.allow_underscores) }
 }
 
 /**
@@ -56,28 +71,31 @@ export function upstreamRequestHeaders(rt: Runtime, tx: Transaction, contentLeng
   const src = tx.req.headers
   const listed = connectionListed(src.connection)
   const auth = rt.config.auth
-  const { drop, allowUnderscores } = rt.forwardHeaders
+  const { rules, allowUnderscores } = rt.forwardHeaders
   const trusted = tx.trustedPeer
   const id = tx.identity
   const out: Record<string, string | string[]> = {}
   for (const name in src) {
     // Every check below runs on `key`: the name as a WSGI/CGI app will read it.
     let key = name
-    if (name.indexOf('_') !== -1) {
-      // PEP 3333, CGI (RFC 3875 §4.1.18), Rack and PHP turn `-` into `_`, so X_Drawbridge_User
-      // or X_Forwarded_For reach the app as the header Drawbridge manages, and gunicorn takes a
-      // SCRIPT_NAME header as the mount point. Dropped as nginx does (underscores_in_headers off).
-      if (!allowUnderscores.has(name)) {
-        underscoreDropped(rt, tx, name)
-        continue
+    let rule = rules.get(name)
+    if (rule === undefined) {
+      if (name.indexOf('_') !== -1) {
+        // PEP 3333, CGI (RFC 3875 §4.1.18), Rack and PHP turn `-` into `_`, so X_Drawbridge_User
+        // or X_Forwarded_For reach the app as the header Drawbridge manages, and gunicorn takes
+        // a SCRIPT_NAME header as the mount point. Dropped as nginx does (underscores_in_headers off).
+        if (!allowUnderscores.has(name)) {
+          underscoreDropped(rt, tx, name)
+          continue
+        }
+        key = name.replaceAll('_', '-')
+        rule = rules.get(key)
+        if (listed !== null && listed.has(name)) continue
       }
-      key = name.replaceAll('_', '-')
-      if (listed !== null && listed.has(name)) continue
+      // Identity headers come from Drawbridge only: a client's copies never pass.
+      if (key.charCodeAt(0) === 120 /* x */ && key.startsWith('x-drawbridge-')) continue
     }
-    const rule = drop.get(key)
-    if ((rule !== undefined && (rule || !trusted)) || (listed !== null && listed.has(key))) continue
-    // Identity headers come from Drawbridge only: a client's copies never pass.
-    if (key.charCodeAt(0) === 120 /* x */ && key.startsWith('x-drawbridge-')) continue
+    if (rule === 'drop' || (rule === 'drop-untrusted' && !trusted) || (listed !== null && listed.has(key))) continue
     const v = src[name]
     if (v === undefined) continue
     if (auth !== null) {
