@@ -387,6 +387,10 @@ function normalize(c: Record<string, any>, source: string | null): Config {
     tls: c.tls,
     trusted_hosts: c.trusted_hosts,
     trusted_proxies: c.trusted_proxies,
+    request_headers: {
+      allow_underscores: c.request_headers.allow_underscores.map((n: string) => n.toLowerCase()),
+      strip: c.request_headers.strip.map((n: string) => n.toLowerCase()),
+    },
     admin: { listen: c.admin.listen, token: c.admin.token ?? null },
     limits: { ...c.limits, header_timeout: ms(c.limits.header_timeout), body_timeout: ms(c.limits.body_timeout) },
     cors: c.cors,

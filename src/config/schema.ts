@@ -37,6 +37,19 @@ const secretRef = {
 const stringList = (description: string, def: readonly string[] = []) =>
   ({ description, type: 'array', items: { type: 'string', minLength: 1 }, default: [...def] }) as const
 
+/** An HTTP field name (RFC 9110 §5.1: a token). */
+const headerName = { type: 'string', pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" } as const
+
+/**
+ * Headers some apps and frameworks take as the request's URL or client address (Symfony and
+ * IIS rewrites, proxy-aware IP lookups): an attacker's copy would bypass path rules or forge the
+ * client IP, so none reaches the app unless configured.
+ */
+const strippedByDefault = [
+  'X-Original-URL', 'X-Rewrite-URL', 'X-Forwarded-Prefix', 'X-Forwarded-Port', 'X-Forwarded-Server', 'X-Host',
+  'True-Client-IP', 'CF-Connecting-IP', 'X-Client-IP', 'X-Cluster-Client-IP',
+]
+
 const methodName = { type: 'string', pattern: '^[A-Z][A-Z0-9_-]{0,31}$' } as const
 
 const headerMap = {
@@ -134,6 +147,27 @@ export const configSchema = {
     },
     trusted_hosts: stringList('Allowed Host names; "*.example.com" matches subdomains. Others get 400.', ['localhost', '127.0.0.1', '[::1]']),
     trusted_proxies: stringList('CIDRs whose X-Forwarded-* and X-Request-ID headers are believed. Default: none.'),
+    request_headers: {
+      description: 'Which client request headers reach the upstream (those Drawbridge sets or consumes never do).',
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        allow_underscores: {
+          ...stringList(
+            'Header names containing "_" that are forwarded anyway (case-insensitive). Others are dropped, like nginx\'s underscores_in_headers off: WSGI, CGI, Rack and PHP read "_" as "-", so X_Forwarded_For or SCRIPT_NAME would pass for headers the app trusts. A name that reads as one Drawbridge manages is still never forwarded.',
+          ),
+          items: headerName,
+        },
+        strip: {
+          ...stringList(
+            'Request headers never forwarded: URL-rewrite and client-address headers that proxy-aware apps believe. X-Forwarded-Prefix, -Port and -Server in this list still pass from trusted_proxies.',
+            strippedByDefault,
+          ),
+          items: headerName,
+        },
+      },
+    },
     admin: {
       description: 'The admin listener: /healthz, /readyz, /metrics.',
       type: 'object',

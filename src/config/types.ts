@@ -56,6 +56,8 @@ export interface Config {
   } | null
   readonly trusted_hosts: readonly string[]
   readonly trusted_proxies: readonly string[]
+  /** Names lower-cased. */
+  readonly request_headers: { readonly allow_underscores: readonly string[]; readonly strip: readonly string[] }
   readonly admin: { readonly listen: string; readonly token: string | null }
   readonly limits: {
     readonly max_header_bytes: number

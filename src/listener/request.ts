@@ -12,6 +12,7 @@ import { normalizeIp } from '../net/address.js'
 import type { Runtime } from './runtime.js'
 import { fault, sendError, sendVerdict } from './respond.js'
 import { forward } from '../upstream/forward.js'
+import { connectionListsEndToEnd } from '../upstream/hop-by-hop.js'
 import { logTransaction } from './log.js'
 import { newRequestId } from './request-id.js'
 
@@ -21,6 +22,8 @@ const badPath = verdict('limits', 400, 'DRAWBRIDGE_ERR_BAD_REQUEST', 'bad path')
 // A raw '#' is not allowed in a request target (RFC 9112 §3.2); parsers that strip it as a
 // fragment would route `/docs#x` to /docs behind our back.
 const fragment = verdict('limits', 400, 'DRAWBRIDGE_ERR_BAD_REQUEST', 'fragment in target')
+// A Connection header naming Content-Type, Cookie, X-Forwarded-For ... (see hop-by-hop.ts).
+const endToEndInConnection = verdict('limits', 400, 'DRAWBRIDGE_ERR_BAD_REQUEST', 'end-to-end header in connection')
 
 /** X-Request-ID values accepted from trusted proxies: short, and safe to log and echo. */
 function validRequestId(v: string | string[] | undefined): v is string {
@@ -41,7 +44,7 @@ export function prepare(rt: Runtime, req: IncomingMessage, res: ServerResponse |
   const id = trusted && validRequestId(rid) ? rid : newRequestId()
   const tx = new Transaction(id, req, res, peerIp, trusted, secure, rt.pipeline.defaultRoute)
   if (trusted) believeForwarded(rt, tx)
-  return [tx, parseTarget(rt, tx)]
+  return [tx, parseTarget(rt, tx) ?? (connectionListsEndToEnd(req.headers.connection, rt.config.auth?.api_keys.header ?? null) ? endToEndInConnection : null)]
 }
 
 /** From a trusted proxy only: the client is the right-most X-Forwarded-For entry that is not a trusted proxy. */

@@ -6,6 +6,7 @@ import type { Config } from '../config/types.js'
 import { compilePipeline, type CompiledPipeline } from '../pipeline/compile.js'
 import { compileIpMatcher, type IpMatcher } from '../net/address.js'
 import { createUpstream, type Upstream } from '../upstream/pool.js'
+import { compileForwardHeaders, type ForwardHeaders } from '../upstream/forward.js'
 import { compileOriginMatcher, type OriginMatcher } from '../stages/cors/index.js'
 import { createRedactor, type Redactor } from '../observability/redact.js'
 import type { Logger } from '../observability/logger.js'
@@ -36,6 +37,8 @@ export interface Runtime extends ProcessServices {
   readonly pipeline: CompiledPipeline
   readonly trustedProxies: IpMatcher
   readonly upstream: Upstream
+  /** What of the client's request headers reaches the upstream. */
+  readonly forwardHeaders: ForwardHeaders
   readonly wsOrigins: OriginMatcher
   readonly redact: Redactor
   /** Set while shutting down: responses ask clients to close their connection. */
@@ -49,6 +52,7 @@ export function createRuntime(config: Config, services: ProcessServices, upstrea
     pipeline: compilePipeline(config, services),
     trustedProxies: compileIpMatcher(config.trusted_proxies),
     upstream: upstream ?? createUpstream(config.upstream),
+    forwardHeaders: compileForwardHeaders(config),
     wsOrigins: compileOriginMatcher(config.cors?.allow_origins ?? []),
     redact: createRedactor(config.logging.redact_fields),
     draining: false,

@@ -32,6 +32,7 @@ const help: Record<string, [string, 'counter' | 'histogram']> = {
     'Exceptions and promise rejections no handler caught, by kind (connection: served on; fatal: the process drained and exited).',
     'counter',
   ],
+  drawbridge_dropped_headers_total: ['Request headers not forwarded to the upstream although no rule refused the request, by reason (underscore).', 'counter'],
 }
 
 export class Metrics {

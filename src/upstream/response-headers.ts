@@ -23,13 +23,18 @@ export function compileUpstreamHeaderFilter(stages: readonly Stage[]): UpstreamH
   return Object.freeze({ names, prefixes: Object.freeze(prefixes) })
 }
 
-export function upstreamResponseHeaders(filter: UpstreamHeaderFilter, h: Readonly<Record<string, string | string[] | undefined>>): ResponseHeaders {
+/**
+ * `bodiless`: a 204 or 304, whose Content-Length is left out. A 204 must not have one (RFC 9110
+ * §8.6); a 304's may state the selected representation's length, but clients that check it
+ * against the (always empty) content fail the answer, undici among them.
+ */
+export function upstreamResponseHeaders(filter: UpstreamHeaderFilter, h: Readonly<Record<string, string | string[] | undefined>>, bodiless = false): ResponseHeaders {
   const listed = connectionListed(h['connection'])
   const { names, prefixes } = filter
   const out: ResponseHeaders = {}
   next: for (const name in h) {
     const v = h[name]
-    if (v === undefined || names.has(name) || (listed !== null && listed.has(name))) continue
+    if (v === undefined || names.has(name) || (listed !== null && listed.has(name)) || (bodiless && name === 'content-length')) continue
     for (let i = 0; i < prefixes.length; i++) if (name.startsWith(prefixes[i]!)) continue next
     out[name] = v
   }

@@ -183,3 +183,18 @@ test('warnings for half-shared deployments: Redis without PostgreSQL, PostgreSQL
   const both = loadConfig({ object: { upstream: 'http://127.0.0.1:1', storage: { postgres: { url: { from_env: 'TEST_PG' } }, redis: { url: { from_env: 'TEST_REDIS' } } }, rate_limits: [{ key: 'ip', limit: '5/minute' }] }, env })
   assert.deepEqual(configWarnings(both).filter((w) => w.startsWith('storage.')), [])
 })
+
+test('request_headers: default strip list, names lower-cased, env lists, bad names refused', () => {
+  const d = loadConfig({ object: { upstream: 'http://127.0.0.1:8000' }, env: {} })
+  assert.deepEqual(d.request_headers.allow_underscores, [])
+  assert.ok(d.request_headers.strip.includes('x-original-url'))
+  assert.ok(d.request_headers.strip.includes('true-client-ip'))
+  const c = loadConfig({
+    object: { upstream: 'http://127.0.0.1:8000', request_headers: { allow_underscores: ['X_Tenant_Id'] } },
+    env: { DRAWBRIDGE_REQUEST_HEADERS__STRIP: 'X-Debug,X-Original-URL' },
+  })
+  assert.deepEqual(c.request_headers.allow_underscores, ['x_tenant_id'])
+  assert.deepEqual(c.request_headers.strip, ['x-debug', 'x-original-url'])
+  const bad = issues(() => loadConfig({ object: { upstream: 'http://127.0.0.1:8000', request_headers: { allow_underscores: ['bad name'], strip: ['x:y'] } }, env: {} }))
+  assert.deepEqual(bad.map((i) => i.path).sort(), ['/request_headers/allow_underscores/0', '/request_headers/strip/0'])
+})

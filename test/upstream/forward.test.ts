@@ -7,6 +7,9 @@ import type { AddressInfo } from 'node:net'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js'
 import { request, rawRequest } from '../helpers/http.js'
+import { startAuthGateway, type AuthGateway } from '../helpers/auth.js'
+import { startWsgi, wsgiSkipReason, type WsgiHandle } from '../helpers/wsgi.js'
+import { headerText } from '../../src/upstream/forward.js'
 
 describe('proxying: headers both ways', () => {
   let up: TestUpstream
@@ -363,5 +366,290 @@ describe('error masking', () => {
     } finally {
       await gw.close()
     }
+  })
+})
+
+const password = 'correct horse battery staple'
+
+async function login(gw: AuthGateway, username: string): Promise<string> {
+  const r = await request(`${gw.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) })
+  assert.equal(r.status, 200)
+  return r.json().access_token as string
+}
+
+describe('header names with underscores, as a WSGI app under gunicorn reads them', () => {
+  let app: WsgiHandle | null = null
+  let gw: AuthGateway
+  let allowing: AuthGateway
+  let alice = ''
+  const policies = [{ match: { path: '/public' }, access: 'public' }, { match: { path: '/admin' }, roles: ['admin'] }]
+  before(async () => {
+    app = await startWsgi({ server: 'gunicorn', app: 'wsgi_app:app' })
+    if (app === null) return
+    gw = await startAuthGateway({ upstream: app.url }, { policies })
+    allowing = await startAuthGateway({ upstream: app.url, request_headers: { allow_underscores: ['X_Tenant', 'x_drawbridge_roles', 'X-Drawbridge_User', 'x_forwarded_for', 'x_api_key'] } }, { policies })
+    for (const g of [gw, allowing]) assert.equal((await g.identity.register('alice', null, password, ['user'])).ok, true)
+    alice = await login(gw, 'alice')
+  })
+  after(async () => {
+    if (app === null) return
+    await Promise.all([gw.close(), allowing.close()])
+    await app.close()
+  })
+
+  test('a SCRIPT_NAME header never moves gunicorn\'s routing past a role policy', async (t) => {
+    if (app === null) return t.skip(wsgiSkipReason('gunicorn'))
+    // Straight to gunicorn the header works: /public/admin is routed to /admin.
+    const direct = await request(`${app.url}/public/admin`, { headers: { SCRIPT_NAME: '/public' } })
+    assert.equal(direct.json().route, 'admin')
+    assert.equal((await request(`${gw.url}/admin`, { headers: { authorization: `Bearer ${alice}` } })).status, 403)
+    const r = await request(`${gw.url}/public/admin`, { headers: { SCRIPT_NAME: '/public', authorization: `Bearer ${alice}` } })
+    assert.equal(r.status, 200)
+    assert.equal(r.json().route, 'other')
+    assert.equal(r.json().script_name, '')
+    assert.equal(r.json().path_info, '/public/admin')
+    const plain = await request(`${gw.url}/public/page`)
+    assert.equal(plain.status, 200)
+    assert.equal(plain.json().path_info, '/public/page')
+  })
+
+  test('X_Drawbridge_* names never reach the app as identity headers (forged user and roles)', async (t) => {
+    if (app === null) return t.skip(wsgiSkipReason('gunicorn'))
+    const forged = { X_Drawbridge_User: 'mallory', X_Drawbridge_Roles: 'admin', 'X-Drawbridge_User': 'mallory', 'X_Drawbridge-Auth': 'api-key' }
+    const signedIn = await request(`${gw.url}/orders`, { headers: { authorization: `Bearer ${alice}`, ...forged } })
+    assert.equal(signedIn.status, 200)
+    const env = signedIn.json().environ
+    assert.equal(env.HTTP_X_DRAWBRIDGE_USER, 'alice')
+    assert.equal(env.HTTP_X_DRAWBRIDGE_ROLES, 'user')
+    assert.equal(env.HTTP_X_DRAWBRIDGE_AUTH, 'bearer')
+    const anonymous = await request(`${gw.url}/public/x`, { headers: forged })
+    assert.equal(anonymous.status, 200)
+    assert.equal(anonymous.json().environ.HTTP_X_DRAWBRIDGE_USER, undefined)
+    assert.equal(anonymous.json().environ.HTTP_X_DRAWBRIDGE_ROLES, undefined)
+  })
+
+  test('X_Forwarded_For, X_Real_IP and X_HTTP_Method_Override are dropped, counted and logged at debug', async (t) => {
+    if (app === null) return t.skip(wsgiSkipReason('gunicorn'))
+    const counted = () => gw.gateway.metrics.snapshot().counters['drawbridge_dropped_headers_total']?.['reason="underscore"'] ?? 0
+    const before = counted()
+    const r = await request(`${gw.url}/public/x`, { headers: { X_Forwarded_For: '10.0.0.1', X_Real_IP: '10.0.0.1', X_HTTP_Method_Override: 'PUT', 'X-Custom': 'kept' } })
+    assert.equal(r.status, 200)
+    const body = r.json()
+    assert.equal(body.method, 'GET')
+    assert.equal(body.environ.HTTP_X_FORWARDED_FOR, '127.0.0.1')
+    assert.equal(body.environ.HTTP_X_REAL_IP, '127.0.0.1')
+    assert.equal(body.environ.HTTP_X_HTTP_METHOD_OVERRIDE, undefined)
+    assert.equal(body.environ.HTTP_X_CUSTOM, 'kept')
+    assert.equal(counted(), before + 3)
+    const logged = gw.logs().filter((l) => l.msg === 'request header dropped' && l.request_id === r.headers['x-request-id'])
+    assert.deepEqual(logged.map((l) => l.header).sort(), ['x_forwarded_for', 'x_http_method_override', 'x_real_ip'])
+  })
+
+  test('allow_underscores lets a named header through, never one that reads as a header Drawbridge manages', async (t) => {
+    if (app === null) return t.skip(wsgiSkipReason('gunicorn'))
+    const token = await login(allowing, 'alice')
+    const r = await request(`${allowing.url}/orders`, {
+      headers: { authorization: `Bearer ${token}`, X_Tenant: 'acme', X_Drawbridge_Roles: 'admin', 'X-Drawbridge_User': 'mallory', X_Forwarded_For: '10.0.0.1', X_API_Key: 'dbk_forged', X_Other: 'no' },
+    })
+    assert.equal(r.status, 200)
+    const env = r.json().environ
+    assert.equal(env.HTTP_X_TENANT, 'acme')
+    assert.equal(env.HTTP_X_DRAWBRIDGE_ROLES, 'user')
+    assert.equal(env.HTTP_X_DRAWBRIDGE_USER, 'alice')
+    assert.equal(env.HTTP_X_FORWARDED_FOR, '127.0.0.1')
+    assert.equal(env.HTTP_X_API_KEY, undefined)
+    assert.equal(env.HTTP_X_OTHER, undefined)
+  })
+})
+
+describe('request headers apps take as the URL or the client address', () => {
+  const spoofing = {
+    'X-Original-URL': '/admin', 'X-Rewrite-URL': '/admin', 'X-Forwarded-Prefix': '/evil', 'X-Forwarded-Port': '8443', 'X-Forwarded-Server': 'evil.com',
+    'X-Host': 'evil.com', 'True-Client-IP': '6.6.6.6', 'CF-Connecting-IP': '6.6.6.6', 'X-Client-IP': '6.6.6.6', 'X-Cluster-Client-IP': '6.6.6.6',
+  }
+  let up: TestUpstream
+  let gw: TestGateway
+  let trusted: TestGateway
+  let custom: TestGateway
+  before(async () => {
+    up = await startUpstream()
+    gw = await startGateway({ upstream: up.url })
+    trusted = await startGateway({ upstream: up.url, trusted_proxies: ['127.0.0.0/8'] })
+    custom = await startGateway({ upstream: up.url, request_headers: { strip: ['X-Debug-User', 'X-Forwarded-Prefix'] } })
+  })
+  after(async () => {
+    await Promise.all([gw.close(), trusted.close(), custom.close()])
+    await up.close()
+  })
+
+  test('URL-rewrite and client-IP headers (X-Original-URL, True-Client-IP, ...) are stripped by default', async () => {
+    const r = await request(gw.url + '/h', { headers: { ...spoofing, 'X-Custom': 'kept' } })
+    assert.equal(r.status, 200)
+    const seen = r.json().headers
+    for (const name of Object.keys(spoofing)) assert.equal(seen[name.toLowerCase()], undefined, name)
+    assert.equal(seen['x-custom'], 'kept')
+  })
+
+  test('a trusted proxy\'s X-Forwarded-Prefix/-Port/-Server are believed; the rest stays stripped', async () => {
+    const r = await request(trusted.url + '/h', { headers: spoofing })
+    const seen = r.json().headers
+    assert.equal(seen['x-forwarded-prefix'], '/evil')
+    assert.equal(seen['x-forwarded-port'], '8443')
+    assert.equal(seen['x-forwarded-server'], 'evil.com')
+    for (const name of ['x-original-url', 'x-rewrite-url', 'x-host', 'true-client-ip', 'cf-connecting-ip', 'x-client-ip', 'x-cluster-client-ip']) assert.equal(seen[name], undefined, name)
+  })
+
+  test('request_headers.strip replaces the list', async () => {
+    const r = await request(custom.url + '/h', { headers: { ...spoofing, 'X-Debug-User': 'root' } })
+    const seen = r.json().headers
+    assert.equal(seen['x-debug-user'], undefined)
+    assert.equal(seen['x-forwarded-prefix'], undefined)
+    assert.equal(seen['x-original-url'], '/admin')
+  })
+})
+
+describe('Connection naming an end-to-end header', () => {
+  let up: TestUpstream
+  let gw: AuthGateway
+  before(async () => {
+    up = await startUpstream()
+    gw = await startAuthGateway({ upstream: up.url }, { default_policy: 'public' })
+  })
+  after(async () => {
+    await gw.close()
+    await up.close()
+  })
+
+  test('Connection: content-type cannot hide a JSON body\'s type from the WAF: 400 before any stage', async () => {
+    const before = up.seen.length
+    const body = '{"q": "x\' UNION SELECT password FROM users--"}'
+    const attack = await rawRequest(
+      gw.url,
+      `POST /search HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/octet-stream\r\nConnection: content-type\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    )
+    assert.equal(attack.status, 400)
+    assert.equal(JSON.parse(attack.body).code, 'DRAWBRIDGE_ERR_BAD_REQUEST')
+    for (const listed of ['Content-Length', 'cookie', 'Authorization', 'X-API-Key', 'X-Forwarded-For', 'x-request-id', 'Host', 'Origin', 'X-Drawbridge-User', 'keep-alive, Content_Encoding']) {
+      const r = await rawRequest(gw.url, `GET /h HTTP/1.1\r\nHost: localhost\r\nConnection: close, ${listed}\r\n\r\n`)
+      assert.equal(r.status, 400, listed)
+    }
+    assert.equal(up.seen.length, before)
+    const legit = await rawRequest(
+      gw.url,
+      `POST /search HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/octet-stream\r\nConnection: close, X-Hop\r\nX-Hop: 1\r\nContent-Length: 4\r\n\r\n\x00\x01\x02\x03`,
+    )
+    assert.equal(legit.status, 200)
+    assert.equal(up.seen.at(-1)!.headers['content-type'], 'application/octet-stream')
+    assert.equal(up.seen.at(-1)!.headers['x-hop'], undefined)
+  })
+})
+
+describe('identity header values', () => {
+  let up: TestUpstream
+  let gw: AuthGateway
+  before(async () => {
+    up = await startUpstream()
+    gw = await startAuthGateway({ upstream: up.url })
+    assert.equal((await gw.identity.register('łukasz', null, password, ['user', 'zespół', 'a,b'])).ok, true)
+    assert.equal((await gw.identity.register('jo.ann-smith_2', null, password, ['user', 'read:items'])).ok, true)
+  })
+  after(async () => {
+    await gw.close()
+    await up.close()
+  })
+
+  test('a username outside Latin-1 is forwarded percent-encoded (was a 400 on every request)', async () => {
+    const token = await login(gw, 'łukasz')
+    const r = await request(gw.url + '/orders', { headers: { authorization: `Bearer ${token}` } })
+    assert.equal(r.status, 200)
+    const seen = up.seen.at(-1)!.headers
+    assert.equal(seen['x-drawbridge-user'], '%C5%82ukasz')
+    assert.equal(decodeURIComponent(String(seen['x-drawbridge-user'])), 'łukasz')
+    assert.deepEqual(String(seen['x-drawbridge-roles']).split(',').map(decodeURIComponent), ['user', 'zespół', 'a,b'])
+  })
+
+  test('ASCII usernames and roles are forwarded byte for byte', async () => {
+    const token = await login(gw, 'jo.ann-smith_2')
+    const r = await request(gw.url + '/orders', { headers: { authorization: `Bearer ${token}` } })
+    assert.equal(r.status, 200)
+    const seen = up.seen.at(-1)!.headers
+    assert.equal(seen['x-drawbridge-user'], 'jo.ann-smith_2')
+    assert.equal(seen['x-drawbridge-roles'], 'user,read:items')
+  })
+
+  test('headerText keeps printable ASCII but % and ",", and encodes the rest as UTF-8', () => {
+    assert.equal(headerText('alice'), 'alice')
+    assert.equal(headerText("o'brien!~*"), "o'brien!~*")
+    assert.equal(headerText('100%'), '100%25')
+    assert.equal(headerText('a b,c'), 'a%20b%2Cc')
+    assert.equal(headerText('Zoë 日本'), 'Zo%C3%AB%20%E6%97%A5%E6%9C%AC')
+    assert.equal(headerText('\r\n'), '%0D%0A')
+    assert.equal(headerText('\ud83d'), '%EF%BF%BD')
+    assert.equal(headerText('😀'), '%F0%9F%98%80')
+  })
+})
+
+describe('answers without content', () => {
+  let raw: ReturnType<typeof createServer>
+  let rawUrl = ''
+  let gw: TestGateway
+  const answers: Record<string, string> = {
+    '/304': 'HTTP/1.1 304 Not Modified\r\nContent-Length: 123\r\nETag: "x"\r\n\r\n',
+    '/204': 'HTTP/1.1 204 No Content\r\nContent-Length: 5\r\nX-Kind: none\r\n\r\n',
+    '/head': 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 123\r\n\r\n',
+    '/ok': 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok',
+  }
+  before(async () => {
+    // A raw upstream: node:http would drop the Content-Length of a 304 or 204 before sending it.
+    raw = createServer((socket) => {
+      let buf = ''
+      socket.on('data', (c: Buffer) => {
+        buf += c.toString('latin1')
+        for (let end = buf.indexOf('\r\n\r\n'); end !== -1; end = buf.indexOf('\r\n\r\n')) {
+          const path = buf.slice(0, end).split(' ')[1] ?? ''
+          buf = buf.slice(end + 4)
+          socket.write(answers[path.split('?')[0]!] ?? answers['/ok']!)
+        }
+      })
+      socket.on('error', () => undefined)
+    }).listen(0, '127.0.0.1')
+    await once(raw, 'listening')
+    rawUrl = `http://127.0.0.1:${(raw.address() as AddressInfo).port}`
+    gw = await startGateway({ upstream: rawUrl })
+  })
+  after(async () => {
+    await gw.close()
+    await new Promise((r) => raw.close(r))
+  })
+
+  test('an upstream 304 with Content-Length reaches the client as a 304 (was a reset)', async () => {
+    for (let i = 0; i < 3; i++) {
+      const r = await request(gw.url + '/304', { headers: { 'if-none-match': '"x"' } })
+      assert.equal(r.status, 304)
+      assert.equal(r.headers['etag'], '"x"')
+      assert.equal(r.headers['content-length'], undefined)
+      assert.equal(r.text, '')
+    }
+    const rawAnswer = await rawRequest(gw.url, 'GET /304 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')
+    assert.equal(rawAnswer.status, 304)
+    assert.equal(rawAnswer.body, '')
+    const ok = await request(gw.url + '/ok')
+    assert.equal(ok.status, 200)
+    assert.equal(ok.text, 'ok')
+  })
+
+  test('an upstream 204 with Content-Length reaches the client as a 204 without one', async () => {
+    const r = await request(gw.url + '/204', { method: 'DELETE' })
+    assert.equal(r.status, 204)
+    assert.equal(r.headers['x-kind'], 'none')
+    assert.equal(r.headers['content-length'], undefined)
+  })
+
+  test('HEAD keeps the upstream\'s Content-Length and has no body', async () => {
+    const r = await request(gw.url + '/head', { method: 'HEAD' })
+    assert.equal(r.status, 200)
+    assert.equal(r.headers['content-length'], '123')
+    assert.equal(r.text, '')
+    assert.equal((await request(gw.url + '/ok')).text, 'ok')
   })
 })

@@ -30,6 +30,7 @@ export function bodyKind(contentType: string | undefined): BodyKind {
 }
 
 const formShaped = /^[\w.\-[\]%$]{1,256}=/
+const jsonShaped = /^\s*[{["]/
 
 /**
  * Adds the body's inputs; false when the body is malformed for its declared type. Synchronous
@@ -57,6 +58,9 @@ export function addBody(c: InputCollector, kind: BodyKind, contentType: string |
       if (!formShaped.test(text)) c.add('body', '', text, false)
       else if (contentType === undefined) addUrlEncoded(c, 'body', text)
       else if (c.add('body', '', text, false)) addUrlEncoded(c, 'body', text)
+      // No declared type and valid JSON: judged as the app will read it too (FastAPI parses an
+      // untyped body as JSON, escapes decoded), field by field.
+      if (contentType === undefined && c.hit === null && jsonShaped.test(text)) addJson(c, text)
       return true
     }
   }
