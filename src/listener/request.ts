@@ -211,6 +211,9 @@ export function handleRequest(rt: Runtime, req: IncomingMessage, res: ServerResp
 
 /** Past the stages: the upstream, or Drawbridge's own endpoint for this route. */
 function proceed(rt: Runtime, tx: Transaction): void {
+  // The client left while an asynchronous stage ran (a store look-up): its 'abort' came before
+  // undici could listen for it, so nothing would cancel a request sent now.
+  if (tx.res!.destroyed) return
   const local = tx.route.local
   if (local === null) forward(rt, tx)
   else local(rt, tx)

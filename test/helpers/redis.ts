@@ -20,6 +20,10 @@ export interface RedisServer {
   stop(): Promise<void>
   /** Starts it again on the same port (empty: nothing persisted). */
   start(): Promise<void>
+  /** Freezes the server (SIGSTOP): commands wait unanswered, connections stay open. */
+  pause(): void
+  /** Thaws a paused server (SIGCONT). */
+  resume(): void
   close(): Promise<void>
 }
 
@@ -71,7 +75,10 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
     url: `${options.tls === undefined ? 'redis' : 'rediss'}://127.0.0.1:${port}`,
     stop,
     start: launch,
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
     async close() {
+      child?.kill('SIGCONT')
       await stop()
       process.off('exit', killOnExit)
     },

@@ -7,6 +7,8 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
+import { connect } from 'node:net'
+import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -116,6 +118,30 @@ describe('rate limits and auth on Redis', () => {
     } finally {
       await limited.close()
       await plain.close()
+    }
+  })
+  test('a client that leaves while its rate limit is looked up is not forwarded (the request reached the app after the client was gone)', async (t) => {
+    if (redis === null) return t.skip(redisSkipReason)
+    const prefix = `t${randomUUID().slice(0, 8)}:`
+    const gw = await gateway(prefix, [{ name: 'all', match: { path: '/left' }, key: 'ip', limit: '100/minute' }])
+    try {
+      assert.equal((await request(`${gw.url}/left/warm`)).status, 200)
+      redis.pause()
+      const socket = connect(Number(new URL(gw.url).port), '127.0.0.1')
+      await once(socket, 'connect')
+      socket.write('GET /left/gone HTTP/1.1\r\nHost: localhost\r\n\r\n')
+      // The request waits in the rate-limit stage for the frozen Redis; then the client goes away.
+      await new Promise((r) => setTimeout(r, 150))
+      socket.destroy()
+      await new Promise((r) => setTimeout(r, 100))
+      redis.resume()
+      assert.equal((await request(`${gw.url}/left/after`)).status, 200)
+      const paths = up.seen.map((s) => s.url)
+      assert.ok(paths.includes('/left/after'))
+      assert.ok(!paths.includes('/left/gone'), 'the abandoned request was forwarded')
+    } finally {
+      redis.resume()
+      await gw.close()
     }
   })
 })
