@@ -85,7 +85,7 @@ function parseTarget(rt: Runtime, tx: Transaction): Verdict | null {
   const canonical = canonicalPath(tx.path)
   if (canonical === null) return badPath
   tx.canonicalPath = canonical
-  tx.route = rt.pipeline.match(canonical, tx.method)
+  tx.route = rt.pipeline.match(canonical, tx.method, tx.path)
   const h = tx.req.headers
   if (h['x-http-method-override'] !== undefined || h['x-http-method'] !== undefined || h['x-method-override'] !== undefined) return methodOverride(rt, tx)
   return null
@@ -123,7 +123,7 @@ function methodOverride(rt: Runtime, tx: Transaction): Verdict | null {
   // (some ignore it), and a POST judged as safe would skip CSRF and GET-only policies.
   if (named === null || safeOrTunnel.has(named)) return badOverride
   tx.method = named
-  tx.route = rt.pipeline.match(tx.canonicalPath, named)
+  tx.route = rt.pipeline.match(tx.canonicalPath, named, tx.path)
   return null
 }
 

@@ -101,3 +101,16 @@ export function canonicalPath(path: string): string | null {
   const d = decodedPath(path)
   return d === null ? null : d.toLowerCase()
 }
+
+/**
+ * The decoded path with its case kept, from the raw path and its canonical form (which it is
+ * unless the raw path has capitals, escapes or non-ASCII): for matchers that must not match more
+ * than a case-sensitive app routes. Null where the raw path is refused.
+ */
+export function casedPath(rawPath: string, canonical: string): string | null {
+  for (let i = 0; i < rawPath.length; i++) {
+    const c = rawPath.charCodeAt(i)
+    if (c === 37 || (c >= 65 && c <= 90) || c > 126) return decodedPath(rawPath)
+  }
+  return canonical
+}

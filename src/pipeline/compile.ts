@@ -20,6 +20,7 @@ import { createBanStage, type Bans } from '../stages/bans/index.js'
 import { compileOriginMatcher } from '../stages/cors/index.js'
 import { label } from '../observability/metrics.js'
 import { compileMethods, compilePathMatcher, type PathMatcher } from './path-matcher.js'
+import { casedPath } from './canonical-path.js'
 import { compileUpstreamHeaderFilter, type UpstreamHeaderFilter } from '../upstream/response-headers.js'
 
 export interface CompiledRoute {
@@ -53,7 +54,8 @@ export interface CompiledPipeline {
   readonly defaultRoute: CompiledRoute
   /** Head plus the longest body deadline of any route: node's own, coarse, per-connection check. */
   readonly requestTimeout: number
-  match(canonicalPath: string, method: string): CompiledRoute
+  /** The route for a request: its canonical path, method, and the path as received. */
+  match(canonicalPath: string, method: string, rawPath: string): CompiledRoute
 }
 
 export { compilePathMatcher }
@@ -122,7 +124,8 @@ export function compilePipeline(config: Config, deps: PipelineDeps = {}): Compil
   }
 
   const defaultRoute = build('default', null, undefined)
-  const table: { path: PathMatcher; methods: ReadonlySet<string> | null; route: CompiledRoute }[] = []
+  // exact: the pattern as written against the decoded path, for routes that loosen a protection
+  const table: { path: PathMatcher; exact: PathMatcher | null; methods: ReadonlySet<string> | null; route: CompiledRoute }[] = []
   if (identity !== null && config.auth !== null) {
     // The auth endpoints: answered here, never forwarded, and not WAF-inspected (passwords may
     // look like anything; the endpoints parse their few fields strictly themselves).
@@ -130,29 +133,57 @@ export function compilePipeline(config: Config, deps: PipelineDeps = {}): Compil
     const base = build('auth', null, undefined)
     const auth: CompiledRoute = Object.freeze({ ...base, requestStages: [...baseStages, ...limited], waf: null, local: endpoints, requestBuffering: false })
     const jwks = compilePathMatcher('/.well-known/jwks.json')
-    table.push({ path: compilePathMatcher(config.auth.prefix), methods: null, route: auth }, { path: jwks, methods: null, route: auth })
+    table.push({ path: compilePathMatcher(config.auth.prefix), exact: null, methods: null, route: auth }, { path: jwks, exact: null, methods: null, route: auth })
   }
   config.routes.forEach((r, i) => {
     table.push({
       path: compilePathMatcher(r.match.path),
+      exact: loosens(config, r) ? compilePathMatcher(r.match.path, true) : null,
       methods: compileMethods(r.match.methods),
       route: build(r.name ?? `route_${i}`, r, r.headers),
     })
   })
   // Docs pages need a CSP that lets Swagger UI / ReDoc load; only relevant where they are shown.
   if (!config.docs.hidden || config.docs.allow_ips.length > 0) {
-    table.push({ path: isDocsPath(config.docs.paths), methods: null, route: build('docs', null, { profile: 'docs' }) })
+    table.push({ path: isDocsPath(config.docs.paths), exact: null, methods: null, route: build('docs', null, { profile: 'docs' }) })
   }
 
   return {
     defaultRoute,
     requestTimeout: config.limits.header_timeout + longestBody,
-    match(canonicalPath: string, method: string): CompiledRoute {
+    match(canonicalPath: string, method: string, rawPath: string): CompiledRoute {
+      let cased: string | null | undefined
       for (let i = 0; i < table.length; i++) {
         const t = table[i]!
-        if (t.path(canonicalPath) && (t.methods === null || t.methods.has(method))) return t.route
+        if (!t.path(canonicalPath) || (t.methods !== null && !t.methods.has(method))) continue
+        if (t.exact !== null) {
+          cased ??= casedPath(rawPath, canonicalPath)
+          if (cased === null || !t.exact(cased)) continue
+        }
+        return t.route
       }
       return defaultRoute
     },
   }
+}
+
+/**
+ * Whether a route weakens something the defaults enforce. Such a route matches only the case it
+ * is written in: matching without case over-matches, which is safe for a route that tightens
+ * (Express routes `/UPLOAD` to `/upload`) but not for one that loosens (Starlette and Flask route
+ * `/UPLOAD` elsewhere, so the WAF would be off for another handler).
+ */
+function loosens(config: Config, r: RouteConfig): boolean {
+  const w = r.waf
+  if (w !== undefined) {
+    if (w.enabled === false || (w.mode === 'detect' && config.waf.mode !== 'detect')) return true
+    if (w.paranoia !== undefined && w.paranoia < config.waf.paranoia) return true
+    if (w.inspect_body === false && config.waf.inspect_body) return true
+  }
+  if (r.max_body_bytes !== undefined && r.max_body_bytes > config.limits.max_body_bytes) return true
+  if (r.body_timeout !== undefined && r.body_timeout > config.limits.body_timeout) return true
+  if (r.response_timeout !== undefined && r.response_timeout > config.upstream.response_timeout) return true
+  if (r.request_buffering === false) return true
+  // Response headers: a profile or removal may drop protections (a looser CSP for docs).
+  return r.headers !== undefined
 }

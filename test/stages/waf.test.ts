@@ -304,6 +304,15 @@ describe('waf stage: attacks blocked, legitimate requests pass', () => {
     assertBlocked(await request(gw.url + '/api/other', { method: 'POST', headers: json, body: JSON.stringify(code) }), up, n)
   })
 
+  test('an exclusion holds only for the path case it names (it covered /API/CODE, which a case-sensitive app routes elsewhere)', async () => {
+    const code = { source: "x' OR '1'='1' --", lang: 'sql' }
+    const n = up.seen.length
+    for (const path of ['/API/CODE', '/Api/code', '/api/%43ode']) {
+      assertBlocked(await request(gw.url + path, { method: 'POST', headers: json, body: JSON.stringify(code) }), up, n)
+    }
+    assert.equal((await request(gw.url + '/api/%63ode', { method: 'POST', headers: json, body: JSON.stringify(code) })).status, 200)
+  })
+
   test('security events: stored with a redacted snippet, logged, counted, filterable and paginated', async () => {
     const secret = "hunter2' OR '1'='1"
     const r = await request(gw.url + '/api/login', { method: 'POST', headers: json, body: JSON.stringify({ username: 'bob', password: secret }) })

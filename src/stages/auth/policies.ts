@@ -1,7 +1,7 @@
 /** Route policies (issue 4), compiled once: first match wins, then the default. */
 import type { AuthConfig } from '../../config/types.js'
 import { compileMethods, compilePathMatcher } from '../../pipeline/path-matcher.js'
-import { decodedPath } from '../../pipeline/canonical-path.js'
+import { casedPath } from '../../pipeline/canonical-path.js'
 
 export type Requirement = { readonly kind: 'public' } | { readonly kind: 'authenticated' } | { readonly kind: 'roles'; readonly roles: ReadonlySet<string> }
 
@@ -28,20 +28,11 @@ export function compilePolicies(auth: AuthConfig): PolicyMatcher {
       const t = table[i]!
       if (!t.path(path) || (t.methods !== null && !t.methods.has(method))) continue
       if (t.exact !== null) {
-        // The canonical path is the decoded one unless the raw path has capitals or escapes.
-        decoded ??= hasCaseOrEscape(rawPath) ? decodedPath(rawPath) : path
+        decoded ??= casedPath(rawPath, path)
         if (decoded === null || !t.exact(decoded)) continue
       }
       return t.requirement
     }
     return fallback
   }
-}
-
-function hasCaseOrEscape(path: string): boolean {
-  for (let i = 0; i < path.length; i++) {
-    const c = path.charCodeAt(i)
-    if (c === 37 || (c >= 65 && c <= 90) || c > 126) return true
-  }
-  return false
 }

@@ -10,6 +10,7 @@ import type { Stage, Verdict } from '../../pipeline/types.js'
 import { verdict } from '../../pipeline/types.js'
 import type { Transaction } from '../../pipeline/transaction.js'
 import { compilePathMatcher } from '../../pipeline/path-matcher.js'
+import { casedPath } from '../../pipeline/canonical-path.js'
 import { createEngine, type Engine, type ExclusionTest, type Finding } from '../../detection/engine.js'
 import type { Category } from '../../detection/analyzers.js'
 import type { InputLocation } from '../../detection/types.js'
@@ -44,7 +45,9 @@ function compileName(pattern: string): (name: string) => boolean {
 
 function compileExclusions(list: readonly WafExclusion[]): CompiledExclusion[] {
   return list.map((e) => ({
-    path: e.path === undefined ? null : compilePathMatcher(e.path),
+    // An exclusion loosens the WAF: it matches only the case it is written in (a case-sensitive
+    // app routes `/Search` to another handler than `/search`).
+    path: e.path === undefined ? null : compilePathMatcher(e.path, true),
     methods: e.methods === undefined ? null : new Set(e.methods),
     location: e.location ?? null,
     name: e.name === undefined ? null : compileName(e.name),
@@ -53,7 +56,12 @@ function compileExclusions(list: readonly WafExclusion[]): CompiledExclusion[] {
 }
 
 function exclusionTest(list: readonly CompiledExclusion[], tx: Transaction): ExclusionTest | null {
-  const applicable = list.filter((e) => (e.path === null || e.path(tx.canonicalPath)) && (e.methods === null || e.methods.has(tx.method)))
+  let cased: string | null | undefined
+  const pathMatches = (m: (path: string) => boolean): boolean => {
+    cased ??= casedPath(tx.path, tx.canonicalPath)
+    return cased !== null && m(cased)
+  }
+  const applicable = list.filter((e) => (e.path === null || pathMatches(e.path)) && (e.methods === null || e.methods.has(tx.method)))
   if (applicable.length === 0) return null
   return (location: InputLocation, name: string, rule: string, category: Category) => {
     for (const e of applicable) {
