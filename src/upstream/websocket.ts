@@ -80,6 +80,16 @@ function reject(
   rt.metrics.inc('drawbridge_rejections_total', `stage="${label(stage)}",reason="${label(reason)}"`)
   rt.logger.info('websocket rejected', { request_id: tx.id, client_ip: tx.clientIp, path: tx.path, status, rejected_by: stage, reason })
   rawError(socket as Socket, status, code, tx.id)
+  drain(socket)
+}
+
+/**
+ * node:http hands the upgrade socket over paused: once it is refused, what the client still
+ * sends is read and dropped, so its close (FIN) is seen and the socket freed; unread, a client
+ * that closes would leave it open for good.
+ */
+function drain(socket: Duplex): void {
+  socket.resume()
 }
 
 function connectUpstream(rt: Runtime, tx: Transaction, socket: Duplex, head: Buffer): void {
@@ -106,6 +116,7 @@ function connectUpstream(rt: Runtime, tx: Transaction, socket: Duplex, head: Buf
     const timeout = err.code === 'ETIMEDOUT'
     rt.metrics.inc('drawbridge_upstream_errors_total', `kind="${timeout ? 'connect_timeout' : 'unavailable'}"`)
     rawError(socket as Socket, timeout ? 504 : 502, timeout ? 'DRAWBRIDGE_ERR_UPSTREAM_TIMEOUT' : 'DRAWBRIDGE_ERR_UPSTREAM_UNAVAILABLE', tx.id)
+    drain(socket)
   })
   upReq.once('response', (upRes) => refused(rt, tx, socket, upRes))
   upReq.once('upgrade', (upRes, upSocket, upHead) => {
@@ -141,13 +152,24 @@ function refused(rt: Runtime, tx: Transaction, socket: Duplex, upRes: IncomingMe
     upRes.resume()
     rt.metrics.inc('drawbridge_masked_errors_total', `status="${status}"`)
     rawError(socket as Socket, status, 'DRAWBRIDGE_ERR_UPSTREAM_ERROR', tx.id)
+    drain(socket)
     return
   }
   const out = upstreamResponseHeaders(tx.route.upstreamHeaders, upRes.headers)
   applyResponseStages(tx, out)
   socket.write(responseHead(status, out) + 'connection: close\r\n\r\n')
+  // An answer cut off by the upstream cannot be completed: the client sees the close. One that
+  // ended is followed by the same bounded close as Drawbridge's own refusals.
+  upRes.once('close', () => {
+    if (!upRes.complete) socket.destroy()
+  })
+  upRes.once('end', () => (socket as Socket).setTimeout(refusedCloseMs, () => socket.destroy()))
+  drain(socket)
   upRes.pipe(socket)
 }
+
+/** How long a refused upgrade's socket may wait, its answer written, for the client to close. */
+const refusedCloseMs = 5000
 
 /** Status line and header lines of an answer written to the raw socket (no blank line). */
 function responseHead(status: number, headers: ResponseHeaders): string {
