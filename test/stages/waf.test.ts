@@ -557,3 +557,28 @@ test('XML deeper than the parser nests is a depth hit: with on_exceed: allow it 
     await up.close()
   }
 })
+
+// (import declarations are hoisted: these serve the FastAPI test below)
+import { fastApiSkipReason, startFastApi } from '../helpers/fastapi.js'
+
+test('in front of real FastAPI: a body FastAPI parses as JSON is judged as JSON, whatever the spelling of its type', async (t) => {
+  const app = await startFastApi()
+  if (app === null) return t.skip(fastApiSkipReason)
+  const gw = await startGateway({ upstream: app.url })
+  try {
+    const attack = JSON.stringify({ name: "x' UNION SELECT password FROM users--", price: 1 })
+    const legit = JSON.stringify({ name: 'drop-down menu', price: 1 })
+    // FastAPI strips U+0085 (Python's str.strip) and parses `application/vnd.api+json` as JSON:
+    // refused before it reaches the app
+    assert.equal((await rawPost(gw.url, '/items', 'application/vnd.api+json\x85', attack)).status, 400)
+    assert.equal((await rawPost(gw.url, '/items', 'application/vnd.api+json', attack)).status, 403)
+    assert.equal((await rawPost(gw.url, '/items', null, attack)).status, 403)
+    const ok = await rawPost(gw.url, '/items', 'application/vnd.api+json', legit)
+    assert.equal(ok.status, 200, ok.body)
+    assert.deepEqual(JSON.parse(ok.body), { name: 'drop-down menu', price: 1 })
+    assert.equal((await rawPost(gw.url, '/items', null, legit)).status, 200)
+  } finally {
+    await gw.close()
+    await app.close()
+  }
+})
