@@ -111,7 +111,7 @@ function connectUpstream(rt: Runtime, tx: Transaction, socket: Duplex, head: Buf
   })
   socket.once('close', () => upReq.destroy())
   upReq.once('timeout', () => upReq.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })))
-  upReq.once('error', (err: NodeJS.ErrnoException) => {
+  upReq.on('error', (err: NodeJS.ErrnoException) => {
     if (socket.destroyed) return
     const timeout = err.code === 'ETIMEDOUT'
     rt.metrics.inc('drawbridge_upstream_errors_total', `kind="${timeout ? 'connect_timeout' : 'unavailable'}"`)
