@@ -68,12 +68,16 @@ function urlOf(server: Server, secure: boolean): string {
   return `${secure ? 'https' : 'http'}://${host}:${a.port}`
 }
 
-function listenOn(server: Server, hostPort: string): Promise<void> {
+function listenOn(server: Server, hostPort: string, logger: Logger): Promise<void> {
   const { host, port } = parseHostPort(hostPort)
   return new Promise((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, host, () => {
       server.removeListener('error', reject)
+      // A listening server reports failed accepts (EMFILE when a flood of connections exhausts
+      // the file descriptors) as 'error': without a listener that ends the process, with one
+      // the server goes on accepting once descriptors are free again.
+      server.on('error', (err: NodeJS.ErrnoException) => logger.error('listener error', { listen: hostPort, code: err.code ?? null, syscall: err.syscall ?? null }))
       resolve()
     })
   })
@@ -126,6 +130,9 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
   server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => handleUpgrade(rt, req, socket, head, secure))
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => clientError(rt, err, socket))
   // CONNECT would turn the gateway into an open tunnel: always refused.
+  // node:http hands the socket over without an 'error' listener of its own: rawError adds one
+  // (a client resetting while the 405 is written must not crash the process). What the client
+  // sends after the head is read and dropped, so the close is a FIN, not a reset.
   server.on('connect', (_req: IncomingMessage, socket: Socket) => {
     const id = randomUUID()
     metrics.inc('drawbridge_rejections_total', 'stage="route_policy",reason="connect"')
@@ -133,6 +140,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     metrics.inc('drawbridge_requests_total', 'status="405",route="none"')
     logger.info('access', { request_id: id, client_ip: socket.remoteAddress ?? null, method: 'CONNECT', status: 405, rejected_by: 'route_policy', reason: 'connect' })
     rawError(socket, 405, 'DRAWBRIDGE_ERR_METHOD_NOT_ALLOWED', id)
+    socket.resume()
   })
   if (secure) server.on('tlsClientError', () => metrics.inc('drawbridge_rejections_total', 'stage="tls",reason="handshake failed"'))
 
@@ -189,7 +197,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     },
     async listen() {
       // The admin listener first: while the database is awaited below, /readyz says why.
-      if (admin) await listenOn(admin, initial.admin.listen)
+      if (admin) await listenOn(admin, initial.admin.listen, logger)
       // Redis, when configured: waited for briefly; without it requests follow its failure rules.
       await shared.connect()
       await migrateStorage(initial, (err) => logger.warn('storage unreachable at start-up; retrying on use', { err: String(err.cause ?? err) }))
@@ -205,8 +213,8 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
         keyReload = setInterval(() => void Promise.all([id.jwtRing.reload(), id.csrfRing.reload()]).catch((err: unknown) => logger.error('key ring reload failed', { err: String(err) })), 60_000)
         keyReload.unref()
       }
-      await listenOn(server, initial.listen)
-      if (redirect) await listenOn(redirect, initial.tls!.redirect_http_listen!)
+      await listenOn(server, initial.listen, logger)
+      if (redirect) await listenOn(redirect, initial.tls!.redirect_http_listen!, logger)
       const addresses = {
         url: urlOf(server, secure),
         adminUrl: admin ? urlOf(admin, false) : null,

@@ -194,6 +194,7 @@ export function handleRequest(rt: Runtime, req: IncomingMessage, res: ServerResp
     return
   }
   logWhenDone(rt, tx)
+  res.on('error', ignoreResponseError)
   if (early !== null) return sendVerdict(rt, tx, early)
   let result: ReturnType<typeof runRequestStages>
   try {
@@ -208,6 +209,14 @@ export function handleRequest(rt: Runtime, req: IncomingMessage, res: ServerResp
     (err) => fault(rt, tx, err),
   )
 }
+
+/**
+ * A ServerResponse emits 'error' for a write after its end (node:http's OutgoingMessage), with
+ * no listener of node's own: that must not end the process. The connection's own failures are
+ * node:http's to handle, and 'close' above logs the transaction either way. (IncomingMessage
+ * emits 'error' only where a listener exists.)
+ */
+function ignoreResponseError(): void {}
 
 /** Past the stages: the upstream, or Drawbridge's own endpoint for this route. */
 function proceed(rt: Runtime, tx: Transaction): void {

@@ -98,7 +98,27 @@ function answerVerdict(rt: Runtime, tx: Transaction, v: Verdict): void {
 const rawSecurityHeaders =
   "content-type: application/json\r\ncache-control: no-store\r\nx-content-type-options: nosniff\r\ncontent-security-policy: default-src 'none'; frame-ancestors 'none'\r\n"
 
+/** How long a socket answered with rawError may stay open waiting for the client to close it. */
+const rawCloseMs = 5000
+
+function destroyOnError(this: Socket): void {
+  this.destroy()
+}
+
+function destroyOnTimeout(this: Socket): void {
+  this.destroy()
+}
+
+/**
+ * Writes the answer and closes. The socket may have no 'error' listener of node:http's any more
+ * (CONNECT and upgrade sockets are handed over without one): a client that resets the connection
+ * while the answer is written must not throw out of the process. A client that never closes its
+ * side is cut off after `rawCloseMs`.
+ */
 export function rawError(socket: Socket, status: number, code: DrawbridgeErrorCode, requestId: string): void {
+  if (socket.listeners('error').indexOf(destroyOnError) === -1) socket.on('error', destroyOnError)
+  if (socket.destroyed) return
+  socket.setTimeout(rawCloseMs, destroyOnTimeout)
   const body = errorBody(code, requestId)
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${rawSecurityHeaders}x-request-id: ${requestId}\r\n` +

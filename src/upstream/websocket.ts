@@ -86,6 +86,16 @@ function reject(
   tx.rejectedBy = stage
   tx.rejectReason = reason
   rawError(socket as Socket, status, code, tx.id)
+  drain(socket)
+}
+
+/**
+ * node:http hands the upgrade socket over paused: once it is refused, what the client still
+ * sends is read and dropped, so its close (FIN) is seen and the socket freed; unread, a client
+ * that closes would leave it open for good.
+ */
+function drain(socket: Duplex): void {
+  socket.resume()
 }
 
 function connectUpstream(rt: Runtime, tx: Transaction, socket: Duplex, head: Buffer): void {
@@ -108,7 +118,7 @@ function connectUpstream(rt: Runtime, tx: Transaction, socket: Duplex, head: Buf
   socket.once('close', () => upReq.destroy())
   const started = performance.now()
   upReq.once('timeout', () => upReq.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })))
-  upReq.once('error', (err: NodeJS.ErrnoException) => {
+  upReq.on('error', (err: NodeJS.ErrnoException) => {
     if (socket.destroyed) return
     const timeout = err.code === 'ETIMEDOUT'
     const kind = timeout ? 'connect_timeout' : 'unavailable'
@@ -117,6 +127,7 @@ function connectUpstream(rt: Runtime, tx: Transaction, socket: Duplex, head: Buf
     tx.rejectedBy = 'upstream'
     tx.rejectReason = kind
     rawError(socket as Socket, timeout ? 504 : 502, timeout ? 'DRAWBRIDGE_ERR_UPSTREAM_TIMEOUT' : 'DRAWBRIDGE_ERR_UPSTREAM_UNAVAILABLE', tx.id)
+    drain(socket)
   })
   upReq.once('response', (upRes) => {
     tx.upstreamMs = performance.now() - started
@@ -160,13 +171,24 @@ function refused(rt: Runtime, tx: Transaction, socket: Duplex, upRes: IncomingMe
     tx.rejectReason = 'upgrade refused with a server error'
     rt.metrics.inc('drawbridge_masked_errors_total', `status="${status}"`)
     rawError(socket as Socket, status, 'DRAWBRIDGE_ERR_UPSTREAM_ERROR', tx.id)
+    drain(socket)
     return
   }
   const out = upstreamResponseHeaders(tx.route.upstreamHeaders, upRes.headers)
   applyResponseStages(tx, out)
   socket.write(responseHead(status, out) + 'connection: close\r\n\r\n')
+  // An answer cut off by the upstream cannot be completed: the client sees the close. One that
+  // ended is followed by the same bounded close as Drawbridge's own refusals.
+  upRes.once('close', () => {
+    if (!upRes.complete) socket.destroy()
+  })
+  upRes.once('end', () => (socket as Socket).setTimeout(refusedCloseMs, () => socket.destroy()))
+  drain(socket)
   upRes.pipe(socket)
 }
+
+/** How long a refused upgrade's socket may wait, its answer written, for the client to close. */
+const refusedCloseMs = 5000
 
 /** Status line and header lines of an answer written to the raw socket (no blank line). */
 function responseHead(status: number, headers: ResponseHeaders): string {

@@ -111,10 +111,11 @@ export function useFuzzTarget(options: { waf?: boolean } = {}): FuzzTarget {
   before(async () => {
     target = await startFuzzTarget(echoUpstream, options.waf ?? false)
   })
+  // bounded: a socket the gateway never closes would otherwise hold close() for good
   after(async () => {
     await target?.close()
     await closeAgent()
-  })
+  }, { timeout: 15_000 })
   const running = (): FuzzTarget => {
     if (target === undefined) throw new Error('the fuzz target is not started')
     return target
@@ -232,6 +233,22 @@ export async function assertAlive(target: FuzzTarget): Promise<void> {
   assert.equal(res.status, 200)
   const faults = target.gw.logs().filter((l) => l.level === 'error')
   assert.deepEqual(faults, [], 'the gateway logged errors (stage faults) while fuzzed')
+}
+
+/**
+ * Records exceptions nobody caught while a test runs (the gateway runs in this process: an
+ * 'error' event without a listener lands here). The returned function stops recording and fails
+ * the test if there were any; node:test would otherwise pin them on whichever test or hook is
+ * current, or report them only once the file ends.
+ */
+export function watchUncaught(): () => void {
+  const seen: unknown[] = []
+  const record = (err: unknown): void => void seen.push(err)
+  process.on('uncaughtException', record)
+  return () => {
+    process.off('uncaughtException', record)
+    assert.deepEqual(seen.map(String), [], 'uncaught exceptions while fuzzed (each would have ended a gateway process)')
+  }
 }
 
 /** Counts answers by status; reported as a test diagnostic so a run shows what it exercised. */

@@ -188,3 +188,60 @@ describe('WebSocket upgrades', () => {
     }
   })
 })
+
+describe('WebSocket upgrades: sockets handed over by node:http', () => {
+  let up: TestUpstream
+  before(async () => {
+    // no WebSocket server: every upgrade is answered with an ordinary 200
+    up = await startUpstream()
+  })
+  after(async () => {
+    await up.close()
+  })
+
+  /** Sends an upgrade head, waits for the answer's first bytes, then ends the connection as asked. */
+  function upgradeThen(url: string, ending: 'end' | 'reset'): Promise<string> {
+    const u = new URL(url)
+    return new Promise((resolve) => {
+      const s = netConnect(Number(u.port), u.hostname, () => {
+        s.write('GET /ws HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n')
+        s.write(Buffer.alloc(65536, 0x41))
+      })
+      let got = ''
+      const timer = setTimeout(() => s.destroy(), 3000)
+      s.on('data', (d: Buffer) => {
+        got += d.toString('latin1')
+        if (ending === 'reset') s.resetAndDestroy()
+        else s.end()
+      })
+      s.on('error', () => undefined)
+      s.on('close', () => {
+        clearTimeout(timer)
+        resolve(got)
+      })
+    })
+  }
+
+  test('regression: an upgrade answered with an ordinary response is closed once the client closes (the socket was never read, and stayed open)', { timeout: 20_000 }, async () => {
+    const gw = await startGateway({ upstream: up.url })
+    const answer = await upgradeThen(gw.url, 'end')
+    assert.match(answer, /^HTTP\/1\.1 200 /)
+    // with no connection left, close() does not wait for its drain deadline (2 s here)
+    const started = Date.now()
+    const closed = await Promise.race([gw.close().then(() => 'closed'), new Promise((r) => setTimeout(r, 1500, 'still open'))])
+    assert.equal(closed, 'closed')
+    assert.ok(Date.now() - started < 1500)
+  })
+
+  test('a client resetting while a refused or ordinary upgrade answer is written does not crash the process', async () => {
+    const gw = await startGateway({ upstream: up.url, cors: { allow_origins: ['https://app.example.com'] } })
+    try {
+      for (let i = 0; i < 10; i++) assert.match(await upgradeThen(gw.url, 'reset'), /^HTTP\/1\.1 200 /)
+      await new Promise((r) => setTimeout(r, 50))
+      const after = await connect(gw.url.replace('http', 'ws') + '/ws', { origin: 'https://evil.com' })
+      assert.equal(after.status, 403)
+    } finally {
+      await gw.close()
+    }
+  })
+})

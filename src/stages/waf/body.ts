@@ -13,31 +13,105 @@ import { duplicateKey } from './json-duplicates.js'
 
 export type BodyKind = 'json' | 'form' | 'multipart' | 'xml' | 'text' | 'binary'
 
-// Media types whose bytes are not text an app interprets as parameters: not inspected here
-// (uploads are a later stage's business).
-const binaryTypes = /^(?:image|audio|video|font)\/|^application\/(?:octet-stream|pdf|zip|gzip|x-gzip|x-tar|x-7z-compressed|x-bzip2|vnd\.|x-protobuf|protobuf|grpc|msgpack|x-msgpack|cbor|wasm)/
+/** A declared body type the WAF will not guess at: refused (400) before the body is read. */
+export type DeclaredKind = BodyKind | 'refused'
 
-export function bodyKind(contentType: string | undefined): BodyKind {
+// Media types whose bytes are not text an app interprets as parameters: not inspected here
+// (uploads are a later stage's business). Whole types only, never prefixes: a prefix such as
+// `application/vnd.` would also cover `application/vnd.api+json`, which apps parse as JSON.
+const binaryTypes: ReadonlySet<string> = new Set([
+  'application/octet-stream', 'application/pdf', 'application/zip', 'application/gzip', 'application/x-gzip', 'application/x-tar',
+  'application/x-7z-compressed', 'application/x-bzip2', 'application/x-rar-compressed', 'application/vnd.rar', 'application/java-archive',
+  'application/x-protobuf', 'application/protobuf', 'application/x-google-protobuf', 'application/grpc', 'application/grpc-web',
+  'application/msgpack', 'application/x-msgpack', 'application/vnd.msgpack', 'application/cbor', 'application/wasm',
+  'application/msword', 'application/vnd.ms-excel', 'application/vnd.ms-powerpoint', 'application/vnd.android.package-archive',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+  'application/vnd.oasis.opendocument.text', 'application/vnd.oasis.opendocument.spreadsheet', 'application/vnd.oasis.opendocument.presentation',
+])
+const binaryTopTypes: ReadonlySet<string> = new Set(['image', 'audio', 'video', 'font'])
+// Structured syntax suffixes (RFC 6838 §4.2.8) of binary formats: `application/epub+zip`,
+// `application/grpc+proto`. `+json` and `+xml` are tested before these.
+const binarySuffixes: ReadonlySet<string> = new Set(['zip', 'gzip', 'cbor', 'cbor-seq', 'der', 'proto', 'protobuf', 'msgpack', 'wbxml', 'fastinfoset'])
+
+/**
+ * Charsets a body may declare: the ones our UTF-8 reading agrees with. Others (`utf-16`,
+ * `utf-7`, `iso-2022-jp`...) would be decoded by some apps into text the WAF never saw: `+ACc-`
+ * is a quote in UTF-7. A JSON text is UTF-8 anyway (RFC 8259 §8.1).
+ */
+const charsets: ReadonlySet<string> = new Set(['utf-8', 'utf8', 'us-ascii'])
+
+/**
+ * A Content-Type refused outright: control characters and obs-text (RFC 9110 §5.5 allows the
+ * latter in field values, no media type has any). Apps trim differently: Python's str.strip()
+ * removes U+0085 and U+00A0 from `application/json\x85`, JavaScript's trim() keeps U+0085, and
+ * the two would read one body as two different kinds. Only SP and HTAB remain, which every
+ * parser trims alike.
+ */
+export function badContentType(contentType: string): boolean {
+  for (let i = 0; i < contentType.length; i++) {
+    const c = contentType.charCodeAt(i)
+    if ((c < 0x20 && c !== 0x09) || c >= 0x7f) return true
+  }
+  return false
+}
+
+/**
+ * The kind of body an app will parse from its declared type, read as Starlette and werkzeug read
+ * it: the part before `;`, trimmed and lower-cased. A `+json` or `+xml` suffix wins over
+ * anything else; binary only for whole types listed above.
+ */
+export function bodyKind(contentType: string | undefined): DeclaredKind {
   if (contentType === undefined) return 'text'
+  if (badContentType(contentType)) return 'refused'
   const semi = contentType.indexOf(';')
   const type = (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase()
+  const kind = kindOf(type)
+  if (kind === 'binary' || semi === -1) return kind
+  return charsetAllowed(contentType, semi) ? kind : 'refused'
+}
+
+function kindOf(type: string): BodyKind {
   if (type === 'application/json' || type.endsWith('+json')) return 'json'
   if (type === 'application/x-www-form-urlencoded') return 'form'
   if (type === 'multipart/form-data') return 'multipart'
   if (type === 'application/xml' || type === 'text/xml' || type.endsWith('+xml')) return 'xml'
-  if (binaryTypes.test(type)) return 'binary'
+  if (binaryTypes.has(type)) return 'binary'
+  const slash = type.indexOf('/')
+  if (slash !== -1 && binaryTopTypes.has(type.slice(0, slash))) return 'binary'
+  const plus = type.lastIndexOf('+')
+  if (plus !== -1 && (binarySuffixes.has(type.slice(plus + 1)) || binaryTypes.has(type.slice(0, plus)))) return 'binary'
   return 'text'
 }
 
+/** Every `charset` parameter (quoted or not, any case) names a charset we read alike. */
+function charsetAllowed(contentType: string, semi: number): boolean {
+  let start = semi + 1
+  while (start < contentType.length) {
+    let end = contentType.indexOf(';', start)
+    if (end === -1) end = contentType.length
+    const eq = contentType.indexOf('=', start)
+    if (eq !== -1 && eq < end && contentType.slice(start, eq).trim().toLowerCase() === 'charset') {
+      let value = contentType.slice(eq + 1, end).trim().toLowerCase()
+      if (value.length >= 2 && value.charCodeAt(0) === 34 && value.charCodeAt(value.length - 1) === 34) value = value.slice(1, -1)
+      if (!charsets.has(value)) return false
+    }
+    start = end + 1
+  }
+  return true
+}
+
 const formShaped = /^[\w.\-[\]%$]{1,256}=/
-const jsonShaped = /^\s*[{["]/
+const jsonShaped = /^[\t\n\r ]*[[{"]/
 
 /**
  * Adds the body's inputs; false when the body is malformed for its declared type. Synchronous
  * except for multipart (busboy streams): a promise per body costs the common JSON case a
  * microtask hop or two for nothing.
  */
-export function addBody(c: InputCollector, kind: BodyKind, contentType: string | undefined, body: Buffer): boolean | Promise<boolean> {
+export function addBody(c: InputCollector, kind: DeclaredKind, contentType: string | undefined, body: Buffer): boolean | Promise<boolean> {
+  if (kind === 'refused') return false
   if (body.length === 0 || kind === 'binary') return true
   switch (kind) {
     case 'json':
@@ -51,6 +125,9 @@ export function addBody(c: InputCollector, kind: BodyKind, contentType: string |
       return addXml(c, body.toString('utf8'))
     case 'text': {
       const text = body.toString('utf8')
+      // No declared type: FastAPI parses the body as JSON (and Flask's get_json(force=True)
+      // does), so a body that is JSON is judged as JSON, value by value.
+      if (contentType === undefined && jsonShaped.test(text) && addJson(c, text)) return true
       // No declared type and shaped like a form (`cmd=...&id=...`): read it as one, as lenient
       // app parsers do. The names and values are then judged apart, `+` and `%XX` decoded.
       // Declared text shaped like a form is read both ways (a `text/plain` form is a CORS simple
@@ -58,9 +135,6 @@ export function addBody(c: InputCollector, kind: BodyKind, contentType: string |
       if (!formShaped.test(text)) c.add('body', '', text, false)
       else if (contentType === undefined) addUrlEncoded(c, 'body', text)
       else if (c.add('body', '', text, false)) addUrlEncoded(c, 'body', text)
-      // No declared type and valid JSON: judged as the app will read it too (FastAPI parses an
-      // untyped body as JSON, escapes decoded), field by field.
-      if (contentType === undefined && c.hit === null && jsonShaped.test(text)) addJson(c, text)
       return true
     }
   }
@@ -182,24 +256,39 @@ function addMultipart(c: InputCollector, contentType: string, body: Buffer): Pro
       return resolve(false) // no boundary, or not multipart at all
     }
     let ok = true
+    const malformed = (): void => {
+      ok = false
+      resolve(false)
+    }
     // busboy reports a part without a name (`name=""`) as undefined
     bb.on('field', (name: string | undefined, value: string | undefined) => {
       c.add('body', name ?? '', value ?? '', false)
     })
     bb.on('file', (name: string | undefined, stream, info) => {
       if (info.filename !== undefined) c.add('body', (name ?? '') + '.filename', info.filename, false)
+      // A body that ends inside a file part destroys the part's stream with an error: without a
+      // listener that error would be thrown out of the process.
+      stream.on('error', malformed)
       stream.resume()
     })
     bb.on('partsLimit', () => (c.hit = 'inputs'))
     bb.on('fieldsLimit', () => (c.hit = 'inputs'))
-    bb.on('error', () => {
-      ok = false
-      resolve(false)
-    })
+    bb.on('error', malformed)
     bb.on('close', () => resolve(ok))
-    bb.end(body)
+    try {
+      bb.end(body)
+    } catch {
+      malformed()
+    }
   })
 }
+
+/**
+ * The parser's own nesting limit sits above the highest `max_depth` the configuration allows
+ * (1024), so `walk` meets the configured limit first; a document past even this one is a depth
+ * hit too, never something to read some other way.
+ */
+const xmlMaxNesting = 1025
 
 const xmlParser = new XMLParser({
   ignoreAttributes: false,
@@ -210,9 +299,16 @@ const xmlParser = new XMLParser({
   trimValues: false,
   ignoreDeclaration: true,
   ignorePiTags: true,
+  maxNestedTags: xmlMaxNesting,
 })
 
+// The XML declaration's encoding: an app's XML parser decodes the document by it (UTF-7,
+// UTF-16...), ours reads UTF-8 (see `charsets`).
+const xmlEncoding = /^\uFEFF?<\?xml[ \t\r\n][^>]*?\bencoding[ \t\r\n]*=[ \t\r\n]*(?:"([^"]*)"|'([^']*)')/
+
 function addXml(c: InputCollector, text: string): boolean {
+  const decl = xmlEncoding.exec(text)
+  if (decl !== null && !charsets.has((decl[1] ?? decl[2] ?? '').toLowerCase())) return false
   if (XMLValidator.validate(text) !== true) return false
   // The DOCTYPE (entity declarations live there) as one input for the XXE analyzer.
   const dt = text.search(/<!DOCTYPE/i)
@@ -224,10 +320,23 @@ function addXml(c: InputCollector, text: string): boolean {
   let doc: unknown
   try {
     doc = xmlParser.parse(text)
-  } catch {
-    // The parser refuses external entities: the DOCTYPE input above carries the attack; the
-    // rest is inspected as text.
+  } catch (err) {
+    if (err instanceof Error && /nested tags/i.test(err.message)) {
+      // Deeper than any max_depth: the limit's on_exceed decides. What is inspected meanwhile
+      // (with on_exceed: allow) is every distinct run of text between '<' and '>': element
+      // text, and tags with their attributes.
+      for (const piece of new Set(text.split(/[<>]/))) {
+        if (piece.trim() !== '' && !c.add('body', '', piece, false)) break
+      }
+      if (c.hit === null) c.hit = 'depth'
+      return true
+    }
+    // The parser refuses external and parameter entities. The DOCTYPE input above carries the
+    // attack for the XXE analyzer, the rest is judged as text; if nothing is found the body is
+    // still refused: it was never parsed, and the app's parser may read it otherwise.
+    if (dt === -1) return false
     c.add('body', '', text, false)
+    c.unparsed = true
     return true
   }
   walk(c, doc, pathRoot(), 0)

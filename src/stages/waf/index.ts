@@ -15,11 +15,13 @@ import { createEngine, type Engine, type ExclusionTest, type Finding } from '../
 import type { Category } from '../../detection/analyzers.js'
 import type { InputLocation } from '../../detection/types.js'
 import { InputCollector, addCookies, addHeaders, addPath, addUrlEncoded, type InputLimits, type LimitHit } from './inputs.js'
-import { addBody, bodyKind } from './body.js'
+import { addBody, badContentType, bodyKind } from './body.js'
 
 const blocked = verdict('waf', 403, 'DRAWBRIDGE_ERR_BLOCKED', 'attack')
 const overLimit = verdict('waf', 403, 'DRAWBRIDGE_ERR_BLOCKED', 'inspection limit')
 const malformed = verdict('waf', 400, 'DRAWBRIDGE_ERR_MALFORMED_BODY', 'malformed body')
+const badType = verdict('waf', 400, 'DRAWBRIDGE_ERR_BAD_REQUEST', 'bad content-type')
+const badCharset = verdict('waf', 400, 'DRAWBRIDGE_ERR_BAD_REQUEST', 'unsupported charset')
 
 export interface Waf {
   readonly stage: Stage
@@ -112,10 +114,20 @@ export function createWaf(config: Config, route: RouteConfig | null): Waf | null
     return undefined
   }
 
+  /** A body that was judged without being parsed passes only as an attack found (and blocked or logged). */
+  function judgeBody(tx: Transaction, c: InputCollector): Verdict | undefined {
+    const v = judge(tx, c, 'body')
+    return v === undefined && c.unparsed ? malformed : v
+  }
+
   return {
     stage: {
       id: 'waf',
       requestHeaders(tx: Transaction): Verdict | undefined {
+        // A body whose declared type we cannot classify as the app will is refused before it is
+        // read (body.ts): odd bytes in Content-Type, or a charset we do not read alike.
+        const contentType = tx.req.headers['content-type']
+        if (inspectBody && contentType !== undefined && bodyKind(contentType) === 'refused') return badContentType(contentType) ? badType : badCharset
         const c = new InputCollector(limits)
         addPath(c, tx.path)
         addUrlEncoded(c, 'query', tx.query)
@@ -131,9 +143,9 @@ export function createWaf(config: Config, route: RouteConfig | null): Waf | null
       const c = new InputCollector(limits)
       const contentType = tx.req.headers['content-type']
       const ok = addBody(c, bodyKind(contentType), contentType, body)
-      if (ok === true) return judge(tx, c, 'body')
+      if (ok === true) return judgeBody(tx, c)
       if (ok === false) return malformed
-      return ok.then((parsed) => (parsed ? judge(tx, c, 'body') : malformed))
+      return ok.then((parsed) => (parsed ? judgeBody(tx, c) : malformed))
     },
   }
 }

@@ -27,6 +27,11 @@ export class InputCollector {
   /** Keys of the JSON objects walked, and one repeated with another value in one object (json-duplicates.ts). */
   jsonKeys = 0
   duplicateKey: string | null = null
+  /**
+   * The body could not be parsed as its declared type but was still judged as text (an XML
+   * DOCTYPE the parser refuses): refused as malformed unless it is blocked as an attack.
+   */
+  unparsed = false
   #bytes = 0
   readonly limits: InputLimits
 
