@@ -28,6 +28,7 @@ export interface Seen {
   json_parsed: boolean
   client: string | null
   request_id: string | null
+  scheme?: string
   original_method?: string | null
   path_info?: string
   script_name?: string
