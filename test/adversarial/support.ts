@@ -235,6 +235,55 @@ export function converse(url: string, data: Buffer | string, options: ConverseOp
   })
 }
 
+/**
+ * Writes each step on one connection, the next once the previous one's answer has begun to
+ * arrive (or 300 ms passed), then reads until close, idle or `timeoutMs`.
+ */
+export function converseSteps(url: string, steps: Buffer[], options: { timeoutMs?: number; idleMs?: number } = {}): Promise<Conversation> {
+  const u = new URL(url)
+  return new Promise((resolve) => {
+    const socket = connect(Number(u.port), u.hostname)
+    const chunks: Buffer[] = []
+    let error: string | null = null
+    let done = false
+    let next = 0
+    let stepTimer: NodeJS.Timeout | undefined
+    let idle: NodeJS.Timeout | undefined
+    const finish = (): void => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      clearTimeout(stepTimer)
+      clearTimeout(idle)
+      socket.destroy()
+      const raw = Buffer.concat(chunks).toString('latin1')
+      resolve({ responses: splitResponses(raw).responses, raw, error })
+    }
+    const writeNext = (): void => {
+      clearTimeout(stepTimer)
+      if (done || next >= steps.length || socket.destroyed) return
+      socket.write(steps[next++]!)
+      stepTimer = setTimeout(writeNext, 300)
+    }
+    const timer = setTimeout(() => {
+      error = 'timeout'
+      finish()
+    }, options.timeoutMs ?? 4000)
+    socket.on('data', (c: Buffer) => {
+      chunks.push(c)
+      if (next < steps.length) setTimeout(writeNext, 20)
+      clearTimeout(idle)
+      idle = setTimeout(() => next >= steps.length && finish(), options.idleMs ?? 300)
+    })
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      error = err.code ?? String(err)
+      finish()
+    })
+    socket.on('close', finish)
+    writeNext()
+  })
+}
+
 /** One request, one response (the first on the connection). */
 export async function send(url: string, r: RawRequest, timeoutMs = 4000): Promise<RawResponse & { error: string | null }> {
   const c = await converse(url, rawBytes(r), { timeoutMs, heads: [r.method === 'HEAD'], count: 1 })
