@@ -206,7 +206,7 @@ export function converse(url: string, data: Buffer | string, options: ConverseOp
       done = true
       clearTimeout(timer)
       clearTimeout(idle)
-      if (options.resetAfterMs !== undefined) socket.resetAndDestroy()
+      if (options.resetAfterMs !== undefined && !socket.destroyed) socket.resetAndDestroy()
       else socket.destroy()
       const raw = Buffer.concat(chunks).toString('latin1')
       resolve({ responses: splitResponses(raw, options.heads).responses, raw, error })
