@@ -74,47 +74,50 @@ const cases: BodyCase[] = [
 
 const target = '/public/submit'
 
-for (const server of pythonServers) {
-  describe(`body types through Drawbridge to ${server}`, () => {
-    test(`${server}: the controls: a benign JSON body reaches the app parsed, an injection as application/json is blocked`, async (t) => {
-      const tg = targets.get(server)
-      if (tg === null) return t.skip(skipReason(server))
-      const ok = verdictOf(await send(tg.gw.url, { method: 'POST', target, headers: [['Content-Type', 'application/json']], body: json(benign) }))
-      assert.equal(ok.kind, 'app')
-      if (ok.kind === 'app') assert.deepEqual(ok.seen.json, benign)
-      const bad = verdictOf(await send(tg.gw.url, { method: 'POST', target, headers: [['Content-Type', 'application/json']], body: json(injection) }))
-      assert.equal(bad.kind === 'refused' && `${bad.status} ${bad.code}`, '403 DRAWBRIDGE_ERR_BLOCKED')
-    })
+// The three servers run side by side; cases within a server run in order.
+describe('body types through Drawbridge', { concurrency: true }, () => {
+  for (const server of pythonServers) {
+    describe(`body types through Drawbridge to ${server}`, () => {
+      test(`${server}: the controls: a benign JSON body reaches the app parsed, an injection as application/json is blocked`, async (t) => {
+        const tg = targets.get(server)
+        if (tg === null) return t.skip(skipReason(server))
+        const ok = verdictOf(await send(tg.gw.url, { method: 'POST', target, headers: [['Content-Type', 'application/json']], body: json(benign) }))
+        assert.equal(ok.kind, 'app')
+        if (ok.kind === 'app') assert.deepEqual(ok.seen.json, benign)
+        const bad = verdictOf(await send(tg.gw.url, { method: 'POST', target, headers: [['Content-Type', 'application/json']], body: json(injection) }))
+        assert.equal(bad.kind === 'refused' && `${bad.status} ${bad.code}`, '403 DRAWBRIDGE_ERR_BLOCKED')
+      })
 
-    test(`${server}: a JSON injection is never parsed by the app, whatever the Content-Type says`, async (t) => {
-      const tg = targets.get(server)
-      if (tg === null) return t.skip(skipReason(server))
-      for (const c of cases) {
-        await t.test(c.name, async (st) => {
-          const r: RawRequest = { method: 'POST', target, headers: c.headers, body: c.body(injection) }
-          const res = await send(tg.gw.url, r)
-          assertNoInternalError(res, `${server}: ${c.name}`)
-          const v = verdictOf(res)
-          st.diagnostic(`${v.kind} ${v.status}${v.kind === 'refused' ? ' ' + v.code : ''}`)
-          if (v.kind !== 'app') return // refused by Drawbridge (4xx of its own, the WAF's 403 included), or not answered by a handler
-          const parsed = JSON.stringify(v.seen.json ?? null)
-          assert.ok(!parsed.includes('UNION SELECT'), `${server}: ${c.name}: passed Drawbridge (${v.status}) and the app parsed the injection: ${parsed}`)
-        })
-      }
-    })
+      test(`${server}: a JSON injection is never parsed by the app, whatever the Content-Type says`, async (t) => {
+        const tg = targets.get(server)
+        if (tg === null) return t.skip(skipReason(server))
+        for (const c of cases) {
+          await t.test(c.name, async (st) => {
+            const r: RawRequest = { method: 'POST', target, headers: c.headers, body: c.body(injection) }
+            const res = await send(tg.gw.url, r)
+            assertNoInternalError(res, `${server}: ${c.name}`)
+            const v = verdictOf(res)
+            st.diagnostic(`${v.kind} ${v.status}${v.kind === 'refused' ? ' ' + v.code : ''}`)
+            if (v.kind !== 'app') return // refused by Drawbridge (4xx of its own, the WAF's 403 included), or not answered by a handler
+            const parsed = JSON.stringify(v.seen.json ?? null)
+            assert.ok(!parsed.includes('UNION SELECT'), `${server}: ${c.name}: passed Drawbridge (${v.status}) and the app parsed the injection: ${parsed}`)
+          })
+        }
+      })
 
-    test(`${server}: the same spellings with a benign body are not refused as attacks`, async (t) => {
-      const tg = targets.get(server)
-      if (tg === null) return t.skip(skipReason(server))
-      // Refusing an odd type or encoding outright (4xx) is fine; a WAF block (403) of a benign body is a false positive.
-      for (const c of cases) {
-        await t.test(c.name, async () => {
-          const res = await send(tg.gw.url, { method: 'POST', target, headers: c.headers, body: c.body(benign) })
-          assertNoInternalError(res, `${server}: ${c.name}`)
-          const v = verdictOf(res)
-          assert.ok(!(v.kind === 'refused' && v.code === 'DRAWBRIDGE_ERR_BLOCKED'), `${server}: ${c.name}: a benign body was blocked as an attack`)
-        })
-      }
+      test(`${server}: the same spellings with a benign body are not refused as attacks`, async (t) => {
+        const tg = targets.get(server)
+        if (tg === null) return t.skip(skipReason(server))
+        // Refusing an odd type or encoding outright (4xx) is fine; a WAF block (403) of a benign body is a false positive.
+        for (const c of cases) {
+          await t.test(c.name, async () => {
+            const res = await send(tg.gw.url, { method: 'POST', target, headers: c.headers, body: c.body(benign) })
+            assertNoInternalError(res, `${server}: ${c.name}`)
+            const v = verdictOf(res)
+            assert.ok(!(v.kind === 'refused' && v.code === 'DRAWBRIDGE_ERR_BLOCKED'), `${server}: ${c.name}: a benign body was blocked as an attack`)
+          })
+        }
+      })
     })
-  })
-}
+  }
+})

@@ -72,96 +72,100 @@ function assertTrueIdentity(tg: Target, c: HeaderCase, seen: Seen): void {
   assert.equal(seen.route, 'items', `${where}: route`)
 }
 
-for (const server of pythonServers) {
-  describe(`header spellings through Drawbridge to ${server}`, () => {
-    test(`${server}: the control: alice reaches the app with Drawbridge's identity headers and her real address`, async (t) => {
-      const tg = targets.get(server)
-      if (tg === null) return t.skip(skipReason(server))
-      const { v } = await asAlice(tg, [])
-      assert.equal(v.kind, 'app')
-      if (v.kind === 'app') assertTrueIdentity(tg, { name: 'none', headers: [], marker: FORGED }, v.seen)
-    })
+// The three servers run side by side; cases within a server run in order.
+describe('header spellings through Drawbridge', { concurrency: true }, () => {
+  for (const server of pythonServers) {
+    describe(`header spellings through Drawbridge to ${server}`, () => {
+      test(`${server}: the control: alice reaches the app with Drawbridge's identity headers and her real address`, async (t) => {
+        const tg = targets.get(server)
+        if (tg === null) return t.skip(skipReason(server))
+        const { v } = await asAlice(tg, [])
+        assert.equal(v.kind, 'app')
+        if (v.kind === 'app') assertTrueIdentity(tg, { name: 'none', headers: [], marker: FORGED }, v.seen)
+      })
 
-    test(`${server}: a forged identity, role or script name never reaches the app in any header spelling`, async (t) => {
-      const tg = targets.get(server)
-      if (tg === null) return t.skip(skipReason(server))
-      for (const c of identityCases) {
-        await t.test(c.name, async () => {
-          const { v } = await asAlice(tg, c.headers)
-          if (v.kind === 'refused') return
-          assert.equal(v.kind, 'app', `${server}, ${c.name}: neither refused nor answered by the app (${v.status})`)
-          if (v.kind === 'app') assertTrueIdentity(tg, c, v.seen)
-        })
-      }
-    })
+      test(`${server}: a forged identity, role or script name never reaches the app in any header spelling`, async (t) => {
+        const tg = targets.get(server)
+        if (tg === null) return t.skip(skipReason(server))
+        for (const c of identityCases) {
+          await t.test(c.name, async () => {
+            const { v } = await asAlice(tg, c.headers)
+            if (v.kind === 'refused') return
+            assert.equal(v.kind, 'app', `${server}, ${c.name}: neither refused nor answered by the app (${v.status})`)
+            if (v.kind === 'app') assertTrueIdentity(tg, c, v.seen)
+          })
+        }
+      })
 
-    test(`${server}: spoofed client-address, URL-rewrite and host headers never reach the app`, async (t) => {
-      const tg = targets.get(server)
-      if (tg === null) return t.skip(skipReason(server))
-      for (const c of spoofingCases) {
-        await t.test(c.name, async () => {
-          const { v } = await asAlice(tg, c.headers)
-          if (v.kind === 'refused') return
-          assert.equal(v.kind, 'app', `${server}, ${c.name}: neither refused nor answered by the app (${v.status})`)
-          if (v.kind === 'app') {
-            assertTrueIdentity(tg, c, v.seen)
-            assert.equal(v.seen.scheme, 'http', `${server}, ${c.name}: scheme`)
-          }
-        })
-      }
-    })
+      test(`${server}: spoofed client-address, URL-rewrite and host headers never reach the app`, async (t) => {
+        const tg = targets.get(server)
+        if (tg === null) return t.skip(skipReason(server))
+        for (const c of spoofingCases) {
+          await t.test(c.name, async () => {
+            const { v } = await asAlice(tg, c.headers)
+            if (v.kind === 'refused') return
+            assert.equal(v.kind, 'app', `${server}, ${c.name}: neither refused nor answered by the app (${v.status})`)
+            if (v.kind === 'app') {
+              assertTrueIdentity(tg, c, v.seen)
+              assert.equal(v.seen.scheme, 'http', `${server}, ${c.name}: scheme`)
+            }
+          })
+        }
+      })
 
-    test(`${server}: a SCRIPT_NAME header cannot remount a public path onto the admin route`, async (t) => {
-      const tg = targets.get(server)
-      if (tg === null) return t.skip(skipReason(server))
-      for (const name of ['SCRIPT_NAME', 'Script_Name', 'script_name']) {
-        await t.test(name, async () => {
-          const res = await send(tg.gw.url, { target: '/public/admin/x', headers: [[name, '/public']] })
-          assertNoInternalError(res, `${server} ${name}`)
-          const v = verdictOf(res)
-          if (v.kind === 'app') assert.notEqual(v.seen.route, 'admin', `${server}: ${name}: /public/admin/x ran the admin handler (path_info ${v.seen.path_info})`)
-        })
-      }
-    })
+      test(`${server}: a SCRIPT_NAME header cannot remount a public path onto the admin route`, async (t) => {
+        const tg = targets.get(server)
+        if (tg === null) return t.skip(skipReason(server))
+        for (const name of ['SCRIPT_NAME', 'Script_Name', 'script_name']) {
+          await t.test(name, async () => {
+            const res = await send(tg.gw.url, { target: '/public/admin/x', headers: [[name, '/public']] })
+            assertNoInternalError(res, `${server} ${name}`)
+            const v = verdictOf(res)
+            if (v.kind === 'app') assert.notEqual(v.seen.route, 'admin', `${server}: ${name}: /public/admin/x ran the admin handler (path_info ${v.seen.path_info})`)
+          })
+        }
+      })
 
-    test(`${server}: headers named in Connection cannot strip the identity, address or request id Drawbridge sets`, async (t) => {
-      const tg = targets.get(server)
-      if (tg === null) return t.skip(skipReason(server))
-      const lists = [
-        'x-drawbridge-user, x-drawbridge-roles, x-drawbridge-user-id, x-drawbridge-auth',
-        'x-forwarded-for, x-real-ip, x-forwarded-proto, x-forwarded-host',
-        'x-request-id',
-        'keep-alive, X-Drawbridge-Roles',
-      ]
-      for (const list of lists) {
-        await t.test(`Connection: ${list}`, async () => {
-          const { res, v } = await asAlice(tg, [['Connection', list]])
-          if (v.kind === 'refused') return
-          assert.equal(v.kind, 'app', `${server}: Connection: ${list}: ${v.status}`)
-          if (v.kind !== 'app') return
-          assert.equal(appHeader(v.seen, 'x-drawbridge-user'), 'alice', `${server}: Connection: ${list}: user header`)
-          assert.equal(appHeader(v.seen, 'x-drawbridge-roles'), 'user', `${server}: Connection: ${list}: roles header`)
-          assert.equal(appHeader(v.seen, 'x-request-id'), res.header('x-request-id'), `${server}: Connection: ${list}: request id`)
-          assert.equal(appHeader(v.seen, 'x-forwarded-for'), '127.0.0.1', `${server}: Connection: ${list}: X-Forwarded-For`)
-          assert.ok(v.seen.client === '127.0.0.1' || (v.seen.app === 'starlette' && v.seen.client === null), `${server}: Connection: ${list}: client ${v.seen.client}`)
-        })
-      }
-    })
+      test(`${server}: headers named in Connection cannot strip the identity, address or request id Drawbridge sets`, async (t) => {
+        const tg = targets.get(server)
+        if (tg === null) return t.skip(skipReason(server))
+        const lists = [
+          'x-drawbridge-user, x-drawbridge-roles, x-drawbridge-user-id, x-drawbridge-auth',
+          'x-forwarded-for, x-real-ip, x-forwarded-proto, x-forwarded-host',
+          'x-request-id',
+          'keep-alive, X-Drawbridge-Roles',
+          'content-type, authorization, x-forwarded-for',
+        ]
+        for (const list of lists) {
+          await t.test(`Connection: ${list}`, async () => {
+            const { res, v } = await asAlice(tg, [['Connection', list]])
+            if (v.kind === 'refused') return
+            assert.equal(v.kind, 'app', `${server}: Connection: ${list}: ${v.status}`)
+            if (v.kind !== 'app') return
+            assert.equal(appHeader(v.seen, 'x-drawbridge-user'), 'alice', `${server}: Connection: ${list}: user header`)
+            assert.equal(appHeader(v.seen, 'x-drawbridge-roles'), 'user', `${server}: Connection: ${list}: roles header`)
+            assert.equal(appHeader(v.seen, 'x-request-id'), res.header('x-request-id'), `${server}: Connection: ${list}: request id`)
+            assert.equal(appHeader(v.seen, 'x-forwarded-for'), '127.0.0.1', `${server}: Connection: ${list}: X-Forwarded-For`)
+            assert.ok(v.seen.client === '127.0.0.1' || (v.seen.app === 'starlette' && v.seen.client === null), `${server}: Connection: ${list}: client ${v.seen.client}`)
+          })
+        }
+      })
 
-    test(`${server}: an anonymous client cannot pose as a user with identity headers in any spelling`, async (t) => {
-      const tg = targets.get(server)
-      if (tg === null) return t.skip(skipReason(server))
-      const forged: [string, string][] = [
-        ['X_Drawbridge_User', 'root'],
-        ['X_Drawbridge_Roles', 'admin'],
-        ['X-Drawbridge_Auth', 'bearer'],
-      ]
-      const res = await send(tg.gw.url, { target: '/public/whoami', headers: forged })
-      const v = verdictOf(res)
-      if (v.kind !== 'app') return
-      assert.equal(appHeader(v.seen, 'x-drawbridge-user'), undefined, `${server}: anonymous request reached the app with a user header`)
-      assert.equal(appHeader(v.seen, 'x-drawbridge-roles'), undefined, `${server}: anonymous request reached the app with a roles header`)
-      assert.equal(appHeader(v.seen, 'x-drawbridge-auth'), undefined, `${server}: anonymous request reached the app with an auth header`)
+      test(`${server}: an anonymous client cannot pose as a user with identity headers in any spelling`, async (t) => {
+        const tg = targets.get(server)
+        if (tg === null) return t.skip(skipReason(server))
+        const forged: [string, string][] = [
+          ['X_Drawbridge_User', 'root'],
+          ['X_Drawbridge_Roles', 'admin'],
+          ['X-Drawbridge_Auth', 'bearer'],
+        ]
+        const res = await send(tg.gw.url, { target: '/public/whoami', headers: forged })
+        const v = verdictOf(res)
+        if (v.kind !== 'app') return
+        assert.equal(appHeader(v.seen, 'x-drawbridge-user'), undefined, `${server}: anonymous request reached the app with a user header`)
+        assert.equal(appHeader(v.seen, 'x-drawbridge-roles'), undefined, `${server}: anonymous request reached the app with a roles header`)
+        assert.equal(appHeader(v.seen, 'x-drawbridge-auth'), undefined, `${server}: anonymous request reached the app with an auth header`)
+      })
     })
-  })
-}
+  }
+})

@@ -101,45 +101,48 @@ async function assertNotProtectedHandler(t: Target, c: Case, route: string, meth
   assert.ok(!reached, `${what}: Drawbridge let it through (${v.status}) and ${v.seen.app} ran the ${route} handler as ${v.seen.method} for path ${JSON.stringify(v.seen.path)}`)
 }
 
-for (const server of pythonServers) {
-  describe(`paths through Drawbridge to ${server}`, () => {
-    test(`${server}: the controls: admin reaches /admin, anonymous and user are refused, public routes pass`, async (t) => {
-      const tg = targets.get(server)
-      if (tg === null) return t.skip(skipReason(server))
-      const admin = verdictOf(await send(tg.gw.url, { target: '/admin/x', headers: [bearer(tg.adminToken)] }))
-      assert.equal(admin.kind === 'app' && admin.seen.route, 'admin')
-      const anon = verdictOf(await send(tg.gw.url, { target: '/admin/x' }))
-      assert.equal(anon.kind === 'refused' && anon.status, 401)
-      const user = verdictOf(await send(tg.gw.url, { target: '/admin/x', headers: [bearer(tg.userToken)] }))
-      assert.equal(user.kind === 'refused' && user.status, 403)
-      const health = verdictOf(await send(tg.gw.url, { target: '/health' }))
-      assert.equal(health.kind === 'app' && health.seen.route, 'health')
-      const pub = verdictOf(await send(tg.gw.url, { target: '/public/a/b' }))
-      assert.equal(pub.kind === 'app' && pub.seen.route, 'public')
-      const del = verdictOf(await send(tg.gw.url, { method: 'DELETE', target: '/reports/x', headers: [bearer(tg.userToken)] }))
-      assert.equal(del.kind === 'refused' && del.status, 403)
-      const rootDel = verdictOf(await send(tg.gw.url, { method: 'DELETE', target: '/reports/x', headers: [bearer(tg.adminToken)] }))
-      assert.equal(rootDel.kind === 'app' && `${rootDel.seen.route} ${rootDel.seen.method}`, 'reports DELETE')
-      const userGet = verdictOf(await send(tg.gw.url, { target: '/reports/x', headers: [bearer(tg.userToken)] }))
-      assert.equal(userGet.kind === 'app' && userGet.seen.route, 'reports')
-    })
-
-    for (const who of ['anonymous', 'user'] as const) {
-      test(`${server}: no spelling of an /admin path bypasses the admin-role policy (${who})`, async (t) => {
+// The three servers run side by side; cases within a server run in order.
+describe('path spellings through Drawbridge', { concurrency: true }, () => {
+  for (const server of pythonServers) {
+    describe(`paths through Drawbridge to ${server}`, () => {
+      test(`${server}: the controls: admin reaches /admin, anonymous and user are refused, public routes pass`, async (t) => {
         const tg = targets.get(server)
         if (tg === null) return t.skip(skipReason(server))
-        for (const target of spellings('admin')) {
-          await t.test(target, () => assertNotProtectedHandler(tg, { who, method: 'GET', target }, 'admin', null))
+        const admin = verdictOf(await send(tg.gw.url, { target: '/admin/x', headers: [bearer(tg.adminToken)] }))
+        assert.equal(admin.kind === 'app' && admin.seen.route, 'admin')
+        const anon = verdictOf(await send(tg.gw.url, { target: '/admin/x' }))
+        assert.equal(anon.kind === 'refused' && anon.status, 401)
+        const user = verdictOf(await send(tg.gw.url, { target: '/admin/x', headers: [bearer(tg.userToken)] }))
+        assert.equal(user.kind === 'refused' && user.status, 403)
+        const health = verdictOf(await send(tg.gw.url, { target: '/health' }))
+        assert.equal(health.kind === 'app' && health.seen.route, 'health')
+        const pub = verdictOf(await send(tg.gw.url, { target: '/public/a/b' }))
+        assert.equal(pub.kind === 'app' && pub.seen.route, 'public')
+        const del = verdictOf(await send(tg.gw.url, { method: 'DELETE', target: '/reports/x', headers: [bearer(tg.userToken)] }))
+        assert.equal(del.kind === 'refused' && del.status, 403)
+        const rootDel = verdictOf(await send(tg.gw.url, { method: 'DELETE', target: '/reports/x', headers: [bearer(tg.adminToken)] }))
+        assert.equal(rootDel.kind === 'app' && `${rootDel.seen.route} ${rootDel.seen.method}`, 'reports DELETE')
+        const userGet = verdictOf(await send(tg.gw.url, { target: '/reports/x', headers: [bearer(tg.userToken)] }))
+        assert.equal(userGet.kind === 'app' && userGet.seen.route, 'reports')
+      })
+
+      for (const who of ['anonymous', 'user'] as const) {
+        test(`${server}: no spelling of an /admin path bypasses the admin-role policy (${who})`, async (t) => {
+          const tg = targets.get(server)
+          if (tg === null) return t.skip(skipReason(server))
+          for (const target of spellings('admin')) {
+            await t.test(target, () => assertNotProtectedHandler(tg, { who, method: 'GET', target }, 'admin', null))
+          }
+        })
+      }
+
+      test(`${server}: no spelling of a /reports path bypasses the DELETE-only admin policy (user)`, async (t) => {
+        const tg = targets.get(server)
+        if (tg === null) return t.skip(skipReason(server))
+        for (const target of spellings('reports')) {
+          await t.test(target, () => assertNotProtectedHandler(tg, { who: 'user', method: 'DELETE', target }, 'reports', 'DELETE'))
         }
       })
-    }
-
-    test(`${server}: no spelling of a /reports path bypasses the DELETE-only admin policy (user)`, async (t) => {
-      const tg = targets.get(server)
-      if (tg === null) return t.skip(skipReason(server))
-      for (const target of spellings('reports')) {
-        await t.test(target, () => assertNotProtectedHandler(tg, { who: 'user', method: 'DELETE', target }, 'reports', 'DELETE'))
-      }
     })
-  })
-}
+  }
+})
