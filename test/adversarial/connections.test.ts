@@ -7,8 +7,10 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
+import { connect } from 'node:net'
 import { skipReason } from '../helpers/python-apps.js'
-import { accessLines, assertNoInternalError, assertServing, converse, rawBytes, useTargets, verdictOf, type Target } from './support.js'
+import { startAuthGateway } from '../helpers/auth.js'
+import { accessLines, assertNoInternalError, assertServing, converse, policies, rawBytes, useTargets, verdictOf, type Target } from './support.js'
 
 const targets = useTargets(['uvicorn'])
 
@@ -124,5 +126,40 @@ describe('connections that end badly', () => {
     assertNoInternalError(done.responses[0]!, 'after the burst')
     await assertServing(tg)
     assertNoFaults(tg)
+  })
+
+  test('a refused upgrade whose client sends more bytes after the answer is not leaked: the gateway still closes', async (t) => {
+    const tg = targets.get('uvicorn')
+    if (tg === null) return t.skip(skipReason('uvicorn'))
+    // A gateway of its own, so closing it is part of the test.
+    const gw = await startAuthGateway({ upstream: tg.app.url }, { policies })
+    const u = new URL(gw.url)
+    const upgrade = rawBytes({
+      target: '/ws',
+      headers: [['Connection', 'Upgrade'], ['Upgrade', 'websocket'], ['Sec-WebSocket-Version', '777'], ['Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ==']],
+    })
+    let status = 0
+    await new Promise<void>((resolve) => {
+      const socket = connect({ port: Number(u.port), host: u.hostname, allowHalfOpen: true })
+      const timer = setTimeout(() => socket.destroy(), 3000)
+      socket.on('data', (c: Buffer) => {
+        status ||= Number(/^HTTP\/1\.1 (\d{3})/.exec(c.toString('latin1'))?.[1] ?? 0)
+      })
+      // The gateway ends its side after the app's non-101 answer; the client still sends a
+      // request, then goes away.
+      socket.on('end', () => {
+        socket.write(rawBytes({ target: '/public/after' }))
+        setTimeout(() => socket.destroy(), 100)
+      })
+      socket.on('error', () => socket.destroy())
+      socket.on('close', () => {
+        clearTimeout(timer)
+        resolve()
+      })
+      socket.write(upgrade)
+    })
+    assert.ok(status >= 400 && status < 500, `the app's refusal of the upgrade was not passed on (${status})`)
+    const closed = await Promise.race([gw.close().then(() => true), new Promise<false>((r) => setTimeout(r, 5000, false).unref())])
+    assert.ok(closed, 'gateway.close() never finished: the refused upgrade connection was never closed')
   })
 })

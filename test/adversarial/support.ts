@@ -14,6 +14,8 @@ import { startAuthGateway, type AuthGateway } from '../helpers/auth.js'
 import { closeAgent, parseRaw, request, type RawResponse } from '../helpers/http.js'
 import { pythonServers, startPythonApp, type PythonApp, type PythonServer, type Seen } from '../helpers/python-apps.js'
 
+const CLOSE_TIMEOUT_MS = 10_000
+
 export const userPassword = 'a plain user pass phrase 2026'
 export const adminPassword = 'an admin pass phrase for 2026'
 export const browserHeaders = { origin: 'http://localhost', 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors' }
@@ -87,11 +89,17 @@ export function useTargets(servers: readonly PythonServer[] = pythonServers, gat
     if (failed !== undefined) throw failed.reason
   })
   after(async () => {
+    // A gateway that cannot finish closing (a connection it lost track of) fails the file
+    // instead of hanging it; the Python servers are stopped either way.
+    const stuck: string[] = []
     for (const t of targets.values()) {
-      await t?.gw.close()
-      await t?.app.close()
+      if (t === null) continue
+      const closed = await Promise.race([t.gw.close().then(() => true), new Promise<false>((r) => setTimeout(r, CLOSE_TIMEOUT_MS, false).unref())])
+      if (!closed) stuck.push(t.server)
+      await t.app.close()
     }
     await closeAgent()
+    assert.deepEqual(stuck, [], `gateway.close() did not finish within ${CLOSE_TIMEOUT_MS} ms (in front of these servers)`)
   })
   return {
     get(server) {
