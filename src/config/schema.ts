@@ -46,8 +46,13 @@ const headerName = { type: 'string', pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" } 
  * client IP, so none reaches the app unless configured.
  */
 const strippedByDefault = [
-  'X-Original-URL', 'X-Rewrite-URL', 'X-Forwarded-Prefix', 'X-Forwarded-Port', 'X-Forwarded-Server', 'X-Host',
-  'True-Client-IP', 'CF-Connecting-IP', 'X-Client-IP', 'X-Cluster-Client-IP',
+  // the URL, its prefix, host or scheme as a rewriting proxy would state them
+  'X-Original-URL', 'X-Original-URI', 'X-Rewrite-URL', 'X-Forwarded-Prefix', 'X-Forwarded-Path', 'X-Forwarded-Uri',
+  'X-Forwarded-Port', 'X-Forwarded-Server', 'X-Forwarded-Scheme', 'X-Forwarded-Ssl', 'Front-End-Https', 'X-Url-Scheme',
+  'X-Host', 'X-Original-Host', 'X-HTTP-Host-Override',
+  // the client address as a CDN or load balancer would state it
+  'True-Client-IP', 'CF-Connecting-IP', 'Fastly-Client-IP', 'X-Client-IP', 'X-Cluster-Client-IP', 'Client-IP',
+  'X-Originating-IP', 'X-Remote-IP', 'X-Remote-Addr', 'X-ProxyUser-IP', 'X-Envoy-External-Address',
 ]
 
 const methodName = { type: 'string', pattern: '^[A-Z][A-Z0-9_-]{0,31}$' } as const

@@ -31,7 +31,9 @@ const notCopied: ReadonlySet<string> = new Set([
 ])
 
 /** Stripped names a trusted proxy may still send, as it sends X-Forwarded-Host. */
-const believedFromTrusted: ReadonlySet<string> = new Set(['x-forwarded-prefix', 'x-forwarded-port', 'x-forwarded-server'])
+const believedFromTrusted: ReadonlySet<string> = new Set([
+  'x-forwarded-prefix', 'x-forwarded-path', 'x-forwarded-uri', 'x-forwarded-port', 'x-forwarded-server', 'x-forwarded-scheme', 'x-forwarded-ssl',
+])
 
 /**
  * Names browsers and HTTP clients send on nearly every request, known to be copied as they are:

@@ -40,7 +40,12 @@ const listsEndToEnd = (names: readonly string[]): boolean =>
     return endToEnd.has(name) || name.startsWith('x-forwarded-') || name.startsWith('x-drawbridge-')
   })
 /** request_headers.strip by default: never forwarded (no trusted proxies here). */
-const stripped = new Set(['x-original-url', 'x-rewrite-url', 'x-forwarded-prefix', 'x-forwarded-port', 'x-forwarded-server', 'x-host', 'true-client-ip', 'cf-connecting-ip', 'x-client-ip', 'x-cluster-client-ip'])
+const stripped = new Set([
+  'x-original-url', 'x-original-uri', 'x-rewrite-url', 'x-forwarded-prefix', 'x-forwarded-path', 'x-forwarded-uri', 'x-forwarded-port', 'x-forwarded-server',
+  'x-forwarded-scheme', 'x-forwarded-ssl', 'front-end-https', 'x-url-scheme', 'x-host', 'x-original-host', 'x-http-host-override', 'true-client-ip',
+  'cf-connecting-ip', 'fastly-client-ip', 'x-client-ip', 'x-cluster-client-ip', 'client-ip', 'x-originating-ip', 'x-remote-ip', 'x-remote-addr',
+  'x-proxyuser-ip', 'x-envoy-external-address',
+])
 /** Set by Drawbridge itself whatever the client sent. */
 const replaced = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip', 'x-request-id', 'content-length'])
 
