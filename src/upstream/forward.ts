@@ -174,6 +174,8 @@ export function forward(rt: Runtime, tx: Transaction): void {
   if (cl === undefined && req.headers['transfer-encoding'] === undefined) return void dispatch(rt, tx, null, null)
   // The WAF reads the whole body before any of it reaches the app (issue 3).
   const inspect = route.waf !== null && route.waf.wantsBody(req.headers['content-type'])
+  // A binary type is streamed unless its first bytes may be JSON, which some apps parse anyway.
+  const sniff = !inspect && route.waf !== null && route.waf.sniffsBody(req.headers['content-type'])
   if (cl !== undefined) {
     const n = Number(cl)
     if (n > route.maxBodyBytes) return sendError(rt, tx, 413, 'DRAWBRIDGE_ERR_BODY_TOO_LARGE', 'limits', 'body too large')
@@ -181,6 +183,7 @@ export function forward(rt: Runtime, tx: Transaction): void {
     continueIfAsked(tx)
     armBodyTimer(rt, tx)
     if (inspect) return bufferBody(rt, tx, true)
+    if (sniff) return sniffBody(rt, tx, () => void dispatch(rt, tx, req, cl))
     return void dispatch(rt, tx, req, cl)
   }
   const te = req.headers['transfer-encoding']!
@@ -191,8 +194,24 @@ export function forward(rt: Runtime, tx: Transaction): void {
   }
   continueIfAsked(tx)
   armBodyTimer(rt, tx)
-  if (route.requestBuffering || inspect) return bufferBody(rt, tx, inspect)
+  if (route.requestBuffering || inspect) return bufferBody(rt, tx, inspect || sniff)
+  if (sniff) return sniffBody(rt, tx, () => void dispatch(rt, tx, limitStream(rt, tx), null))
   return void dispatch(rt, tx, limitStream(rt, tx), null)
+}
+
+/**
+ * Reads the body's first chunk and puts it back: a body that may be JSON is buffered and
+ * inspected, any other is streamed as it would have been.
+ */
+function sniffBody(rt: Runtime, tx: Transaction, stream: () => void): void {
+  const req = tx.req
+  req.once('data', (chunk: Buffer) => {
+    req.pause()
+    req.unshift(chunk)
+    if (!tx.route.waf!.mayBeJson(chunk)) return stream()
+    bufferBody(rt, tx, true)
+    req.resume()
+  })
 }
 
 /**

@@ -508,6 +508,35 @@ describe('waf: a body is judged as the app will parse it, or refused', () => {
     assert.equal(await judged('image/png', "x' UNION SELECT password FROM users--"), 200)
   })
 
+  test('regression: JSON declared as application/octet-stream (parsed anyway by get_json(force=True)) is inspected; real binary streams through', async () => {
+    const octet = { 'content-type': 'application/octet-stream' }
+    const post = (body: string | Buffer, headers: Record<string, string> = octet) => request(gw.url + '/api/blob', { method: 'POST', headers, body })
+    const utf16 = (t: string, bom: boolean) => Buffer.concat([Buffer.from(bom ? [0xff, 0xfe] : []), Buffer.from(t, 'utf16le')])
+    let n = up.seen.length
+    for (const attack of [sqli, `\r\n  ${sqli}`, utf16(sqli, true), utf16(sqli, false), Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(sqli)])]) {
+      assertBlocked(await post(attack), up, n)
+    }
+    assertBlocked(await post(sqli, { 'content-type': 'application/pdf' }), up, n)
+    // chunked, and a first chunk of white space only
+    const chunked = (chunks: string[]) =>
+      rawRequest(gw.url, `POST /api/blob HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n` + chunks.map((c) => `${Buffer.byteLength(c).toString(16)}\r\n${c}\r\n`).join('') + '0\r\n\r\n')
+    assert.equal((await chunked([sqli])).status, 403)
+    assert.equal(up.seen.length, n)
+    // the legitimate twins: benign JSON, a PNG holding the same text, bytes that only start like JSON
+    assert.equal((await post(benign)).status, 200)
+    assert.equal(up.seen.at(-1)!.body.toString(), benign)
+    n = up.seen.length
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from(sqli), Buffer.alloc(300_000, 7)])
+    assert.equal((await post(png, { 'content-type': 'image/png' })).status, 200)
+    assert.equal((await post(png)).status, 200)
+    assert.ok(up.seen.at(-1)!.body.equals(png), 'a streamed binary body arrives unchanged')
+    const notJson = Buffer.concat([Buffer.from('{'), Buffer.from([0xc3, 0x28, 0x00, 0xff]), Buffer.from(sqli)])
+    assert.equal((await post(notJson)).status, 200)
+    assert.ok(up.seen.at(-1)!.body.equals(notJson), 'a body that only starts like JSON arrives unchanged')
+    assert.equal((await chunked(['plain bytes ', 'and more'])).status, 200)
+    assert.equal(up.seen.length, n + 4)
+  })
+
   test('Content-Type read as Starlette and werkzeug read it: case, spaces and tabs before parameters, quoted charset', async () => {
     for (const ct of ['Application/JSON', 'application/json ; charset="UTF-8"', 'application/json\t;charset=utf-8', ' application/json ']) {
       assert.equal(await judged(ct, sqli), 403, ct)

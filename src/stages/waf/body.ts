@@ -112,7 +112,11 @@ const jsonShaped = /^[\t\n\r ]*[[{"]/
  */
 export function addBody(c: InputCollector, kind: DeclaredKind, contentType: string | undefined, body: Buffer): boolean | Promise<boolean> {
   if (kind === 'refused') return false
-  if (body.length === 0 || kind === 'binary') return true
+  if (body.length === 0) return true
+  if (kind === 'binary') {
+    addBinaryJson(c, body)
+    return true
+  }
   switch (kind) {
     case 'json':
       return addJson(c, body.toString('utf8'))
@@ -342,3 +346,64 @@ function addXml(c: InputCollector, text: string): boolean {
   walk(c, doc, pathRoot(), 0)
   return true
 }
+
+/**
+ * Whether a body declared binary may still be JSON, from its first bytes: an app that parses JSON
+ * whatever the type says (Flask's `get_json(force=True)`, `json.loads(request.body)`) reads
+ * `application/octet-stream` as JSON too. JSON text starts, after white space, with `{`, `[` or
+ * `"`; a byte-order mark or a NUL among the first bytes is how Python's json.loads recognises
+ * UTF-8-sig, UTF-16 and UTF-32 (RFC 8259 §8.1 and its detect_encoding). A chunk of white space
+ * alone cannot decide: such a body is read whole too.
+ */
+export function mayBeJson(head: Buffer): boolean {
+  for (let i = 0; i < head.length; i++) {
+    const b = head[i]!
+    if (b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d) continue
+    return b === 0x7b || b === 0x5b || b === 0x22 || b === 0x00 || b === 0xef || b === 0xfe || b === 0xff || (i + 1 < head.length && head[i + 1] === 0x00)
+  }
+  return true
+}
+
+/** A body declared binary, judged as JSON where it decodes and parses as JSON (see mayBeJson). */
+function addBinaryJson(c: InputCollector, body: Buffer): void {
+  const text = jsonText(body)
+  if (text === null || !jsonShaped.test(text)) return
+  let doc: unknown
+  try {
+    doc = JSON.parse(text)
+  } catch {
+    return // not JSON to any parser: the bytes are the app's business (uploads)
+  }
+  walk(c, doc, pathRoot(), 0)
+}
+
+const utf16le = new TextDecoder('utf-16le', { fatal: true })
+const utf16be = new TextDecoder('utf-16be', { fatal: true })
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** The text json.loads reads from bytes (its detect_encoding), or null where it is not text. */
+function jsonText(b: Buffer): string | null {
+  try {
+    if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) return utf8.decode(b.subarray(3))
+    if ((b[0] === 0xff && b[1] === 0xfe && b[2] === 0 && b[3] === 0) || (b[0] === 0 && b[1] === 0 && b[2] === 0xfe && b[3] === 0xff)) return utf32(b.subarray(4), b[0] === 0xff)
+    if (b[0] === 0xff && b[1] === 0xfe) return utf16le.decode(b.subarray(2))
+    if (b[0] === 0xfe && b[1] === 0xff) return utf16be.decode(b.subarray(2))
+    if (b.length >= 4 && b[0] === 0) return b[1] !== 0 ? utf16be.decode(b) : utf32(b, false)
+    if (b.length >= 4 && b[1] === 0) return b[2] !== 0 || b[3] !== 0 ? utf16le.decode(b) : utf32(b, true)
+    return utf8.decode(b)
+  } catch {
+    return null
+  }
+}
+
+function utf32(b: Buffer, littleEndian: boolean): string | null {
+  if (b.length % 4 !== 0) return null
+  let out = ''
+  for (let i = 0; i < b.length; i += 4) {
+    const cp = littleEndian ? b.readUInt32LE(i) : b.readUInt32BE(i)
+    if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return null
+    out += String.fromCodePoint(cp)
+  }
+  return out
+}
+

@@ -15,7 +15,7 @@ import { createEngine, type Engine, type ExclusionTest, type Finding } from '../
 import type { Category } from '../../detection/analyzers.js'
 import type { InputLocation } from '../../detection/types.js'
 import { InputCollector, addCookies, addHeaders, addPath, addUrlEncoded, type InputLimits, type LimitHit } from './inputs.js'
-import { addBody, badContentType, bodyKind } from './body.js'
+import { addBody, badContentType, bodyKind, mayBeJson } from './body.js'
 
 const blocked = verdict('waf', 403, 'DRAWBRIDGE_ERR_BLOCKED', 'attack')
 const overLimit = verdict('waf', 403, 'DRAWBRIDGE_ERR_BLOCKED', 'inspection limit')
@@ -29,6 +29,13 @@ export interface Waf {
   wantsBody(contentType: string | undefined): boolean
   /** Inspects a buffered body; a verdict stops the request. A promise only for multipart bodies. */
   checkBody(tx: Transaction, body: Buffer): Verdict | undefined | Promise<Verdict | undefined>
+  /**
+   * A body of this type is not inspected unless its first bytes may be JSON (mayBeJson): apps
+   * that parse JSON whatever the type says would read one. Binary types.
+   */
+  sniffsBody(contentType: string | undefined): boolean
+  /** Whether a sniffed body's first bytes may be JSON: then it is buffered and inspected. */
+  mayBeJson(head: Buffer): boolean
 }
 
 interface CompiledExclusion {
@@ -139,6 +146,10 @@ export function createWaf(config: Config, route: RouteConfig | null): Waf | null
     wantsBody(contentType) {
       return inspectBody && bodyKind(contentType) !== 'binary'
     },
+    sniffsBody(contentType) {
+      return inspectBody && bodyKind(contentType) === 'binary'
+    },
+    mayBeJson,
     checkBody(tx, body) {
       const c = new InputCollector(limits)
       const contentType = tx.req.headers['content-type']
