@@ -8,6 +8,7 @@ import { createServer as createHttpsServer } from 'node:https'
 import { readFileSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import type { AddressInfo, Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import type { Config } from './config/types.js'
 import { parseHostPort } from './net/address.js'
 import { Logger } from './observability/logger.js'
@@ -127,7 +128,14 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
   // Without this listener node would answer 100 Continue before any check has run.
   server.on('checkContinue', onRequest)
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => handleBadExpectation(rt, req, res, secure))
-  server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => handleUpgrade(rt, req, socket, head, secure))
+  // Upgraded sockets have left node:http: closeAllConnections() does not reach them, while
+  // server.close() still waits for them. Kept here to be cut at the drain deadline.
+  const upgraded = new Set<Duplex>()
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgraded.add(socket)
+    socket.once('close', () => upgraded.delete(socket))
+    handleUpgrade(rt, req, socket, head, secure)
+  })
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => clientError(rt, err, socket))
   // CONNECT would turn the gateway into an open tunnel: always refused.
   // node:http hands the socket over without an 'error' listener of its own: rawError adds one
@@ -263,6 +271,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
       if (outcome === 'timeout') {
         logger.warn('drain deadline reached; closing remaining connections')
         server.closeAllConnections()
+        for (const socket of upgraded) socket.destroy()
         redirect?.closeAllConnections()
         admin?.closeAllConnections()
         await closed

@@ -178,6 +178,18 @@ describe('WebSocket upgrades', () => {
     }
   })
 
+  test('regression: an open WebSocket session is cut at the drain deadline (close() waited for it forever)', async () => {
+    const own = await startGateway({ upstream: up.url })
+    const { ws, status } = await connect(own.url.replace('http', 'ws') + '/ws', {})
+    assert.equal(status, 101)
+    const clientClosed = once(ws!, 'close')
+    const started = Date.now()
+    const stopped = await Promise.race([own.gateway.close(300).then(() => 'stopped'), new Promise((r) => setTimeout(r, 5000, 'hung'))])
+    assert.equal(stopped, 'stopped')
+    assert.ok(Date.now() - started < 3000)
+    await clientClosed
+  })
+
   test('require_origin refuses clients without an Origin', async () => {
     const strict = await startGateway({ upstream: up.url, websocket: { require_origin: true } })
     try {
