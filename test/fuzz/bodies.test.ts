@@ -1,5 +1,5 @@
 /**
- * Fuzzing the body parsers behind the WAF (design.md §9): well-formed bodies of every inspected
+ * Fuzzing the body parsers behind the WAF: well-formed bodies of every inspected
  * type (multipart with fields and files, url-encoded forms, JSON, XML), cut short at any byte,
  * with bytes flipped, inserted or dropped, under odd Content-Type values. Every answer is the
  * app's 200 or Drawbridge's own JSON 400/403 (never a 5xx, never a refused body reaching the

@@ -1,5 +1,5 @@
 /**
- * Fuzzing connections rather than requests (design.md §9: client input never crashes the
+ * Fuzzing connections rather than requests (client input never crashes the
  * gateway): CONNECT, upgrades, unparsable heads and bodies cut short, each followed by bytes and
  * then a reset (SO_LINGER 0), a destroy or an orderly end, at random moments. node:http hands
  * CONNECT and upgrade sockets over without an 'error' listener of its own; an error nobody
