@@ -163,7 +163,8 @@ export function handleBadExpectation(rt: Runtime, req: IncomingMessage, res: Ser
  * 'close' is not enough: of requests pipelined on one connection (RFC 9112 §9.3.2) only the one
  * being answered owns the socket, and the responses queued behind it never emit 'close' when
  * the client resets; node destroys their requests instead, so 'close' on the request ends those.
- * One handler for both events ('on', not 'once': no wrapper per request; each fires at most once).
+ * One handler for both events ('on', not 'once': no wrapper per request; each fires at most once);
+ * the request's only for a queued response.
  */
 function logWhenDone(rt: Runtime, tx: Transaction): void {
   const res = tx.res!
@@ -180,7 +181,8 @@ function logWhenDone(rt: Runtime, tx: Transaction): void {
     logTransaction(rt, tx)
   }
   res.on('close', done)
-  tx.req.on('close', done)
+  // Only a queued response has no socket yet (node:http assigns it when its turn comes).
+  if (res.socket === null) tx.req.on('close', done)
 }
 
 export function handleRequest(rt: Runtime, req: IncomingMessage, res: ServerResponse, secure: boolean): void {
