@@ -64,6 +64,19 @@ export function badContentType(contentType: string): boolean {
  */
 export function bodyKind(contentType: string | undefined): DeclaredKind {
   if (contentType === undefined) return 'text'
+  // The stage asks up to three times per request (head check, whether to read, how to read),
+  // and an API's clients send the same few values: the last answer is kept.
+  if (contentType === lastType) return lastKind
+  const kind = classify(contentType)
+  lastType = contentType
+  lastKind = kind
+  return kind
+}
+
+let lastType = ''
+let lastKind: DeclaredKind = 'text'
+
+function classify(contentType: string): DeclaredKind {
   if (badContentType(contentType)) return 'refused'
   const semi = contentType.indexOf(';')
   const type = (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase()
