@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { loadConfig } from '../../src/config/load.js'
-import { canonicalPath } from '../../src/pipeline/canonical-path.js'
+import { canonicalPath } from '../../src/net/canonical-path.js'
 import type { Transaction } from '../../src/pipeline/transaction.js'
 import { createWaf } from '../../src/stages/waf/index.js'
 import { benignCases } from './benign.js'

@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:http'
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { parseAuthority } from '../stages/host-check/index.js'
+import { parseAuthority } from '../net/authority.js'
 import { Metrics, type MetricsSnapshot } from '../observability/metrics.js'
 import type { ReadinessResult } from './readiness.js'
 import type { EventQuery, StoredSecurityEvent } from '../storage/types.js'

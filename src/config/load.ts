@@ -12,10 +12,10 @@ import { ConfigInvalid, type ConfigIssue } from '../errors.js'
 import { configSchema } from './schema.js'
 import type { Config, StoreTls } from './types.js'
 import { compileIpMatcher, parseHostPort } from '../net/address.js'
-import { compileHostMatcher } from '../stages/host-check/index.js'
-import { compileOriginMatcher } from '../stages/cors/index.js'
-import { compilePathMatcher } from '../pipeline/compile.js'
-import { parseKeyEncryptionKey } from '../identity/seal.js'
+import { compileHostMatcher } from '../net/authority.js'
+import { compileOriginMatcher } from '../net/origin.js'
+import { compilePathMatcher } from '../net/path-matcher.js'
+import { parseKeyEncryptionKey } from './key-encryption-key.js'
 
 /** Values given on the command line; they win over the file and the environment. */
 export interface ConfigFlags {

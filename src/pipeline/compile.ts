@@ -17,10 +17,10 @@ import type { Identity } from '../identity/index.js'
 import { createSharedState, type SharedState } from '../storage/shared-state.js'
 import type { StoreErrorReport } from '../observability/store-errors.js'
 import { createBanStage, type Bans } from '../stages/bans/index.js'
-import { compileOriginMatcher } from '../stages/cors/index.js'
+import { compileOriginMatcher } from '../net/origin.js'
 import { label } from '../observability/metrics.js'
-import { compileMethods, compilePathMatcher, type PathMatcher } from './path-matcher.js'
-import { casedPath } from './canonical-path.js'
+import { compileMethods, compilePathMatcher, type PathMatcher } from '../net/path-matcher.js'
+import { casedPath } from '../net/canonical-path.js'
 import { compileUpstreamHeaderFilter, type UpstreamHeaderFilter } from '../upstream/response-headers.js'
 
 export interface CompiledRoute {
@@ -57,8 +57,6 @@ export interface CompiledPipeline {
   /** The route for a request: its canonical path, method, and the path as received. */
   match(canonicalPath: string, method: string, rawPath: string): CompiledRoute
 }
-
-export { compilePathMatcher }
 
 /** What outlives a reload (opened once per process); each defaults to "none" / a memory state. */
 export interface PipelineDeps {

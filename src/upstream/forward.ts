@@ -12,11 +12,11 @@ import type { ResponseHeaders, Verdict } from '../pipeline/types.js'
 import type { Runtime } from '../listener/runtime.js'
 import type { Config } from '../config/types.js'
 import { applyResponseStages, sendError, sendVerdict } from '../listener/respond.js'
-import { connectionListed, hopByHop } from './hop-by-hop.js'
+import { connectionListed, hopByHop } from '../net/hop-by-hop.js'
 import { upstreamResponseHeaders } from './response-headers.js'
 import { looksLikeStackTrace } from './error-masking.js'
 import { isConsumedCredential } from '../stages/auth/index.js'
-import { withoutOwnCookies } from '../stages/auth/cookies.js'
+import { withoutOwnCookies } from '../net/credentials.js'
 
 const idempotent = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 const retryAfter: readonly (readonly [string, string])[] = [['retry-after', '1']]

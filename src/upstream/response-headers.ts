@@ -5,7 +5,7 @@
  * (a deleted property turns the object into a slow dictionary that writeHead then walks).
  */
 import type { ResponseHeaders, Stage } from '../pipeline/types.js'
-import { connectionListed, hopByHop } from './hop-by-hop.js'
+import { connectionListed, hopByHop } from '../net/hop-by-hop.js'
 
 export interface UpstreamHeaderFilter {
   readonly names: ReadonlySet<string>

@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { compilePathMatcher, compilePipeline } from '../../src/pipeline/compile.js'
+import { compilePathMatcher } from '../../src/net/path-matcher.js'
+import { compilePipeline } from '../../src/pipeline/compile.js'
 import { testConfig } from '../helpers/gateway.js'
 
 test('path matchers: prefixes on segment boundaries, * one segment, ** any', () => {

@@ -1,6 +1,6 @@
 import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { compileOriginMatcher } from '../../src/stages/cors/index.js'
+import { compileOriginMatcher } from '../../src/net/origin.js'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js'
 import { request } from '../helpers/http.js'

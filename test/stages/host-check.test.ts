@@ -1,6 +1,6 @@
 import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { parseAuthority, compileHostMatcher } from '../../src/stages/host-check/index.js'
+import { parseAuthority, compileHostMatcher } from '../../src/net/authority.js'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js'
 import { request, rawRequest } from '../helpers/http.js'

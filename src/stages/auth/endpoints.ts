@@ -15,20 +15,11 @@ import { applyResponseStages, errorBody, fault, sendError } from '../../listener
 import type { DrawbridgeErrorCode } from '../../errors.js'
 import type { Identity, TokenPair } from '../../identity/index.js'
 import type { ClientInfo } from '../../identity/sessions.js'
-import type { OriginMatcher } from '../cors/index.js'
+import type { OriginMatcher } from '../../net/origin.js'
 import { sameOriginRequest } from '../csrf/index.js'
 import { ApiKeys } from '../../identity/api-keys.js'
-import {
-  accessCookie,
-  clearedCookies,
-  csrfCookieHeader,
-  loginCookie,
-  loginCookieHeader,
-  bearerToken,
-  readCookie,
-  refreshCookie,
-  sessionCookies,
-} from './cookies.js'
+import { accessCookie, loginCookie, bearerToken, readCookie, refreshCookie } from '../../net/credentials.js'
+import { clearedCookies, csrfCookieHeader, loginCookieHeader, sessionCookies } from './cookies.js'
 import { loginPage, loginPageCsp, safeReturnTo } from './login-page.js'
 
 const maxBodyBytes = 16_384

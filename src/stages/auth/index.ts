@@ -12,7 +12,7 @@ import type { Identity } from '../../identity/index.js'
 import type { AuthConfig } from '../../config/types.js'
 import { ApiKeys } from '../../identity/api-keys.js'
 import { compilePolicies } from './policies.js'
-import { accessCookie, bearerToken, readCookie } from './cookies.js'
+import { accessCookie, bearerToken, readCookie } from '../../net/credentials.js'
 
 export interface AuthStageOptions {
   readonly identity: Identity

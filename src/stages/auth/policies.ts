@@ -1,7 +1,7 @@
 /** Route policies (issue 4), compiled once: first match wins, then the default. */
 import type { AuthConfig } from '../../config/types.js'
-import { compileMethods, compilePathMatcher } from '../../pipeline/path-matcher.js'
-import { casedPath } from '../../pipeline/canonical-path.js'
+import { compileMethods, compilePathMatcher } from '../../net/path-matcher.js'
+import { casedPath } from '../../net/canonical-path.js'
 
 export type Requirement = { readonly kind: 'public' } | { readonly kind: 'authenticated' } | { readonly kind: 'roles'; readonly roles: ReadonlySet<string> }
 

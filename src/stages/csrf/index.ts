@@ -10,9 +10,9 @@ import type { Stage, Verdict } from '../../pipeline/types.js'
 import { verdict } from '../../pipeline/types.js'
 import type { Transaction } from '../../pipeline/transaction.js'
 import type { Identity } from '../../identity/index.js'
-import type { OriginMatcher } from '../cors/index.js'
+import type { OriginMatcher } from '../../net/origin.js'
 import { safeEqual } from '../../identity/secrets.js'
-import { csrfCookie, readCookie } from '../auth/cookies.js'
+import { csrfCookie, readCookie } from '../../net/credentials.js'
 
 const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
 const crossSite = verdict('csrf', 403, 'DRAWBRIDGE_ERR_CSRF', 'cross-site request')

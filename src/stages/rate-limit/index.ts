@@ -15,7 +15,7 @@ import type { StoreErrorReport } from '../../observability/store-errors.js'
 import type { Stage, Verdict } from '../../pipeline/types.js'
 import { verdict } from '../../pipeline/types.js'
 import type { Transaction } from '../../pipeline/transaction.js'
-import { compileMethods, compilePathMatcher, type PathMatcher } from '../../pipeline/path-matcher.js'
+import { compileMethods, compilePathMatcher, type PathMatcher } from '../../net/path-matcher.js'
 import { clientKey } from '../../net/address.js'
 
 interface Limiter {

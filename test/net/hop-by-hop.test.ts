@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { connectionListed, connectionListsEndToEnd } from '../../src/upstream/hop-by-hop.js'
+import { connectionListed, connectionListsEndToEnd } from '../../src/net/hop-by-hop.js'
 
 describe('connectionListed', () => {
   test('the plain keep-alive and close values name nothing to strip', () => {

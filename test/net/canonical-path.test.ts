@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { canonicalPath, decodedPath } from '../../src/pipeline/canonical-path.js'
+import { canonicalPath, decodedPath } from '../../src/net/canonical-path.js'
 
 test('canonical paths are the decoded path, lower-cased, without a trailing slash', () => {
   const cases: [string, string][] = [
