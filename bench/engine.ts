@@ -86,10 +86,10 @@ async function time(name: string, target: number | null, fn: () => unknown): Pro
 }
 
 console.log(`detection engine, median of 5 rounds (${seconds} s per case); Node ${process.version}`)
-if (waf.stage.requestHeaders!(typical) !== undefined) throw new Error('the typical request was blocked: fix the engine before timing it')
-if (waf.stage.requestHeaders!(attack) === undefined) throw new Error('the attack was not blocked')
-if ((await waf.checkBody(bodyTx, bigBody)) !== undefined) throw new Error('the 64 KB body was blocked')
-if ((await waf.checkBody(bodyTx, smallBody)) !== undefined) throw new Error('the 1 KB body was blocked')
+if (waf.requestHeaders!(typical) !== undefined) throw new Error('the typical request was blocked: fix the engine before timing it')
+if (waf.requestHeaders!(attack) === undefined) throw new Error('the attack was not blocked')
+if ((await waf.requestBody!(bodyTx, bigBody)) !== undefined) throw new Error('the 64 KB body was blocked')
+if ((await waf.requestBody!(bodyTx, smallBody)) !== undefined) throw new Error('the 1 KB body was blocked')
 /** The stage records findings on the transaction: start each iteration from a fresh one. */
 function reset(tx: Transaction): Transaction {
   tx.wafFindings = null
@@ -97,8 +97,8 @@ function reset(tx: Transaction): Transaction {
   tx.wafBlocked = false
   return tx
 }
-await time('typical GET, 10 query params, 9 headers, 3 cookies', 20, () => waf.stage.requestHeaders!(reset(typical)))
-await time('SQL injection in the query (blocked)', null, () => waf.stage.requestHeaders!(reset(attack)))
-await time(`JSON body ${(smallBody.length / 1024).toFixed(0)} KB (npm run bench's POST)`, null, () => waf.checkBody(reset(bodyTx), smallBody))
-await time(`JSON body ${(bigBody.length / 1024).toFixed(0)} KB (${orders.length} orders)`, 1000, () => waf.checkBody(reset(bodyTx), bigBody))
-await time('adversarial query value, 60 KB of %28', null, () => waf.stage.requestHeaders!(reset(adversarial)))
+await time('typical GET, 10 query params, 9 headers, 3 cookies', 20, () => waf.requestHeaders!(reset(typical)))
+await time('SQL injection in the query (blocked)', null, () => waf.requestHeaders!(reset(attack)))
+await time(`JSON body ${(smallBody.length / 1024).toFixed(0)} KB (npm run bench's POST)`, null, () => waf.requestBody!(reset(bodyTx), smallBody))
+await time(`JSON body ${(bigBody.length / 1024).toFixed(0)} KB (${orders.length} orders)`, 1000, () => waf.requestBody!(reset(bodyTx), bigBody))
+await time('adversarial query value, 60 KB of %28', null, () => waf.requestHeaders!(reset(adversarial)))

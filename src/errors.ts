@@ -111,3 +111,26 @@ export class StorageUnavailable extends DrawbridgeError {
     this.store = store
   }
 }
+
+/**
+ * The upstream could not give an answer to send on: unreachable or reset (502), too slow (504),
+ * Drawbridge's own queue for it full or too slow (503), or the request has bytes the upstream
+ * client refuses to send (400: what the client sent). `reason` is for logs and metrics.
+ */
+export class UpstreamFailure extends DrawbridgeError {
+  override code: 'DRAWBRIDGE_ERR_UPSTREAM_UNAVAILABLE' | 'DRAWBRIDGE_ERR_UPSTREAM_TIMEOUT' | 'DRAWBRIDGE_ERR_OVERLOADED' | 'DRAWBRIDGE_ERR_BAD_REQUEST'
+  readonly reason: string
+  constructor(kind: 'unavailable' | 'timeout' | 'overloaded' | 'unforwardable', reason: string, options?: { cause?: unknown }) {
+    super(reason, options)
+    this.reason = reason
+    this.code =
+      kind === 'unavailable'
+        ? 'DRAWBRIDGE_ERR_UPSTREAM_UNAVAILABLE'
+        : kind === 'timeout'
+          ? 'DRAWBRIDGE_ERR_UPSTREAM_TIMEOUT'
+          : kind === 'overloaded'
+            ? 'DRAWBRIDGE_ERR_OVERLOADED'
+            : 'DRAWBRIDGE_ERR_BAD_REQUEST'
+    this.status = kind === 'unavailable' ? 502 : kind === 'timeout' ? 504 : kind === 'overloaded' ? 503 : 400
+  }
+}

@@ -1,6 +1,6 @@
 /** Programmatic API (design.md §3). */
-export { createGateway } from './gateway.js'
-export type { Gateway, GatewayAddresses, GatewayOptions } from './gateway.js'
+export { createGateway } from './gateway/index.js'
+export type { Gateway, GatewayAddresses, GatewayOptions } from './gateway/index.js'
 export { loadConfig, configWarnings } from './config/load.js'
 export type { Config } from './config/types.js'
 export { ConfigInvalid, DrawbridgeError } from './errors.js'

@@ -45,9 +45,9 @@ async function judge(c: EfficacyCase): Promise<{ outcome: Outcome; findings: str
   for (const [k, v] of Object.entries(c.request.headers)) headers[k.toLowerCase()] = v
   // Only what the WAF stage reads from a transaction
   const tx = { path, query: qi === -1 ? '' : url.slice(qi + 1), canonicalPath: canonical, method: c.request.method, req: { headers }, wafFindings: null, wafScore: 0, wafBlocked: false } as unknown as Transaction
-  let v = await waf!.stage.requestHeaders!(tx)
+  let v = await waf!.requestHeaders!(tx)
   const body = c.request.body
-  if (v === undefined && body !== undefined && body !== '' && waf!.wantsBody(headers['content-type'])) v = await waf!.checkBody(tx, Buffer.from(body, 'utf8'))
+  if (v === undefined && body !== undefined && body !== '' && waf!.wantsBody!(tx) === 'whole') v = await waf!.requestBody!(tx, Buffer.from(body, 'utf8'))
   const findings = (tx.wafFindings ?? []).map((f) => `${f.rule}:${f.confidence}`)
   return { outcome: v === undefined ? 'passed' : v.status === 403 ? 'blocked' : 'refused', findings }
 }

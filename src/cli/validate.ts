@@ -1,7 +1,7 @@
 /** `drawbridge validate --config FILE`: checks a file without listening. */
 import { parseArgs } from 'node:util'
 import { configWarnings } from '../config/load.js'
-import { compilePipeline } from '../pipeline/compile.js'
+import { checkPipeline } from '../gateway/compile.js'
 import { configPath, loadDotEnv, loadOrReport, type Io } from './common.js'
 import { ExitConfigInvalid, ExitSuccess, ExitUsage } from './exit-codes.js'
 
@@ -23,7 +23,7 @@ export function validateCommand(argv: string[], io: Io): number {
   loadDotEnv(file)
   const config = loadOrReport(file, {}, io)
   if (config === null) return ExitConfigInvalid
-  compilePipeline(config) // proves every stage can be built from it
+  checkPipeline(config)
   for (const w of configWarnings(config)) io.err(`warning: ${w}`)
   io.out(`${file}: valid`)
   return ExitSuccess

@@ -4,8 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
-import type { CompiledRoute } from './compile.js'
-import type { Verdict } from './types.js'
+import type { Route, Verdict } from './types.js'
 import type { Finding } from '../detection/engine.js'
 
 /** Who the caller is, as established by the auth stage (issue 4). */
@@ -51,7 +50,7 @@ export class Transaction {
   host: string
   /** Host header value to forward (with port). */
   authority: string
-  route: CompiledRoute
+  route: Route
   verdict: Verdict | null
   status: number
   upstreamMs: number
@@ -81,7 +80,7 @@ export class Transaction {
     peerIp: string,
     trustedPeer: boolean,
     secure: boolean,
-    route: CompiledRoute,
+    route: Route,
   ) {
     this.id = id
     this.startedAt = performance.now()

@@ -214,7 +214,7 @@ test('an upgrade request to a plain route does not get around error masking or c
   }
 })
 
-// Regression (found here): websocket.ts opened the upstream connection with http.request and the
+// Regression (found here): the WebSocket terminal opened the upstream connection with http.request and the
 // default global agent, which keeps sockets alive (Node >= 19). uvicorn refuses an upgrade to a
 // plain route with 403 and closes the connection; the agent had already pooled that socket and
 // handed it to the next upgrade, which failed with ECONNRESET: a 502 for one attempt in a few.

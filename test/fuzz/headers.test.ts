@@ -300,7 +300,7 @@ test('a malformed pipelined request does not take the place of the answer before
 
 // Regression (found by the fuzzer): with `Connection: Upgrade` and `Upgrade: websocket` on a
 // plain HTTP route, an upstream that does not take the upgrade (any Node app without an 'upgrade'
-// listener) answers normally, and websocket.ts relayed that answer raw: no error masking, no
+// listener) answers normally, and the WebSocket terminal relayed that answer raw: no error masking, no
 // Set-Cookie hardening, no security headers.
 test('an upgrade the upstream refuses still goes through error masking and cookie hardening', async () => {
   const up = await startUpstream((_req, res) => {

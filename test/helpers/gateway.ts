@@ -1,5 +1,5 @@
 /** Starts the real gateway on loopback port 0 from a config object (like caddytest.Tester). */
-import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js'
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway/index.js'
 import { loadConfig } from '../../src/config/load.js'
 import { Logger } from '../../src/observability/logger.js'
 import type { Config } from '../../src/config/types.js'

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { IncomingMessage } from 'node:http'
 import { Socket } from 'node:net'
 import { Transaction } from '../../src/pipeline/transaction.js'
-import { compilePipeline } from '../../src/pipeline/compile.js'
+import { compilePipeline } from '../../src/gateway/compile.js'
 import { testConfig } from '../helpers/gateway.js'
 
 // Same idea as fastify's same-shape test: the hot-path object never changes its set of fields.

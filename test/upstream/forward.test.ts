@@ -9,7 +9,7 @@ import { startUpstream, type TestUpstream } from '../helpers/upstream.js'
 import { request, rawRequest } from '../helpers/http.js'
 import { startAuthGateway, type AuthGateway } from '../helpers/auth.js'
 import { startWsgi, wsgiSkipReason, type WsgiHandle } from '../helpers/wsgi.js'
-import { headerText } from '../../src/upstream/forward.js'
+import { headerText } from '../../src/upstream/request-headers.js'
 
 describe('proxying: headers both ways', () => {
   let up: TestUpstream

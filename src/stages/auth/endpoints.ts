@@ -9,9 +9,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { Transaction } from '../../pipeline/transaction.js'
-import type { ResponseHeaders } from '../../pipeline/types.js'
-import type { Runtime } from '../../listener/runtime.js'
-import { applyResponseStages, errorBody, fault, sendError } from '../../listener/respond.js'
+import type { PipelineContext, RequestBody, ResponseHeaders, Terminal } from '../../pipeline/types.js'
+import { errorBody, sendAnswer, sendError } from '../../pipeline/respond.js'
 import type { DrawbridgeErrorCode } from '../../errors.js'
 import type { Identity, TokenPair } from '../../identity/index.js'
 import type { ClientInfo } from '../../identity/sessions.js'
@@ -22,10 +21,7 @@ import { accessCookie, loginCookie, bearerToken, readCookie, refreshCookie } fro
 import { clearedCookies, csrfCookieHeader, loginCookieHeader, sessionCookies } from './cookies.js'
 import { loginPage, loginPageCsp, safeReturnTo } from './login-page.js'
 
-const maxBodyBytes = 16_384
 const challenge: readonly (readonly [string, string])[] = [['www-authenticate', 'Bearer realm="drawbridge"']]
-
-export type LocalHandler = (rt: Runtime, tx: Transaction) => void
 
 type Fields = Record<string, unknown>
 
@@ -34,32 +30,31 @@ export interface AuthEndpointOptions {
   readonly allowedOrigins: OriginMatcher
 }
 
-export function createAuthEndpoints(o: AuthEndpointOptions): LocalHandler {
+/**
+ * The auth endpoints as a terminal: the pipeline has read the body (small: the route's limit)
+ * and ran the route's head stages; a rejected promise (a store that cannot answer) is answered
+ * by the one fault mapping (503, never a login refused as if the password were wrong).
+ */
+export function createAuthEndpoints(o: AuthEndpointOptions): Terminal {
   const { identity, allowedOrigins } = o
   const s = identity.settings
   const prefix = s.prefix.toLowerCase()
   const loginPath = `${s.prefix}/login`
 
-  return function authEndpoint(rt: Runtime, tx: Transaction): void {
+  return async function authEndpoint(rt: PipelineContext, tx: Transaction, body: RequestBody): Promise<void> {
     const path = tx.canonicalPath
     const name = path === '/.well-known/jwks.json' ? 'jwks.json' : path.startsWith(prefix + '/') ? path.slice(prefix.length + 1) : ''
     const m = tx.method
     const get = m === 'GET' || m === 'HEAD'
-    let work: Promise<void> | null = null
-    if (name === 'login' && get) work = showLogin(rt, tx, null, '', readCookie(tx.req.headers.cookie, loginCookie))
-    else if (name === 'login' && m === 'POST') work = withBody(rt, tx, (f, form) => login(rt, tx, f, form))
-    else if (name === 'refresh' && m === 'POST') work = withBody(rt, tx, (f) => refresh(rt, tx, f), true)
-    else if (name === 'logout' && m === 'POST') work = withBody(rt, tx, (f) => logout(rt, tx, f), true)
-    else if (name === 'me' && get) work = me(rt, tx)
-    else if (name === 'csrf' && get) work = csrf(rt, tx)
-    else if (name === 'register' && m === 'POST' && s.registration) work = withBody(rt, tx, (f) => register(rt, tx, f))
-    else if (name === 'jwks.json' && get) {
-      json(rt, tx, 200, identity.jwtRing.jwks(), [], 'public, max-age=300')
-      return
-    }
-    if (work === null) return sendError(rt, tx, 404, 'DRAWBRIDGE_ERR_NOT_FOUND', 'auth', 'no such auth endpoint')
-    // A store that cannot answer is 503, not 500 (and never a login refused as if the password were wrong).
-    work.catch((err: unknown) => fault(rt, tx, err))
+    if (name === 'login' && get) return showLogin(rt, tx, null, '', readCookie(tx.req.headers.cookie, loginCookie))
+    if (name === 'login' && m === 'POST') return withBody(rt, tx, body, (f, form) => login(rt, tx, f, form))
+    if (name === 'refresh' && m === 'POST') return withBody(rt, tx, body, (f) => refresh(rt, tx, f), true)
+    if (name === 'logout' && m === 'POST') return withBody(rt, tx, body, (f) => logout(rt, tx, f), true)
+    if (name === 'me' && get) return me(rt, tx)
+    if (name === 'csrf' && get) return csrf(rt, tx)
+    if (name === 'register' && m === 'POST' && s.registration) return withBody(rt, tx, body, (f) => register(rt, tx, f))
+    if (name === 'jwks.json' && get) return json(rt, tx, 200, identity.jwtRing.jwks(), [], 'public, max-age=300')
+    sendError(rt, tx, 404, 'DRAWBRIDGE_ERR_NOT_FOUND', 'auth', 'no such auth endpoint')
   }
 
   function client(tx: Transaction): ClientInfo {
@@ -72,7 +67,7 @@ export function createAuthEndpoints(o: AuthEndpointOptions): LocalHandler {
     return h['sec-fetch-site'] !== undefined || h['sec-fetch-mode'] !== undefined || h.origin !== undefined || (typeof h.accept === 'string' && h.accept.startsWith('text/html'))
   }
 
-  async function login(rt: Runtime, tx: Transaction, f: Fields, form: boolean): Promise<void> {
+  async function login(rt: PipelineContext, tx: Transaction, f: Fields, form: boolean): Promise<void> {
     const browser = isBrowser(tx)
     const fromPage = form && browser
     if (browser && !sameOriginRequest(tx, allowedOrigins)) return fail(rt, tx, 403, 'DRAWBRIDGE_ERR_CSRF', 'cross-site login')
@@ -106,7 +101,7 @@ export function createAuthEndpoints(o: AuthEndpointOptions): LocalHandler {
     return json(rt, tx, 200, { user: publicUser(r.user), access_expires_at: iso(r.pair.access_expires_at), refresh_expires_at: iso(r.pair.refresh_expires_at), csrf_token: csrfToken }, cookies)
   }
 
-  async function refresh(rt: Runtime, tx: Transaction, f: Fields): Promise<void> {
+  async function refresh(rt: PipelineContext, tx: Transaction, f: Fields): Promise<void> {
     const fromCookie = readCookie(tx.req.headers.cookie, refreshCookie)
     const browser = fromCookie !== null
     if (browser && !sameOriginRequest(tx, allowedOrigins)) return fail(rt, tx, 403, 'DRAWBRIDGE_ERR_CSRF', 'cross-site refresh')
@@ -124,7 +119,7 @@ export function createAuthEndpoints(o: AuthEndpointOptions): LocalHandler {
     return json(rt, tx, 200, { access_expires_at: iso(r.pair.access_expires_at), refresh_expires_at: iso(r.pair.refresh_expires_at), csrf_token: csrfToken }, cookies)
   }
 
-  async function logout(rt: Runtime, tx: Transaction, f: Fields): Promise<void> {
+  async function logout(rt: PipelineContext, tx: Transaction, f: Fields): Promise<void> {
     const h = tx.req.headers
     const fromCookie = readCookie(h.cookie, refreshCookie)
     const browser = fromCookie !== null || readCookie(h.cookie, accessCookie) !== null
@@ -144,7 +139,7 @@ export function createAuthEndpoints(o: AuthEndpointOptions): LocalHandler {
     send(rt, tx, 204, {}, '', browser ? clearedCookies() : [])
   }
 
-  async function me(rt: Runtime, tx: Transaction): Promise<void> {
+  async function me(rt: PipelineContext, tx: Transaction): Promise<void> {
     const h = tx.req.headers
     const authz = h.authorization
     const key = bearerToken(authz) ?? h[s.api_keys.header]
@@ -159,7 +154,7 @@ export function createAuthEndpoints(o: AuthEndpointOptions): LocalHandler {
     return json(rt, tx, 200, { ...publicUser(user), auth: readCookie(h.cookie, accessCookie) !== null && authz === undefined ? 'cookie' : 'bearer', expires_at: iso(claims.exp * 1000) })
   }
 
-  async function csrf(rt: Runtime, tx: Transaction): Promise<void> {
+  async function csrf(rt: PipelineContext, tx: Transaction): Promise<void> {
     const token = readCookie(tx.req.headers.cookie, accessCookie)
     const claims = token === null ? null : await identity.verifyAccess(token, s.revocation_check)
     if (claims === null || claims.sid === null) {
@@ -169,7 +164,7 @@ export function createAuthEndpoints(o: AuthEndpointOptions): LocalHandler {
     return json(rt, tx, 200, { csrf_token: value }, [csrfCookieHeader(value, s.refresh_ttl)])
   }
 
-  async function register(rt: Runtime, tx: Transaction, f: Fields): Promise<void> {
+  async function register(rt: PipelineContext, tx: Transaction, f: Fields): Promise<void> {
     if (isBrowser(tx) && !sameOriginRequest(tx, allowedOrigins)) return fail(rt, tx, 403, 'DRAWBRIDGE_ERR_CSRF', 'cross-site registration')
     const { username, email, password } = f
     if (typeof username !== 'string' || typeof password !== 'string' || (email !== undefined && email !== null && typeof email !== 'string')) {
@@ -192,7 +187,7 @@ export function createAuthEndpoints(o: AuthEndpointOptions): LocalHandler {
     return token === null ? null : identity.verifyAccess(token, s.revocation_check)
   }
 
-  async function showLogin(rt: Runtime, tx: Transaction, error: string | null, username: string, preSession: string | null, status = 200): Promise<void> {
+  async function showLogin(rt: PipelineContext, tx: Transaction, error: string | null, username: string, preSession: string | null, status = 200): Promise<void> {
     const cookies: string[] = []
     let binding = preSession
     if (binding === null) {
@@ -203,7 +198,7 @@ export function createAuthEndpoints(o: AuthEndpointOptions): LocalHandler {
     send(rt, tx, status, { 'content-type': 'text/html; charset=utf-8' }, html, cookies, loginPageCsp)
   }
 
-  function tokenResponse(rt: Runtime, tx: Transaction, pair: TokenPair, status: number): void {
+  function tokenResponse(rt: PipelineContext, tx: Transaction, pair: TokenPair, status: number): void {
     const now = identity.clock()
     json(rt, tx, status, {
       access_token: pair.access_token,
@@ -223,84 +218,60 @@ function iso(ms: number): string {
   return new Date(ms).toISOString()
 }
 
-function fail(rt: Runtime, tx: Transaction, status: number, code: DrawbridgeErrorCode, reason: string, extra: readonly (readonly [string, string])[] = []): void {
+function fail(rt: PipelineContext, tx: Transaction, status: number, code: DrawbridgeErrorCode, reason: string, extra: readonly (readonly [string, string])[] = []): void {
   sendError(rt, tx, status, code, 'auth', reason, extra)
 }
 
-function json(rt: Runtime, tx: Transaction, status: number, value: unknown, cookies: string[] = [], cacheControl = 'no-store'): void {
+function json(rt: PipelineContext, tx: Transaction, status: number, value: unknown, cookies: string[] = [], cacheControl = 'no-store'): void {
   send(rt, tx, status, { 'content-type': 'application/json', 'cache-control': cacheControl }, JSON.stringify(value), cookies)
 }
 
-function redirect(rt: Runtime, tx: Transaction, location: string, cookies: string[]): void {
+function redirect(rt: PipelineContext, tx: Transaction, location: string, cookies: string[]): void {
   send(rt, tx, 303, { location }, '', cookies)
 }
 
-/** Writes an answer through the route's response stages; cookies are added after them (they are ours, already hardened). */
-function send(rt: Runtime, tx: Transaction, status: number, base: ResponseHeaders, body: string, cookies: string[] = [], csp: string | null = null): void {
-  const res = tx.res!
-  if (res.headersSent || res.destroyed) return
-  const headers: ResponseHeaders = { ...base, 'content-length': String(Buffer.byteLength(body)) }
-  applyResponseStages(tx, headers)
-  headers['cache-control'] ??= 'no-store'
-  if (base['cache-control'] !== undefined) headers['cache-control'] = base['cache-control']
-  if (csp !== null) headers['content-security-policy'] = csp
-  if (cookies.length > 0) headers['set-cookie'] = cookies
-  if (rt.draining) headers['connection'] = 'close'
-  res.writeHead(status, headers)
-  res.end(tx.method === 'HEAD' ? undefined : body)
+/** Answers through the responder; cookies, CSP and caching are set after the response stages (they are ours, already hardened). */
+function send(rt: PipelineContext, tx: Transaction, status: number, base: ResponseHeaders, body: string, cookies: string[] = [], csp: string | null = null): void {
+  if (tx.res!.destroyed) return
+  const after: ResponseHeaders = {}
+  if (base['cache-control'] !== undefined) after['cache-control'] = base['cache-control']
+  if (csp !== null) after['content-security-policy'] = csp
+  if (cookies.length > 0) after['set-cookie'] = cookies
+  sendAnswer(rt, tx, status, { ...base }, body, after)
 }
 
-/** Reads a small JSON or form body (the only shapes the endpoints take); 400/413/415 otherwise. */
-function withBody(rt: Runtime, tx: Transaction, then: (fields: Fields, form: boolean) => Promise<void>, emptyOk = false): Promise<void> {
-  const req = tx.req
-  const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
-  const cl = req.headers['content-length']
-  const hasBody = (cl !== undefined && cl !== '0') || req.headers['transfer-encoding'] !== undefined
-  return new Promise<void>((resolve, reject) => {
-    if (!hasBody && emptyOk) return void then({}, false).then(resolve, reject)
-    if (type !== 'application/json' && type !== 'application/x-www-form-urlencoded') {
-      sendError(rt, tx, 415, 'DRAWBRIDGE_ERR_BAD_REQUEST', 'auth', 'unsupported content type')
-      return resolve()
+/** Parses the small JSON or form body the endpoints take (read by the pipeline); 400/415 otherwise. */
+function withBody(rt: PipelineContext, tx: Transaction, body: RequestBody, then: (fields: Fields, form: boolean) => Promise<void>, emptyOk = false): Promise<void> {
+  const type = String(tx.req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
+  const bytes = Buffer.isBuffer(body) ? body : null
+  if ((bytes === null || bytes.length === 0) && emptyOk) return then({}, false)
+  if (type !== 'application/json' && type !== 'application/x-www-form-urlencoded') {
+    sendError(rt, tx, 415, 'DRAWBRIDGE_ERR_BAD_REQUEST', 'auth', 'unsupported content type')
+    return Promise.resolve()
+  }
+  const text = bytes === null ? '' : bytes.toString('utf8')
+  let fields: Fields
+  if (type === 'application/json') {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(text)
+    } catch {
+      sendError(rt, tx, 400, 'DRAWBRIDGE_ERR_MALFORMED_BODY', 'auth', 'malformed json')
+      return Promise.resolve()
     }
-    const chunks: Buffer[] = []
-    let size = 0
-    req.on('data', (c: Buffer) => {
-      size += c.length
-      if (size > maxBodyBytes) {
-        if (!tx.res!.headersSent) sendError(rt, tx, 413, 'DRAWBRIDGE_ERR_BODY_TOO_LARGE', 'auth', 'auth body too large')
-        req.pause()
-        return resolve()
-      }
-      chunks.push(c)
-    })
-    req.once('error', () => resolve())
-    req.once('end', () => {
-      if (size > maxBodyBytes) return
-      const text = Buffer.concat(chunks).toString('utf8')
-      let fields: Fields
-      if (type === 'application/json') {
-        let parsed: unknown
-        try {
-          parsed = text === '' && emptyOk ? {} : JSON.parse(text)
-        } catch {
-          sendError(rt, tx, 400, 'DRAWBRIDGE_ERR_MALFORMED_BODY', 'auth', 'malformed json')
-          return resolve()
-        }
-        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-          sendError(rt, tx, 400, 'DRAWBRIDGE_ERR_MALFORMED_BODY', 'auth', 'json body must be an object')
-          return resolve()
-        }
-        fields = parsed as Fields
-      } else {
-        fields = Object.fromEntries(new URLSearchParams(text))
-      }
-      then(fields, type !== 'application/json').then(resolve, reject)
-    })
-  })
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      sendError(rt, tx, 400, 'DRAWBRIDGE_ERR_MALFORMED_BODY', 'auth', 'json body must be an object')
+      return Promise.resolve()
+    }
+    fields = parsed as Fields
+  } else {
+    fields = Object.fromEntries(new URLSearchParams(text))
+  }
+  return then(fields, type !== 'application/json')
 }
 
 /** Security events for the auth stage (failed logins, lockouts, refresh reuse): the store and the log, never a password. */
-function authEvent(rt: Runtime, tx: Transaction, rule: string, detail: string, action: 'blocked' | 'logged'): void {
+function authEvent(rt: PipelineContext, tx: Transaction, rule: string, detail: string, action: 'blocked' | 'logged'): void {
   rt.events.record(
     {
       requestId: tx.id,

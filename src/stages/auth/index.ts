@@ -113,13 +113,3 @@ export function createAuthStage(o: AuthStageOptions): Stage {
     },
   }
 }
-
-/** Removes what carried the caller's credentials from the headers sent upstream (the app gets X-Drawbridge-* instead). */
-/** Whether a request header is a credential the edge consumed (a bearer token, the API key): never forwarded. */
-export function isConsumedCredential(name: string, value: string | string[], id: RequestIdentity, apiKeyHeader: string): boolean {
-  // `_` compared as `-`: WSGI/CGI apps read X_API_Key as X-API-Key (the forwarder passes such
-  // names only when allowed, and already read that way; other callers may not).
-  if (name.indexOf('_') !== -1) name = name.replaceAll('_', '-')
-  if (name === apiKeyHeader) return true
-  return name === 'authorization' && typeof value === 'string' && id.via !== 'cookie' && bearerToken(value) !== null
-}

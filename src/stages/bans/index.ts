@@ -110,7 +110,7 @@ export class Bans {
 export function createBanStage(bans: Bans): Stage {
   return {
     id: 'bans',
-    requestHeaders(tx: Transaction): Verdict | undefined {
+    connection(tx: Transaction): Verdict | undefined {
       const until = bans.bannedUntil(tx.clientIp)
       if (until === null) return undefined
       const retry = String(Math.max(1, Math.ceil((until - Date.now()) / 1000)))

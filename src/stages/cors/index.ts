@@ -64,7 +64,7 @@ export function createCors(options: CorsOptions | null): Stage {
       return verdict('cors', 204, null, 'preflight answered', out)
     },
     dropsUpstreamHeaders: upstreamCors,
-    responseHeaders: function corsHeaders(tx: Transaction, h: ResponseHeaders): void {
+    response: function corsHeaders(tx: Transaction, h: ResponseHeaders): void {
       if (!wildcard) h['vary'] = appendVary(h['vary'], 'Origin')
       if (tx.verdict !== null && tx.verdict.stage === 'cors') return // a refused preflight gets no CORS headers
       const origin = tx.req.headers.origin

@@ -17,7 +17,7 @@ export function createHostCheck(trustedHosts: readonly string[]): Stage {
   const matcher = compileHostMatcher(trustedHosts)
   return {
     id: 'host_check',
-    requestHeaders: function hostCheck(tx: Transaction): Verdict | undefined {
+    connection: function hostCheck(tx: Transaction): Verdict | undefined {
       // tx.authority was filled by the request parser (absolute-form authority or the Host header)
       if (tx.authority === '') return missingHost
       const raw = tx.req.rawHeaders

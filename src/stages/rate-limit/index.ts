@@ -154,7 +154,7 @@ export function createRateLimit(rules: readonly RateLimitRule[], authPrefix: str
       }
       return applicable === null ? undefined : check(tx, applicable)
     },
-    responseHeaders(tx, headers) {
+    response(tx, headers) {
       const f = tx.responseFields
       if (f !== null) for (const [k, v] of f) headers[k] = v
     },

@@ -41,7 +41,7 @@ export function createResponseHardening(o: HardeningOptions): Stage {
     id: 'response_hardening',
     // Upstream HSTS never passes: Drawbridge sets its own on HTTPS and none on plain HTTP.
     dropsUpstreamHeaders: { names: [...removed, 'strict-transport-security'], prefixes: [] },
-    responseHeaders: function harden(tx: Transaction, h: ResponseHeaders): void {
+    response: function harden(tx: Transaction, h: ResponseHeaders): void {
       // The removed names and upstream HSTS never got here (dropsUpstreamHeaders).
       for (let i = 0; i < finalEnforced.length; i++) {
         const e = finalEnforced[i]!

@@ -28,7 +28,7 @@ export function createRoutePolicy(options: RoutePolicyOptions): Stage {
   return {
     id: 'route_policy',
     requestHeaders: function routePolicy(tx: Transaction): Verdict | undefined {
-      // tx.method is the method a honoured override names (listener/request.ts): refused the same way.
+      // tx.method is the method a honoured override names (listener/http.ts): refused the same way.
       if (!methods.has(tx.method)) return methodNotAllowed
       if (hide && isDocs(tx.canonicalPath) && !allowIps.matches(tx.clientIp)) return docsHidden
       return undefined

@@ -1,12 +1,12 @@
 /**
- * The `waf` stage (issue 3, design.md §2): the request head (path, query, headers, cookies) is
- * inspected before any body byte is read; the body, where inspection is on, is buffered up to
- * the route's limit and inspected before it is forwarded (forward.ts calls `inspectBody`).
+ * The `waf` stage: the request head (path, query, headers, cookies) is inspected before any
+ * body byte is read; the body, where inspection is on, is buffered by the pipeline up to the
+ * route's limit and inspected (the requestBody step) before any of it is forwarded.
  * A block is 403 `{"error":"blocked"}` with the request id: the client never learns which rule
- * fired; the finding goes to the security events (logging phase, listener/log.ts).
+ * fired; the finding goes to the security events (the logging phase).
  */
 import type { Config, RouteConfig, WafExclusion } from '../../config/types.js'
-import type { Stage, Verdict } from '../../pipeline/types.js'
+import type { BodyWant, Stage, Verdict } from '../../pipeline/types.js'
 import { verdict } from '../../pipeline/types.js'
 import type { Transaction } from '../../pipeline/transaction.js'
 import { compilePathMatcher } from '../../net/path-matcher.js'
@@ -22,21 +22,6 @@ const overLimit = verdict('waf', 403, 'DRAWBRIDGE_ERR_BLOCKED', 'inspection limi
 const malformed = verdict('waf', 400, 'DRAWBRIDGE_ERR_MALFORMED_BODY', 'malformed body')
 const badType = verdict('waf', 400, 'DRAWBRIDGE_ERR_BAD_REQUEST', 'bad content-type')
 const badCharset = verdict('waf', 400, 'DRAWBRIDGE_ERR_BAD_REQUEST', 'unsupported charset')
-
-export interface Waf {
-  readonly stage: Stage
-  /** Whether a body with this content type is inspected (and so buffered). */
-  wantsBody(contentType: string | undefined): boolean
-  /** Inspects a buffered body; a verdict stops the request. A promise only for multipart bodies. */
-  checkBody(tx: Transaction, body: Buffer): Verdict | undefined | Promise<Verdict | undefined>
-  /**
-   * A body of this type is not inspected unless its first bytes may be JSON (mayBeJson): apps
-   * that parse JSON whatever the type says would read one. Binary types.
-   */
-  sniffsBody(contentType: string | undefined): boolean
-  /** Whether a sniffed body's first bytes may be JSON: then it is buffered and inspected. */
-  mayBeJson(head: Buffer): boolean
-}
 
 interface CompiledExclusion {
   readonly path: ((canonical: string) => boolean) | null
@@ -83,7 +68,7 @@ function exclusionTest(list: readonly CompiledExclusion[], tx: Transaction): Exc
 }
 
 /** The WAF for one route, or null where it is off. */
-export function createWaf(config: Config, route: RouteConfig | null): Waf | null {
+export function createWaf(config: Config, route: RouteConfig | null): Stage | null {
   const w = config.waf
   const enabled = route?.waf?.enabled ?? w.enabled
   if (!enabled) return null
@@ -128,29 +113,32 @@ export function createWaf(config: Config, route: RouteConfig | null): Waf | null
   }
 
   return {
-    stage: {
-      id: 'waf',
-      requestHeaders(tx: Transaction): Verdict | undefined {
-        // A body whose declared type we cannot classify as the app will is refused before it is
-        // read (body.ts): odd bytes in Content-Type, or a charset we do not read alike.
-        const contentType = tx.req.headers['content-type']
-        if (inspectBody && contentType !== undefined && bodyKind(contentType) === 'refused') return badContentType(contentType) ? badType : badCharset
-        const c = new InputCollector(limits)
-        addPath(c, tx.path)
-        addUrlEncoded(c, 'query', tx.query)
-        addHeaders(c, tx.req.headers)
-        addCookies(c, tx.req.headers.cookie)
-        return judge(tx, c, 'header')
-      },
+    id: 'waf',
+    requestHeaders(tx: Transaction): Verdict | undefined {
+      // A body whose declared type we cannot classify as the app will is refused before it is
+      // read (body.ts): odd bytes in Content-Type, or a charset we do not read alike.
+      const contentType = tx.req.headers['content-type']
+      if (inspectBody && contentType !== undefined && bodyKind(contentType) === 'refused') return badContentType(contentType) ? badType : badCharset
+      const c = new InputCollector(limits)
+      addPath(c, tx.path)
+      addUrlEncoded(c, 'query', tx.query)
+      addHeaders(c, tx.req.headers)
+      addCookies(c, tx.req.headers.cookie)
+      return judge(tx, c, 'header')
     },
-    wantsBody(contentType) {
-      return inspectBody && bodyKind(contentType) !== 'binary'
+    /**
+     * Every body is inspected but one of a binary type, which is inspected only if its first
+     * bytes may be JSON (mayBeJson): apps that parse JSON whatever the type says would read one.
+     */
+    wantsBody(tx: Transaction): BodyWant {
+      if (!inspectBody) return 'none'
+      return bodyKind(tx.req.headers['content-type']) === 'binary' ? 'first-chunk' : 'whole'
     },
-    sniffsBody(contentType) {
-      return inspectBody && bodyKind(contentType) === 'binary'
+    bodyAfterFirstChunk(_tx: Transaction, chunk: Buffer): boolean {
+      return mayBeJson(chunk)
     },
-    mayBeJson,
-    checkBody(tx, body) {
+    /** A promise only for multipart bodies (read by busboy); every other kind is judged now. */
+    requestBody(tx: Transaction, body: Buffer): Verdict | undefined | Promise<Verdict | undefined> {
       const c = new InputCollector(limits)
       const contentType = tx.req.headers['content-type']
       const ok = addBody(c, bodyKind(contentType), contentType, body)

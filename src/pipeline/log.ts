@@ -1,12 +1,17 @@
-/** The logging phase: runs for every request, blocked or not (access log line and metrics). */
-import type { Transaction } from '../pipeline/transaction.js'
-import type { Runtime } from './runtime.js'
+/**
+ * The logging phase: runs once for every request, blocked or not (the route's logging steps,
+ * security events, metrics and the access log line).
+ */
+import type { Transaction } from './transaction.js'
+import type { PipelineContext } from './types.js'
 import { label } from '../observability/metrics.js'
 
-export function logTransaction(rt: Runtime, tx: Transaction): void {
+export function logTransaction(rt: PipelineContext, tx: Transaction): void {
   if (tx.logged) return
   tx.logged = true
   try {
+    const stages = tx.route.loggingStages
+    for (let i = 0; i < stages.length; i++) stages[i]!.logging!(tx)
     record(rt, tx)
   } catch (err) {
     // The logging phase must never take the process down.
@@ -14,7 +19,7 @@ export function logTransaction(rt: Runtime, tx: Transaction): void {
   }
 }
 
-function record(rt: Runtime, tx: Transaction): void {
+function record(rt: PipelineContext, tx: Transaction): void {
   const res = tx.res
   // 0: the client went away before an answer. A response queued behind another on a connection
   // the client reset never owned the socket (res.socket stays null): none of it was sent.
@@ -82,7 +87,7 @@ function jsonString(s: string): string {
 }
 
 /** The WAF's findings as security events (once per request); a ban offence when it blocked. */
-export function recordWafEvents(rt: Runtime, tx: Transaction): void {
+export function recordWafEvents(rt: PipelineContext, tx: Transaction): void {
   tx.eventsRecorded = true
   rt.events.record(
     {

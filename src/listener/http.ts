@@ -1,19 +1,19 @@
 /**
- * The request entry point: builds the Transaction, derives the client and the target, runs the
- * request stages compiled for the route, then hands over to the upstream.
+ * The HTTP entry point: builds the Transaction, derives the client and the target, finds the
+ * route, then runs the pipeline (head, body, terminal) on it.
  * Client input never throws out of here: every problem is a 4xx verdict.
  */
 import { isIP } from 'node:net'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Transaction } from '../pipeline/transaction.js'
 import { verdict, type Verdict } from '../pipeline/types.js'
+import { sendError, sendVerdict } from '../pipeline/respond.js'
+import { runRequest } from '../pipeline/run.js'
+import { logTransaction } from '../pipeline/log.js'
 import { canonicalPath } from '../net/canonical-path.js'
 import { normalizeIp } from '../net/address.js'
-import type { Runtime } from './runtime.js'
-import { fault, sendError, sendVerdict } from './respond.js'
-import { forward } from '../upstream/forward.js'
 import { connectionListsEndToEnd } from '../net/hop-by-hop.js'
-import { logTransaction } from './log.js'
+import type { EntryContext } from './context.js'
 import { newRequestId } from './request-id.js'
 
 const urlTooLong = verdict('limits', 414, 'DRAWBRIDGE_ERR_URL_TOO_LONG', 'url too long')
@@ -37,7 +37,7 @@ function validRequestId(v: string | string[] | undefined): v is string {
 }
 
 /** Builds the transaction for a request or an upgrade; returns a verdict when the head is unacceptable. */
-export function prepare(rt: Runtime, req: IncomingMessage, res: ServerResponse | null, secure: boolean): [Transaction, Verdict | null] {
+export function prepare(rt: EntryContext, req: IncomingMessage, res: ServerResponse | null, secure: boolean): [Transaction, Verdict | null] {
   const peerIp = normalizeIp(req.socket.remoteAddress ?? '')
   const trusted = rt.trustedProxies.matches(peerIp)
   const rid = req.headers['x-request-id']
@@ -48,7 +48,7 @@ export function prepare(rt: Runtime, req: IncomingMessage, res: ServerResponse |
 }
 
 /** From a trusted proxy only: the client is the right-most X-Forwarded-For entry that is not a trusted proxy. */
-function believeForwarded(rt: Runtime, tx: Transaction): void {
+function believeForwarded(rt: EntryContext, tx: Transaction): void {
   const xff = tx.req.headers['x-forwarded-for']
   if (typeof xff === 'string') {
     const hops = xff.split(',')
@@ -63,7 +63,7 @@ function believeForwarded(rt: Runtime, tx: Transaction): void {
   if (typeof proto === 'string') tx.secure = proto.split(',')[0]!.trim().toLowerCase() === 'https'
 }
 
-function parseTarget(rt: Runtime, tx: Transaction): Verdict | null {
+function parseTarget(rt: EntryContext, tx: Transaction): Verdict | null {
   const url = tx.req.url ?? ''
   if (url.length > rt.config.limits.max_url_length) return urlTooLong
   if (url.indexOf('#') !== -1) return fragment
@@ -104,9 +104,9 @@ const safeOrTunnel = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'CONNECT'])
  * judged by the method named (every stage reads tx.method) while the request goes upstream as
  * sent. Drawbridge's own endpoints never honour them.
  */
-function methodOverride(rt: Runtime, tx: Transaction): Verdict | null {
+function methodOverride(rt: EntryContext, tx: Transaction): Verdict | null {
   const h = tx.req.headers
-  if (!rt.config.limits.method_override || tx.method !== 'POST' || tx.route.local !== null) {
+  if (!rt.config.limits.method_override || tx.method !== 'POST' || tx.route.local) {
     for (const name of overrideHeaders) delete h[name]
     return null
   }
@@ -127,31 +127,8 @@ function methodOverride(rt: Runtime, tx: Transaction): Verdict | null {
   return null
 }
 
-export function runRequestStages(tx: Transaction): Verdict | undefined | Promise<Verdict | undefined> {
-  const stages = tx.route.requestStages
-  for (let i = 0; i < stages.length; i++) {
-    const r = stages[i]!.requestHeaders!(tx)
-    if (r !== undefined) {
-      if (typeof (r as Promise<unknown>).then === 'function') return continueAsync(tx, r as Promise<Verdict | undefined>, i + 1)
-      return r as Verdict
-    }
-  }
-  return undefined
-}
-
-async function continueAsync(tx: Transaction, pending: Promise<Verdict | undefined>, next: number): Promise<Verdict | undefined> {
-  const first = await pending
-  if (first !== undefined) return first
-  const stages = tx.route.requestStages
-  for (let i = next; i < stages.length; i++) {
-    const r = await stages[i]!.requestHeaders!(tx)
-    if (r !== undefined) return r
-  }
-  return undefined
-}
-
 /** An Expect other than 100-continue (RFC 9110 §10.1.1): 417, as JSON and logged like any answer. */
-export function handleBadExpectation(rt: Runtime, req: IncomingMessage, res: ServerResponse, secure: boolean): void {
+export function handleBadExpectation(rt: EntryContext, req: IncomingMessage, res: ServerResponse, secure: boolean): void {
   const [tx] = prepare(rt, req, res, secure)
   logWhenDone(rt, tx)
   sendError(rt, tx, 417, 'DRAWBRIDGE_ERR_EXPECTATION_FAILED', 'limits', 'unsupported expect')
@@ -166,7 +143,7 @@ export function handleBadExpectation(rt: Runtime, req: IncomingMessage, res: Ser
  * One handler for both events ('on', not 'once': no wrapper per request; each fires at most once);
  * the request's only for a queued response.
  */
-function logWhenDone(rt: Runtime, tx: Transaction): void {
+function logWhenDone(rt: EntryContext, tx: Transaction): void {
   const res = tx.res!
   const done = (): void => {
     if (tx.logged) return
@@ -185,7 +162,7 @@ function logWhenDone(rt: Runtime, tx: Transaction): void {
   if (res.socket === null) tx.req.on('close', done)
 }
 
-export function handleRequest(rt: Runtime, req: IncomingMessage, res: ServerResponse, secure: boolean): void {
+export function handleRequest(rt: EntryContext, req: IncomingMessage, res: ServerResponse, secure: boolean): void {
   let tx: Transaction
   let early: Verdict | null
   try {
@@ -198,18 +175,7 @@ export function handleRequest(rt: Runtime, req: IncomingMessage, res: ServerResp
   logWhenDone(rt, tx)
   res.on('error', ignoreResponseError)
   if (early !== null) return sendVerdict(rt, tx, early)
-  let result: ReturnType<typeof runRequestStages>
-  try {
-    result = runRequestStages(tx)
-  } catch (err) {
-    return fault(rt, tx, err)
-  }
-  if (result === undefined) return proceed(rt, tx)
-  if (typeof (result as Promise<unknown>).then !== 'function') return sendVerdict(rt, tx, result as Verdict)
-  ;(result as Promise<Verdict | undefined>).then(
-    (v) => (v === undefined ? proceed(rt, tx) : sendVerdict(rt, tx, v)),
-    (err) => fault(rt, tx, err),
-  )
+  runRequest(rt, tx)
 }
 
 /**
@@ -219,13 +185,3 @@ export function handleRequest(rt: Runtime, req: IncomingMessage, res: ServerResp
  * emits 'error' only where a listener exists.)
  */
 function ignoreResponseError(): void {}
-
-/** Past the stages: the upstream, or Drawbridge's own endpoint for this route. */
-function proceed(rt: Runtime, tx: Transaction): void {
-  // The client left while an asynchronous stage ran (a store look-up): its 'abort' came before
-  // undici could listen for it, so nothing would cancel a request sent now.
-  if (tx.res!.destroyed) return
-  const local = tx.route.local
-  if (local === null) forward(rt, tx)
-  else local(rt, tx)
-}

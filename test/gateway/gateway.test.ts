@@ -2,11 +2,11 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { request as undiciRequest, Agent } from 'undici'
-import { startGateway } from './helpers/gateway.js'
-import { startUpstream } from './helpers/upstream.js'
-import { request } from './helpers/http.js'
-import { selfSignedCert } from './helpers/tls.js'
-import { testConfig } from './helpers/gateway.js'
+import { startGateway } from '../helpers/gateway.js'
+import { startUpstream } from '../helpers/upstream.js'
+import { request } from '../helpers/http.js'
+import { selfSignedCert } from '../helpers/tls.js'
+import { testConfig } from '../helpers/gateway.js'
 
 describe('TLS listener and the HTTP->HTTPS redirect', () => {
   test('HTTPS serves with HSTS and Secure cookies; plain HTTP redirects trusted hosts only', async () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { compilePathMatcher } from '../../src/net/path-matcher.js'
-import { compilePipeline } from '../../src/pipeline/compile.js'
+import { compilePipeline } from '../../src/gateway/compile.js'
 import { testConfig } from '../helpers/gateway.js'
 
 test('path matchers: prefixes on segment boundaries, * one segment, ** any', () => {

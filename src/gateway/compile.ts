@@ -1,16 +1,17 @@
 /**
  * Compiles the configuration into per-route stage arrays once, at start-up and on reload
  * (fastify compiles hooks per route the same way). Per request, only `match` runs.
+ * The only module that imports every stage.
  */
 import type { Config, HeaderPolicy, RouteConfig } from '../config/types.js'
-import type { Stage } from './types.js'
+import type { CompiledPipeline, HeadStep, Route, Stage, Terminal } from '../pipeline/types.js'
 import { createHostCheck } from '../stages/host-check/index.js'
 import { createRoutePolicy, isDocsPath } from '../stages/route-policy/index.js'
 import { createCors } from '../stages/cors/index.js'
 import { createResponseHardening } from '../stages/response-hardening/index.js'
-import { createWaf, type Waf } from '../stages/waf/index.js'
+import { createWaf } from '../stages/waf/index.js'
 import { createAuthStage } from '../stages/auth/index.js'
-import { createAuthEndpoints, type LocalHandler } from '../stages/auth/endpoints.js'
+import { createAuthEndpoints } from '../stages/auth/endpoints.js'
 import { createCsrfStage } from '../stages/csrf/index.js'
 import { createRateLimit } from '../stages/rate-limit/index.js'
 import type { Identity } from '../identity/index.js'
@@ -21,42 +22,7 @@ import { compileOriginMatcher } from '../net/origin.js'
 import { label } from '../observability/metrics.js'
 import { compileMethods, compilePathMatcher, type PathMatcher } from '../net/path-matcher.js'
 import { casedPath } from '../net/canonical-path.js'
-import { compileUpstreamHeaderFilter, type UpstreamHeaderFilter } from '../upstream/response-headers.js'
-
-export interface CompiledRoute {
-  readonly name: string
-  /** `route="NAME"`, escaped once here for the per-request metrics. */
-  readonly metricLabel: string
-  /** `status="200",route="NAME"` by status, filled as statuses occur (one string, hashed once). */
-  readonly statusLabels: string[]
-  /** Stages run on the request head, in order (connection, then request-header phase). */
-  readonly requestStages: readonly Stage[]
-  /** Stages that adjust every response, in order. */
-  readonly responseStages: readonly Stage[]
-  /** Which upstream response headers reach those stages (see upstream/response-headers.ts). */
-  readonly upstreamHeaders: UpstreamHeaderFilter
-  readonly maxBodyBytes: number
-  readonly bodyTimeout: number
-  /**
-   * Whether this route's body deadline is shorter than the listener-wide one (node's
-   * requestTimeout, set to the longest): only then is it enforced per request.
-   */
-  readonly bodyDeadlinePerRequest: boolean
-  readonly responseTimeout: number
-  readonly requestBuffering: boolean
-  /** The route's WAF (its head check is in requestStages; forward.ts runs its body check); null: off. */
-  readonly waf: Waf | null
-  /** Answered by Drawbridge itself (the auth endpoints) instead of the upstream; null: forwarded. */
-  readonly local: LocalHandler | null
-}
-
-export interface CompiledPipeline {
-  readonly defaultRoute: CompiledRoute
-  /** Head plus the longest body deadline of any route: node's own, coarse, per-connection check. */
-  readonly requestTimeout: number
-  /** The route for a request: its canonical path, method, and the path as received. */
-  match(canonicalPath: string, method: string, rawPath: string): CompiledRoute
-}
+import { compileUpstreamHeaderFilter } from '../upstream/response-headers.js'
 
 /** What outlives a reload (opened once per process); each defaults to "none" / a memory state. */
 export interface PipelineDeps {
@@ -64,10 +30,13 @@ export interface PipelineDeps {
   readonly shared?: SharedState
   readonly bans?: Bans | null
   readonly storeErrors?: StoreErrorReport | null
+  /** Where requests that pass go: the upstream's forwarder (see upstream/forward.ts); default: none (compiled to be checked). */
+  readonly forward?: Terminal
 }
 
 export function compilePipeline(config: Config, deps: PipelineDeps = {}): CompiledPipeline {
   const identity = deps.identity ?? null
+  const forward = deps.forward ?? notServing
   const shared = deps.shared ?? createSharedState({ ...config, storage: { ...config.storage, redis: null } })
   const hostCheck = createHostCheck(config.trusted_hosts)
   const routePolicy = createRoutePolicy({
@@ -91,7 +60,7 @@ export function compilePipeline(config: Config, deps: PipelineDeps = {}): Compil
   const headStages: readonly Stage[] = [...baseStages, ...identityStages, ...limited]
 
   const longestBody = Math.max(config.limits.body_timeout, ...config.routes.map((r) => r.body_timeout ?? 0))
-  const build = (name: string, route: RouteConfig | null, policy: HeaderPolicy | undefined): CompiledRoute => {
+  const build = (name: string, route: RouteConfig | null, policy: HeaderPolicy | undefined, head: readonly Stage[] = headStages, local: Terminal | null = null): Route => {
     const hardening = createResponseHardening({
       policy: {
         profile: policy?.profile ?? config.headers.profile,
@@ -101,35 +70,29 @@ export function compilePipeline(config: Config, deps: PipelineDeps = {}): Compil
       hsts: config.headers.hsts,
       cookies: config.cookies,
     })
-    const waf = createWaf(config, route)
+    // The auth endpoints are not WAF-inspected (passwords may look like anything; the
+    // endpoints parse their few fields strictly themselves).
+    const waf = local === null ? createWaf(config, route) : null
     const adjusting = rateLimit === null ? [hardening, cors] : [hardening, cors, rateLimit]
-    const responseStages = Object.freeze(adjusting.filter((s) => s.responseHeaders !== undefined))
-    return Object.freeze({
-      name,
-      metricLabel: `route="${label(name)}"`,
-      statusLabels: [],
-      requestStages: Object.freeze(waf === null ? [...headStages] : [...headStages, waf.stage]),
-      responseStages,
-      upstreamHeaders: compileUpstreamHeaderFilter(adjusting),
-      maxBodyBytes: route?.max_body_bytes ?? config.limits.max_body_bytes,
+    return routeOf(name, { head: waf === null ? head : [...head, waf], adjusting }, {
+      maxBodyBytes: local !== null ? authBodyBytes : (route?.max_body_bytes ?? config.limits.max_body_bytes),
       bodyTimeout: route?.body_timeout ?? config.limits.body_timeout,
       bodyDeadlinePerRequest: (route?.body_timeout ?? config.limits.body_timeout) < longestBody,
       responseTimeout: route?.response_timeout ?? config.upstream.response_timeout,
       requestBuffering: route?.request_buffering ?? true,
-      waf,
-      local: null,
+      bufferBody: local !== null,
+      terminal: local ?? forward,
+      local: local !== null,
     })
   }
 
   const defaultRoute = build('default', null, undefined)
   // exact: the pattern as written against the decoded path, for routes that loosen a protection
-  const table: { path: PathMatcher; exact: PathMatcher | null; methods: ReadonlySet<string> | null; route: CompiledRoute }[] = []
+  const table: { path: PathMatcher; exact: PathMatcher | null; methods: ReadonlySet<string> | null; route: Route }[] = []
   if (identity !== null && config.auth !== null) {
-    // The auth endpoints: answered here, never forwarded, and not WAF-inspected (passwords may
-    // look like anything; the endpoints parse their few fields strictly themselves).
+    // The auth endpoints: answered here, never forwarded.
     const endpoints = createAuthEndpoints({ identity, allowedOrigins })
-    const base = build('auth', null, undefined)
-    const auth: CompiledRoute = Object.freeze({ ...base, requestStages: [...baseStages, ...limited], waf: null, local: endpoints, requestBuffering: false })
+    const auth = build('auth', null, undefined, [...baseStages, ...limited], endpoints)
     const jwks = compilePathMatcher('/.well-known/jwks.json')
     table.push({ path: compilePathMatcher(config.auth.prefix), exact: null, methods: null, route: auth }, { path: jwks, exact: null, methods: null, route: auth })
   }
@@ -149,7 +112,7 @@ export function compilePipeline(config: Config, deps: PipelineDeps = {}): Compil
   return {
     defaultRoute,
     requestTimeout: config.limits.header_timeout + longestBody,
-    match(canonicalPath: string, method: string, rawPath: string): CompiledRoute {
+    match(canonicalPath: string, method: string, rawPath: string): Route {
       let cased: string | null | undefined
       for (let i = 0; i < table.length; i++) {
         const t = table[i]!
@@ -163,6 +126,46 @@ export function compilePipeline(config: Config, deps: PipelineDeps = {}): Compil
       return defaultRoute
     },
   }
+}
+
+/** The auth endpoints take small JSON or form bodies only. */
+const authBodyBytes = 16_384
+
+type RouteLimits = Pick<
+  Route,
+  'maxBodyBytes' | 'bodyTimeout' | 'bodyDeadlinePerRequest' | 'responseTimeout' | 'requestBuffering' | 'bufferBody' | 'terminal' | 'local'
+>
+
+/**
+ * A route from its stages in order: `head`, the stages that judge the request, and `adjusting`,
+ * those that adjust its responses. Each phase's steps are taken from the stages that have one;
+ * the head's are bound once here so the runner calls plain functions.
+ */
+export function routeOf(name: string, stages: { readonly head: readonly Stage[]; readonly adjusting: readonly Stage[] }, limits: RouteLimits): Route {
+  const { head, adjusting } = stages
+  const connection = head.filter((s) => s.connection !== undefined)
+  const headers = head.filter((s) => s.requestHeaders !== undefined)
+  const body = head.filter((s) => s.requestBody !== undefined)
+  const response = adjusting.filter((s) => s.response !== undefined)
+  const all = [...new Set([...head, ...adjusting])]
+  const headSteps: HeadStep[] = [...connection.map((s) => s.connection!.bind(s)), ...headers.map((s) => s.requestHeaders!.bind(s))]
+  return Object.freeze({
+    name,
+    metricLabel: `route="${label(name)}"`,
+    statusLabels: [],
+    headSteps: Object.freeze(headSteps),
+    bodyStages: Object.freeze(body),
+    responseStages: Object.freeze(response),
+    loggingStages: Object.freeze(all.filter((s) => s.logging !== undefined)),
+    order: Object.freeze({
+      connection: connection.map((s) => s.id),
+      requestHeaders: headers.map((s) => s.id),
+      requestBody: body.map((s) => s.id),
+      response: response.map((s) => s.id),
+    }),
+    upstreamHeaders: compileUpstreamHeaderFilter(adjusting),
+    ...limits,
+  })
 }
 
 /**
@@ -184,4 +187,13 @@ function loosens(config: Config, r: RouteConfig): boolean {
   if (r.request_buffering === false) return true
   // Response headers: a profile or removal may drop protections (a looser CSP for docs).
   return r.headers !== undefined
+}
+
+/** Proves that every stage can be built from a configuration, without an upstream (`drawbridge validate`). */
+export function checkPipeline(config: Config): void {
+  compilePipeline(config)
+}
+
+function notServing(): Promise<void> {
+  return Promise.reject(new Error('compiled only to be checked'))
 }

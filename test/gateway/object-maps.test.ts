@@ -13,14 +13,14 @@ import { spawnSync } from 'node:child_process'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { resolve } from 'node:path'
 
-const dist = resolve(fileURLToPath(import.meta.url), '../../src')
+const dist = resolve(fileURLToPath(import.meta.url), '../../../src')
 const url = (p: string) => pathToFileURL(resolve(dist, p)).href
 
 /** Runs `body` after start-up and traffic; it prints one JSON line. */
 function probe(body: string): Record<string, boolean> {
   const code = `
 import http from 'node:http'
-const { createGateway } = await import(${JSON.stringify(url('gateway.js'))})
+const { createGateway } = await import(${JSON.stringify(url('gateway/index.js'))})
 const { loadConfig } = await import(${JSON.stringify(url('config/load.js'))})
 const { Logger } = await import(${JSON.stringify(url('observability/logger.js'))})
 const up = http.createServer((req, res) => res.end('{"ok":true}')).listen(0, '127.0.0.1')
