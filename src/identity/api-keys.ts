@@ -27,7 +27,7 @@ export class ApiKeys {
   readonly #users: UserStore
   readonly #clock: Clock
   readonly #cache = new Map<string, { at: number; id: ApiKeyIdentity | null }>()
-  /** Key id -> whether it was live, for tokens minted for a key (same one-second bound). */
+  /** Key id and user id -> whether it was live, for tokens minted for a key (same one-second bound). */
   readonly #liveCache = new Map<string, { at: number; live: boolean }>()
   readonly #cacheMs: number
   readonly #revoked: () => void
@@ -118,7 +118,9 @@ export class ApiKeys {
    */
   async isLive(id: string, userId: string): Promise<boolean> {
     const now = this.#clock()
-    const cached = this.#liveCache.get(id)
+    // The answer depends on the user too: one asked for another user must not be reused.
+    const entry = `${id}\n${userId}`
+    const cached = this.#liveCache.get(entry)
     if (cached !== undefined && now - cached.at < this.#cacheMs) return cached.live
     const key = await this.#store.byId(id)
     let live = key !== null && key.user_id === userId && this.#live(key, now)
@@ -127,7 +129,7 @@ export class ApiKeys {
       live = user !== null && !user.disabled
     }
     if (this.#liveCache.size >= 10_000) this.#liveCache.clear()
-    this.#liveCache.set(id, { at: now, live })
+    this.#liveCache.set(entry, { at: now, live })
     return live
   }
 
