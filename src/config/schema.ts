@@ -3,18 +3,19 @@
  * `additionalProperties: false` everywhere, a description on every field. `types.ts` mirrors it.
  */
 
-const durationSchema = (description: string, units: string, maxMs: number) =>
+/** A duration's form; each setting that takes one says what it is for. */
+const durationSchema = (units: string, maxMs: number) =>
   ({
-    description,
     anyOf: [
       { type: 'string', pattern: `^[0-9]{1,9}(${units})$` },
       { type: 'integer', minimum: 0, maximum: maxMs },
     ],
   }) as const
 
-const duration = durationSchema('A duration: "500ms", "10s", "2m", "1h", or a whole number of milliseconds.', 'ms|s|m|h', 86_400_000)
+/** "500ms", "10s", "2m", "1h", or a whole number of milliseconds. */
+const duration = durationSchema('ms|s|m|h', 86_400_000)
 /** Durations that may run to days (token and key lifetimes). */
-const longDuration = durationSchema('A duration: "30s", "15m", "12h", "7d", or a whole number of milliseconds.', 'ms|s|m|h|d', 31_536_000_000)
+const longDuration = durationSchema('ms|s|m|h|d', 31_536_000_000)
 
 const secretRef = {
   description: 'A secret, never inline: { from_env: NAME } or { from_file: PATH }.',
@@ -78,11 +79,17 @@ const headerOverrides = {
 
 const matchProperties = {
   path: { description: 'A prefix on segment boundaries (/api) or a glob (* one segment, ** any).', type: 'string', pattern: '^/' },
-  methods: { type: 'array', items: methodName, minItems: 1 },
+  methods: { description: 'Methods it applies to (default: all); a list naming GET covers HEAD too.', type: 'array', items: methodName, minItems: 1 },
 } as const
 
 /** Which requests a route, policy or rule applies to. */
-const routeMatch = { type: 'object', additionalProperties: false, required: ['path'], properties: matchProperties } as const
+const routeMatch = {
+  description: 'Which requests this entry applies to: a path, and optionally methods.',
+  type: 'object',
+  additionalProperties: false,
+  required: ['path'],
+  properties: matchProperties,
+} as const
 
 /** TLS to a store (PostgreSQL, Redis): files are PEM, relative to the configuration file's folder. */
 const tlsClient = (description: string, modes: readonly string[]) =>
@@ -91,7 +98,10 @@ const tlsClient = (description: string, modes: readonly string[]) =>
     type: 'object',
     additionalProperties: false,
     properties: {
-      mode: { enum: [...modes] },
+      mode: {
+        description: 'require: encrypted, certificate not checked (as libpq sslmode=require); verify-full: certificate and host name checked against ca_file or the system CAs (the default once tls is set).',
+        enum: [...modes],
+      },
       ca_file: { description: 'CA bundle that signs the server certificate.', type: 'string', minLength: 1 },
       cert_file: { description: 'Client certificate (mutual TLS).', type: 'string', minLength: 1 },
       key_file: { description: 'Client private key (mutual TLS).', type: 'string', minLength: 1 },
@@ -118,8 +128,8 @@ export const configSchema = {
       additionalProperties: false,
       required: ['url'],
       properties: {
-        url: { description: 'http(s)://host:port of the upstream app.', type: 'string', minLength: 1 },
-        connect_timeout: { ...duration, default: '5s' },
+        url: { description: 'http(s)://host:port of the upstream app: an origin, without path, query or credentials.', type: 'string', minLength: 1 },
+        connect_timeout: { ...duration, description: 'Time allowed to open a connection to the upstream (then 504); /readyz waits at most 2s.', default: '5s' },
         response_timeout: { ...duration, description: 'Time allowed for the upstream to send response headers (then 504).', default: '60s' },
         keepalive_timeout: {
           ...duration,
@@ -144,10 +154,10 @@ export const configSchema = {
       required: ['cert_file', 'key_file'],
       default: null,
       properties: {
-        cert_file: { type: 'string', minLength: 1 },
-        key_file: { type: 'string', minLength: 1 },
-        min_version: { enum: ['TLSv1.2', 'TLSv1.3'], default: 'TLSv1.2' },
-        redirect_http_listen: { description: 'Optional HOST:PORT of a plain-HTTP listener that redirects to HTTPS.', type: ['string', 'null'], default: null },
+        cert_file: { description: 'Certificate chain, PEM; a relative path is read from the working directory. Re-read on reload.', type: 'string', minLength: 1 },
+        key_file: { description: 'Private key of the certificate, PEM; a relative path is read from the working directory.', type: 'string', minLength: 1 },
+        min_version: { description: 'Oldest TLS version accepted.', enum: ['TLSv1.2', 'TLSv1.3'], default: 'TLSv1.2' },
+        redirect_http_listen: { description: 'Optional HOST:PORT of a plain-HTTP listener that answers 308 to HTTPS (trusted hosts only).', type: ['string', 'null'], default: null },
       },
     },
     trusted_hosts: stringList('Allowed Host names; "*.example.com" matches subdomains. Others get 400.', ['localhost', '127.0.0.1', '[::1]']),
@@ -174,21 +184,22 @@ export const configSchema = {
       },
     },
     admin: {
-      description: 'The admin listener: /healthz, /readyz, /metrics.',
+      description: 'The admin listener: /healthz, /readyz, /metrics, /api/events. Its Host must be a loopback name.',
       type: 'object',
       additionalProperties: false,
       default: {},
       properties: {
-        listen: { description: 'HOST:PORT, or "off".', type: 'string', default: '127.0.0.1:9090' },
-        token: { ...secretRef, description: 'Bearer token required for /metrics (health checks stay open).' },
+        listen: { description: 'HOST:PORT of the admin listener, or "off". A non-loopback address is warned about at start.', type: 'string', default: '127.0.0.1:9090' },
+        token: { ...secretRef, description: 'Bearer token required for /metrics and /api/events (health checks stay open).' },
       },
     },
     limits: {
+      description: 'Request size limits, timeouts, and the methods accepted at all.',
       type: 'object',
       additionalProperties: false,
       default: {},
       properties: {
-        max_header_bytes: { description: 'Total size of request line and headers (then 431).', type: 'integer', minimum: 1024, maximum: 1_048_576, default: 16_384 },
+        max_header_bytes: { description: 'Total size of request line and headers (then 431). Needs a restart to change.', type: 'integer', minimum: 1024, maximum: 1_048_576, default: 16_384 },
         max_url_length: { description: 'Longest request target (then 414).', type: 'integer', minimum: 64, maximum: 1_048_576, default: 8192 },
         max_body_bytes: { description: 'Largest request body (then 413), enforced while streaming.', type: 'integer', minimum: 0, default: 1_048_576 },
         header_timeout: { ...duration, description: 'Time to receive the request headers (then 408).', default: '10s' },
@@ -213,11 +224,11 @@ export const configSchema = {
       additionalProperties: false,
       default: null,
       properties: {
-        allow_origins: stringList('Exact origins (https://app.example.com), patterns (https://*.example.com), or "*".'),
-        allow_methods: { type: 'array', items: methodName, default: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] },
+        allow_origins: stringList('Exact origins (https://app.example.com), patterns (https://*.example.com), or "*" (not with allow_credentials). Also the origins allowed to open WebSockets and to pass the CSRF Origin check.'),
+        allow_methods: { description: 'Methods a cross-origin request may use.', type: 'array', items: methodName, default: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] },
         allow_headers: stringList('Request headers a cross-origin request may send.', ['Accept', 'Accept-Language', 'Content-Language', 'Content-Type', 'Authorization', 'X-Requested-With', 'X-CSRF-Token', 'X-Request-ID']),
         expose_headers: stringList('Response headers scripts may read.', ['X-Request-ID']),
-        allow_credentials: { type: 'boolean', default: false },
+        allow_credentials: { description: 'Let cross-origin requests carry cookies and credentials (Access-Control-Allow-Credentials).', type: 'boolean', default: false },
         max_age: { description: 'Seconds a browser may cache a preflight.', type: 'integer', minimum: 0, maximum: 86_400, default: 600 },
       },
     },
@@ -235,9 +246,9 @@ export const configSchema = {
           additionalProperties: false,
           default: {},
           properties: {
-            max_age: { type: 'integer', minimum: 0, default: 31_536_000 },
-            include_subdomains: { type: 'boolean', default: true },
-            preload: { type: 'boolean', default: false },
+            max_age: { description: 'Seconds a browser keeps to HTTPS for this host.', type: 'integer', minimum: 0, default: 31_536_000 },
+            include_subdomains: { description: 'Add includeSubDomains.', type: 'boolean', default: true },
+            preload: { description: 'Add preload (once the domain is on the browsers\' preload list).', type: 'boolean', default: false },
           },
         },
       },
@@ -270,16 +281,17 @@ export const configSchema = {
       default: {},
       properties: {
         enabled: { description: 'auto: on in production.', enum: ['auto', 'on', 'off'], default: 'auto' },
-        max_inspect_bytes: { type: 'integer', minimum: 1024, maximum: 16_777_216, default: 262_144 },
-        max_logged_bytes: { type: 'integer', minimum: 0, maximum: 65_536, default: 2048 },
+        max_inspect_bytes: { description: 'Largest upstream 5xx body inspected; a larger one is masked (fail closed).', type: 'integer', minimum: 1024, maximum: 16_777_216, default: 262_144 },
+        max_logged_bytes: { description: 'Bytes of a masked body written to the log, redacted.', type: 'integer', minimum: 0, maximum: 65_536, default: 2048 },
       },
     },
     websocket: {
+      description: 'WebSocket upgrades, proxied after the same checks as any request; the Origin must be the same origin or in cors.allow_origins.',
       type: 'object',
       additionalProperties: false,
       default: {},
       properties: {
-        enabled: { type: 'boolean', default: true },
+        enabled: { description: 'Accept WebSocket upgrades (false: 400).', type: 'boolean', default: true },
         require_origin: { description: 'Refuse upgrades without an Origin header (non-browser clients send none).', type: 'boolean', default: false },
       },
     },
@@ -294,20 +306,20 @@ export const configSchema = {
         properties: {
           name: { description: 'Label used in metrics and logs.', type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
           match: routeMatch,
-          max_body_bytes: { type: 'integer', minimum: 0 },
-          body_timeout: duration,
-          response_timeout: duration,
-          request_buffering: { description: 'Buffer chunked bodies before forwarding (default true).', type: 'boolean' },
+          max_body_bytes: { description: 'Overrides limits.max_body_bytes on this route.', type: 'integer', minimum: 0 },
+          body_timeout: { ...duration, description: 'Overrides limits.body_timeout on this route.' },
+          response_timeout: { ...duration, description: 'Overrides upstream.response_timeout on this route.' },
+          request_buffering: { description: 'Buffer chunked bodies up to the limit before forwarding, so the app gets a Content-Length (default true; false streams them, cut at the limit).', type: 'boolean' },
           headers: headerOverrides,
           waf: {
             description: 'WAF settings for this route.',
             type: 'object',
             additionalProperties: false,
             properties: {
-              enabled: { type: 'boolean' },
+              enabled: { description: 'Overrides waf.enabled on this route.', type: 'boolean' },
               mode: wafMode,
               paranoia,
-              inspect_body: { type: 'boolean' },
+              inspect_body: { description: 'Overrides waf.inspect_body on this route.', type: 'boolean' },
             },
           },
         },
@@ -319,12 +331,13 @@ export const configSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        enabled: { type: 'boolean', default: true },
+        enabled: { description: 'Inspect requests for attacks (false is warned about at start).', type: 'boolean', default: true },
         mode: { ...wafMode, default: 'block' },
         paranoia: { ...paranoia, default: 1 },
         threshold: { description: 'Overrides the paranoia level\'s score threshold (0.5-1).', type: ['number', 'null'], minimum: 0.5, maximum: 1, default: null },
         inspect_body: { description: 'Buffer and inspect request bodies (JSON, forms, multipart, XML, text).', type: 'boolean', default: true },
         limits: {
+          description: 'How much of one request the WAF inspects.',
           type: 'object',
           additionalProperties: false,
           default: {},
@@ -344,9 +357,9 @@ export const configSchema = {
             additionalProperties: false,
             required: ['rules'],
             properties: {
-              path: { description: 'Route path pattern, as in routes[].match.path.', type: 'string', pattern: '^/' },
-              methods: { type: 'array', items: methodName, minItems: 1 },
-              location: { enum: ['path', 'query', 'header', 'cookie', 'body'] },
+              path: { description: 'Path pattern, as in routes[].match.path, matched in the case it is written in (default: every path).', type: 'string', pattern: '^/' },
+              methods: { description: 'Methods it applies to (default: all).', type: 'array', items: methodName, minItems: 1 },
+              location: { description: 'Where the input is (default: anywhere).', enum: ['path', 'query', 'header', 'cookie', 'body'] },
               name: { description: 'Input name; "*" matches any run of characters (items.*.code).', type: 'string', minLength: 1 },
               rules: { description: 'Rule ids (sqli-union) or categories (sqli); "*" for all.', type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
             },
@@ -355,7 +368,7 @@ export const configSchema = {
       },
     },
     auth: {
-      description: 'Identity at the edge (issue 4): accounts, tokens, route policies, CSRF, API keys. Absent: no authentication.',
+      description: 'Identity at the edge: accounts, tokens, route policies, CSRF, API keys. Absent: no authentication.',
       type: ['object', 'null'],
       additionalProperties: false,
       required: ['key_encryption_key'],
@@ -378,12 +391,13 @@ export const configSchema = {
         },
         registration: { description: 'POST {prefix}/register; auto: on in development, off in production.', enum: ['auto', 'on', 'off'], default: 'auto' },
         password: {
+          description: 'Password policy, applied to new passwords (registration, users add, reset-password).',
           type: 'object',
           additionalProperties: false,
           default: {},
           properties: {
-            min_length: { type: 'integer', minimum: 8, maximum: 128, default: 12 },
-            max_length: { type: 'integer', minimum: 16, maximum: 1024, default: 128 },
+            min_length: { description: 'Fewest characters (not above max_length).', type: 'integer', minimum: 8, maximum: 128, default: 12 },
+            max_length: { description: 'Most characters.', type: 'integer', minimum: 16, maximum: 1024, default: 128 },
           },
         },
         argon2: {
@@ -392,9 +406,9 @@ export const configSchema = {
           additionalProperties: false,
           default: {},
           properties: {
-            memory_kib: { type: 'integer', minimum: 8192, maximum: 4_194_304, default: 19_456 },
-            iterations: { type: 'integer', minimum: 1, maximum: 64, default: 2 },
-            parallelism: { type: 'integer', minimum: 1, maximum: 64, default: 1 },
+            memory_kib: { description: 'Memory per hash, in KiB; hashes made with other parameters are redone at the next login.', type: 'integer', minimum: 8192, maximum: 4_194_304, default: 19_456 },
+            iterations: { description: 'Passes over the memory.', type: 'integer', minimum: 1, maximum: 64, default: 2 },
+            parallelism: { description: 'Lanes.', type: 'integer', minimum: 1, maximum: 64, default: 1 },
           },
         },
         default_policy: { description: 'For routes no policy matches; auto: authenticated in production, public in development.', enum: ['auto', 'public', 'authenticated'], default: 'auto' },
@@ -408,8 +422,8 @@ export const configSchema = {
             required: ['match'],
             properties: {
               match: routeMatch,
-              access: { enum: ['public', 'authenticated'] },
-              roles: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+              access: { description: 'public: no credentials needed; authenticated: any signed-in caller. Give access or roles, not both.', enum: ['public', 'authenticated'] },
+              roles: { description: 'Any one of these roles (or API-key scopes) is required (else 403).', type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
             },
           },
         },
@@ -417,25 +431,28 @@ export const configSchema = {
         forward_token: { description: 'Send the verified access token to the upstream in X-Drawbridge-Token (it can check it against the JWKS).', type: 'boolean', default: true },
         login_page: { description: 'Redirect HTML navigations without a session to the built-in login page.', type: 'boolean', default: true },
         csrf: {
+          description: 'CSRF protection of cookie sessions.',
           type: 'object',
           additionalProperties: false,
           default: {},
           properties: { enabled: { description: 'CSRF tokens and Origin checks for cookie sessions (unsafe methods).', type: 'boolean', default: true } },
         },
         brute_force: {
+          description: 'Failed-login throttling, per account and per client IP (an IPv6 client by its /64).',
           type: 'object',
           additionalProperties: false,
           default: {},
           properties: {
-            max_failures_per_account: { type: 'integer', minimum: 1, maximum: 1000, default: 5 },
-            max_failures_per_ip: { type: 'integer', minimum: 1, maximum: 100_000, default: 20 },
-            window: { ...longDuration, default: '15m' },
-            lock_duration: { ...longDuration, default: '15m' },
+            max_failures_per_account: { description: 'Failures within the window that lock an account (unknown names too).', type: 'integer', minimum: 1, maximum: 1000, default: 5 },
+            max_failures_per_ip: { description: 'Failures within the window that lock a client IP.', type: 'integer', minimum: 1, maximum: 100_000, default: 20 },
+            window: { ...longDuration, description: 'Period failures are counted over.', default: '15m' },
+            lock_duration: { ...longDuration, description: 'How long a locked account or IP is refused (429 with Retry-After).', default: '15m' },
             base_delay: { ...longDuration, description: 'Wait after the third failure of an account, doubled each further failure.', default: '1s' },
-            max_delay: { ...longDuration, default: '30s' },
+            max_delay: { ...longDuration, description: 'Longest wait between attempts at one account.', default: '30s' },
           },
         },
         api_keys: {
+          description: 'API keys, made with drawbridge apikeys.',
           type: 'object',
           additionalProperties: false,
           default: {},
@@ -447,7 +464,7 @@ export const configSchema = {
       },
     },
     rate_limits: {
-      description: 'Rate-limit rules (issue 5): every matching rule counts the request; the strictest answers (429).',
+      description: 'Rate-limit rules: every matching rule counts the request; the strictest answers (429).',
       type: 'array',
       default: [],
       items: {
@@ -455,11 +472,11 @@ export const configSchema = {
         additionalProperties: false,
         required: ['key', 'limit'],
         properties: {
-          name: { description: 'Policy name in RateLimit headers, logs and metrics.', type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
+          name: { description: 'Policy name in RateLimit headers, logs and metrics; it names the shared counters, so it is unique (default rule_<index>).', type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
           // path optional here: a rule without one counts every path
-          match: { type: 'object', additionalProperties: false, properties: matchProperties },
+          match: { description: 'Which requests the rule counts: a path, methods, or both (default: every request).', type: 'object', additionalProperties: false, properties: matchProperties },
           key: {
-            description: 'ip, user (signed-in callers), api_key, or { header: NAME }.',
+            description: 'ip (an IPv6 address by its /64), user (signed-in callers only), api_key (API-key callers only), or { header: NAME } (requests carrying it only).',
             anyOf: [
               { enum: ['ip', 'user', 'api_key'] },
               { type: 'object', additionalProperties: false, required: ['header'], properties: { header: { type: 'string', pattern: '^[A-Za-z0-9-]{1,64}$' } } },
@@ -467,13 +484,13 @@ export const configSchema = {
           },
           limit: { description: 'Requests per window: "5/minute", "100/second", "1000/hour", "10000/day".', type: 'string', pattern: '^[1-9][0-9]{0,8} */ *(second|minute|hour|day)$' },
           burst: { description: 'Up to this many in one window; the extra above limit comes from an allowance refilled over ten windows.', type: 'integer', minimum: 1, maximum: 1_000_000_000 },
-          headers: { description: 'RateLimit-Policy/RateLimit on answers under the limit too.', type: 'boolean' },
+          headers: { description: 'RateLimit-Policy/RateLimit on answers under the limit too (default true).', type: 'boolean' },
           on_store_error: { description: 'When the counter store is unreachable; default deny under auth.prefix, allow elsewhere.', enum: ['allow', 'deny'] },
         },
       },
     },
     storage: {
-      description: 'Where durable state (security events, later users and keys) lives.',
+      description: 'Where security events, users, sessions, keys and shared counters live: one SQLite file by default.',
       type: 'object',
       additionalProperties: false,
       default: {},
@@ -494,11 +511,11 @@ export const configSchema = {
           additionalProperties: false,
           required: ['url'],
           properties: {
-            url: { ...secretRef, description: 'postgres://user:password@host:5432/db (sslmode=require etc. in the URL are honoured).' },
-            pool_size: { description: 'Connections per process.', type: 'integer', minimum: 1, maximum: 100, default: 10 },
-            connect_timeout: { ...duration, default: '5s' },
-            statement_timeout: { ...duration, default: '5s' },
-            tls: tlsClient('require: encrypted, certificate not checked (libpq sslmode=require); verify-full: certificate and host name checked against ca_file or the system CAs.', ['disable', 'require', 'verify-full']),
+            url: { ...secretRef, description: 'postgres://user:password@host:5432/db. Without tls, sslmode in the URL is read as libpq reads it (prefer and allow refused); with tls, ssl parameters in the URL are an error.' },
+            pool_size: { description: 'Connections per process for users, sessions and keys; security events use up to 2 more.', type: 'integer', minimum: 1, maximum: 100, default: 10 },
+            connect_timeout: { ...duration, description: 'A connection not made in time (the pool exhausted as well) is a store error.', default: '5s' },
+            statement_timeout: { ...duration, description: 'Set on the server for every statement; the client gives up 1s later.', default: '5s' },
+            tls: tlsClient('TLS to PostgreSQL. Without it, the URL\'s sslmode decides.', ['disable', 'require', 'verify-full']),
           },
         },
         redis: {
@@ -507,11 +524,11 @@ export const configSchema = {
           additionalProperties: false,
           required: ['url'],
           properties: {
-            url: { ...secretRef, description: 'redis://[:password@]host:6379[/db], or rediss:// for TLS.' },
+            url: { ...secretRef, description: 'redis://[user:password@]host:6379[/db], or rediss:// for TLS.' },
             key_prefix: { description: 'Prefix of every key Drawbridge writes (several deployments may share one Redis).', type: 'string', pattern: '^[A-Za-z0-9:_.-]{1,64}$', default: 'drawbridge:' },
-            connect_timeout: { ...duration, default: '2s' },
-            command_timeout: { ...duration, default: '500ms' },
-            tls: tlsClient('disable: plain TCP unless the URL is rediss://; verify-full: TLS with the certificate checked against ca_file or the system CAs; require: TLS without the check.', ['disable', 'require', 'verify-full']),
+            connect_timeout: { ...duration, description: 'How long start-up waits for the first connection (then it starts without Redis and picks it up later), and each connection attempt.', default: '2s' },
+            command_timeout: { ...duration, description: 'A command not answered in time is a store error.', default: '500ms' },
+            tls: tlsClient('TLS to Redis. Without it (or with mode disable), TLS only for rediss:// URLs, with the certificate checked against the system CAs.', ['disable', 'require', 'verify-full']),
           },
         },
       },
@@ -522,25 +539,27 @@ export const configSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        enabled: { type: 'boolean', default: false },
+        enabled: { description: 'Turn automatic bans on.', type: 'boolean', default: false },
         waf_blocks: { description: 'WAF blocks within the window that ban an IP (0: never).', type: 'integer', minimum: 0, maximum: 1_000_000, default: 20 },
         failed_logins: { description: 'Failed logins within the window that ban an IP (0: never).', type: 'integer', minimum: 0, maximum: 1_000_000, default: 20 },
-        window: { ...longDuration, default: '10m' },
-        duration: { ...longDuration, default: '1h' },
+        window: { ...longDuration, description: 'Period offences are counted over.', default: '10m' },
+        duration: { ...longDuration, description: 'How long a ban lasts (403 banned with Retry-After).', default: '1h' },
         allow_ips: stringList('Addresses or CIDRs never banned (health checkers, your own offices).'),
       },
     },
     logging: {
+      description: 'JSON lines on stdout.',
       type: 'object',
       additionalProperties: false,
       default: {},
       properties: {
-        level: { enum: ['debug', 'info', 'warn', 'error'], default: 'info' },
-        access_log: { type: 'boolean', default: true },
+        level: { description: 'Lowest level written.', enum: ['debug', 'info', 'warn', 'error'], default: 'info' },
+        access_log: { description: 'One line per request.', type: 'boolean', default: true },
         redact_fields: stringList('Query/body field names whose values are never logged, on top of built-in credential names: case-insensitive substrings, with - _ . ignored (api_key also matches api-key and apikey).', ['password', 'passwd', 'token', 'secret', 'api_key', 'apikey', 'authorization', 'session']),
       },
     },
     shutdown: {
+      description: 'Graceful stop on SIGTERM and SIGINT.',
       type: 'object',
       additionalProperties: false,
       default: {},
