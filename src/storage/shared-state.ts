@@ -11,7 +11,7 @@
 import cluster from 'node:cluster'
 import { RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible'
 import type { Config } from '../config/types.js'
-import type { LoginThrottleStore } from './types.js'
+import type { LoginThrottleStore, Locks, Notices } from './types.js'
 import { createRedis, connectRedis, probeRedis, type Redis } from './redis/client.js'
 import { MemoryNotices } from './memory/notices.js'
 import { MemoryLocks } from './memory/locks.js'
@@ -20,25 +20,6 @@ import { WorkerLocks } from './cluster/locks.js'
 import { RedisNotices } from './redis/notices.js'
 import { RedisLocks } from './redis/locks.js'
 import { RedisThrottleStore } from './redis/throttle.js'
-
-/** Messages every instance hears. An accelerator only: the stores stay the truth, so a missed notice costs time, never safety. */
-export interface Notices {
-  /**
-   * Delivered to every subscriber of every instance, this one included (at once here). With
-   * `retainUntil` (epoch ms) instances that start or reconnect later still hear it until then.
-   */
-  publish(channel: string, message: string, retainUntil?: number): void
-  subscribe(channel: string, fn: (message: string) => void): void
-  close(): Promise<void>
-}
-
-export interface Locks {
-  /**
-   * Runs `fn` while holding the lock `name`; a second caller, on any instance, waits until the
-   * first is done (or its `ttlMs` ran out). Throws StorageUnavailable when the lock store is down.
-   */
-  withLock<T>(name: string, ttlMs: number, fn: () => Promise<T>): Promise<T>
-}
 
 export interface LimiterSettings {
   /** Unique per use (rule name, "bans:waf"...). */

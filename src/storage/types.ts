@@ -1,7 +1,8 @@
 /**
- * The storage interfaces (design.md §6): the only surface stages and the admin API see. Adapters
- * live in memory/ and sqlite/ (PostgreSQL and Redis in a later issue); one conformance suite in
- * test/storage/ runs against each.
+ * The storage interfaces: the only surface stages, identity and the admin API see, in our own
+ * shapes, so that no driver's types leak past its adapter. Adapters (memory/, cluster/, redis/,
+ * sqlite/, postgres/) implement them and import this file, never the factories that choose them
+ * (open.ts, shared-state.ts); one conformance suite in test/storage/ runs against each.
  */
 
 export type EventAction = 'blocked' | 'logged'
@@ -217,4 +218,25 @@ export interface IdentityStores {
   readonly keys: KeyStore
   readonly throttle: LoginThrottleStore
   close(): Promise<void>
+}
+
+// ---- Shared state: what the instances of one deployment share besides the durable records.
+
+/** Messages every instance hears. An accelerator only: the stores stay the truth, so a missed notice costs time, never safety. */
+export interface Notices {
+  /**
+   * Delivered to every subscriber of every instance, this one included (at once here). With
+   * `retainUntil` (epoch ms) instances that start or reconnect later still hear it until then.
+   */
+  publish(channel: string, message: string, retainUntil?: number): void
+  subscribe(channel: string, fn: (message: string) => void): void
+  close(): Promise<void>
+}
+
+export interface Locks {
+  /**
+   * Runs `fn` while holding the lock `name`; a second caller, on any instance, waits until the
+   * first is done (or its `ttlMs` ran out). Throws StorageUnavailable when the lock store is down.
+   */
+  withLock<T>(name: string, ttlMs: number, fn: () => Promise<T>): Promise<T>
 }
