@@ -13,7 +13,7 @@ import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { SecurityEvents } from '../observability/security-events.js'
 import type { Identity } from '../identity/index.js'
-import type { SharedState } from '../storage/shared-state.js'
+import type { SharedState } from '../storage/types.js'
 import type { Bans } from '../stages/bans/index.js'
 import type { StoreErrorReport } from '../observability/store-errors.js'
 
