@@ -105,8 +105,8 @@ export class StorageUnavailable extends DrawbridgeError {
   override code = 'DRAWBRIDGE_ERR_STORE_UNAVAILABLE' as const
   override status = 503
   /** Which store, for the metric and the log. */
-  readonly store: 'postgres' | 'redis' | 'cluster'
-  constructor(store: 'postgres' | 'redis' | 'cluster', message: string, options?: { cause?: unknown }) {
+  readonly store: 'postgres' | 'redis' | 'cluster' | 'memory'
+  constructor(store: 'postgres' | 'redis' | 'cluster' | 'memory', message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.store = store
   }
@@ -134,3 +134,10 @@ export class UpstreamFailure extends DrawbridgeError {
     this.status = kind === 'unavailable' ? 502 : kind === 'timeout' ? 504 : kind === 'overloaded' ? 503 : 400
   }
 }
+
+/**
+ * An in-process counter (memory, or the cluster primary's) holds as many keys as it may: a new
+ * key is refused like a store outage (`on_store_error`), since each key costs memory for its
+ * whole window and a rule keyed by a header lets a client invent keys at will.
+ */
+export class CounterCapacity extends StorageUnavailable {}

@@ -5,7 +5,7 @@
  */
 import cluster, { type Worker } from 'node:cluster'
 import { availableParallelism } from 'node:os'
-import { RateLimiterClusterMaster } from 'rate-limiter-flexible'
+import { serveWorkerCounters } from '../storage/cluster/limiters.js'
 import { relayWorkerNotices } from '../storage/cluster/notices.js'
 import { serveWorkerLocks } from '../storage/cluster/locks.js'
 import { parseArgs } from 'node:util'
@@ -163,7 +163,7 @@ async function runSingle(config: Config, load: () => Config | null, logger: Logg
 async function runPrimary(config: Config, load: () => Config | null, logger: Logger): Promise<number> {
   let current = config
   // Workers' rate-limit counters live here, so a limit holds once for the whole machine (issue 5).
-  new RateLimiterClusterMaster()
+  serveWorkerCounters()
   // Bans and revocation notices between workers (without Redis; with it they go through Redis).
   relayWorkerNotices()
   // Single-flight locks (one login check per account at a time) for the whole machine.

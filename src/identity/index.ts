@@ -19,7 +19,7 @@ import { ApiKeys } from './api-keys.js'
 import { CsrfTokens } from './csrf-tokens.js'
 import { BruteForce } from './brute-force.js'
 import { FileKeyStore, plainSealer } from './file-keys.js'
-import type { Locks, Notices } from '../storage/shared-state.js'
+import type { Locks, Notices } from '../storage/types.js'
 import { MemoryLocks } from '../storage/memory/locks.js'
 
 export type { TokenPair, ClientInfo, RefreshOutcome, AccessClaims }

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto'
 import type { RefreshStore, User, UserStore } from '../storage/types.js'
 import type { AccessTokens } from './access-tokens.js'
 import type { Clock } from './clock.js'
-import type { Locks } from '../storage/shared-state.js'
+import type { Locks } from '../storage/types.js'
 import type { Sealer } from './seal.js'
 import { newSecret, sha256 } from './secrets.js'
 

@@ -1,7 +1,8 @@
 /**
- * The storage interfaces (design.md §6): the only surface stages and the admin API see. Adapters
- * live in memory/ and sqlite/ (PostgreSQL and Redis in a later issue); one conformance suite in
- * test/storage/ runs against each.
+ * The storage interfaces: the only surface stages, identity and the admin API see, in our own
+ * shapes, so that no driver's types leak past its adapter. Adapters (memory/, cluster/, redis/,
+ * sqlite/, postgres/) implement them and import this file, never the factories that choose them
+ * (open.ts, shared-state.ts); one conformance suite in test/storage/ runs against each.
  */
 
 export type EventAction = 'blocked' | 'logged'
@@ -216,5 +217,87 @@ export interface IdentityStores {
   readonly apiKeys: ApiKeyStore
   readonly keys: KeyStore
   readonly throttle: LoginThrottleStore
+  close(): Promise<void>
+}
+
+// ---- Shared state: what the instances of one deployment share besides the durable records.
+
+/** Messages every instance hears. An accelerator only: the stores stay the truth, so a missed notice costs time, never safety. */
+export interface Notices {
+  /**
+   * Delivered to every subscriber of every instance, this one included (at once here). With
+   * `retainUntil` (epoch ms) instances that start or reconnect later still hear it until then.
+   */
+  publish(channel: string, message: string, retainUntil?: number): void
+  subscribe(channel: string, fn: (message: string) => void): void
+  close(): Promise<void>
+}
+
+export interface Locks {
+  /**
+   * Runs `fn` while holding the lock `name`; a second caller, on any instance, waits until the
+   * first is done (or its `ttlMs` ran out). Throws StorageUnavailable when the lock store is down.
+   */
+  withLock<T>(name: string, ttlMs: number, fn: () => Promise<T>): Promise<T>
+}
+
+/** One counter: `points` per `seconds` for each key. */
+export interface LimiterSettings {
+  /** Unique per use (rule name, "bans:waf"...). */
+  readonly name: string
+  readonly points: number
+  readonly seconds: number
+  /**
+   * Up to this many in one window: the extra above `points` comes from an allowance of
+   * (burst - points) per ten windows, so a client may spend a short burst but not keep it up.
+   * Ignored unless above `points`.
+   */
+  readonly burst?: number
+}
+
+/** A counter's answer. Over the limit is an answer like any other, not an error. */
+export interface LimiterAnswer {
+  /** false: over the limit. */
+  readonly allowed: boolean
+  /** Points left in the current window (0 when over). */
+  readonly remaining: number
+  /** Until the window ends: when over, how long before the key may try again (> 0). */
+  readonly retryAfterMs: number
+}
+
+export interface Limiter {
+  /**
+   * Counts `points` (default 1) for `key`. Rejects only when the counter cannot answer (store
+   * unreachable, in-process counter full): with StorageUnavailable, so that callers apply their
+   * failure rule (`on_store_error`) and never mistake a fault for "over the limit".
+   */
+  consume(key: string, points?: number): Promise<LimiterAnswer>
+}
+
+/**
+ * What the instances of one deployment share besides the durable records: counters (rate
+ * limits, ban offences, failed logins), notices every instance hears (bans, revocations), and
+ * single-flight locks. Three kinds, chosen by the configuration (shared-state.ts):
+ * - memory: one process; everything in this process.
+ * - cluster: `--workers N` without Redis; counters, notices and locks go through the
+ *   node:cluster primary, so a limit or a lock holds once for the machine.
+ * - redis: `storage.redis`; every instance on every machine shares one Redis.
+ * Opened once per process and kept across reloads, so counts survive a SIGHUP.
+ */
+export interface SharedState {
+  readonly kind: 'memory' | 'cluster' | 'redis'
+  /** A counter with these settings; the same object for the same settings, so counts survive a reload. */
+  limiter(settings: LimiterSettings): Limiter
+  readonly notices: Notices
+  readonly locks: Locks
+  /** Failed-login counters in Redis; null: the identity store keeps them. */
+  readonly throttle: LoginThrottleStore | null
+  /** For /readyz: null when there is nothing remote to check. */
+  probe(): Promise<{ ok: boolean; error?: string }> | null
+  /**
+   * Waits (at most `connect_timeout`) for the first connection, so that the first requests find
+   * Redis ready; without it Drawbridge still starts, and picks Redis up when it answers.
+   */
+  connect(): Promise<boolean>
   close(): Promise<void>
 }

@@ -5,10 +5,8 @@
  */
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
-import { StorageConflict } from '../../src/errors.js'
-import type { IdentityStores, NewUser, SecurityEventStore, SecurityEvent } from '../../src/storage/types.js'
-import type { SharedState } from '../../src/storage/shared-state.js'
-import { RateLimiterRes } from 'rate-limiter-flexible'
+import { StorageConflict, StorageUnavailable } from '../../src/errors.js'
+import type { IdentityStores, NewUser, SecurityEventStore, SecurityEvent, SharedState } from '../../src/storage/types.js'
 
 const t0 = Date.UTC(2026, 10, 23)
 
@@ -207,15 +205,72 @@ export function eventConformance(adapter: string, open: () => Promise<SecurityEv
  */
 export function sharedStateConformance(kind: string, open: () => Promise<readonly [SharedState, SharedState]>): void {
   describe(`shared state conformance: ${kind}`, () => {
-    test('counters: one limit over both views; over it is a RateLimiterRes, not an error', async () => {
+    test('counters: one limit over both views; over it is an answer (allowed: false), not an error', async () => {
       const [a, b] = await open()
       const name = `c${Math.random().toString(36).slice(2, 8)}`
       const la = a.limiter({ name, points: 3, seconds: 60 })
       const lb = b.limiter({ name, points: 3, seconds: 60 })
       assert.equal(a.limiter({ name, points: 3, seconds: 60 }), la)
-      const outcomes = await Promise.all(Array.from({ length: 5 }, (_, i) => (i % 2 === 0 ? la : lb).consume('k').then(() => 'ok', (e: unknown) => (e instanceof RateLimiterRes ? 'over' : 'error'))))
+      const outcomes = await Promise.all(Array.from({ length: 5 }, (_, i) => (i % 2 === 0 ? la : lb).consume('k').then((r) => (r.allowed ? 'ok' : 'over'), (e: unknown) => (e instanceof StorageUnavailable ? 'unavailable' : 'error'))))
       assert.deepEqual([...outcomes].sort(), ['ok', 'ok', 'ok', 'over', 'over'])
-      assert.equal(await la.consume('other').then(() => 'ok'), 'ok')
+      assert.equal((await la.consume('other')).allowed, true)
+    })
+
+    test('limiter: allowed until the limit with what remains; then allowed: false with a positive retryAfterMs within the window', async () => {
+      const [a, b] = await open()
+      const name = `c${Math.random().toString(36).slice(2, 8)}`
+      const l = a.limiter({ name, points: 3, seconds: 60 })
+      const answers = []
+      for (let i = 0; i < 4; i++) answers.push(await (i % 2 === 0 ? l : b.limiter({ name, points: 3, seconds: 60 })).consume('k'))
+      assert.deepEqual(
+        answers.map((x) => [x.allowed, x.remaining]),
+        [
+          [true, 2],
+          [true, 1],
+          [true, 0],
+          [false, 0],
+        ],
+      )
+      // Allowed answers say when the window ends too (the RateLimit field's `t`).
+      for (const x of answers) assert.ok(x.retryAfterMs > 0 && x.retryAfterMs <= 60_000, String(x.retryAfterMs))
+      // Several points at once count as many.
+      const many = a.limiter({ name: `${name}-many`, points: 5, seconds: 60 })
+      const four = await many.consume('k', 4)
+      assert.deepEqual([four.allowed, four.remaining], [true, 1])
+      assert.equal((await many.consume('k', 2)).allowed, false)
+    })
+
+    test('limiter: the window resets: refused until retryAfterMs has passed, then allowed again', async () => {
+      // The counters read the wall clock (no test clock reaches them): a one-second window keeps
+      // this short.
+      const [a, b] = await open()
+      const name = `c${Math.random().toString(36).slice(2, 8)}`
+      const l = a.limiter({ name, points: 2, seconds: 1 })
+      assert.equal((await l.consume('k')).allowed, true)
+      assert.equal((await l.consume('k')).allowed, true)
+      const over = await b.limiter({ name, points: 2, seconds: 1 }).consume('k')
+      assert.equal(over.allowed, false)
+      assert.ok(over.retryAfterMs > 0 && over.retryAfterMs <= 1000, String(over.retryAfterMs))
+      await new Promise((r) => setTimeout(r, over.retryAfterMs + 100))
+      const again = await l.consume('k')
+      assert.equal(again.allowed, true)
+      assert.equal(again.remaining, 1)
+    })
+
+    test('limiter: with a burst, up to `burst` in one window across views, then refused; a burst not above the limit changes nothing', async () => {
+      const [a, b] = await open()
+      const name = `c${Math.random().toString(36).slice(2, 8)}`
+      const la = a.limiter({ name, points: 2, seconds: 60, burst: 4 })
+      const lb = b.limiter({ name, points: 2, seconds: 60, burst: 4 })
+      assert.equal(a.limiter({ name, points: 2, seconds: 60, burst: 4 }), la)
+      const allowed = []
+      for (let i = 0; i < 6; i++) allowed.push((await (i % 2 === 0 ? la : lb).consume('k')).allowed)
+      assert.deepEqual(allowed, [true, true, true, true, false, false])
+      const refused = await la.consume('k')
+      assert.equal(refused.remaining, 0)
+      assert.ok(refused.retryAfterMs > 0, String(refused.retryAfterMs))
+      const plain = a.limiter({ name: `${name}-plain`, points: 2, seconds: 60, burst: 2 })
+      assert.deepEqual([(await plain.consume('k')).allowed, (await plain.consume('k')).allowed, (await plain.consume('k')).allowed], [true, true, false])
     })
 
     test('locks: callers of one name run one after the other, across views; other names do not wait', async () => {

@@ -6,13 +6,13 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { RateLimiterRes } from 'rate-limiter-flexible'
 import { openSqlite } from '../../src/storage/sqlite/database.js'
 import { sqliteIdentityStores } from '../../src/storage/sqlite/identity.js'
 import { createRedis, connectRedis, type Redis } from '../../src/storage/redis/client.js'
 import { RedisThrottleStore } from '../../src/storage/redis/throttle.js'
 import { RedisNotices } from '../../src/storage/redis/notices.js'
-import { createSharedState, type SharedState } from '../../src/storage/shared-state.js'
+import { createSharedState } from '../../src/storage/shared-state.js'
+import type { SharedState } from '../../src/storage/types.js'
 import { StorageUnavailable } from '../../src/errors.js'
 import { testConfig } from '../helpers/gateway.js'
 import { redisSkipReason, startRedis, type RedisServer } from '../helpers/redis.js'
@@ -117,16 +117,16 @@ describe('redis shared state', () => {
     const a = await shared(p)
     assert.equal(a.kind, 'redis')
     const la = a.limiter({ name: 'login', points: 5, seconds: 60 })
-    assert.equal(await la.consume('5.6.7.8').then(() => 'ok', () => 'error'), 'ok')
+    assert.equal(await la.consume('5.6.7.8').then((r) => (r.allowed ? 'ok' : 'over'), () => 'error'), 'ok')
 
     await server!.stop()
-    const down = await la.consume('5.6.7.8').then(() => 'ok', (e: unknown) => (e instanceof RateLimiterRes ? 'over' : 'error'))
-    assert.equal(down, 'error')
+    const down = await la.consume('5.6.7.8').then((r) => (r.allowed ? 'ok' : 'over'), (e: unknown) => (e instanceof StorageUnavailable && e.store === 'redis' ? 'unavailable' : 'error'))
+    assert.equal(down, 'unavailable')
     await assert.rejects(new RedisThrottleStore(await clientWithoutWait(p), p).get('k', Date.now()), StorageUnavailable)
     assert.equal((await a.probe())?.ok, false)
     await server!.start()
     assert.ok(await eventually(async () => (await a.probe())?.ok === true, 8000), 'reconnected')
-    assert.equal(await la.consume('5.6.7.8').then(() => 'ok', () => 'error'), 'ok')
+    assert.equal(await la.consume('5.6.7.8').then((r) => (r.allowed ? 'ok' : 'over'), () => 'error'), 'ok')
   })
 })
 

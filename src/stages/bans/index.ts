@@ -10,10 +10,10 @@ import type { BanConfig } from '../../config/types.js'
 import type { Stage, Verdict } from '../../pipeline/types.js'
 import { verdict } from '../../pipeline/types.js'
 import type { Transaction } from '../../pipeline/transaction.js'
-import type { SharedState } from '../../storage/shared-state.js'
+import type { SharedState } from '../../storage/types.js'
 import type { StoreErrorReport } from '../../observability/store-errors.js'
 import { clientKey, compileIpMatcher, type IpMatcher } from '../../net/address.js'
-import { RateLimiterRes } from 'rate-limiter-flexible'
+import { StorageUnavailable } from '../../errors.js'
 
 export type Offence = 'waf' | 'login'
 
@@ -68,13 +68,12 @@ export class Bans {
     // The counter lets threshold - 1 offences through in a window: the next one bans.
     const limiter = this.#shared.limiter({ name: `bans:${kind}`, points: threshold - 1, seconds: Math.max(1, Math.round(this.#config.window / 1000)) })
     limiter.consume(key).then(
-      () => undefined,
-      (res: unknown) => {
-        // Over the counter: the threshold-th offence. Anything else is the store failing: the
-        // offence is not counted (a ban needs evidence), and that is reported.
-        if (res instanceof RateLimiterRes) this.#ban(key, kind)
-        else this.#storeErrors?.decision(this.#shared.kind, `bans:${kind}`, 'allow', requestId, res)
+      (res) => {
+        // Over the counter: the threshold-th offence.
+        if (!res.allowed) this.#ban(key, kind)
       },
+      // The store failing: the offence is not counted (a ban needs evidence), and that is reported.
+      (err: unknown) => this.#storeErrors?.decision(this.#shared.kind, `bans:${kind}`, 'allow', requestId, err instanceof StorageUnavailable ? (err.cause ?? err) : err),
     )
   }
 

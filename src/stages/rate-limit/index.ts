@@ -3,24 +3,20 @@
  * path and method, written like `5/minute` with an optional burst. Every rule that applies
  * counts the request; the strictest answers. Over a limit: 429 with `Retry-After` and the IETF
  * `RateLimit-Policy`/`RateLimit` fields (draft-ietf-httpapi-ratelimit-headers); under it the
- * same fields (per rule, configurable). The counting is rate-limiter-flexible's, in the shared
- * state (storage/shared-state.ts): process memory for one process, the cluster primary for
- * `--workers N` (one count per machine), Redis for several instances. When the counter cannot be
- * reached, the rule's `on_store_error` decides, and the decision is counted and logged.
+ * same fields (per rule, configurable). The counting is the shared state's (storage/types.ts):
+ * process memory for one process, the cluster primary for `--workers N` (one count per machine),
+ * Redis for several instances. When the counter cannot be reached, the rule's `on_store_error`
+ * decides, and the decision is counted and logged.
  */
-import { BurstyRateLimiter, RateLimiterRes } from 'rate-limiter-flexible'
 import type { RateLimitRule } from '../../config/types.js'
-import type { SharedState } from '../../storage/shared-state.js'
+import type { Limiter, LimiterAnswer, SharedState } from '../../storage/types.js'
+import { StorageUnavailable } from '../../errors.js'
 import type { StoreErrorReport } from '../../observability/store-errors.js'
 import type { Stage, Verdict } from '../../pipeline/types.js'
 import { verdict } from '../../pipeline/types.js'
 import type { Transaction } from '../../pipeline/transaction.js'
 import { compileMethods, compilePathMatcher, type PathMatcher } from '../../net/path-matcher.js'
 import { clientKey } from '../../net/address.js'
-
-interface Limiter {
-  consume(key: string, points?: number): Promise<RateLimiterRes>
-}
 
 interface CompiledRule {
   readonly name: string
@@ -63,13 +59,9 @@ export function compileRules(rules: readonly RateLimitRule[], authPrefix: string
     const { limit, seconds } = parseLimit(r.limit)!
     // The counter is named by the rule and what it counts, so no two rules ever share one.
     const counter = `${name}:${typeof r.key === 'string' ? r.key : `header:${r.key.header.toLowerCase()}`}`
-    const main = shared.limiter({ name: counter, points: limit, seconds })
     // A burst allows up to `burst` in one window: the extra above `limit` comes from an
-    // allowance of (burst - limit) per ten windows (rate-limiter-flexible's BurstyRateLimiter).
-    const limiter =
-      r.burst !== undefined && r.burst > limit
-        ? new BurstyRateLimiter(main, shared.limiter({ name: `${counter}:burst`, points: r.burst - limit, seconds: seconds * 10 }))
-        : main
+    // allowance of (burst - limit) per ten windows.
+    const limiter = shared.limiter({ name: counter, points: limit, seconds, burst: r.burst })
     return {
       name,
       path: r.match?.path === undefined ? null : compilePathMatcher(r.match.path),
@@ -103,11 +95,11 @@ export function createRateLimit(rules: readonly RateLimitRule[], authPrefix: str
     const results = await Promise.all(
       applicable.map(({ rule, key }) =>
         rule.limiter.consume(key).then(
-          (res) => ({ rule, res, over: false }),
-          (res: unknown) => {
-            // A rejection is either "over the limit" (RateLimiterRes) or a store fault.
-            if (res instanceof RateLimiterRes) return { rule, res, over: true }
-            deps.storeErrors?.decision(store, `rate_limit:${rule.name}`, rule.onStoreError, tx.id, res)
+          (res) => ({ rule, res, over: !res.allowed }),
+          (err: unknown) => {
+            // "Over the limit" is an answer; a rejection is the store failing. What it failed
+            // with is what the log names, as for every other store decision.
+            deps.storeErrors?.decision(store, `rate_limit:${rule.name}`, rule.onStoreError, tx.id, err instanceof StorageUnavailable ? (err.cause ?? err) : err)
             return { rule, res: null, over: rule.onStoreError === 'deny' }
           },
         ),
@@ -118,22 +110,22 @@ export function createRateLimit(rules: readonly RateLimitRule[], authPrefix: str
       tx.rejectReason = 'rate-limit store error'
       if (failed.some((r) => r.over)) return storeDown
     }
-    const counted = results.filter((r): r is { rule: CompiledRule; res: RateLimiterRes; over: boolean } => r.res !== null)
+    const counted = results.filter((r): r is { rule: CompiledRule; res: LimiterAnswer; over: boolean } => r.res !== null)
     let worst: (typeof counted)[number] | null = null
-    for (const r of counted) if (r.over && (worst === null || r.res.msBeforeNext > worst.res.msBeforeNext)) worst = r
+    for (const r of counted) if (r.over && (worst === null || r.res.retryAfterMs > worst.res.retryAfterMs)) worst = r
     const shown = counted.filter((r) => r.rule.headers)
     // The field reports the rule closest to its limit (fewest remaining).
     let closest: (typeof counted)[number] | null = null
-    for (const r of shown) if (closest === null || r.res.remainingPoints < closest.res.remainingPoints) closest = r
+    for (const r of shown) if (closest === null || r.res.remaining < closest.res.remaining) closest = r
     const fields: [string, string][] =
       closest === null
         ? []
         : [
             ['ratelimit-policy', shown.map((r) => r.rule.policy).join(', ')],
-            ['ratelimit', `"${closest.rule.name}";r=${Math.max(0, closest.res.remainingPoints)};t=${Math.ceil(closest.res.msBeforeNext / 1000)}`],
+            ['ratelimit', `"${closest.rule.name}";r=${closest.res.remaining};t=${Math.ceil(closest.res.retryAfterMs / 1000)}`],
           ]
     if (worst !== null) {
-      const retry = String(Math.max(1, Math.ceil(worst.res.msBeforeNext / 1000)))
+      const retry = String(Math.max(1, Math.ceil(worst.res.retryAfterMs / 1000)))
       return verdict('rate_limit', 429, 'DRAWBRIDGE_ERR_RATE_LIMITED', `over ${worst.rule.name}`, [['retry-after', retry], ...fields])
     }
     if (fields.length > 0) tx.responseFields = fields

@@ -7,7 +7,7 @@
  * its worker exits.
  */
 import cluster, { type Worker } from 'node:cluster'
-import type { Locks } from '../shared-state.js'
+import type { Locks } from '../types.js'
 import { StorageUnavailable } from '../../errors.js'
 
 interface LockRequest {

@@ -4,7 +4,7 @@
  * ones for workers that subscribe later (a replacement after a crash must know the running bans).
  */
 import cluster, { type Worker } from 'node:cluster'
-import type { Notices } from '../shared-state.js'
+import type { Notices } from '../types.js'
 import { deliver } from '../memory/notices.js'
 
 interface NoticeMessage {

@@ -1,5 +1,5 @@
 /** Single-flight locks inside one process: callers of the same name run one after another. */
-import type { Locks } from '../shared-state.js'
+import type { Locks } from '../types.js'
 
 export class MemoryLocks implements Locks {
   readonly #tails = new Map<string, Promise<unknown>>()

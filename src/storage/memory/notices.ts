@@ -1,5 +1,5 @@
 /** Notices inside one process: subscribers are called at once. */
-import type { Notices } from '../shared-state.js'
+import type { Notices } from '../types.js'
 
 export class MemoryNotices implements Notices {
   readonly #subscribers = new Map<string, Set<(message: string) => void>>()

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Redis } from './client.js'
-import type { Locks } from '../shared-state.js'
+import type { Locks } from '../types.js'
 import { StorageUnavailable } from '../../errors.js'
 
 const release = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Redis } from './client.js'
-import type { Notices } from '../shared-state.js'
+import type { Notices } from '../types.js'
 import { deliver } from '../memory/notices.js'
 
 // KEYS[1]; ARGV: until, message, now. Adds the notice, drops the ended ones, and lets the set
