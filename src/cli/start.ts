@@ -91,7 +91,7 @@ async function runSingle(config: Config, load: () => Config | null, logger: Logg
   const worker = cluster.isWorker
   let gateway: Gateway
   try {
-    gateway = createGateway(config, { logger, admin: !worker })
+    gateway = createGateway(config, { logger, admin: !worker, migrate: !worker })
   } catch (e) {
     logger.error('failed to start', { err: String(e) })
     logger.flush()

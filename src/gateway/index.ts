@@ -3,7 +3,6 @@
  * Lifecycle as in Caddy: everything is compiled before the swap; a reload that fails leaves
  * the running configuration in place; close drains in-flight requests up to a deadline.
  */
-import type { Server } from 'node:http'
 import type { Server as HttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Config } from '../config/types.js'
@@ -19,7 +18,8 @@ import type { Identity, IdentityOptions } from '../identity/index.js'
 import type { SecurityEventStore } from '../storage/types.js'
 import type { SharedState } from '../storage/types.js'
 import { compileConfig, type CompiledConfig, type ProcessServices } from './compiled-config.js'
-import { createProxyServer, tlsOptions } from './servers.js'
+import { createProxyServer, listenOn, tlsOptions, urlOf } from './servers.js'
+import { drain } from './drain.js'
 import { openIdentity, openServices } from './services.js'
 import { needsRestart, withReloaded } from './reload.js'
 
@@ -35,6 +35,8 @@ export interface GatewayOptions {
   readonly identityOptions?: IdentityOptions
   /** Counters, notices and locks; default: from `storage` (Redis, the cluster primary, or memory). */
   readonly shared?: SharedState
+  /** Apply storage migrations in listen() (false in cluster workers: the primary did). */
+  readonly migrate?: boolean
 }
 
 export interface GatewayAddresses {
@@ -56,33 +58,13 @@ export interface Gateway {
   readonly identity: Identity | null
 }
 
-function urlOf(server: Server, secure: boolean): string {
-  const a = server.address() as AddressInfo
-  const host = a.family === 'IPv6' ? `[${a.address}]` : a.address
-  return `${secure ? 'https' : 'http'}://${host}:${a.port}`
-}
-
-function listenOn(server: Server, hostPort: string, logger: Logger): Promise<void> {
-  const { host, port } = parseHostPort(hostPort)
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(port, host, () => {
-      server.removeListener('error', reject)
-      // A listening server reports failed accepts (EMFILE when a flood of connections exhausts
-      // the file descriptors) as 'error': without a listener that ends the process, with one
-      // the server goes on accepting once descriptors are free again.
-      server.on('error', (err: NodeJS.ErrnoException) => logger.error('listener error', { listen: hostPort, code: err.code ?? null, syscall: err.syscall ?? null }))
-      resolve()
-    })
-  })
-}
-
 export function createGateway(initial: Config, options: GatewayOptions = {}): Gateway {
   let services: ProcessServices = openServices(initial, options)
   const { logger, metrics, events, shared } = services
   let rt: CompiledConfig = compileConfig(initial, services)
   const secure = initial.tls !== null
-  const { server, upgraded } = createProxyServer(rt, () => rt)
+  const proxy = createProxyServer(rt, () => rt)
+  const server = proxy.server
   const redirect = secure && initial.tls!.redirect_http_listen ? createRedirectServer(() => rt.config, () => (server.address() as AddressInfo).port) : null
   // Redis as this process sees it: its own connection is what requests use.
   const readiness = createReadiness(() => rt.config, 1000, { redis: () => shared.probe() })
@@ -120,7 +102,8 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
       if (admin) await listenOn(admin, initial.admin.listen, logger)
       // Redis, when configured: waited for briefly; without it requests follow its failure rules.
       await shared.connect()
-      await migrateStorage(initial, (err) => logger.warn('storage unreachable at start-up; retrying on use', { err: String(err.cause ?? err) }))
+      // A cluster's primary migrated before it forked its workers.
+      if (options.migrate !== false) await migrateStorage(initial, (err) => logger.warn('storage unreachable at start-up; retrying on use', { err: String(err.cause ?? err) }))
       if (initial.auth !== null) {
         if (identity === null) {
           identity = await openIdentity(initial, services, options.identityOptions, () => closing)
@@ -162,24 +145,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     async close(drainMs = rt.config.shutdown.drain_timeout) {
       closing = true
       rt.draining = true
-      const closed = Promise.all(
-        [server, redirect, admin].filter((s): s is Server => s !== null && s.listening).map(
-          (s) => new Promise<void>((resolve) => s.close(() => resolve())),
-        ),
-      )
-      server.closeIdleConnections()
-      const deadline = new Promise<'timeout'>((resolve) => setTimeout(resolve, drainMs, 'timeout').unref())
-      const idle = setInterval(() => server.closeIdleConnections(), 100)
-      const outcome = await Promise.race([closed.then(() => 'drained' as const), deadline])
-      clearInterval(idle)
-      if (outcome === 'timeout') {
-        logger.warn('drain deadline reached; closing remaining connections')
-        server.closeAllConnections()
-        for (const socket of upgraded) socket.destroy()
-        redirect?.closeAllConnections()
-        admin?.closeAllConnections()
-        await closed
-      }
+      const outcome = await drain(proxy, [redirect, admin], drainMs, logger)
       await rt.upstream.close().catch(() => undefined)
       await events.close().catch((err: unknown) => logger.error('closing the event store failed', { err: String(err) }))
       if (keyReload !== null) clearInterval(keyReload)

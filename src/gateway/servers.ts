@@ -2,7 +2,9 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import { readFileSync } from 'node:fs'
-import type { Socket } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
+import { parseHostPort } from '../net/address.js'
+import type { Logger } from '../observability/logger.js'
 import type { Duplex } from 'node:stream'
 import type { Config } from '../config/types.js'
 import { handleBadExpectation, handleRequest } from '../listener/http.js'
@@ -54,4 +56,25 @@ export function createProxyServer(initial: CompiledConfig, current: () => Compil
 
 export function tlsOptions(c: Config): { cert: Buffer; key: Buffer; minVersion: 'TLSv1.2' | 'TLSv1.3' } {
   return { cert: readFileSync(c.tls!.cert_file), key: readFileSync(c.tls!.key_file), minVersion: c.tls!.min_version }
+}
+
+export function urlOf(server: Server, secure: boolean): string {
+  const a = server.address() as AddressInfo
+  const host = a.family === 'IPv6' ? `[${a.address}]` : a.address
+  return `${secure ? 'https' : 'http'}://${host}:${a.port}`
+}
+
+export function listenOn(server: Server, hostPort: string, logger: Logger): Promise<void> {
+  const { host, port } = parseHostPort(hostPort)
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.removeListener('error', reject)
+      // A listening server reports failed accepts (EMFILE when a flood of connections exhausts
+      // the file descriptors) as 'error': without a listener that ends the process, with one
+      // the server goes on accepting once descriptors are free again.
+      server.on('error', (err: NodeJS.ErrnoException) => logger.error('listener error', { listen: hostPort, code: err.code ?? null, syscall: err.syscall ?? null }))
+      resolve()
+    })
+  })
 }
