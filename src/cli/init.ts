@@ -62,7 +62,7 @@ routes: []
 #  - match: { path: /app/** }
 #    headers: { profile: html }
 
-# Identity at the edge: accounts, login, sessions, API keys (see README "Identity").
+# Identity at the edge: accounts, login, sessions, API keys (see docs/identity.md).
 # Add users with: drawbridge users add NAME --role admin
 # auth:
 #   key_encryption_key: { from_env: DRAWBRIDGE_SECRET_KEY_ENCRYPTION_KEY }

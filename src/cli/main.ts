@@ -26,7 +26,7 @@ Usage:
   drawbridge --help | --version
 
 Configuration: drawbridge.yaml < DRAWBRIDGE_* environment variables < flags.
-Documentation: README.md`
+Documentation: README.md and docs/ (docs/configuration.md lists every setting).`
 
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
   try {

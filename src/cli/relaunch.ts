@@ -4,7 +4,7 @@
  * V8 collects garbage with helper threads (concurrent marking, parallel scavenges). With one
  * core they share it with the requests: an incremental marking step took 11-17 ms on the main
  * thread and a full collection stalled requests for 20-30 ms, against ~1 ms steps and 2.5-5 ms
- * pauses with `--single-threaded-gc` (README, Performance). V8 cannot switch its GC threads off
+ * pauses with `--single-threaded-gc` (docs/performance.md). V8 cannot switch its GC threads off
  * once running (it aborts), so the process starts itself again with the flag and stays as a thin
  * parent: it passes on signals (SIGHUP reloads, SIGTERM/SIGINT drain) and exits as the child does;
  * the child drains and exits if the parent dies (the IPC channel between them closes).

@@ -10,7 +10,7 @@
  * yet holding pointers into the young one, so every young collection keeps (and promotes) the
  * request graphs they point at: Drawbridge promoted ~280 KB per scavenge at 5,000 GET/s instead
  * of ~40 KB, which filled the old generation and brought a full mark-compact every few seconds
- * with 10-40 ms pauses (README, Performance). Throughput under full load is unchanged.
+ * with 10-40 ms pauses (docs/performance.md). Throughput under full load is unchanged.
  */
 import { setFlagsFromString } from 'node:v8'
 
