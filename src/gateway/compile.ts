@@ -4,7 +4,7 @@
  * The only module that imports every stage.
  */
 import type { Config, HeaderPolicy, RouteConfig } from '../config/types.js'
-import type { CompiledPipeline, HeadStep, Route, Stage, Terminal } from '../pipeline/types.js'
+import type { CompiledPipeline, Route, Stage, Terminal } from '../pipeline/types.js'
 import { createHostCheck } from '../stages/host-check/index.js'
 import { createRoutePolicy, isDocsPath } from '../stages/route-policy/index.js'
 import { createCors } from '../stages/cors/index.js'
@@ -139,8 +139,7 @@ type RouteLimits = Pick<
 
 /**
  * A route from its stages in order: `head`, the stages that judge the request, and `adjusting`,
- * those that adjust its responses. Each phase's steps are taken from the stages that have one;
- * the head's are bound once here so the runner calls plain functions.
+ * those that adjust its responses. Each phase runs the stages that have its step, in order.
  */
 export function routeOf(name: string, stages: { readonly head: readonly Stage[]; readonly adjusting: readonly Stage[] }, limits: RouteLimits): Route {
   const { head, adjusting } = stages
@@ -149,12 +148,12 @@ export function routeOf(name: string, stages: { readonly head: readonly Stage[];
   const body = head.filter((s) => s.requestBody !== undefined)
   const response = adjusting.filter((s) => s.response !== undefined)
   const all = [...new Set([...head, ...adjusting])]
-  const headSteps: HeadStep[] = [...connection.map((s) => s.connection!.bind(s)), ...headers.map((s) => s.requestHeaders!.bind(s))]
   return Object.freeze({
     name,
     metricLabel: `route="${label(name)}"`,
     statusLabels: [],
-    headSteps: Object.freeze(headSteps),
+    connectionStages: Object.freeze(connection),
+    headerStages: Object.freeze(headers),
     bodyStages: Object.freeze(body),
     responseStages: Object.freeze(response),
     loggingStages: Object.freeze(all.filter((s) => s.logging !== undefined)),

@@ -25,9 +25,6 @@ export interface Verdict {
 
 export type MaybePromise<T> = T | Promise<T>
 
-/** One step of the request head: a verdict stops the request, undefined lets it go on. */
-export type HeadStep = (tx: Transaction) => MaybePromise<Verdict | undefined>
-
 /** Outgoing response headers, lower-case names (node's writeHead accepts this shape). */
 export type ResponseHeaders = Record<string, string | string[] | number | undefined>
 
@@ -93,8 +90,10 @@ export interface Route {
   readonly metricLabel: string
   /** `status="200",route="NAME"` by status, filled as statuses occur (one string, hashed once). */
   readonly statusLabels: string[]
-  /** The head's steps in order: connection steps, then request-header steps. */
-  readonly headSteps: readonly HeadStep[]
+  /** Stages with a connection step, in order (they run first). */
+  readonly connectionStages: readonly Stage[]
+  /** Stages with a requestHeaders step, in order. */
+  readonly headerStages: readonly Stage[]
   /** Stages with a requestBody step, in order. */
   readonly bodyStages: readonly Stage[]
   /** Stages that adjust every response, in order. */
