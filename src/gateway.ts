@@ -152,7 +152,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
   })
   if (secure) server.on('tlsClientError', () => metrics.inc('drawbridge_rejections_total', 'stage="tls",reason="handshake failed"'))
 
-  const redirect = secure && initial.tls!.redirect_http_listen ? createRedirectServer(() => rt, () => (server.address() as AddressInfo).port) : null
+  const redirect = secure && initial.tls.redirect_http_listen ? createRedirectServer(() => rt, () => (server.address() as AddressInfo).port) : null
   // Redis as this process sees it: its own connection is what requests use.
   const readiness = createReadiness(() => rt.config, 1000, { redis: () => shared.probe() })
   const admin =

@@ -133,7 +133,7 @@ export function runRequestStages(tx: Transaction): Verdict | undefined | Promise
     const r = stages[i]!.requestHeaders!(tx)
     if (r !== undefined) {
       if (typeof (r as Promise<unknown>).then === 'function') return continueAsync(tx, r as Promise<Verdict | undefined>, i + 1)
-      return r as Verdict
+      return r
     }
   }
   return undefined

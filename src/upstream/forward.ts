@@ -381,7 +381,7 @@ function send(rt: Runtime, tx: Transaction, headers: Record<string, string | str
     body: body as Dispatcher.RequestOptions['body'],
     // undici accepts any emitter with an 'abort' event as a signal; the request entry emits it
     // on `res` when the client goes away early (cheaper than an AbortController per request).
-    signal: res as unknown as AbortSignal,
+    signal: res,
     headersTimeout: tx.route.responseTimeout,
     bodyTimeout: tx.route.responseTimeout,
   }
@@ -389,7 +389,7 @@ function send(rt: Runtime, tx: Transaction, headers: Record<string, string | str
     .stream(opts, ({ statusCode, headers: upHeaders }) => {
       tx.upstreamMs = performance.now() - started
       const bodiless = statusCode === 304 || statusCode === 204
-      const out = upstreamResponseHeaders(tx.route.upstreamHeaders, upHeaders as Record<string, string | string[] | undefined>, bodiless)
+      const out = upstreamResponseHeaders(tx.route.upstreamHeaders, upHeaders, bodiless)
       if (masking && statusCode >= 500) return new MaskingCollector(rt, tx, statusCode, out)
       applyResponseStages(tx, out)
       if (rt.draining) out['connection'] = 'close'
