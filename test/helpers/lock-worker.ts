@@ -28,5 +28,5 @@ if (typeof process.send === 'function') {
       process.send!({ name, held, failed: r.filter((x) => x.status === 'rejected').length }),
     )
   })
-  process.send!({ ready: true })
+  process.send({ ready: true })
 }
