@@ -235,7 +235,7 @@ export const benchRequest = Object.freeze({
     'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
     Accept: 'application/json',
     'Accept-Language': 'en-US,en;q=0.9',
-  }) as Readonly<Record<string, string>>,
+  }),
   // ~100 bytes for GET; a small JSON answer for POST (ASCII only: nginx config strings)
   getBody: JSON.stringify({ id: 1, name: 'Widget', price: 9.99, tags: ['tools', 'home'], in_stock: true, updated: '2026-11-23T10:00:00Z' }),
   postAnswer: JSON.stringify({ ok: true, id: 4242, status: 'created' }),

@@ -49,7 +49,7 @@ export async function readPassword(prompt: string, io: Io): Promise<string> {
   }
   let muted = false
   const output = new Writable({
-    write(chunk, _enc, done) {
+    write(chunk: Buffer, _enc, done) {
       if (!muted) process.stderr.write(chunk)
       done()
     },

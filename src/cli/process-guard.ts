@@ -50,12 +50,12 @@ export function installProcessGuard(options: GuardOptions): () => void {
     const kind = classify(err)
     try {
       options.count(kind)
-      const e = err instanceof Error ? err : null
+      const e: NodeJS.ErrnoException | null = err instanceof Error ? err : null
       options.logger.error(kind === 'fatal' ? 'uncaught exception: draining and exiting' : 'uncaught connection error: serving on', {
         kind,
         origin,
         name: e?.name ?? typeof err,
-        code: (e as NodeJS.ErrnoException | null)?.code ?? null,
+        code: e?.code ?? null,
         err: options.redact(e?.stack ?? String(err)),
       })
       options.logger.flush()

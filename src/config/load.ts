@@ -109,7 +109,7 @@ function buildConfig(
     issues.push({ path: '/auth/key_encryption_key', message: 'must be 32 random bytes as 64 hex digits or base64 (generate one with: openssl rand -hex 32)' })
   }
   if (issues.length > 0) throw new ConfigInvalid(dedupe(issues))
-  return deepFreeze(normalize(resolved, source)) as Config
+  return deepFreeze(normalize(resolved, source))
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -42,15 +42,15 @@ export class Metrics {
   /** `labels` is a preformatted label set such as `status="200",route="default"`. */
   inc(name: string, labels: string, by = 1): void {
     let m = this.#counters.get(name)
-    if (m === undefined) this.#counters.set(name, (m = new Map()))
+    if (m === undefined) this.#counters.set(name, (m = new Map<string, number>()))
     m.set(labels, (m.get(labels) ?? 0) + by)
   }
 
   observe(name: string, labels: string, seconds: number): void {
     let m = this.#histograms.get(name)
-    if (m === undefined) this.#histograms.set(name, (m = new Map()))
+    if (m === undefined) this.#histograms.set(name, (m = new Map<string, HistogramData>()))
     let h = m.get(labels)
-    if (h === undefined) m.set(labels, (h = { counts: new Array(latencyBuckets.length).fill(0), sum: 0, count: 0 }))
+    if (h === undefined) m.set(labels, (h = { counts: new Array<number>(latencyBuckets.length).fill(0), sum: 0, count: 0 }))
     for (let i = 0; i < latencyBuckets.length; i++) {
       if (seconds <= latencyBuckets[i]!) {
         h.counts[i]!++
@@ -86,7 +86,7 @@ export class Metrics {
         const t = histograms.get(name) ?? new Map<string, HistogramData>()
         histograms.set(name, t)
         for (const [l, h] of Object.entries(m)) {
-          const cur = t.get(l) ?? { counts: new Array(latencyBuckets.length).fill(0), sum: 0, count: 0 }
+          const cur = t.get(l) ?? { counts: new Array<number>(latencyBuckets.length).fill(0), sum: 0, count: 0 }
           h.counts.forEach((c, i) => (cur.counts[i]! += c))
           cur.sum += h.sum
           cur.count += h.count

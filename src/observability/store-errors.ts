@@ -62,7 +62,7 @@ function errorText(err: unknown): string {
   if (typeof err === 'object' && err !== null) {
     const code = (err as { code?: unknown }).code
     if (typeof code === 'string') return code
-    return (err as object).constructor?.name ?? 'error'
+    return err.constructor?.name ?? 'error'
   }
   return 'error'
 }

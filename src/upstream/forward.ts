@@ -75,7 +75,7 @@ function send(rt: PipelineContext, upstream: Upstream, tx: Transaction, headers:
     body: body as Dispatcher.RequestOptions['body'],
     // undici accepts any emitter with an 'abort' event as a signal; the request entry emits it
     // on `res` when the client goes away early (cheaper than an AbortController per request).
-    signal: res as unknown as AbortSignal,
+    signal: res,
     headersTimeout: tx.route.responseTimeout,
     bodyTimeout: tx.route.responseTimeout,
   }
@@ -83,7 +83,7 @@ function send(rt: PipelineContext, upstream: Upstream, tx: Transaction, headers:
     .stream(opts, ({ statusCode, headers: upHeaders }) => {
       tx.upstreamMs = performance.now() - started
       const bodiless = statusCode === 304 || statusCode === 204
-      const out = upstreamResponseHeaders(tx.route.upstreamHeaders, upHeaders as Record<string, string | string[] | undefined>, bodiless)
+      const out = upstreamResponseHeaders(tx.route.upstreamHeaders, upHeaders, bodiless)
       if (masking && statusCode >= 500) return new MaskingCollector(rt, tx, statusCode, out)
       applyResponseStages(tx, out)
       if (rt.draining) out['connection'] = 'close'

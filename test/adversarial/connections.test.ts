@@ -123,7 +123,7 @@ describe('connections that end badly', () => {
     // and the same requests, complete, still pass
     const done = await converse(tg.gw.url, full, { count: 1, timeoutMs: 3000 })
     assert.equal(done.responses[0]?.status, 200)
-    assertNoInternalError(done.responses[0]!, 'after the burst')
+    assertNoInternalError(done.responses[0], 'after the burst')
     await assertServing(tg)
     assertNoFaults(tg)
   })

@@ -47,7 +47,7 @@ async function startInstance(): Promise<Instance> {
     stdio: ['ignore', 'ignore', 'pipe'],
   })
   let stderr = ''
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
   const instance = { url: `http://127.0.0.1:${port}`, admin: `http://127.0.0.1:${adminPort}`, child }
   instances.push(instance)
   const deadline = Date.now() + 20_000

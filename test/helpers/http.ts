@@ -25,7 +25,7 @@ export async function request(
   const text = await res.body.text()
   return {
     status: res.statusCode,
-    headers: res.headers as Record<string, string | string[] | undefined>,
+    headers: res.headers,
     text,
     json: () => JSON.parse(text),
   }

@@ -24,7 +24,9 @@ if (typeof process.send === 'function') {
         await new Promise((r) => setTimeout(r, holdMs))
         held.push([start, now()])
       })
-    Promise.allSettled(Array.from({ length: count }, one)).then((r) => process.send!({ name, held, failed: r.filter((x) => x.status === 'rejected').length }))
+    void Promise.allSettled(Array.from({ length: count }, one)).then((r) =>
+      process.send!({ name, held, failed: r.filter((x) => x.status === 'rejected').length }),
+    )
   })
-  process.send!({ ready: true })
+  process.send({ ready: true })
 }

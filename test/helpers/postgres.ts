@@ -82,7 +82,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   let stderr = ''
 
   const start = async (): Promise<void> => {
-    const running = child as ChildProcess | null
+    const running = child
     if (running !== null && running.exitCode === null && running.signalCode === null) return
     stderr = ''
     const c = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=200', ...extra], {
@@ -94,8 +94,8 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     // The server must not keep the test process alive; it is killed on exit.
     c.unref()
     ;(c.stderr as unknown as { unref(): void }).unref()
-    c.stderr!.setEncoding('utf8')
-    c.stderr!.on('data', (s: string) => (stderr = (stderr + s).slice(-8192)))
+    c.stderr.setEncoding('utf8')
+    c.stderr.on('data', (s: string) => (stderr = (stderr + s).slice(-8192)))
     const deadline = Date.now() + 20_000
     for (;;) {
       if (c.exitCode !== null) {
@@ -130,7 +130,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   }
 
   const killOnExit = () => {
-    const c = child as ChildProcess | null
+    const c = child
     if (c !== null && c.exitCode === null) c.kill('SIGKILL')
     rmSync(dir, { recursive: true, force: true })
   }

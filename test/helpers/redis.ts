@@ -53,8 +53,8 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
     })
     child = c
     let output = ''
-    c.stdout!.on('data', (d: Buffer) => (output += d.toString()).length > 8192 && (output = output.slice(-4096)))
-    c.stderr!.on('data', (d: Buffer) => (output += d.toString()))
+    c.stdout.on('data', (d: Buffer) => (output += d.toString()).length > 8192 && (output = output.slice(-4096)))
+    c.stderr.on('data', (d: Buffer) => (output += d.toString()))
     const deadline = Date.now() + STARTUP_TIMEOUT_MS
     while (!(await ping(port, options.tls !== undefined))) {
       if (c.exitCode !== null || Date.now() > deadline) throw new Error(`redis-server did not start on ${port}:\n${output}`)

@@ -24,7 +24,7 @@ test('one JSON access log line per request, with no secrets', async () => {
     const logs = gw.logs()
     const access = logs.filter((l) => l.msg === 'access')
     assert.equal(access.length, 2)
-    const [ok, rejected] = access as Record<string, unknown>[]
+    const [ok, rejected] = access
     assert.equal(ok!.request_id, r.headers['x-request-id'])
     assert.equal(ok!.status, 200)
     assert.equal(ok!.method, 'GET')

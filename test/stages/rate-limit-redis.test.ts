@@ -83,7 +83,7 @@ describe('rate limits and auth on Redis', () => {
       assert.ok(session.refresh_token)
       assert.equal((await request(`${limited.url}/open`)).headers['ratelimit-policy'], '"all";q=100;w=1')
 
-      await redis!.stop()
+      await redis.stop()
       const open = await request(`${limited.url}/open`)
       assert.equal(open.status, 200)
       assert.equal(open.headers['ratelimit'], undefined)
@@ -108,7 +108,7 @@ describe('rate limits and auth on Redis', () => {
       assert.match(metrics, /drawbridge_store_errors_total\{store="redis",operation="request:auth",decision="deny"\} [1-9]/)
       assert.ok(limited.logs().some((l) => l.msg === 'store unavailable: decided without it' && l.store === 'redis'))
 
-      await redis!.start()
+      await redis.start()
       assert.ok(await waitFor(async () => (await request(`${limited.adminUrl}/readyz`)).status === 200, 10_000), 'ready again')
       const back = await request(`${limited.url}/auth/login`, json({ username: 'alice', password: pw }))
       assert.equal(back.status, 200)

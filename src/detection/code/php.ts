@@ -331,7 +331,7 @@ export function analyzePhp(s: string): CodeFinding | null {
       const name = calleeName(t, i - 1)
       const head = indexedVariable(t, i - 1)
       if (execFunctions.has(name)) take('php-obfuscated-call', 0.95)
-      else if (concatenated ??= concatenatesExec(t)) take('php-obfuscated-call', 0.9)
+      else if ((concatenated ??= concatenatesExec(t))) take('php-obfuscated-call', 0.9)
       else if (head !== null) {
         if (superglobals.has(head) || args.superglobal) take('php-variable-function', 0.95)
         else if (head === '$' || obfuscatedName.test(head) || k.afterComment) take('php-variable-function', 0.85)

@@ -116,7 +116,7 @@ export class SchemaTooNew extends Error {
 // milliseconds and ids, far below 2^53. Set per pool, not globally (other code may use pg).
 const int8 = 20
 const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === int8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser,
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === int8 ? (v: string) => Number(v) : (pg.types.getTypeParser(oid, format) as (v: string) => unknown))) as typeof pg.types.getTypeParser,
 }
 
 /**
