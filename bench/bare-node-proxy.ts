@@ -35,7 +35,18 @@ function fail(res: ServerResponse): void {
 }
 
 // the headers Drawbridge sets or removes, never copied from either side in `headers` mode
-const own = new Set([...hop, 'server', 'x-powered-by', 'host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip', 'x-request-id', ...Object.keys(profiles.api.enforced)])
+const own = new Set([
+  ...hop,
+  'server',
+  'x-powered-by',
+  'host',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-real-ip',
+  'x-request-id',
+  ...Object.keys(profiles.api.enforced),
+])
 const enforced = Object.entries(profiles.api.enforced)
 const defaults = Object.entries(profiles.api.defaults)
 

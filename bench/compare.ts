@@ -13,7 +13,30 @@ import { request } from 'node:http'
 import { cpus } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { benchDir, benchOrder, benchRequest, cleanup, freePort, has, installCleanup, modsecConf, nginxConf, nodeFlags, proxyLocation, runOpenLoop, runWrk, seconds, start, startDrawbridge, startStaticUpstream, upstreamBlock, waitPort, type Child, type OpenLoopResult, type WrkResult as Result } from './servers.js'
+import {
+  benchDir,
+  benchOrder,
+  benchRequest,
+  cleanup,
+  freePort,
+  has,
+  installCleanup,
+  modsecConf,
+  nginxConf,
+  nodeFlags,
+  proxyLocation,
+  runOpenLoop,
+  runWrk,
+  seconds,
+  start,
+  startDrawbridge,
+  startStaticUpstream,
+  upstreamBlock,
+  waitPort,
+  type Child,
+  type OpenLoopResult,
+  type WrkResult as Result,
+} from './servers.js'
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..')
 const duration = process.env.BENCH_DURATION ?? '5s'
@@ -58,7 +81,8 @@ function probe(port: number, method: 'GET' | 'POST', body?: string): Promise<Pro
 
 // ---- wrk ----
 
-const wrk = (port: number, conns: number, dur: string, script: string | null): Promise<Result> => runWrk({ cpu: loadCpu, port, path, conns, duration: dur, script, headers: clientHeaders })
+const wrk = (port: number, conns: number, dur: string, script: string | null): Promise<Result> =>
+  runWrk({ cpu: loadCpu, port, path, conns, duration: dur, script, headers: clientHeaders })
 
 /** The middle item by `key` (the lower middle of an even count): a round's cell, ratio or p99 run. */
 function medianBy<T>(xs: readonly T[], key: (x: T) => number): T {
@@ -96,7 +120,12 @@ async function main(): Promise<number> {
 
   const barePort = await freePort()
   const bareDir = sub('bare-node')
-  const bare = start('bare-node', bareDir, proxyCpu, process.execPath, [...nodeFlags, join(root, 'dist/bench/bare-node-proxy.js'), String(barePort), `http://127.0.0.1:${upPort}`])
+  const bare = start('bare-node', bareDir, proxyCpu, process.execPath, [
+    ...nodeFlags,
+    join(root, 'dist/bench/bare-node-proxy.js'),
+    String(barePort),
+    `http://127.0.0.1:${upPort}`,
+  ])
   targets.push({ name: 'bare-node', port: barePort, child: bare })
 
   const db = await startDrawbridge(root, sub('drawbridge'), proxyCpu, {
@@ -126,7 +155,10 @@ async function main(): Promise<number> {
   // Every server must answer 200 to both benchmark requests, or the numbers measure refusals
   const warnings: string[] = []
   for (const t of [{ name: 'upstream (direct)', port: upPort }, ...targets]) {
-    for (const [method, body] of [['GET', undefined], ['POST', postBody]] as const) {
+    for (const [method, body] of [
+      ['GET', undefined],
+      ['POST', postBody],
+    ] as const) {
       const r = await probe(t.port, method, body)
       if (r.status !== 200) warnings.push(`${t.name}: ${method} ${path} answered ${r.status}: ${r.body.slice(0, 200)}`)
     }
@@ -173,7 +205,8 @@ async function main(): Promise<number> {
   const capacity = results['bare-node']?.['GET small']?.rps ?? results['drawbridge']!['GET small']!.rps
   const moderateRate = Math.max(100, Math.round((capacity * moderateShare) / 100) * 100)
   const moderateTargets = targets.filter((t) => t.name !== 'nginx+modsecurity+crs')
-  const openLoop = (port: number) => runOpenLoop({ cpu: loadCpu, port, path, rate: moderateRate, secs: seconds(moderateDuration), warmupSecs: moderateWarmup, headers: clientHeaders })
+  const openLoop = (port: number) =>
+    runOpenLoop({ cpu: loadCpu, port, path, rate: moderateRate, secs: seconds(moderateDuration), warmupSecs: moderateWarmup, headers: clientHeaders })
   const moderateRuns: Record<string, OpenLoopResult[]> = {}
   for (let round = 0; round < rounds; round++) {
     ;(moderateRuns['direct'] ??= []).push(await openLoop(upPort))
@@ -217,9 +250,16 @@ async function main(): Promise<number> {
     ratios[s.name] = {}
     for (const ref of targets.filter((t) => t.name !== 'drawbridge')) {
       const r = runs[ref.name]![s.name]!
-      ratios[s.name]![`drawbridge/${ref.name}`] = medianBy(d.map((x, i) => x.rps / r[i]!.rps), (x) => x)
+      ratios[s.name]![`drawbridge/${ref.name}`] = medianBy(
+        d.map((x, i) => x.rps / r[i]!.rps),
+        (x) => x,
+      )
     }
-    console.log(`  ${s.name.padEnd(16)}${Object.entries(ratios[s.name]!).map(([k, v]) => `${k} ${v.toFixed(2)}`).join('   ')}`)
+    console.log(
+      `  ${s.name.padEnd(16)}${Object.entries(ratios[s.name]!)
+        .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+        .join('   ')}`,
+    )
   }
 
   const inMs = (x: number | null) => (x === null ? 'unanswered' : `${x.toFixed(2)} ms`)
@@ -236,7 +276,10 @@ async function main(): Promise<number> {
   )
   for (const t of moderateTargets) {
     const m = moderate[t.name]!
-    console.log(`  ${t.name.padEnd(w)}p50 ${inMs(m.p50ms)}, p99 ${inMs(m.p99ms)}, p99.9 ${inMs(m.p999ms)}, added p99 ${added[t.name]!.p99ms.toFixed(2)} ms` + flagMissing(t.name, m))
+    console.log(
+      `  ${t.name.padEnd(w)}p50 ${inMs(m.p50ms)}, p99 ${inMs(m.p99ms)}, p99.9 ${inMs(m.p999ms)}, added p99 ${added[t.name]!.p99ms.toFixed(2)} ms` +
+        flagMissing(t.name, m),
+    )
   }
 
   const targetsMet: Record<string, boolean> = {}
@@ -247,7 +290,8 @@ async function main(): Promise<number> {
   console.log('\ntargets:')
   for (const [k, ok] of Object.entries(targetsMet)) console.log(`  ${ok ? 'met ' : 'MISS'}  ${k}`)
   for (const [k, why] of Object.entries(skipped)) console.log(`  skip  ${k}: ${why}`)
-  if (Object.values(results).some((byS) => Object.values(byS).some(bad))) console.error('\n!!! bench: some rows had non-2xx answers or socket errors; see above')
+  if (Object.values(results).some((byS) => Object.values(byS).some(bad)))
+    console.error('\n!!! bench: some rows had non-2xx answers or socket errors; see above')
 
   const version = (cmd: string, args: string[]) => {
     const r = spawnSync(cmd, args, { encoding: 'utf8' })
@@ -260,8 +304,21 @@ async function main(): Promise<number> {
     node: process.version,
     nginx: version('nginx', ['-v']),
     wrk: version('wrk', ['-v']),
-    modsecurity: results['nginx+modsecurity+crs'] ? { libmodsecurity3: dpkg('libmodsecurity3'), crs: dpkg('modsecurity-crs'), paranoia_level: 1, rule_engine: 'On' } : { skipped: skipped['nginx+modsecurity+crs'] },
-    settings: { threads: 1, connections, duration, rounds, warmup, moderate: { open_loop_rate: moderateRate, share_of_bare_node: moderateShare, duration: moderateDuration, warmup_s: moderateWarmup }, proxy_cpu: proxyCpu, load_cpu: loadCpu, cpus: cpus().length, node_flags: nodeFlags },
+    modsecurity: results['nginx+modsecurity+crs']
+      ? { libmodsecurity3: dpkg('libmodsecurity3'), crs: dpkg('modsecurity-crs'), paranoia_level: 1, rule_engine: 'On' }
+      : { skipped: skipped['nginx+modsecurity+crs'] },
+    settings: {
+      threads: 1,
+      connections,
+      duration,
+      rounds,
+      warmup,
+      moderate: { open_loop_rate: moderateRate, share_of_bare_node: moderateShare, duration: moderateDuration, warmup_s: moderateWarmup },
+      proxy_cpu: proxyCpu,
+      load_cpu: loadCpu,
+      cpus: cpus().length,
+      node_flags: nodeFlags,
+    },
     request: { host, path, headers: clientHeaders, get_answer_bytes: getBody.length, post_body_bytes: postBody.length },
     results,
     rounds: rounds > 1 ? runs : undefined,
@@ -279,7 +336,7 @@ async function main(): Promise<number> {
   else {
     await cleanup()
     rmSync(dir, { recursive: true, force: true })
-    console.log('\nresults in bench/results/latest.json (BENCH_KEEP_LOGS=1 keeps the servers\' logs)')
+    console.log("\nresults in bench/results/latest.json (BENCH_KEEP_LOGS=1 keeps the servers' logs)")
   }
   return invalid ? 2 : 0
 }

@@ -47,7 +47,7 @@ const typical = fakeTx(
   'page=2&per_page=50&sort=-created_at&status=shipped&q=blue+wool+scarf&from=2026-01-01&to=2026-11-23&currency=EUR&include=customer%2Citems&locale=en-GB',
   browserHeaders,
 )
-const attack = fakeTx('/api/v1/users', "id=1%27%20UNION%20SELECT%20username%2Cpassword%20FROM%20users--&page=1", browserHeaders)
+const attack = fakeTx('/api/v1/users', 'id=1%27%20UNION%20SELECT%20username%2Cpassword%20FROM%20users--&page=1', browserHeaders)
 
 // ~64 KB of realistic JSON: orders with customers, addresses, line items and free-text notes
 const orders = []

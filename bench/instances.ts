@@ -14,7 +14,22 @@ import { request } from 'node:http'
 import { cpus } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { benchDir, benchRequest, cleanup, freePort, has, installCleanup, runWrk, seconds, start, startDrawbridge, startStaticUpstream, stop, waitPort, type WrkResult } from './servers.js'
+import {
+  benchDir,
+  benchRequest,
+  cleanup,
+  freePort,
+  has,
+  installCleanup,
+  runWrk,
+  seconds,
+  start,
+  startDrawbridge,
+  startStaticUpstream,
+  stop,
+  waitPort,
+  type WrkResult,
+} from './servers.js'
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..')
 const duration = process.env.BENCH_DURATION ?? '10s'
@@ -51,14 +66,29 @@ async function main(): Promise<number> {
   const { dir, sub } = benchDir('drawbridge-bench-instances-')
   try {
     // GETs only here: the POST answer is never asked for
-    const { port: upPort } = await startStaticUpstream(sub('upstream'), loadCpu, { path, getBody: '{"id":1,"name":"Widget"}', postAnswer: benchRequest.postAnswer })
+    const { port: upPort } = await startStaticUpstream(sub('upstream'), loadCpu, {
+      path,
+      getBody: '{"id":1,"name":"Widget"}',
+      postAnswer: benchRequest.postAnswer,
+    })
     const redisPort = await freePort()
-    const redis = start('redis', sub('redis'), loadCpu, 'redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'])
+    const redis = start('redis', sub('redis'), loadCpu, 'redis-server', [
+      '--port',
+      String(redisPort),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ])
     await waitPort(redisPort, redis)
 
     const phase = async (name: string, settings: string): Promise<{ a: WrkResult; b: WrkResult; probes: number }> => {
       const instances = await Promise.all(
-        ['a', 'b'].map((i) => startDrawbridge(root, sub(`${name}-${i}`), proxyCpu, { upstreamPort: upPort, trustedHost: host, by: `bench/instances.ts (${name})`, settings })),
+        ['a', 'b'].map((i) =>
+          startDrawbridge(root, sub(`${name}-${i}`), proxyCpu, { upstreamPort: upPort, trustedHost: host, by: `bench/instances.ts (${name})`, settings }),
+        ),
       )
       for (const i of instances) await waitPort(i.port, i.child)
       let probes = 0
@@ -67,7 +97,8 @@ async function main(): Promise<number> {
         probes++
         if (status !== 200) throw new Error(`${name}: instance on ${i.port} answered ${status}, not 200`)
       }
-      if (name !== 'accuracy') await Promise.all(instances.map((i) => runWrk({ cpu: loadCpu, port: i.port, path, conns: connections, duration: warmup, script: null, headers })))
+      if (name !== 'accuracy')
+        await Promise.all(instances.map((i) => runWrk({ cpu: loadCpu, port: i.port, path, conns: connections, duration: warmup, script: null, headers })))
       const [a, b] = await Promise.all(instances.map((i) => runWrk({ cpu: loadCpu, port: i.port, path, conns: connections, duration, script: null, headers })))
       // drained and gone before the next phase (stop(): expected, not an "exited early")
       await Promise.all(instances.map((i) => stop(i.child)))
@@ -79,7 +110,9 @@ async function main(): Promise<number> {
     process.env.BENCH_REDIS_URL = `redis://127.0.0.1:${redisPort}`
     const redisStore = 'storage:\n  redis:\n    url: { from_env: BENCH_REDIS_URL }\n    key_prefix: "bench:"\n'
     const generous = 'rate_limits:\n  - { name: all, key: ip, limit: 999999999/hour }\n'
-    console.log(`bench:instances: 2 instances (CPU ${proxyCpu}), wrk -t1 -c${connections} -d${duration} on each (CPU ${loadCpu}), redis-server and nginx upstream on CPU ${loadCpu}`)
+    console.log(
+      `bench:instances: 2 instances (CPU ${proxyCpu}), wrk -t1 -c${connections} -d${duration} on each (CPU ${loadCpu}), redis-server and nginx upstream on CPU ${loadCpu}`,
+    )
     const memory = await phase('memory', quiet + generous)
     const shared = await phase('redis', quiet + generous + redisStore)
     const accuracy = await phase('accuracy', quiet + redisStore + `rate_limits:\n  - { name: login, key: ip, limit: ${limit}/minute }\n`)
@@ -94,12 +127,27 @@ async function main(): Promise<number> {
     console.log(row('redis', shared))
     console.log(`ratio redis/memory: ${(total(shared) / total(memory)).toFixed(2)}`)
     console.log(`\nlimit accuracy: ${limit}/minute for one client IP over both instances for ${duration}`)
-    console.log(`  allowed ${allowed} of ${accuracy.a.requests + accuracy.b.requests + accuracy.probes} requests: ${error >= 0 ? '+' : ''}${(error * 100).toFixed(2)}% from the limit (${Math.abs(error) <= 0.02 ? 'within 2%' : 'OUTSIDE 2%'})`)
+    console.log(
+      `  allowed ${allowed} of ${accuracy.a.requests + accuracy.b.requests + accuracy.probes} requests: ${error >= 0 ? '+' : ''}${(error * 100).toFixed(2)}% from the limit (${Math.abs(error) <= 0.02 ? 'within 2%' : 'OUTSIDE 2%'})`,
+    )
     const out = join(root, 'bench/results')
     mkdirSync(out, { recursive: true })
     writeFileSync(
       join(out, 'instances.json'),
-      JSON.stringify({ date: new Date().toISOString(), duration, connections, limit, memory, redis: shared, accuracy: { ...accuracy, allowed, error }, node: process.version }, null, 2),
+      JSON.stringify(
+        {
+          date: new Date().toISOString(),
+          duration,
+          connections,
+          limit,
+          memory,
+          redis: shared,
+          accuracy: { ...accuracy, allowed, error },
+          node: process.version,
+        },
+        null,
+        2,
+      ),
     )
     return Math.abs(error) <= 0.02 ? 0 : 2
   } finally {

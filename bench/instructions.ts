@@ -13,7 +13,23 @@ import { existsSync, rmSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { benchDir, benchOrder, benchRequest, cleanup, drawbridgeArgs, drawbridgeConfig, freePort, has, installCleanup, nodeFlags, start, startStaticUpstream, stop, waitPort, type Child } from './servers.js'
+import {
+  benchDir,
+  benchOrder,
+  benchRequest,
+  cleanup,
+  drawbridgeArgs,
+  drawbridgeConfig,
+  freePort,
+  has,
+  installCleanup,
+  nodeFlags,
+  start,
+  startStaticUpstream,
+  stop,
+  waitPort,
+  type Child,
+} from './servers.js'
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..')
 const warmup = Number(process.env.BENCH_WARMUP_REQUESTS ?? 10_000)
@@ -22,7 +38,8 @@ const connections = 16
 const { path, clientHeaders, getBody, postAnswer } = benchRequest
 
 /** V8's compiler, interpreter generation, parser and the code-event logging: not per-request work. */
-const startupWork = /compiler::|interpreter::|baseline::|maglev::|Parser|Scanner|AstValue|Bytecode|Assembler|LogFile|StringStream|vfprintf|xsputn|SourcePosition|Zone|regexp::|RegExpCompiler|Deoptimizer|CodeGenerator/
+const startupWork =
+  /compiler::|interpreter::|baseline::|maglev::|Parser|Scanner|AstValue|Bytecode|Assembler|LogFile|StringStream|vfprintf|xsputn|SourcePosition|Zone|regexp::|RegExpCompiler|Deoptimizer|CodeGenerator/
 
 /** Sums `callgrind_annotate` self counts: all, and without the start-up work above. */
 export function sumAnnotate(text: string): { total: number; startup: number } {
@@ -81,7 +98,15 @@ async function measure(name: string, dir: string, args: string[], port: number, 
   const out = join(dir, `callgrind.${name}.out`)
   // the bench's node flags (servers.ts), which also keep Drawbridge from relaunching itself
   // outside valgrind's view (valgrind follows no child process)
-  const child: Child = start(name, dir, '0', 'valgrind', ['--tool=callgrind', '--instr-atstart=no', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, process.execPath, ...nodeFlags, ...args])
+  const child: Child = start(name, dir, '0', 'valgrind', [
+    '--tool=callgrind',
+    '--instr-atstart=no',
+    '--smc-check=all-non-file',
+    `--callgrind-out-file=${out}`,
+    process.execPath,
+    ...nodeFlags,
+    ...args,
+  ])
   await waitPort(port, child, 120_000)
   const pid = String(child.proc.pid)
   const warmBad = await drive(port, warmup, body)

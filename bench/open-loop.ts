@@ -33,7 +33,14 @@ if (!Number.isInteger(port) || !(rate > 0) || !(seconds > 0) || !(warmup >= 0) |
   process.exit(2)
 }
 const headers = JSON.parse(headersJson) as Record<string, string>
-const request = Buffer.from(`GET ${path} HTTP/1.1\r\n` + Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n', 'latin1')
+const request = Buffer.from(
+  `GET ${path} HTTP/1.1\r\n` +
+    Object.entries(headers)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('') +
+    '\r\n',
+  'latin1',
+)
 
 const uncounted = Math.round(rate * warmup)
 const total = uncounted + Math.round(rate * seconds)

@@ -102,7 +102,12 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 export function tail(file: string, lines = 10): string {
   try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).map((l) => '    ' + l.slice(0, 300)).join('\n')
+    return readFileSync(file, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .slice(-lines)
+      .map((l) => '    ' + l.slice(0, 300))
+      .join('\n')
   } catch {
     return ''
   }
@@ -355,7 +360,15 @@ async function runPinned(args: string[], secs: number): Promise<{ out: string; e
 }
 
 /** One wrk run pinned to `cpu`, bounded by its duration (and killed 30 s past it). */
-export async function runWrk(o: { cpu: string; port: number; path: string; conns: number; duration: string; script: string | null; headers: Record<string, string> }): Promise<WrkResult> {
+export async function runWrk(o: {
+  cpu: string
+  port: number
+  path: string
+  conns: number
+  duration: string
+  script: string | null
+  headers: Record<string, string>
+}): Promise<WrkResult> {
   const args = ['-c', o.cpu, 'wrk', '-t1', `-c${o.conns}`, `-d${o.duration}`, '--latency']
   for (const [k, v] of Object.entries(o.headers)) args.push('-H', `${k}: ${v}`)
   if (o.script) args.push('-s', o.script)
@@ -394,7 +407,15 @@ export interface OpenLoopResult {
  * One open-loop run (open-loop.ts) pinned to `cpu`: `rate` GETs a second for `secs` seconds after
  * `warmupSecs` uncounted, bounded (the generator stops 5 s past its last send; killed 30 s past it).
  */
-export async function runOpenLoop(o: { cpu: string; port: number; path: string; rate: number; secs: number; warmupSecs: number; headers: Record<string, string> }): Promise<OpenLoopResult> {
+export async function runOpenLoop(o: {
+  cpu: string
+  port: number
+  path: string
+  rate: number
+  secs: number
+  warmupSecs: number
+  headers: Record<string, string>
+}): Promise<OpenLoopResult> {
   const script = fileURLToPath(new URL('./open-loop.js', import.meta.url))
   const args = ['-c', o.cpu, process.execPath, script, String(o.port), String(o.rate), String(o.secs), o.path, JSON.stringify(o.headers), String(o.warmupSecs)]
   const { out, err } = await runPinned(args, o.secs + o.warmupSecs)

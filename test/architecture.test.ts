@@ -44,7 +44,15 @@ function parse(path: string): Module {
   for (const m of text.matchAll(importPattern)) {
     const spec = (m[1] ?? m[2])!
     if (spec.startsWith('.')) local.push(relative(src, normalize(join(dirname(path), spec.replace(/\.js$/, '.ts')))))
-    else packages.push(spec.startsWith('node:') ? spec : spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/'))
+    else
+      packages.push(
+        spec.startsWith('node:')
+          ? spec
+          : spec
+              .split('/')
+              .slice(0, spec.startsWith('@') ? 2 : 1)
+              .join('/'),
+      )
   }
   return { file: relative(src, path), local, packages }
 }
@@ -120,9 +128,17 @@ const storageDrivers = ['ioredis', 'pg', 'better-sqlite3', 'rate-limiter-flexibl
 
 describe('architecture', () => {
   test('the cycle finder finds a cycle and accepts a layered graph', () => {
-    const cyclic = new Map([['a', new Set(['b'])], ['b', new Set(['c'])], ['c', new Set(['a'])]])
+    const cyclic = new Map([
+      ['a', new Set(['b'])],
+      ['b', new Set(['c'])],
+      ['c', new Set(['a'])],
+    ])
     assert.deepEqual(findCycle(cyclic), ['a', 'b', 'c', 'a'])
-    const layered = new Map([['a', new Set(['b', 'c'])], ['b', new Set(['c'])], ['c', new Set<string>()]])
+    const layered = new Map([
+      ['a', new Set(['b', 'c'])],
+      ['b', new Set(['c'])],
+      ['c', new Set<string>()],
+    ])
     assert.equal(findCycle(layered), null)
     assert.ok(modules.size > 100, `read ${modules.size} modules from ${src}`)
   })

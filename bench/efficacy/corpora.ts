@@ -41,10 +41,10 @@ export const BROWSER_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'host': 'api.example.com',
   'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36',
   'accept': 'application/json, text/plain, */*',
-  'accept-language': 'en-GB,en;q=0.9'
+  'accept-language': 'en-GB,en;q=0.9',
 })
 
-export function findRepoRoot (from: string = fileURLToPath(import.meta.url)): string {
+export function findRepoRoot(from: string = fileURLToPath(import.meta.url)): string {
   let dir = dirname(from)
   for (;;) {
     const pkg = join(dir, 'package.json')
@@ -61,20 +61,18 @@ export function findRepoRoot (from: string = fileURLToPath(import.meta.url)): st
   }
 }
 
-export function corporaDir (): string {
+export function corporaDir(): string {
   return process.env['EFFICACY_CORPORA_DIR'] ?? join(findRepoRoot(), '..', 'shared', 'corpora')
 }
 
-export function corporaAvailable (dir: string = corporaDir()): boolean {
-  return existsSync(join(dir, 'payloadsallthethings')) &&
-    existsSync(join(dir, 'nemesida-waf-bypass')) &&
-    existsSync(join(dir, 'crs-regression'))
+export function corporaAvailable(dir: string = corporaDir()): boolean {
+  return existsSync(join(dir, 'payloadsallthethings')) && existsSync(join(dir, 'nemesida-waf-bypass')) && existsSync(join(dir, 'crs-regression'))
 }
 
-function walk (dir: string): string[] {
+function walk(dir: string): string[] {
   const out: string[] = []
   // sorted so ids and order are stable across file systems
-  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) {
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const p = join(dir, entry.name)
     if (entry.isDirectory()) out.push(...walk(p))
     else if (entry.isFile()) out.push(p)
@@ -82,13 +80,13 @@ function walk (dir: string): string[] {
   return out
 }
 
-function posixRel (base: string, p: string): string {
+function posixRel(base: string, p: string): string {
   return relative(base, p).split(sep).join('/')
 }
 
 // Some lists are Latin-1 (e.g. FUZZDB_MSSQL_Enumeration.txt): fall back
 // rather than turn bytes into U+FFFD.
-function readText (file: string): string {
+function readText(file: string): string {
   const buf = readFileSync(file)
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(buf)
@@ -98,7 +96,7 @@ function readText (file: string): string {
 }
 
 // Lone surrogates would make encodeURIComponent throw
-function wellFormed (s: string): string {
+function wellFormed(s: string): string {
   return s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
 }
 
@@ -106,7 +104,7 @@ function wellFormed (s: string): string {
 // escape the rest, so payloads stay as close as possible to what the upstream
 // tools put on the wire. '#' is escaped too, or it would be cut as a fragment.
 const SAFE = new Set("!$&'()*+,/:;=?@[]~-._".split(''))
-export function requote (s: string): string {
+export function requote(s: string): string {
   let out = ''
   for (let i = 0; i < s.length; i++) {
     const ch = s[i] as string
@@ -118,18 +116,18 @@ export function requote (s: string): string {
       const cp = s.codePointAt(i) as number
       const str = String.fromCodePoint(cp)
       if (str.length === 2) i++
-      out += encodeURIComponent(wellFormed(str)).replace(/[!'()*]/g, c => '%' + c.charCodeAt(0).toString(16).toUpperCase())
+      out += encodeURIComponent(wellFormed(str)).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())
     }
   }
   return out
 }
 
 // Node's HTTP client refuses header values outside field-content (RFC 9110 §5.5)
-export function isSendableHeaderValue (v: string): boolean {
+export function isSendableHeaderValue(v: string): boolean {
   return /^[\t\x20-\x7e\x80-\xff]*$/.test(v)
 }
 
-function shortHash (s: string): string {
+function shortHash(s: string): string {
   return createHash('sha256').update(s).digest('hex').slice(0, 6)
 }
 
@@ -145,10 +143,10 @@ const PATT_CATEGORIES: Readonly<Record<string, string>> = {
   'NoSQL Injection': 'nosqli',
   'LDAP Injection': 'ldap',
   'XXE Injection': 'xxe',
-  'Open Redirect': 'open-redirect'
+  'Open Redirect': 'open-redirect',
 }
 
-export function loadPayloadsAllTheThings (root: string = corporaDir()): LoadResult {
+export function loadPayloadsAllTheThings(root: string = corporaDir()): LoadResult {
   const base = join(root, 'payloadsallthethings')
   const cases: EfficacyCase[] = []
   const skipped: SkippedCase[] = []
@@ -174,7 +172,7 @@ export function loadPayloadsAllTheThings (root: string = corporaDir()): LoadResu
             category,
             expect: 'block',
             id: id + ':query',
-            request: { method: 'GET', path: `${getPath}?${param}=${encodeURIComponent(wellFormed(payload))}`, headers: { ...BROWSER_HEADERS } }
+            request: { method: 'GET', path: `${getPath}?${param}=${encodeURIComponent(wellFormed(payload))}`, headers: { ...BROWSER_HEADERS } },
           })
           cases.push({
             source: 'payloadsallthethings',
@@ -185,8 +183,8 @@ export function loadPayloadsAllTheThings (root: string = corporaDir()): LoadResu
               method: 'POST',
               path: '/api/items',
               headers: { ...BROWSER_HEADERS, 'content-type': 'application/json' },
-              body: JSON.stringify({ name: payload })
-            }
+              body: JSON.stringify({ name: payload }),
+            },
           })
         })
       }
@@ -215,7 +213,7 @@ const NEMESIDA_CATEGORIES: Readonly<Record<string, string>> = {
   SSRF: 'ssrf',
   SSTI: 'ssti',
   UWA: 'unwanted-access',
-  XSS: 'xss'
+  XSS: 'xss',
 }
 
 interface NemesidaRecord {
@@ -234,41 +232,52 @@ interface NemesidaRecord {
 }
 
 const NEMESIDA_ZONES = ['URL', 'ARGS', 'BODY', 'COOKIE', 'USER-AGENT', 'REFERER', 'HEADER'] as const
-type NemesidaZone = typeof NEMESIDA_ZONES[number]
+type NemesidaZone = (typeof NEMESIDA_ZONES)[number]
 // The tool only sends URL, USER-AGENT and REFERER unencoded
 const ENCODABLE_ZONES: ReadonlySet<NemesidaZone> = new Set(['ARGS', 'BODY', 'COOKIE', 'HEADER'])
 
-function htmlEscape (s: string): string {
+function htmlEscape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#x27;')
 }
 
 // Python's urllib.parse.quote_plus
-function quotePlus (s: string): string {
-  return encodeURIComponent(s).replace(/[!'()*]/g, c => '%' + c.charCodeAt(0).toString(16).toUpperCase()).replace(/%20/g, '+')
+function quotePlus(s: string): string {
+  return encodeURIComponent(s)
+    .replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())
+    .replace(/%20/g, '+')
 }
 
-function encodeOne (v: string, encode: string): string {
+function encodeOne(v: string, encode: string): string {
   switch (encode) {
-    case 'HTML-ENTITY': return quotePlus(htmlEscape(v))
+    case 'HTML-ENTITY':
+      return quotePlus(htmlEscape(v))
     // reproduces the tool's '\\u00' + hex(ord) verbatim, odd widths included
-    case 'UTF-16': return Array.from(v).map(c => '\\u00' + (c.codePointAt(0) as number).toString(16)).join('')
-    case 'BASE64': return Buffer.from(v, 'utf8').toString('base64')
-    default: return v
+    case 'UTF-16':
+      return Array.from(v)
+        .map((c) => '\\u00' + (c.codePointAt(0) as number).toString(16))
+        .join('')
+    case 'BASE64':
+      return Buffer.from(v, 'utf8').toString('base64')
+    default:
+      return v
   }
 }
 
 // Mirrors payload_encoding() of nemesida-waf/waf-bypass: ARGS/BODY values are
 // encoded per k=v pair, other zones as a whole.
-function nemesidaEncode (zone: NemesidaZone, payload: string, encode: string): string {
+function nemesidaEncode(zone: NemesidaZone, payload: string, encode: string): string {
   if (encode === '') return payload
   if (zone !== 'ARGS' && zone !== 'BODY') return encodeOne(payload, encode)
-  return payload.split('&').map(item => {
-    const eq = item.indexOf('=')
-    return eq === -1 ? encodeOne(item, encode) : item.slice(0, eq) + '=' + encodeOne(item.slice(eq + 1), encode)
-  }).join('&')
+  return payload
+    .split('&')
+    .map((item) => {
+      const eq = item.indexOf('=')
+      return eq === -1 ? encodeOne(item, encode) : item.slice(0, eq) + '=' + encodeOne(item.slice(eq + 1), encode)
+    })
+    .join('&')
 }
 
-export function multipartBody (boundary: string, fields: ReadonlyArray<{ name: string; value: string; filename?: string; contentType?: string }>): string {
+export function multipartBody(boundary: string, fields: ReadonlyArray<{ name: string; value: string; filename?: string; contentType?: string }>): string {
   let body = ''
   for (const f of fields) {
     body += `--${boundary}\r\nContent-Disposition: form-data; name="${f.name}"`
@@ -280,14 +289,14 @@ export function multipartBody (boundary: string, fields: ReadonlyArray<{ name: s
   return body + `--${boundary}--\r\n`
 }
 
-export function loadNemesida (root: string = corporaDir()): LoadResult {
+export function loadNemesida(root: string = corporaDir()): LoadResult {
   const base = join(root, 'nemesida-waf-bypass', 'payload')
   const cases: EfficacyCase[] = []
   const skipped: SkippedCase[] = []
   for (const dir of readdirSync(base).sort()) {
     if (!statSync(join(base, dir)).isDirectory()) continue
     const category = NEMESIDA_CATEGORIES[dir] ?? dir.toLowerCase()
-    for (const file of walk(join(base, dir)).filter(f => f.endsWith('.json'))) {
+    for (const file of walk(join(base, dir)).filter((f) => f.endsWith('.json'))) {
       const rel = posixRel(base, file)
       let records: NemesidaRecord[]
       try {
@@ -300,7 +309,11 @@ export function loadNemesida (root: string = corporaDir()): LoadResult {
         const recId = records.length > 1 ? `${rel}#${ri}` : rel
         // BLOCKED defaults to true in the tool; FP holds records that must pass
         const expect = rec.BLOCKED === false || dir === 'FP' ? 'pass' : 'block'
-        let encodes = (rec.ENCODE ?? '').replace(/,/g, ' ').split(/\s+/).filter(Boolean).map(e => e.toUpperCase())
+        let encodes = (rec.ENCODE ?? '')
+          .replace(/,/g, ' ')
+          .split(/\s+/)
+          .filter(Boolean)
+          .map((e) => e.toUpperCase())
         const isApi = dir === 'API'
         const isMfd = dir === 'MFD'
         if (isApi || isMfd) encodes = []
@@ -361,7 +374,7 @@ export function loadNemesida (root: string = corporaDir()): LoadResult {
                 break
             }
             if (isApi && zone !== 'BODY') headers['content-type'] = 'application/json'
-            const bad = Object.values(headers).find(h => !isSendableHeaderValue(h))
+            const bad = Object.values(headers).find((h) => !isSendableHeaderValue(h))
             if (bad !== undefined) {
               skipped.push({ source: 'nemesida', id, reason: 'header value not sendable (CR/LF/control or non-Latin-1)' })
               continue
@@ -403,22 +416,22 @@ const CRS_CATEGORIES: ReadonlyArray<readonly [number, string]> = [
   [941, 'xss'],
   [942, 'sqli'],
   [943, 'session-fixation'],
-  [944, 'java']
+  [944, 'java'],
 ]
 
-export function crsCategory (ruleId: number): string {
+export function crsCategory(ruleId: number): string {
   const family = Math.floor(ruleId / 1000)
   return CRS_CATEGORIES.find(([f]) => f === family)?.[1] ?? 'other'
 }
 
-function ids (v: unknown): number[] {
+function ids(v: unknown): number[] {
   return Array.isArray(v) ? v.map(Number).filter(Number.isFinite) : []
 }
 
 // Hop-by-hop and framing headers are recomputed by whatever replays the case
 const DROP_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection'])
 
-function dechunk (body: string): string {
+function dechunk(body: string): string {
   let out = ''
   let rest = body
   for (;;) {
@@ -431,7 +444,7 @@ function dechunk (body: string): string {
   }
 }
 
-export function parseRawRequest (raw: string): EfficacyRequest {
+export function parseRawRequest(raw: string): EfficacyRequest {
   const split = raw.search(/\r?\n\r?\n/)
   const head = split === -1 ? raw : raw.slice(0, split)
   let body = split === -1 ? '' : raw.slice(split).replace(/^\r?\n\r?\n/, '')
@@ -452,21 +465,25 @@ export function parseRawRequest (raw: string): EfficacyRequest {
   return body === '' ? { method, path: target, headers } : { method, path: target, headers, body }
 }
 
-function normalisePath (uri: string): string {
+function normalisePath(uri: string): string {
   if (uri.startsWith('/')) return uri
   const abs = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(uri)
   if (abs !== null) return uri.slice(abs[0].length).startsWith('/') ? uri.slice(abs[0].length) : '/' + uri.slice(abs[0].length)
   return '/' + uri
 }
 
-export interface CrsStats { files: number; tests: number; stages: number }
+export interface CrsStats {
+  files: number
+  tests: number
+  stages: number
+}
 
-export function loadCrs (root: string = corporaDir()): LoadResult & { stats: CrsStats } {
+export function loadCrs(root: string = corporaDir()): LoadResult & { stats: CrsStats } {
   const base = join(root, 'crs-regression', 'tests', 'regression', 'tests')
   const cases: EfficacyCase[] = []
   const skipped: SkippedCase[] = []
   const stats: CrsStats = { files: 0, tests: 0, stages: 0 }
-  for (const file of walk(base).filter(f => /\.ya?ml$/.test(f))) {
+  for (const file of walk(base).filter((f) => /\.ya?ml$/.test(f))) {
     const rel = posixRel(base, file)
     stats.files++
     let doc: { rule_id?: number; tests?: Array<{ test_id?: number | string; stages?: Array<CrsStage & { stage?: CrsStage }> }> } | null
@@ -494,7 +511,7 @@ export function loadCrs (root: string = corporaDir()): LoadResult & { stats: Crs
         }
         const log = stage.output?.log ?? stage.output ?? {}
         const expectIds = ids(log.expect_ids)
-        const attackIds = expectIds.filter(n => n >= 930000 && n <= 944999)
+        const attackIds = expectIds.filter((n) => n >= 930000 && n <= 944999)
         if (attackIds.length === 0) {
           if (expectIds.length > 0) skipped.push({ source: 'crs', id, reason: 'expects only non-attack rules (911/913/922/949/95x/98x)' })
           else if (ids(log.no_expect_ids).length > 0) skipped.push({ source: 'crs', id, reason: 'only no_expect_ids (verdict unknown for a non-CRS WAF)' })
@@ -523,7 +540,7 @@ export function loadCrs (root: string = corporaDir()): LoadResult & { stats: Crs
   return { cases, skipped, stats }
 }
 
-export function loadAllCorpora (root: string = corporaDir()): LoadResult {
+export function loadAllCorpora(root: string = corporaDir()): LoadResult {
   const parts = [loadPayloadsAllTheThings(root), loadNemesida(root), loadCrs(root)]
-  return { cases: parts.flatMap(p => p.cases), skipped: parts.flatMap(p => p.skipped) }
+  return { cases: parts.flatMap((p) => p.cases), skipped: parts.flatMap((p) => p.skipped) }
 }

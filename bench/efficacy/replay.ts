@@ -44,7 +44,16 @@ async function judge(c: EfficacyCase): Promise<{ outcome: Outcome; findings: str
   const headers: Record<string, string> = {}
   for (const [k, v] of Object.entries(c.request.headers)) headers[k.toLowerCase()] = v
   // Only what the WAF stage reads from a transaction
-  const tx = { path, query: qi === -1 ? '' : url.slice(qi + 1), canonicalPath: canonical, method: c.request.method, req: { headers }, wafFindings: null, wafScore: 0, wafBlocked: false } as unknown as Transaction
+  const tx = {
+    path,
+    query: qi === -1 ? '' : url.slice(qi + 1),
+    canonicalPath: canonical,
+    method: c.request.method,
+    req: { headers },
+    wafFindings: null,
+    wafScore: 0,
+    wafBlocked: false,
+  } as unknown as Transaction
   let v = await waf!.requestHeaders!(tx)
   const body = c.request.body
   if (v === undefined && body !== undefined && body !== '' && waf!.wantsBody!(tx) === 'whole') v = await waf!.requestBody!(tx, Buffer.from(body, 'utf8'))
@@ -62,7 +71,8 @@ for (const c of cases) {
   let cnt = stats.get(`${key}\t${c.expect}`)
   if (cnt === undefined) stats.set(`${key}\t${c.expect}`, (cnt = emptyCounts()))
   add(cnt, outcome)
-  if (isMiss(c.expect, outcome)) misses.push(JSON.stringify({ source: c.source, category: c.category, id: c.id, expect: c.expect, outcome, findings, request: c.request }))
+  if (isMiss(c.expect, outcome))
+    misses.push(JSON.stringify({ source: c.source, category: c.category, id: c.id, expect: c.expect, outcome, findings, request: c.request }))
 }
 
 const stoppedPct = (c: Counts) => pct(c.blocked + c.refused, c)

@@ -15,7 +15,17 @@ import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { Pool, errors as undiciErrors } from 'undici'
 import { benignCases } from './benign.js'
-import { corporaAvailable, corporaDir, findRepoRoot, loadCrs, loadNemesida, loadPayloadsAllTheThings, type EfficacyCase, type EfficacyRequest, type EfficacySource } from './corpora.js'
+import {
+  corporaAvailable,
+  corporaDir,
+  findRepoRoot,
+  loadCrs,
+  loadNemesida,
+  loadPayloadsAllTheThings,
+  type EfficacyCase,
+  type EfficacyRequest,
+  type EfficacySource,
+} from './corpora.js'
 import {
   add,
   classify,
@@ -78,10 +88,11 @@ async function startUpstream(): Promise<{ port: number; close: () => Promise<voi
   await once(server, 'listening')
   return {
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise((r) => {
-      server.closeAllConnections()
-      server.close(() => r())
-    }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections()
+        server.close(() => r())
+      }),
   }
 }
 
@@ -144,7 +155,12 @@ async function sendRawOutcome(port: number, kind: ProxyKind, r: EfficacyRequest)
   const a = await sendRaw(port, r)
   if ('failed' in a) return { verdict: 'error', status: 0, code: null, raw: true, reason: a.failed }
   const fromUpstream = new RegExp(`^${UPSTREAM_MARK}:`, 'im').test(a.headers)
-  return { verdict: classify(kind, { status: a.status, fromUpstream, body: a.body, head: r.method === 'HEAD' }), status: a.status, code: codeOf(a.body), raw: true }
+  return {
+    verdict: classify(kind, { status: a.status, fromUpstream, body: a.body, head: r.method === 'HEAD' }),
+    status: a.status,
+    code: codeOf(a.body),
+    raw: true,
+  }
 }
 
 async function sendOne(pool: Pool, port: number, kind: ProxyKind, c: EfficacyCase): Promise<Outcome> {
@@ -166,7 +182,12 @@ async function sendOne(pool: Pool, port: number, kind: ProxyKind, c: EfficacyCas
     })
     const text = await res.body.text()
     const fromUpstream = res.headers[UPSTREAM_MARK] !== undefined
-    return { verdict: classify(kind, { status: res.statusCode, fromUpstream, body: text, head: r.method === 'HEAD' }), status: res.statusCode, code: codeOf(text), raw: false }
+    return {
+      verdict: classify(kind, { status: res.statusCode, fromUpstream, body: text, head: r.method === 'HEAD' }),
+      status: res.statusCode,
+      code: codeOf(text),
+      raw: false,
+    }
   } catch (e) {
     // anything else undici validates away goes out as raw bytes too
     if (e instanceof undiciErrors.InvalidArgumentError || e instanceof undiciErrors.NotSupportedError) return sendRawOutcome(port, kind, r)
@@ -183,7 +204,14 @@ function hardBound(p: Promise<Outcome>): Promise<Outcome> {
   return Promise.race([p, bound]).finally(() => clearTimeout(timer))
 }
 
-async function replay(name: string, kind: ProxyKind, port: number, cases: readonly EfficacyCase[], conns: number, budgetS: number): Promise<{ outcomes: Outcome[]; seconds: number }> {
+async function replay(
+  name: string,
+  kind: ProxyKind,
+  port: number,
+  cases: readonly EfficacyCase[],
+  conns: number,
+  budgetS: number,
+): Promise<{ outcomes: Outcome[]; seconds: number }> {
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: conns, pipelining: 1, connect: { timeout: 5000 }, keepAliveTimeout: 30_000 })
   const outcomes: Outcome[] = new Array(cases.length)
   const started = Date.now()
@@ -257,7 +285,21 @@ const stoppedPct = (c: Counts) => pct(c.blocked + c.refused, c)
 
 function printTables(all: readonly EfficacyCase[], db: Run, ms: readonly Run[]): void {
   const sources: EfficacySource[] = ['payloadsallthethings', 'nemesida', 'crs', 'benign']
-  const head = ['category', 24, 'expect', 7, 'cases', 7, 'unsent', 7, 'DB blocked', 11, 'DB stopped', 11, ...ms.flatMap((r) => [`MS PL${r.paranoia} blk`, 12] as const)] as const
+  const head = [
+    'category',
+    24,
+    'expect',
+    7,
+    'cases',
+    7,
+    'unsent',
+    7,
+    'DB blocked',
+    11,
+    'DB stopped',
+    11,
+    ...ms.flatMap((r) => [`MS PL${r.paranoia} blk`, 12] as const),
+  ] as const
   const line = (cols: readonly (string | number)[]) => {
     let s = ''
     for (let i = 0; i < cols.length; i += 2) s += i === 0 ? String(cols[i]).padEnd(Number(cols[i + 1])) : String(cols[i]).padStart(Number(cols[i + 1]))
@@ -314,8 +356,18 @@ async function main(): Promise<number> {
   const hosted = withHost(loaded, trustedHost)
   const all = sample(hosted.cases, drawbridgeSample)
   const msCases = sample(all, modsecSample)
-  console.log(`efficacy: ${hosted.cases.length} cases (${loaderSkipped} skipped by the loaders, see summary.js); Host rewritten to ${trustedHost} on ${hosted.rewritten}: ${Object.entries(hosted.byHost).sort((a, b) => b[1] - a[1]).map(([h, n]) => `${h} ${n}`).join(', ')}`)
-  if (drawbridgeSample > 1) console.log(`efficacy: EFFICACY_DRAWBRIDGE_SAMPLE=${drawbridgeSample}: every ${drawbridgeSample}th case per category only (${all.length}): development numbers`)
+  console.log(
+    `efficacy: ${hosted.cases.length} cases (${loaderSkipped} skipped by the loaders, see summary.js); Host rewritten to ${trustedHost} on ${hosted.rewritten}: ${Object.entries(
+      hosted.byHost,
+    )
+      .sort((a, b) => b[1] - a[1])
+      .map(([h, n]) => `${h} ${n}`)
+      .join(', ')}`,
+  )
+  if (drawbridgeSample > 1)
+    console.log(
+      `efficacy: EFFICACY_DRAWBRIDGE_SAMPLE=${drawbridgeSample}: every ${drawbridgeSample}th case per category only (${all.length}): development numbers`,
+    )
 
   // ---- servers ----
   const upstream = await startUpstream()
@@ -349,7 +401,10 @@ async function main(): Promise<number> {
       msVersions.libmodsecurity3 = version('dpkg-query', ['-W', '-f=${Version}', 'libmodsecurity3'])
       msVersions.crs = version('dpkg-query', ['-W', '-f=${Version}', 'modsecurity-crs'])
     }
-    if (modsecSample > 1) console.log(`efficacy: ModSecurity runs sampled: every ${modsecSample}th case per source and category (${msCases.length} of ${all.length}; EFFICACY_SAMPLE)`)
+    if (modsecSample > 1)
+      console.log(
+        `efficacy: ModSecurity runs sampled: every ${modsecSample}th case per source and category (${msCases.length} of ${all.length}; EFFICACY_SAMPLE)`,
+      )
     for (const pl of [1, 2]) {
       const name = `modsecurity-pl${pl}`
       const msPort = await freePort()
@@ -438,7 +493,19 @@ async function main(): Promise<number> {
   const misses = all
     .map((c, i) => ({ c, o: dbr.outcomes[i]! }))
     .filter(({ c, o }) => isMiss(c.expect, o.verdict))
-    .map(({ c, o }) => JSON.stringify({ source: c.source, category: c.category, id: c.id, expect: c.expect, verdict: o.verdict, status: o.status, code: o.code, reason: o.reason, request: c.request }))
+    .map(({ c, o }) =>
+      JSON.stringify({
+        source: c.source,
+        category: c.category,
+        id: c.id,
+        expect: c.expect,
+        verdict: o.verdict,
+        status: o.status,
+        code: o.code,
+        reason: o.reason,
+        request: c.request,
+      }),
+    )
   writeFileSync(join(resultsDir, 'efficacy-misses.jsonl'), misses.length > 0 ? misses.join('\n') + '\n' : '')
   const table = (r: Run) => Object.fromEntries([...r.by].map(([k, c]) => [k.replace(/\t/g, '/'), c]))
   const seconds = Math.round((Date.now() - t0) / 1000)
@@ -446,9 +513,25 @@ async function main(): Promise<number> {
     date: new Date().toISOString(),
     node: process.version,
     nginx: has('nginx') ? version('nginx', ['-v']) : null,
-    modsecurity: msRuns.length > 0 ? { ...msVersions, rule_engine: 'On', sample_every: modsecSample, paranoia_levels: msRuns.map((r) => r.paranoia) } : { skipped },
-    settings: { paranoia, concurrency, modsec_concurrency: modsecConcurrency, request_timeout_ms: requestTimeoutMs, drawbridge_sample_every: drawbridgeSample, benign_count: benignCount, trusted_host: trustedHost },
-    cases: { total: hosted.cases.length, replayed: all.length, modsecurity: msCases.length, loader_skipped: loaderSkipped, host_rewritten: hosted.rewritten, host_rewritten_from: hosted.byHost },
+    modsecurity:
+      msRuns.length > 0 ? { ...msVersions, rule_engine: 'On', sample_every: modsecSample, paranoia_levels: msRuns.map((r) => r.paranoia) } : { skipped },
+    settings: {
+      paranoia,
+      concurrency,
+      modsec_concurrency: modsecConcurrency,
+      request_timeout_ms: requestTimeoutMs,
+      drawbridge_sample_every: drawbridgeSample,
+      benign_count: benignCount,
+      trusted_host: trustedHost,
+    },
+    cases: {
+      total: hosted.cases.length,
+      replayed: all.length,
+      modsecurity: msCases.length,
+      loader_skipped: loaderSkipped,
+      host_rewritten: hosted.rewritten,
+      host_rewritten_from: hosted.byHost,
+    },
     totals: totals.map((t) => ({
       ...t,
       attacks_stopped_pct: stoppedPct(t.attacks),

@@ -10,10 +10,7 @@ function queryParam(name: string, description: string): Record<string, unknown> 
   return { name, in: 'query', required: true, description, schema: { type: 'string', title: name } }
 }
 
-function jsonResponse(
-  description: string,
-  schema: Record<string, unknown>,
-): Record<string, unknown> {
+function jsonResponse(description: string, schema: Record<string, unknown>): Record<string, unknown> {
   return { description, content: { 'application/json': { schema } } }
 }
 
@@ -30,9 +27,7 @@ export const openApiDocument = {
   info: {
     title: 'Drawbridge demo API',
     version: '0.1.0',
-    description:
-      'A deliberately vulnerable API reproducing the FastAPI security checklist. ' +
-      'Never expose it directly: run it behind Drawbridge.',
+    description: 'A deliberately vulnerable API reproducing the FastAPI security checklist. ' + 'Never expose it directly: run it behind Drawbridge.',
   },
   paths: {
     '/users': {
@@ -91,8 +86,7 @@ export const openApiDocument = {
         parameters: [queryParam('name', 'File name inside the demo folder')],
         responses: {
           '200': {
-            description:
-              'The file content, or a JSON note naming the path a naive app would have read',
+            description: 'The file content, or a JSON note naming the path a naive app would have read',
             content: {
               'text/plain': { schema: { type: 'string' } },
               'application/json': { schema: { $ref: '#/components/schemas/WouldRead' } },

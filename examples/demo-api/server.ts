@@ -102,12 +102,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   })
 }
 
-type Sender = (
-  status: number,
-  body: string,
-  contentType: string,
-  extra?: Record<string, string | string[]>,
-) => void
+type Sender = (status: number, body: string, contentType: string, extra?: Record<string, string | string[]>) => void
 
 function makeSender(res: ServerResponse): Sender {
   return (status, body, contentType, extra = {}) => {
@@ -122,12 +117,7 @@ function makeSender(res: ServerResponse): Sender {
   }
 }
 
-function sendJson(
-  send: Sender,
-  status: number,
-  value: unknown,
-  extra?: Record<string, string | string[]>,
-): void {
+function sendJson(send: Sender, status: number, value: unknown, extra?: Record<string, string | string[]>): void {
   send(status, JSON.stringify(value), 'application/json', extra)
 }
 
@@ -318,9 +308,7 @@ export async function startDemoApi(options: { port?: number } = {}): Promise<Dem
   // Plain JS callers could still pass a host; this app must never leave the loopback interface.
   const requestedHost = (options as { host?: unknown }).host
   if (requestedHost !== undefined && requestedHost !== HOST) {
-    throw new Error(
-      `demo-api: refusing to listen on ${String(requestedHost)}; only ${HOST} is allowed`,
-    )
+    throw new Error(`demo-api: refusing to listen on ${String(requestedHost)}; only ${HOST} is allowed`)
   }
 
   const filesFolder = path.join(findRepoRoot(), 'examples', 'demo-api', 'files')
@@ -455,12 +443,7 @@ export async function startDemoApi(options: { port?: number } = {}): Promise<Dem
         // Plaintext, non-constant-time comparison on purpose.
         const user = SEED_USERS.find((u) => u.name === username && u.password === password)
         if (user === undefined) {
-          return sendJson(
-            send,
-            401,
-            { detail: 'Incorrect username or password' },
-            { 'WWW-Authenticate': 'Bearer' },
-          )
+          return sendJson(send, 401, { detail: 'Incorrect username or password' }, { 'WWW-Authenticate': 'Bearer' })
         }
         // Weak cookies on purpose (no Secure, HttpOnly or SameSite) so the gateway's fix shows.
         return sendJson(
@@ -468,10 +451,7 @@ export async function startDemoApi(options: { port?: number } = {}): Promise<Dem
           200,
           { access_token: randomBytes(16).toString('hex'), token_type: 'bearer' },
           {
-            'Set-Cookie': [
-              `session=${randomBytes(16).toString('hex')}; Path=/`,
-              'theme=light; Path=/',
-            ],
+            'Set-Cookie': [`session=${randomBytes(16).toString('hex')}; Path=/`, 'theme=light; Path=/'],
           },
         )
       }
@@ -505,10 +485,7 @@ export async function startDemoApi(options: { port?: number } = {}): Promise<Dem
   // Unparseable requests: answer like the rest of the app instead of Node's bare 400.
   server.on('clientError', (_err, socket) => {
     if (!socket.writable) return void socket.destroy()
-    socket.end(
-      'HTTP/1.1 400 Bad Request\r\nServer: demo-api/0.1\r\nX-Powered-By: node\r\n' +
-        'Connection: close\r\nContent-Length: 0\r\n\r\n',
-    )
+    socket.end('HTTP/1.1 400 Bad Request\r\nServer: demo-api/0.1\r\nX-Powered-By: node\r\n' + 'Connection: close\r\nContent-Length: 0\r\n\r\n')
   })
 
   try {

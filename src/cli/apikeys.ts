@@ -37,7 +37,10 @@ export async function apikeysCommand(argv: string[], io: Io): Promise<number> {
   const [action, ref, ...extra] = parsed.positionals
   const expires = v.expires === undefined ? null : parseDays(v.expires)
   const grace = v.grace === undefined ? null : parseDays(v.grace)
-  const scopes = (v.scopes ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')
+  const scopes = (v.scopes ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
   const bad =
     extra.length > 0 ||
     (v.expires !== undefined && expires === null) ||
@@ -93,7 +96,9 @@ export async function apikeysCommand(argv: string[], io: Io): Promise<number> {
       io.err(`drawbridge apikeys: ${key.prefix} is revoked or expired: create a new key instead`)
       return ExitFailedStartup
     }
-    io.err(`created ${rotated.key.prefix} replacing ${key.prefix}, which keeps working until ${new Date(now + (grace ?? identity.settings.api_keys.rotation_grace)).toISOString()}; the key is shown once:`)
+    io.err(
+      `created ${rotated.key.prefix} replacing ${key.prefix}, which keeps working until ${new Date(now + (grace ?? identity.settings.api_keys.rotation_grace)).toISOString()}; the key is shown once:`,
+    )
     io.out(rotated.secret)
     return ExitSuccess
   } finally {

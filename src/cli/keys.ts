@@ -36,7 +36,15 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
     for (const ring of [identity.jwtRing, identity.csrfRing]) {
       const current = ring.current().kid
       for (const k of ring.keys()) {
-        io.out([ring.use, k.kid, k.alg, new Date(k.createdAt).toISOString(), k.kid === current ? 'signing' : `verifies until ${new Date(k.verifyUntil ?? 0).toISOString()}`].join('\t'))
+        io.out(
+          [
+            ring.use,
+            k.kid,
+            k.alg,
+            new Date(k.createdAt).toISOString(),
+            k.kid === current ? 'signing' : `verifies until ${new Date(k.verifyUntil ?? 0).toISOString()}`,
+          ].join('\t'),
+        )
       }
     }
     return ExitSuccess

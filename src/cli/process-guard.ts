@@ -21,13 +21,7 @@ import type { Logger } from '../observability/logger.js'
 export type UncaughtKind = 'connection' | 'fatal'
 
 /** Error codes of a peer that went away or a connection that timed out: local to one connection. */
-const connectionCodes: ReadonlySet<string> = new Set([
-  'ECONNRESET',
-  'EPIPE',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'ERR_STREAM_PREMATURE_CLOSE',
-])
+const connectionCodes: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT', 'ERR_STREAM_PREMATURE_CLOSE'])
 
 export function classify(err: unknown): UncaughtKind {
   const code = err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined

@@ -4,7 +4,8 @@ import type { Io } from './common.js'
 import { openCliIdentity, readPassword } from './identity-common.js'
 import { ExitFailedStartup, ExitSuccess, ExitUsage } from './exit-codes.js'
 
-export const usage = 'drawbridge users add NAME [--email E] [--role R]... | list | disable NAME | enable NAME | reset-password NAME | delete NAME  [--config FILE]'
+export const usage =
+  'drawbridge users add NAME [--email E] [--role R]... | list | disable NAME | enable NAME | reset-password NAME | delete NAME  [--config FILE]'
 
 export async function usersCommand(argv: string[], io: Io): Promise<number> {
   let parsed: { values: { config?: string; email?: string; role?: string[] }; positionals: string[] }
@@ -21,7 +22,12 @@ export async function usersCommand(argv: string[], io: Io): Promise<number> {
   }
   const [action, name, ...extra] = parsed.positionals
   const needsName = action !== 'list'
-  if (action === undefined || !['add', 'list', 'disable', 'enable', 'reset-password', 'delete'].includes(action) || (needsName && name === undefined) || extra.length > 0) {
+  if (
+    action === undefined ||
+    !['add', 'list', 'disable', 'enable', 'reset-password', 'delete'].includes(action) ||
+    (needsName && name === undefined) ||
+    extra.length > 0
+  ) {
     io.err(`usage: ${usage}`)
     return ExitUsage
   }

@@ -136,7 +136,11 @@ function applyEnv(raw: Record<string, unknown>, env: Readonly<Record<string, str
       parsed = value
     }
     const types = schemaTypes(schema)
-    if (types.has('array') && typeof parsed === 'string') parsed = parsed.split(',').map((s) => s.trim()).filter((s) => s !== '')
+    if (types.has('array') && typeof parsed === 'string')
+      parsed = parsed
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '')
     if (types.has('string') && !types.has('integer') && typeof parsed !== 'string' && !Array.isArray(parsed)) parsed = value
     if (path.length === 1 && path[0] === 'upstream' && typeof parsed === 'string') parsed = { url: parsed }
     setPath(raw, path, parsed)
@@ -243,7 +247,8 @@ function checkSemantics(raw: Record<string, unknown>, issues: ConfigIssue[], bas
       throw new TypeError('must be an http:// or https:// URL')
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TypeError('must be an http:// or https:// URL')
-    if (u.pathname !== '/' || u.search !== '' || u.username !== '') throw new TypeError('must be an origin (scheme://host:port) without path, query or credentials')
+    if (u.pathname !== '/' || u.search !== '' || u.username !== '')
+      throw new TypeError('must be an origin (scheme://host:port) without path, query or credentials')
   })
   if (typeof c.listen === 'string') check('/listen', () => parseHostPort(c.listen))
   if (c.admin?.listen !== 'off') check('/admin/listen', () => parseHostPort(c.admin.listen))
@@ -265,13 +270,12 @@ function checkSemantics(raw: Record<string, unknown>, issues: ConfigIssue[], bas
       for (const k of ['ca_file', 'cert_file', 'key_file'] as const) {
         if (typeof t[k] === 'string' && !existsSync(resolve(baseDir, t[k]))) issues.push({ path: `/storage/${s}/tls/${k}`, message: `file not found: ${t[k]}` })
       }
-      if ((typeof t.cert_file === 'string') !== (typeof t.key_file === 'string')) issues.push({ path: `/storage/${s}/tls`, message: 'cert_file and key_file go together' })
+      if ((typeof t.cert_file === 'string') !== (typeof t.key_file === 'string'))
+        issues.push({ path: `/storage/${s}/tls`, message: 'cert_file and key_file go together' })
     }
   }
   if (isPlainObject(c.cors) && Array.isArray(c.cors.allow_origins)) {
-    c.cors.allow_origins.forEach((o: string, i: number) =>
-      check(`/cors/allow_origins/${i}`, () => compileOriginMatcher([o])),
-    )
+    c.cors.allow_origins.forEach((o: string, i: number) => check(`/cors/allow_origins/${i}`, () => compileOriginMatcher([o])))
     if (c.cors.allow_origins.includes('*') && c.cors.allow_credentials) {
       issues.push({ path: '/cors', message: 'allow_origins "*" cannot be combined with allow_credentials: list the origins' })
     }
@@ -305,7 +309,8 @@ function checkSemantics(raw: Record<string, unknown>, issues: ConfigIssue[], bas
   if (isPlainObject(c.auth?.password)) {
     check('/auth/password', () => {
       const { min_length = 12, max_length = 128 } = c.auth.password
-      if (typeof min_length === 'number' && typeof max_length === 'number' && min_length > max_length) throw new TypeError('min_length is larger than max_length')
+      if (typeof min_length === 'number' && typeof max_length === 'number' && min_length > max_length)
+        throw new TypeError('min_length is larger than max_length')
     })
   }
   if (isPlainObject(c.tls) && typeof c.tls.cert_file === 'string' && typeof c.tls.key_file === 'string') {
@@ -487,9 +492,12 @@ export function configWarnings(c: Config): string[] {
   const out: string[] = []
   if (c.upstream.insecure_skip_tls_verify) out.push('upstream.insecure_skip_tls_verify is on: upstream TLS certificates are not checked')
   if (c.cors?.allow_origins.includes('*')) out.push('cors.allow_origins is "*": any website may read responses')
-  if (c.storage.memory && c.workers > 1) out.push('storage.memory with several workers: each keeps its own security events, and the admin API sees none of them')
+  if (c.storage.memory && c.workers > 1)
+    out.push('storage.memory with several workers: each keeps its own security events, and the admin API sees none of them')
   if (c.storage.redis !== null && c.storage.postgres === null) {
-    out.push('storage.redis without storage.postgres: users, sessions, keys and events stay in this machine\'s SQLite file; instances on other machines do not share them')
+    out.push(
+      "storage.redis without storage.postgres: users, sessions, keys and events stay in this machine's SQLite file; instances on other machines do not share them",
+    )
   }
   if (c.storage.postgres !== null && c.storage.redis === null && (c.rate_limits.length > 0 || c.bans.enabled)) {
     out.push('storage.postgres without storage.redis: rate limits and bans are counted per machine, not across instances')

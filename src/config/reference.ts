@@ -121,7 +121,7 @@ function howItIsRead(secrets: readonly string[]): string[] {
     '',
     '### Environment variables',
     '',
-    '- `DRAWBRIDGE_` followed by the setting\'s path in upper case, nested keys joined by `__`:',
+    "- `DRAWBRIDGE_` followed by the setting's path in upper case, nested keys joined by `__`:",
     '  `DRAWBRIDGE_LISTEN=0.0.0.0:8080`, `DRAWBRIDGE_LIMITS__MAX_BODY_BYTES=2097152`,',
     '  `DRAWBRIDGE_WAF__MODE=detect`. Settings inside lists (`routes`, `rate_limits`, ...) cannot',
     '  be reached one by one; a whole section can be given as a YAML flow mapping.',
@@ -173,7 +173,7 @@ function howItIsRead(secrets: readonly string[]): string[] {
     '  `auth.key_encryption_key` must be 32 bytes as 64 hex digits or base64',
     '  (`openssl rand -hex 32`).',
     '- `storage.memory` cannot be combined with `postgres` or `redis`; store URLs must have the',
-    '  store\'s scheme; TLS files must exist, and a client `cert_file` needs its `key_file`.',
+    "  store's scheme; TLS files must exist, and a client `cert_file` needs its `key_file`.",
     '',
     'Allowed but risky settings are logged as warnings at start-up: `upstream.insecure_skip_tls_verify`,',
     '`cors.allow_origins: ["*"]`, `storage.memory` with several workers, `storage.redis` without',
@@ -276,14 +276,19 @@ function allowedOf(node: SchemaNode): string {
   if (isSecret(node)) return '`{ from_env: NAME }` or `{ from_file: PATH }`'
   if (node.enum !== undefined) return node.enum.map((v) => code(yamlValue(v))).join(', ')
   const alternatives = node.anyOf ?? node.oneOf
-  if (alternatives !== undefined) return alternatives.map(allowedOf).filter((s) => s !== '').join(', or ')
+  if (alternatives !== undefined)
+    return alternatives
+      .map(allowedOf)
+      .filter((s) => s !== '')
+      .join(', or ')
   const parts: string[] = []
   const ts = types(node)
   if (ts.includes('object') && node.properties !== undefined && ts.length === 1 && (node.required?.length ?? 0) > 0 && !isList(node)) {
     // a small object given inline, e.g. { header: NAME }: show its shape
     if (Object.keys(node.properties).length === 1) parts.push(code('{ ' + node.required!.map((k) => `${k}: …`).join(', ') + ' }'))
   }
-  if (typeof node.additionalProperties === 'object' && node.propertyNames?.pattern !== undefined) parts.push(`names matching ${code(node.propertyNames.pattern)}`)
+  if (typeof node.additionalProperties === 'object' && node.propertyNames?.pattern !== undefined)
+    parts.push(`names matching ${code(node.propertyNames.pattern)}`)
   if (node.minimum !== undefined && node.maximum !== undefined) parts.push(`${num(node.minimum)} to ${num(node.maximum)}`)
   else if (node.minimum !== undefined) parts.push(`at least ${num(node.minimum)}`)
   else if (node.maximum !== undefined) parts.push(`at most ${num(node.maximum)}`)

@@ -48,12 +48,33 @@ const headerName = { type: 'string', pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" } 
  */
 const strippedByDefault = [
   // the URL, its prefix, host or scheme as a rewriting proxy would state them
-  'X-Original-URL', 'X-Original-URI', 'X-Rewrite-URL', 'X-Forwarded-Prefix', 'X-Forwarded-Path', 'X-Forwarded-Uri',
-  'X-Forwarded-Port', 'X-Forwarded-Server', 'X-Forwarded-Scheme', 'X-Forwarded-Ssl', 'Front-End-Https', 'X-Url-Scheme',
-  'X-Host', 'X-Original-Host', 'X-HTTP-Host-Override',
+  'X-Original-URL',
+  'X-Original-URI',
+  'X-Rewrite-URL',
+  'X-Forwarded-Prefix',
+  'X-Forwarded-Path',
+  'X-Forwarded-Uri',
+  'X-Forwarded-Port',
+  'X-Forwarded-Server',
+  'X-Forwarded-Scheme',
+  'X-Forwarded-Ssl',
+  'Front-End-Https',
+  'X-Url-Scheme',
+  'X-Host',
+  'X-Original-Host',
+  'X-HTTP-Host-Override',
   // the client address as a CDN or load balancer would state it
-  'True-Client-IP', 'CF-Connecting-IP', 'Fastly-Client-IP', 'X-Client-IP', 'X-Cluster-Client-IP', 'Client-IP',
-  'X-Originating-IP', 'X-Remote-IP', 'X-Remote-Addr', 'X-ProxyUser-IP', 'X-Envoy-External-Address',
+  'True-Client-IP',
+  'CF-Connecting-IP',
+  'Fastly-Client-IP',
+  'X-Client-IP',
+  'X-Cluster-Client-IP',
+  'Client-IP',
+  'X-Originating-IP',
+  'X-Remote-IP',
+  'X-Remote-Addr',
+  'X-ProxyUser-IP',
+  'X-Envoy-External-Address',
 ]
 
 const methodName = { type: 'string', pattern: '^[A-Z][A-Z0-9_-]{0,31}$' } as const
@@ -75,7 +96,6 @@ const headerOverrides = {
     remove: stringList('Response headers to remove.'),
   },
 } as const
-
 
 const matchProperties = {
   path: { description: 'A prefix on segment boundaries (/api) or a glob (* one segment, ** any).', type: 'string', pattern: '^/' },
@@ -99,7 +119,8 @@ const tlsClient = (description: string, modes: readonly string[]) =>
     additionalProperties: false,
     properties: {
       mode: {
-        description: 'require: encrypted, certificate not checked (as libpq sslmode=require); verify-full: certificate and host name checked against ca_file or the system CAs (the default once tls is set).',
+        description:
+          'require: encrypted, certificate not checked (as libpq sslmode=require); verify-full: certificate and host name checked against ca_file or the system CAs (the default once tls is set).',
         enum: [...modes],
       },
       ca_file: { description: 'CA bundle that signs the server certificate.', type: 'string', minLength: 1 },
@@ -109,7 +130,12 @@ const tlsClient = (description: string, modes: readonly string[]) =>
   }) as const
 
 const wafMode = { description: 'block: refuse detected attacks (403); detect: only log them.', enum: ['block', 'detect'] } as const
-const paranoia = { description: 'Detection paranoia 1-4: higher catches weaker signals and blocks more legitimate traffic.', type: 'integer', minimum: 1, maximum: 4 } as const
+const paranoia = {
+  description: 'Detection paranoia 1-4: higher catches weaker signals and blocks more legitimate traffic.',
+  type: 'integer',
+  minimum: 1,
+  maximum: 4,
+} as const
 
 export const configSchema = {
   $id: 'https://drawbridge.dev/schema/config.json',
@@ -133,20 +159,47 @@ export const configSchema = {
         response_timeout: { ...duration, description: 'Time allowed for the upstream to send response headers (then 504).', default: '60s' },
         keepalive_timeout: {
           ...duration,
-          description: 'Idle keep-alive connections are closed after this; keep it below the upstream\'s own (uvicorn: 5s).',
+          description: "Idle keep-alive connections are closed after this; keep it below the upstream's own (uvicorn: 5s).",
           default: '4s',
         },
         max_connections: { description: 'Connections in the upstream pool.', type: 'integer', minimum: 1, maximum: 65_536, default: 128 },
-        max_concurrent: { description: 'Requests in flight to the upstream at once; more wait in the queue.', type: 'integer', minimum: 1, maximum: 1_000_000, default: 1024 },
-        max_queue: { description: 'Requests that may wait for a slot; beyond it: 503 with Retry-After.', type: 'integer', minimum: 0, maximum: 1_000_000, default: 1024 },
+        max_concurrent: {
+          description: 'Requests in flight to the upstream at once; more wait in the queue.',
+          type: 'integer',
+          minimum: 1,
+          maximum: 1_000_000,
+          default: 1024,
+        },
+        max_queue: {
+          description: 'Requests that may wait for a slot; beyond it: 503 with Retry-After.',
+          type: 'integer',
+          minimum: 0,
+          maximum: 1_000_000,
+          default: 1024,
+        },
         queue_timeout: { ...duration, description: 'Longest wait in the queue (then 503).', default: '10s' },
-        host_header: { description: 'preserve: forward the client Host; upstream: use the upstream URL host.', enum: ['preserve', 'upstream'], default: 'preserve' },
-        health_path: { description: 'Path probed by /readyz; without it /readyz opens a TCP connection.', type: ['string', 'null'], pattern: '^/', default: null },
+        host_header: {
+          description: 'preserve: forward the client Host; upstream: use the upstream URL host.',
+          enum: ['preserve', 'upstream'],
+          default: 'preserve',
+        },
+        health_path: {
+          description: 'Path probed by /readyz; without it /readyz opens a TCP connection.',
+          type: ['string', 'null'],
+          pattern: '^/',
+          default: null,
+        },
         insecure_skip_tls_verify: { description: 'DANGEROUS: accept any upstream TLS certificate.', type: 'boolean', default: false },
       },
     },
     listen: { description: 'HOST:PORT of the client listener.', type: 'string', default: '127.0.0.1:8080' },
-    workers: { description: 'Processes sharing the port (node:cluster); default 1 in development, CPUs in production.', type: ['integer', 'null'], minimum: 1, maximum: 256, default: null },
+    workers: {
+      description: 'Processes sharing the port (node:cluster); default 1 in development, CPUs in production.',
+      type: ['integer', 'null'],
+      minimum: 1,
+      maximum: 256,
+      default: null,
+    },
     tls: {
       description: 'Serve HTTPS on `listen` with these files.',
       type: ['object', 'null'],
@@ -154,10 +207,18 @@ export const configSchema = {
       required: ['cert_file', 'key_file'],
       default: null,
       properties: {
-        cert_file: { description: 'Certificate chain, PEM; a relative path is read from the working directory. Re-read on reload.', type: 'string', minLength: 1 },
+        cert_file: {
+          description: 'Certificate chain, PEM; a relative path is read from the working directory. Re-read on reload.',
+          type: 'string',
+          minLength: 1,
+        },
         key_file: { description: 'Private key of the certificate, PEM; a relative path is read from the working directory.', type: 'string', minLength: 1 },
         min_version: { description: 'Oldest TLS version accepted.', enum: ['TLSv1.2', 'TLSv1.3'], default: 'TLSv1.2' },
-        redirect_http_listen: { description: 'Optional HOST:PORT of a plain-HTTP listener that answers 308 to HTTPS (trusted hosts only).', type: ['string', 'null'], default: null },
+        redirect_http_listen: {
+          description: 'Optional HOST:PORT of a plain-HTTP listener that answers 308 to HTTPS (trusted hosts only).',
+          type: ['string', 'null'],
+          default: null,
+        },
       },
     },
     trusted_hosts: stringList('Allowed Host names; "*.example.com" matches subdomains. Others get 400.', ['localhost', '127.0.0.1', '[::1]']),
@@ -189,7 +250,11 @@ export const configSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        listen: { description: 'HOST:PORT of the admin listener, or "off". A non-loopback address is warned about at start.', type: 'string', default: '127.0.0.1:9090' },
+        listen: {
+          description: 'HOST:PORT of the admin listener, or "off". A non-loopback address is warned about at start.',
+          type: 'string',
+          default: '127.0.0.1:9090',
+        },
         token: { ...secretRef, description: 'Bearer token required for /metrics and /api/events (health checks stay open).' },
       },
     },
@@ -199,7 +264,13 @@ export const configSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        max_header_bytes: { description: 'Total size of request line and headers (then 431). Needs a restart to change.', type: 'integer', minimum: 1024, maximum: 1_048_576, default: 16_384 },
+        max_header_bytes: {
+          description: 'Total size of request line and headers (then 431). Needs a restart to change.',
+          type: 'integer',
+          minimum: 1024,
+          maximum: 1_048_576,
+          default: 16_384,
+        },
         max_url_length: { description: 'Longest request target (then 414).', type: 'integer', minimum: 64, maximum: 1_048_576, default: 8192 },
         max_body_bytes: { description: 'Largest request body (then 413), enforced while streaming.', type: 'integer', minimum: 0, default: 1_048_576 },
         header_timeout: { ...duration, description: 'Time to receive the request headers (then 408).', default: '10s' },
@@ -224,11 +295,31 @@ export const configSchema = {
       additionalProperties: false,
       default: null,
       properties: {
-        allow_origins: stringList('Exact origins (https://app.example.com), patterns (https://*.example.com), or "*" (not with allow_credentials). Also the origins allowed to open WebSockets and to pass the CSRF Origin check.'),
-        allow_methods: { description: 'Methods a cross-origin request may use.', type: 'array', items: methodName, default: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] },
-        allow_headers: stringList('Request headers a cross-origin request may send.', ['Accept', 'Accept-Language', 'Content-Language', 'Content-Type', 'Authorization', 'X-Requested-With', 'X-CSRF-Token', 'X-Request-ID']),
+        allow_origins: stringList(
+          'Exact origins (https://app.example.com), patterns (https://*.example.com), or "*" (not with allow_credentials). Also the origins allowed to open WebSockets and to pass the CSRF Origin check.',
+        ),
+        allow_methods: {
+          description: 'Methods a cross-origin request may use.',
+          type: 'array',
+          items: methodName,
+          default: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+        },
+        allow_headers: stringList('Request headers a cross-origin request may send.', [
+          'Accept',
+          'Accept-Language',
+          'Content-Language',
+          'Content-Type',
+          'Authorization',
+          'X-Requested-With',
+          'X-CSRF-Token',
+          'X-Request-ID',
+        ]),
         expose_headers: stringList('Response headers scripts may read.', ['X-Request-ID']),
-        allow_credentials: { description: 'Let cross-origin requests carry cookies and credentials (Access-Control-Allow-Credentials).', type: 'boolean', default: false },
+        allow_credentials: {
+          description: 'Let cross-origin requests carry cookies and credentials (Access-Control-Allow-Credentials).',
+          type: 'boolean',
+          default: false,
+        },
         max_age: { description: 'Seconds a browser may cache a preflight.', type: 'integer', minimum: 0, maximum: 86_400, default: 600 },
       },
     },
@@ -248,7 +339,7 @@ export const configSchema = {
           properties: {
             max_age: { description: 'Seconds a browser keeps to HTTPS for this host.', type: 'integer', minimum: 0, default: 31_536_000 },
             include_subdomains: { description: 'Add includeSubDomains.', type: 'boolean', default: true },
-            preload: { description: 'Add preload (once the domain is on the browsers\' preload list).', type: 'boolean', default: false },
+            preload: { description: "Add preload (once the domain is on the browsers' preload list).", type: 'boolean', default: false },
           },
         },
       },
@@ -281,7 +372,13 @@ export const configSchema = {
       default: {},
       properties: {
         enabled: { description: 'auto: on in production.', enum: ['auto', 'on', 'off'], default: 'auto' },
-        max_inspect_bytes: { description: 'Largest upstream 5xx body inspected; a larger one is masked (fail closed).', type: 'integer', minimum: 1024, maximum: 16_777_216, default: 262_144 },
+        max_inspect_bytes: {
+          description: 'Largest upstream 5xx body inspected; a larger one is masked (fail closed).',
+          type: 'integer',
+          minimum: 1024,
+          maximum: 16_777_216,
+          default: 262_144,
+        },
         max_logged_bytes: { description: 'Bytes of a masked body written to the log, redacted.', type: 'integer', minimum: 0, maximum: 65_536, default: 2048 },
       },
     },
@@ -309,7 +406,11 @@ export const configSchema = {
           max_body_bytes: { description: 'Overrides limits.max_body_bytes on this route.', type: 'integer', minimum: 0 },
           body_timeout: { ...duration, description: 'Overrides limits.body_timeout on this route.' },
           response_timeout: { ...duration, description: 'Overrides upstream.response_timeout on this route.' },
-          request_buffering: { description: 'Buffer chunked bodies up to the limit before forwarding, so the app gets a Content-Length (default true; false streams them, cut at the limit).', type: 'boolean' },
+          request_buffering: {
+            description:
+              'Buffer chunked bodies up to the limit before forwarding, so the app gets a Content-Length (default true; false streams them, cut at the limit).',
+            type: 'boolean',
+          },
           headers: headerOverrides,
           waf: {
             description: 'WAF settings for this route.',
@@ -334,7 +435,13 @@ export const configSchema = {
         enabled: { description: 'Inspect requests for attacks (false is warned about at start).', type: 'boolean', default: true },
         mode: { ...wafMode, default: 'block' },
         paranoia: { ...paranoia, default: 1 },
-        threshold: { description: 'Overrides the paranoia level\'s score threshold (0.5-1).', type: ['number', 'null'], minimum: 0.5, maximum: 1, default: null },
+        threshold: {
+          description: "Overrides the paranoia level's score threshold (0.5-1).",
+          type: ['number', 'null'],
+          minimum: 0.5,
+          maximum: 1,
+          default: null,
+        },
         inspect_body: { description: 'Buffer and inspect request bodies (JSON, forms, multipart, XML, text).', type: 'boolean', default: true },
         limits: {
           description: 'How much of one request the WAF inspects.',
@@ -342,10 +449,26 @@ export const configSchema = {
           additionalProperties: false,
           default: {},
           properties: {
-            max_inputs: { description: 'Parameters, headers, cookies and body fields (and JSON keys) inspected per request.', type: 'integer', minimum: 16, maximum: 1_000_000, default: 10_000 },
-            max_bytes: { description: 'Bytes of names and values inspected per request.', type: 'integer', minimum: 1024, maximum: 67_108_864, default: 1_048_576 },
+            max_inputs: {
+              description: 'Parameters, headers, cookies and body fields (and JSON keys) inspected per request.',
+              type: 'integer',
+              minimum: 16,
+              maximum: 1_000_000,
+              default: 10_000,
+            },
+            max_bytes: {
+              description: 'Bytes of names and values inspected per request.',
+              type: 'integer',
+              minimum: 1024,
+              maximum: 67_108_864,
+              default: 1_048_576,
+            },
             max_depth: { description: 'Nesting depth of JSON and XML bodies.', type: 'integer', minimum: 1, maximum: 1024, default: 32 },
-            on_exceed: { description: 'block: refuse a request past a limit (403); allow: inspect what fits and pass.', enum: ['block', 'allow'], default: 'block' },
+            on_exceed: {
+              description: 'block: refuse a request past a limit (403); allow: inspect what fits and pass.',
+              enum: ['block', 'allow'],
+              default: 'block',
+            },
           },
         },
         exclusions: {
@@ -357,11 +480,20 @@ export const configSchema = {
             additionalProperties: false,
             required: ['rules'],
             properties: {
-              path: { description: 'Path pattern, as in routes[].match.path, matched in the case it is written in (default: every path).', type: 'string', pattern: '^/' },
+              path: {
+                description: 'Path pattern, as in routes[].match.path, matched in the case it is written in (default: every path).',
+                type: 'string',
+                pattern: '^/',
+              },
               methods: { description: 'Methods it applies to (default: all).', type: 'array', items: methodName, minItems: 1 },
               location: { description: 'Where the input is (default: anywhere).', enum: ['path', 'query', 'header', 'cookie', 'body'] },
               name: { description: 'Input name; "*" matches any run of characters (items.*.code).', type: 'string', minLength: 1 },
-              rules: { description: 'Rule ids (sqli-union) or categories (sqli); "*" for all.', type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+              rules: {
+                description: 'Rule ids (sqli-union) or categories (sqli); "*" for all.',
+                type: 'array',
+                items: { type: 'string', minLength: 1 },
+                minItems: 1,
+              },
             },
           },
         },
@@ -374,7 +506,12 @@ export const configSchema = {
       required: ['key_encryption_key'],
       default: null,
       properties: {
-        prefix: { description: 'Where the auth endpoints live (login, refresh, logout, me, csrf, register, jwks).', type: 'string', pattern: '^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$', default: '/auth' },
+        prefix: {
+          description: 'Where the auth endpoints live (login, refresh, logout, me, csrf, register, jwks).',
+          type: 'string',
+          pattern: '^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$',
+          default: '/auth',
+        },
         issuer: { description: 'JWT `iss` of access tokens.', type: 'string', minLength: 1, default: 'drawbridge' },
         audience: { description: 'JWT `aud` of access tokens.', type: 'string', minLength: 1, default: 'drawbridge' },
         algorithm: { description: 'Signing algorithm of access tokens.', enum: ['EdDSA', 'ES256'], default: 'EdDSA' },
@@ -384,7 +521,8 @@ export const configSchema = {
         clock_skew: { ...longDuration, description: 'Tolerance for clocks of other instances when checking exp/iat.', default: '10s' },
         key_encryption_key: { ...secretRef, description: 'Encrypts signing keys and secrets at rest: 32 bytes, hex or base64 (drawbridge init writes one).' },
         signing_keys_file: {
-          description: 'A JWK Set of private signing keys (EdDSA/ES256, each with kid and alg) instead of generated ones: the last signs, all verify; re-read every minute.',
+          description:
+            'A JWK Set of private signing keys (EdDSA/ES256, each with kid and alg) instead of generated ones: the last signs, all verify; re-read every minute.',
           type: ['string', 'null'],
           minLength: 1,
           default: null,
@@ -401,19 +539,30 @@ export const configSchema = {
           },
         },
         argon2: {
-          description: 'argon2id parameters; the defaults are OWASP\'s recommended minimum (19 MiB, 2 passes, 1 lane).',
+          description: "argon2id parameters; the defaults are OWASP's recommended minimum (19 MiB, 2 passes, 1 lane).",
           type: 'object',
           additionalProperties: false,
           default: {},
           properties: {
-            memory_kib: { description: 'Memory per hash, in KiB; hashes made with other parameters are redone at the next login.', type: 'integer', minimum: 8192, maximum: 4_194_304, default: 19_456 },
+            memory_kib: {
+              description: 'Memory per hash, in KiB; hashes made with other parameters are redone at the next login.',
+              type: 'integer',
+              minimum: 8192,
+              maximum: 4_194_304,
+              default: 19_456,
+            },
             iterations: { description: 'Passes over the memory.', type: 'integer', minimum: 1, maximum: 64, default: 2 },
             parallelism: { description: 'Lanes.', type: 'integer', minimum: 1, maximum: 64, default: 1 },
           },
         },
-        default_policy: { description: 'For routes no policy matches; auto: authenticated in production, public in development.', enum: ['auto', 'public', 'authenticated'], default: 'auto' },
+        default_policy: {
+          description: 'For routes no policy matches; auto: authenticated in production, public in development.',
+          enum: ['auto', 'public', 'authenticated'],
+          default: 'auto',
+        },
         policies: {
-          description: 'Route policies, first match wins: { match, access: public|authenticated } or { match, roles: [...] } (API keys\' scopes count as roles).',
+          description:
+            "Route policies, first match wins: { match, access: public|authenticated } or { match, roles: [...] } (API keys' scopes count as roles).",
           type: 'array',
           default: [],
           items: {
@@ -422,13 +571,29 @@ export const configSchema = {
             required: ['match'],
             properties: {
               match: routeMatch,
-              access: { description: 'public: no credentials needed; authenticated: any signed-in caller. Give access or roles, not both.', enum: ['public', 'authenticated'] },
-              roles: { description: 'Any one of these roles (or API-key scopes) is required (else 403).', type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+              access: {
+                description: 'public: no credentials needed; authenticated: any signed-in caller. Give access or roles, not both.',
+                enum: ['public', 'authenticated'],
+              },
+              roles: {
+                description: 'Any one of these roles (or API-key scopes) is required (else 403).',
+                type: 'array',
+                items: { type: 'string', minLength: 1 },
+                minItems: 1,
+              },
             },
           },
         },
-        revocation_check: { description: 'Check every access token against the store (disabled users, ended sessions) instead of trusting it for its short life.', type: 'boolean', default: false },
-        forward_token: { description: 'Send the verified access token to the upstream in X-Drawbridge-Token (it can check it against the JWKS).', type: 'boolean', default: true },
+        revocation_check: {
+          description: 'Check every access token against the store (disabled users, ended sessions) instead of trusting it for its short life.',
+          type: 'boolean',
+          default: false,
+        },
+        forward_token: {
+          description: 'Send the verified access token to the upstream in X-Drawbridge-Token (it can check it against the JWKS).',
+          type: 'boolean',
+          default: true,
+        },
         login_page: { description: 'Redirect HTML navigations without a session to the built-in login page.', type: 'boolean', default: true },
         csrf: {
           description: 'CSRF protection of cookie sessions.',
@@ -443,8 +608,20 @@ export const configSchema = {
           additionalProperties: false,
           default: {},
           properties: {
-            max_failures_per_account: { description: 'Failures within the window that lock an account (unknown names too).', type: 'integer', minimum: 1, maximum: 1000, default: 5 },
-            max_failures_per_ip: { description: 'Failures within the window that lock a client IP.', type: 'integer', minimum: 1, maximum: 100_000, default: 20 },
+            max_failures_per_account: {
+              description: 'Failures within the window that lock an account (unknown names too).',
+              type: 'integer',
+              minimum: 1,
+              maximum: 1000,
+              default: 5,
+            },
+            max_failures_per_ip: {
+              description: 'Failures within the window that lock a client IP.',
+              type: 'integer',
+              minimum: 1,
+              maximum: 100_000,
+              default: 20,
+            },
             window: { ...longDuration, description: 'Period failures are counted over.', default: '15m' },
             lock_duration: { ...longDuration, description: 'How long a locked account or IP is refused (429 with Retry-After).', default: '15m' },
             base_delay: { ...longDuration, description: 'Wait after the third failure of an account, doubled each further failure.', default: '1s' },
@@ -457,7 +634,12 @@ export const configSchema = {
           additionalProperties: false,
           default: {},
           properties: {
-            header: { description: 'Header that carries an API key (Authorization: Bearer works too).', type: 'string', pattern: '^[A-Za-z0-9-]+$', default: 'X-API-Key' },
+            header: {
+              description: 'Header that carries an API key (Authorization: Bearer works too).',
+              type: 'string',
+              pattern: '^[A-Za-z0-9-]+$',
+              default: 'X-API-Key',
+            },
             rotation_grace: { ...longDuration, description: 'How long a rotated key keeps working.', default: '7d' },
           },
         },
@@ -472,18 +654,42 @@ export const configSchema = {
         additionalProperties: false,
         required: ['key', 'limit'],
         properties: {
-          name: { description: 'Policy name in RateLimit headers, logs and metrics; it names the shared counters, so it is unique (default rule_<index>).', type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
+          name: {
+            description: 'Policy name in RateLimit headers, logs and metrics; it names the shared counters, so it is unique (default rule_<index>).',
+            type: 'string',
+            pattern: '^[A-Za-z0-9_-]{1,64}$',
+          },
           // path optional here: a rule without one counts every path
-          match: { description: 'Which requests the rule counts: a path, methods, or both (default: every request).', type: 'object', additionalProperties: false, properties: matchProperties },
+          match: {
+            description: 'Which requests the rule counts: a path, methods, or both (default: every request).',
+            type: 'object',
+            additionalProperties: false,
+            properties: matchProperties,
+          },
           key: {
-            description: 'ip (an IPv6 address by its /64), user (signed-in callers only), api_key (API-key callers only), or { header: NAME } (requests carrying it only).',
+            description:
+              'ip (an IPv6 address by its /64), user (signed-in callers only), api_key (API-key callers only), or { header: NAME } (requests carrying it only).',
             anyOf: [
               { enum: ['ip', 'user', 'api_key'] },
-              { type: 'object', additionalProperties: false, required: ['header'], properties: { header: { type: 'string', pattern: '^[A-Za-z0-9-]{1,64}$' } } },
+              {
+                type: 'object',
+                additionalProperties: false,
+                required: ['header'],
+                properties: { header: { type: 'string', pattern: '^[A-Za-z0-9-]{1,64}$' } },
+              },
             ],
           },
-          limit: { description: 'Requests per window: "5/minute", "100/second", "1000/hour", "10000/day".', type: 'string', pattern: '^[1-9][0-9]{0,8} */ *(second|minute|hour|day)$' },
-          burst: { description: 'Up to this many in one window; the extra above limit comes from an allowance refilled over ten windows.', type: 'integer', minimum: 1, maximum: 1_000_000_000 },
+          limit: {
+            description: 'Requests per window: "5/minute", "100/second", "1000/hour", "10000/day".',
+            type: 'string',
+            pattern: '^[1-9][0-9]{0,8} */ *(second|minute|hour|day)$',
+          },
+          burst: {
+            description: 'Up to this many in one window; the extra above limit comes from an allowance refilled over ten windows.',
+            type: 'integer',
+            minimum: 1,
+            maximum: 1_000_000_000,
+          },
           headers: { description: 'RateLimit-Policy/RateLimit on answers under the limit too (default true).', type: 'boolean' },
           on_store_error: { description: 'When the counter store is unreachable; default deny under auth.prefix, allow elsewhere.', enum: ['allow', 'deny'] },
         },
@@ -501,21 +707,35 @@ export const configSchema = {
           additionalProperties: false,
           default: {},
           properties: {
-            path: { description: 'Database file, relative to the configuration file\'s folder.', type: 'string', minLength: 1, default: 'drawbridge.db' },
+            path: { description: "Database file, relative to the configuration file's folder.", type: 'string', minLength: 1, default: 'drawbridge.db' },
           },
         },
-        memory: { description: 'Keep state in process memory only (tests, benchmarks): lost on restart, not shared between workers.', type: 'boolean', default: false },
+        memory: {
+          description: 'Keep state in process memory only (tests, benchmarks): lost on restart, not shared between workers.',
+          type: 'boolean',
+          default: false,
+        },
         postgres: {
           description: 'Several instances: users, API keys, signing keys, refresh families and security events in PostgreSQL (replaces SQLite).',
           type: 'object',
           additionalProperties: false,
           required: ['url'],
           properties: {
-            url: { ...secretRef, description: 'postgres://user:password@host:5432/db. Without tls, sslmode in the URL is read as libpq reads it (prefer and allow refused); with tls, ssl parameters in the URL are an error.' },
-            pool_size: { description: 'Connections per process for users, sessions and keys; security events use up to 2 more.', type: 'integer', minimum: 1, maximum: 100, default: 10 },
+            url: {
+              ...secretRef,
+              description:
+                'postgres://user:password@host:5432/db. Without tls, sslmode in the URL is read as libpq reads it (prefer and allow refused); with tls, ssl parameters in the URL are an error.',
+            },
+            pool_size: {
+              description: 'Connections per process for users, sessions and keys; security events use up to 2 more.',
+              type: 'integer',
+              minimum: 1,
+              maximum: 100,
+              default: 10,
+            },
             connect_timeout: { ...duration, description: 'A connection not made in time (the pool exhausted as well) is a store error.', default: '5s' },
             statement_timeout: { ...duration, description: 'Set on the server for every statement; the client gives up 1s later.', default: '5s' },
-            tls: tlsClient('TLS to PostgreSQL. Without it, the URL\'s sslmode decides.', ['disable', 'require', 'verify-full']),
+            tls: tlsClient("TLS to PostgreSQL. Without it, the URL's sslmode decides.", ['disable', 'require', 'verify-full']),
           },
         },
         redis: {
@@ -525,23 +745,43 @@ export const configSchema = {
           required: ['url'],
           properties: {
             url: { ...secretRef, description: 'redis://[user:password@]host:6379[/db], or rediss:// for TLS.' },
-            key_prefix: { description: 'Prefix of every key Drawbridge writes (several deployments may share one Redis).', type: 'string', pattern: '^[A-Za-z0-9:_.-]{1,64}$', default: 'drawbridge:' },
-            connect_timeout: { ...duration, description: 'How long start-up waits for the first connection (then it starts without Redis and picks it up later), and each connection attempt.', default: '2s' },
+            key_prefix: {
+              description: 'Prefix of every key Drawbridge writes (several deployments may share one Redis).',
+              type: 'string',
+              pattern: '^[A-Za-z0-9:_.-]{1,64}$',
+              default: 'drawbridge:',
+            },
+            connect_timeout: {
+              ...duration,
+              description:
+                'How long start-up waits for the first connection (then it starts without Redis and picks it up later), and each connection attempt.',
+              default: '2s',
+            },
             command_timeout: { ...duration, description: 'A command not answered in time is a store error.', default: '500ms' },
-            tls: tlsClient('TLS to Redis. Without it (or with mode disable), TLS only for rediss:// URLs, with the certificate checked against the system CAs.', ['disable', 'require', 'verify-full']),
+            tls: tlsClient(
+              'TLS to Redis. Without it (or with mode disable), TLS only for rediss:// URLs, with the certificate checked against the system CAs.',
+              ['disable', 'require', 'verify-full'],
+            ),
           },
         },
       },
     },
     bans: {
-      description: 'Automatic bans (off by default): a client IP that collects too many WAF blocks or failed logins within a window is refused for a while (shared through Redis when configured).',
+      description:
+        'Automatic bans (off by default): a client IP that collects too many WAF blocks or failed logins within a window is refused for a while (shared through Redis when configured).',
       type: 'object',
       additionalProperties: false,
       default: {},
       properties: {
         enabled: { description: 'Turn automatic bans on.', type: 'boolean', default: false },
         waf_blocks: { description: 'WAF blocks within the window that ban an IP (0: never).', type: 'integer', minimum: 0, maximum: 1_000_000, default: 20 },
-        failed_logins: { description: 'Failed logins within the window that ban an IP (0: never).', type: 'integer', minimum: 0, maximum: 1_000_000, default: 20 },
+        failed_logins: {
+          description: 'Failed logins within the window that ban an IP (0: never).',
+          type: 'integer',
+          minimum: 0,
+          maximum: 1_000_000,
+          default: 20,
+        },
         window: { ...longDuration, description: 'Period offences are counted over.', default: '10m' },
         duration: { ...longDuration, description: 'How long a ban lasts (403 banned with Retry-After).', default: '1h' },
         allow_ips: stringList('Addresses or CIDRs never banned (health checkers, your own offices).'),
@@ -555,7 +795,10 @@ export const configSchema = {
       properties: {
         level: { description: 'Lowest level written.', enum: ['debug', 'info', 'warn', 'error'], default: 'info' },
         access_log: { description: 'One line per request.', type: 'boolean', default: true },
-        redact_fields: stringList('Query/body field names whose values are never logged, on top of built-in credential names: case-insensitive substrings, with - _ . ignored (api_key also matches api-key and apikey).', ['password', 'passwd', 'token', 'secret', 'api_key', 'apikey', 'authorization', 'session']),
+        redact_fields: stringList(
+          'Query/body field names whose values are never logged, on top of built-in credential names: case-insensitive substrings, with - _ . ignored (api_key also matches api-key and apikey).',
+          ['password', 'passwd', 'token', 'secret', 'api_key', 'apikey', 'authorization', 'session'],
+        ),
       },
     },
     shutdown: {

@@ -87,10 +87,34 @@ export interface Analyzer {
  * Java app logs.
  */
 export const lowRiskHeaders: ReadonlySet<string> = new Set([
-  'connection', 'keep-alive', 'accept-encoding', 'te', 'upgrade', 'if-modified-since', 'if-unmodified-since', 'if-none-match',
-  'if-match', 'cache-control', 'pragma', 'dnt', 'upgrade-insecure-requests', 'priority', 'sec-fetch-dest', 'sec-fetch-mode',
-  'sec-fetch-site', 'sec-fetch-user', 'sec-ch-ua', 'sec-ch-ua-mobile', 'sec-ch-ua-platform', 'sec-websocket-key',
-  'sec-websocket-version', 'sec-websocket-extensions', 'x-request-id', 'authorization', 'proxy-authorization', 'content-type',
+  'connection',
+  'keep-alive',
+  'accept-encoding',
+  'te',
+  'upgrade',
+  'if-modified-since',
+  'if-unmodified-since',
+  'if-none-match',
+  'if-match',
+  'cache-control',
+  'pragma',
+  'dnt',
+  'upgrade-insecure-requests',
+  'priority',
+  'sec-fetch-dest',
+  'sec-fetch-mode',
+  'sec-fetch-site',
+  'sec-fetch-user',
+  'sec-ch-ua',
+  'sec-ch-ua-mobile',
+  'sec-ch-ua-platform',
+  'sec-websocket-key',
+  'sec-websocket-version',
+  'sec-websocket-extensions',
+  'x-request-id',
+  'authorization',
+  'proxy-authorization',
+  'content-type',
 ])
 
 type Extra = Partial<Omit<Analyzer, 'category' | 'value' | 'triggers'>> & { readonly triggers?: string }

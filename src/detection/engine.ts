@@ -286,7 +286,16 @@ export function createEngine(options: EngineOptions): Engine {
             const hit = a.name!(text)
             if (hit !== null && hit.confidence >= threshold) {
               hits++
-              const f: Finding = { category: a.category, rule: hit.rule, confidence: hit.confidence, location: input.location, name: input.name, part, matched: text, transforms: [] }
+              const f: Finding = {
+                category: a.category,
+                rule: hit.rule,
+                confidence: hit.confidence,
+                location: input.location,
+                name: input.name,
+                part,
+                matched: text,
+                transforms: [],
+              }
               if (report(f)) return true
             }
           }
@@ -313,7 +322,16 @@ export function createEngine(options: EngineOptions): Engine {
             const r = rs[k]!
             const hit = a.value!(r.text, ascii[k]! ? charSets[k]! : null)
             if (hit === null || hit.confidence < threshold || (best !== null && hit.confidence <= best.confidence)) continue
-            best = { category: a.category, rule: hit.rule, confidence: hit.confidence, location: input.location, name: input.name, part, matched: text, transforms: r.transforms }
+            best = {
+              category: a.category,
+              rule: hit.rule,
+              confidence: hit.confidence,
+              location: input.location,
+              name: input.name,
+              part,
+              matched: text,
+              transforms: r.transforms,
+            }
           }
           if (best !== null) {
             hits++

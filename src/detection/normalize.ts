@@ -116,11 +116,46 @@ export function decodeUtf8Lenient(bytes: readonly number[]): { text: string; ove
 // Named references that matter for hiding markup and script (HTML Living Standard §13.5); the
 // numeric forms cover the rest.
 const entities: Readonly<Record<string, string>> = {
-  lt: '<', gt: '>', amp: '&', quot: '"', apos: "'", colon: ':', semi: ';', comma: ',', period: '.',
-  sol: '/', bsol: '\\', lpar: '(', rpar: ')', lsqb: '[', rsqb: ']', lbrack: '[', rbrack: ']',
-  lcub: '{', rcub: '}', lbrace: '{', rbrace: '}', excl: '!', quest: '?', num: '#', dollar: '$',
-  percnt: '%', ast: '*', plus: '+', equals: '=', grave: '`', verbar: '|', vert: '|', tab: '\t',
-  newline: '\n', nbsp: '\u00a0', hyphen: '-', dash: '-', lowbar: '_', commat: '@', hat: '^',
+  lt: '<',
+  gt: '>',
+  amp: '&',
+  quot: '"',
+  apos: "'",
+  colon: ':',
+  semi: ';',
+  comma: ',',
+  period: '.',
+  sol: '/',
+  bsol: '\\',
+  lpar: '(',
+  rpar: ')',
+  lsqb: '[',
+  rsqb: ']',
+  lbrack: '[',
+  rbrack: ']',
+  lcub: '{',
+  rcub: '}',
+  lbrace: '{',
+  rbrace: '}',
+  excl: '!',
+  quest: '?',
+  num: '#',
+  dollar: '$',
+  percnt: '%',
+  ast: '*',
+  plus: '+',
+  equals: '=',
+  grave: '`',
+  verbar: '|',
+  vert: '|',
+  tab: '\t',
+  newline: '\n',
+  nbsp: '\u00a0',
+  hyphen: '-',
+  dash: '-',
+  lowbar: '_',
+  commat: '@',
+  hat: '^',
 }
 
 /** Decodes `&lt;`, `&#60;`, `&#x3c;` (the ';' is optional, as browsers allow). */
@@ -294,7 +329,13 @@ const escapesOrPlus = charSet('%&\\\0+')
 
 /** Whether decodeLayers could change `value`: it holds a `%`, `&`, `\\` or NUL (or `+` in a form). */
 function mayDecode(value: string, formEncoded: boolean): boolean {
-  return value.indexOf('%') !== -1 || value.indexOf('&') !== -1 || value.indexOf('\\') !== -1 || value.indexOf('\0') !== -1 || (formEncoded && value.indexOf('+') !== -1)
+  return (
+    value.indexOf('%') !== -1 ||
+    value.indexOf('&') !== -1 ||
+    value.indexOf('\\') !== -1 ||
+    value.indexOf('\0') !== -1 ||
+    (formEncoded && value.indexOf('+') !== -1)
+  )
 }
 
 /** URL, HTML entity (and, with `js`, JS escape) layers undone until nothing changes; NULs dropped. */

@@ -20,12 +20,4 @@ export interface Reading {
   readonly transforms: readonly Transform[]
 }
 
-export type Transform =
-  | 'url'
-  | 'plus'
-  | 'overlong-utf8'
-  | 'html-entity'
-  | 'js-escape'
-  | 'null-byte'
-  | 'base64'
-  | 'hex'
+export type Transform = 'url' | 'plus' | 'overlong-utf8' | 'html-entity' | 'js-escape' | 'null-byte' | 'base64' | 'hex'

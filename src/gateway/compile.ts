@@ -53,7 +53,10 @@ export function compilePipeline(config: Config, deps: PipelineDeps = {}): Compil
   const allowedOrigins = compileOriginMatcher(config.cors?.allow_origins ?? [])
   const identityStages: Stage[] =
     identity !== null && config.auth !== null
-      ? [createAuthStage({ identity, auth: config.auth, loginPath: `${config.auth.prefix}/login` }), ...(config.auth.csrf.enabled ? [createCsrfStage(identity, allowedOrigins)] : [])]
+      ? [
+          createAuthStage({ identity, auth: config.auth, loginPath: `${config.auth.prefix}/login` }),
+          ...(config.auth.csrf.enabled ? [createCsrfStage(identity, allowedOrigins)] : []),
+        ]
       : []
   // Rate limits after auth, so that rules keyed by user or API key see the caller.
   const rateLimit = createRateLimit(config.rate_limits, config.auth?.prefix ?? null, { shared, storeErrors: deps.storeErrors ?? null })
@@ -61,7 +64,13 @@ export function compilePipeline(config: Config, deps: PipelineDeps = {}): Compil
   const headStages: readonly Stage[] = [...baseStages, ...identityStages, ...limited]
 
   const longestBody = Math.max(config.limits.body_timeout, ...config.routes.map((r) => r.body_timeout ?? 0))
-  const build = (name: string, route: RouteConfig | null, policy: HeaderPolicy | undefined, head: readonly Stage[] = headStages, local: Terminal | null = null): Route => {
+  const build = (
+    name: string,
+    route: RouteConfig | null,
+    policy: HeaderPolicy | undefined,
+    head: readonly Stage[] = headStages,
+    local: Terminal | null = null,
+  ): Route => {
     const hardening = createResponseHardening({
       policy: {
         profile: policy?.profile ?? config.headers.profile,
@@ -75,16 +84,20 @@ export function compilePipeline(config: Config, deps: PipelineDeps = {}): Compil
     // endpoints parse their few fields strictly themselves).
     const waf = local === null ? createWaf(config, route) : null
     const adjusting = rateLimit === null ? [hardening, cors] : [hardening, cors, rateLimit]
-    return routeOf(name, { head: waf === null ? head : [...head, waf], adjusting }, {
-      maxBodyBytes: local !== null ? authBodyBytes : (route?.max_body_bytes ?? config.limits.max_body_bytes),
-      bodyTimeout: route?.body_timeout ?? config.limits.body_timeout,
-      bodyDeadlinePerRequest: (route?.body_timeout ?? config.limits.body_timeout) < longestBody,
-      responseTimeout: route?.response_timeout ?? config.upstream.response_timeout,
-      requestBuffering: route?.request_buffering ?? true,
-      bufferBody: local !== null,
-      terminal: local ?? forward,
-      local: local !== null,
-    })
+    return routeOf(
+      name,
+      { head: waf === null ? head : [...head, waf], adjusting },
+      {
+        maxBodyBytes: local !== null ? authBodyBytes : (route?.max_body_bytes ?? config.limits.max_body_bytes),
+        bodyTimeout: route?.body_timeout ?? config.limits.body_timeout,
+        bodyDeadlinePerRequest: (route?.body_timeout ?? config.limits.body_timeout) < longestBody,
+        responseTimeout: route?.response_timeout ?? config.upstream.response_timeout,
+        requestBuffering: route?.request_buffering ?? true,
+        bufferBody: local !== null,
+        terminal: local ?? forward,
+        local: local !== null,
+      },
+    )
   }
 
   const defaultRoute = build('default', null, undefined)
@@ -95,7 +108,10 @@ export function compilePipeline(config: Config, deps: PipelineDeps = {}): Compil
     const endpoints = createAuthEndpoints({ identity, allowedOrigins })
     const auth = build('auth', null, undefined, [...baseStages, ...limited], endpoints)
     const jwks = compilePathMatcher('/.well-known/jwks.json')
-    table.push({ path: compilePathMatcher(config.auth.prefix), exact: null, methods: null, route: auth }, { path: jwks, exact: null, methods: null, route: auth })
+    table.push(
+      { path: compilePathMatcher(config.auth.prefix), exact: null, methods: null, route: auth },
+      { path: jwks, exact: null, methods: null, route: auth },
+    )
   }
   config.routes.forEach((r, i) => {
     table.push({

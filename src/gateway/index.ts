@@ -65,7 +65,13 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
   const secure = initial.tls !== null
   const proxy = createProxyServer(rt, () => rt)
   const server = proxy.server
-  const redirect = secure && initial.tls!.redirect_http_listen ? createRedirectServer(() => rt.config, () => (server.address() as AddressInfo).port) : null
+  const redirect =
+    secure && initial.tls.redirect_http_listen
+      ? createRedirectServer(
+          () => rt.config,
+          () => (server.address() as AddressInfo).port,
+        )
+      : null
   // Redis as this process sees it: its own connection is what requests use.
   const readiness = createReadiness(() => rt.config, 1000, { redis: () => shared.probe() })
   const admin =
@@ -103,7 +109,8 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
       // Redis, when configured: waited for briefly; without it requests follow its failure rules.
       await shared.connect()
       // A cluster's primary migrated before it forked its workers.
-      if (options.migrate !== false) await migrateStorage(initial, (err) => logger.warn('storage unreachable at start-up; retrying on use', { err: String(err.cause ?? err) }))
+      if (options.migrate !== false)
+        await migrateStorage(initial, (err) => logger.warn('storage unreachable at start-up; retrying on use', { err: String(err.cause ?? err) }))
       if (initial.auth !== null) {
         if (identity === null) {
           identity = await openIdentity(initial, services, options.identityOptions, () => closing)
@@ -113,7 +120,11 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
         rt = compileConfig(initial, services, rt.upstream)
         // Rotations made by `drawbridge keys rotate` or another instance are picked up within a minute.
         const id = identity
-        keyReload = setInterval(() => void Promise.all([id.jwtRing.reload(), id.csrfRing.reload()]).catch((err: unknown) => logger.error('key ring reload failed', { err: String(err) })), 60_000)
+        keyReload = setInterval(
+          () =>
+            void Promise.all([id.jwtRing.reload(), id.csrfRing.reload()]).catch((err: unknown) => logger.error('key ring reload failed', { err: String(err) })),
+          60_000,
+        )
         keyReload.unref()
       }
       await listenOn(server, initial.listen, logger)
@@ -149,7 +160,8 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
       await rt.upstream.close().catch(() => undefined)
       await events.close().catch((err: unknown) => logger.error('closing the event store failed', { err: String(err) }))
       if (keyReload !== null) clearInterval(keyReload)
-      if (ownIdentity && identity !== null) await identity.close().catch((err: unknown) => logger.error('closing the identity store failed', { err: String(err) }))
+      if (ownIdentity && identity !== null)
+        await identity.close().catch((err: unknown) => logger.error('closing the identity store failed', { err: String(err) }))
       if (options.shared === undefined) await shared.close().catch(() => undefined)
       logger.info('stopped', { outcome })
       logger.flush()

@@ -73,7 +73,9 @@ export function listenOn(server: Server, hostPort: string, logger: Logger): Prom
       // A listening server reports failed accepts (EMFILE when a flood of connections exhausts
       // the file descriptors) as 'error': without a listener that ends the process, with one
       // the server goes on accepting once descriptors are free again.
-      server.on('error', (err: NodeJS.ErrnoException) => logger.error('listener error', { listen: hostPort, code: err.code ?? null, syscall: err.syscall ?? null }))
+      server.on('error', (err: NodeJS.ErrnoException) =>
+        logger.error('listener error', { listen: hostPort, code: err.code ?? null, syscall: err.syscall ?? null }),
+      )
       resolve()
     })
   })

@@ -133,7 +133,16 @@ export class AccessTokens {
       ) {
         return 'invalid'
       }
-      const claims: AccessClaims = { sub: payload.sub!, username, roles, sid: sid ?? null, akid: akid ?? null, jti: payload.jti!, iat: payload.iat!, exp: payload.exp! }
+      const claims: AccessClaims = {
+        sub: payload.sub!,
+        username,
+        roles,
+        sid: sid ?? null,
+        akid: akid ?? null,
+        jti: payload.jti!,
+        iat: payload.iat!,
+        exp: payload.exp!,
+      }
       if (this.#cache.size >= this.#cacheSize) this.#cache.delete(this.#cache.keys().next().value!)
       this.#cache.set(token, claims)
       return claims

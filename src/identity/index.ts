@@ -31,8 +31,7 @@ export type LoginOutcome =
   | { readonly ok: false; readonly reason: 'locked'; readonly until: number; readonly justLocked: boolean }
 
 export type RegisterOutcome =
-  | { readonly ok: true; readonly user: User }
-  | { readonly ok: false; readonly reason: 'bad_username' | 'bad_email' | 'taken' | PasswordProblem }
+  { readonly ok: true; readonly user: User } | { readonly ok: false; readonly reason: 'bad_username' | 'bad_email' | 'taken' | PasswordProblem }
 
 export interface IdentityOptions {
   readonly clock?: Clock
@@ -64,7 +63,17 @@ export class Identity {
   /** HMAC key for `loggedUsername`, derived from the key-encryption key (the same on every instance). */
   readonly #fingerprintKey: Buffer
 
-  private constructor(settings: AuthConfig, stores: IdentityStores, clock: Clock, sealer: Sealer, fingerprintKey: Buffer, hasher: PasswordHasher, jwtRing: KeyRing, csrfRing: KeyRing, options: IdentityOptions) {
+  private constructor(
+    settings: AuthConfig,
+    stores: IdentityStores,
+    clock: Clock,
+    sealer: Sealer,
+    fingerprintKey: Buffer,
+    hasher: PasswordHasher,
+    jwtRing: KeyRing,
+    csrfRing: KeyRing,
+    options: IdentityOptions,
+  ) {
     this.#fingerprintKey = fingerprintKey
     this.settings = settings
     this.stores = stores
@@ -72,7 +81,14 @@ export class Identity {
     this.hasher = hasher
     this.jwtRing = jwtRing
     this.csrfRing = csrfRing
-    this.access = new AccessTokens({ ring: jwtRing, clock, issuer: settings.issuer, audience: settings.audience, ttlMs: settings.access_ttl, skewMs: settings.clock_skew })
+    this.access = new AccessTokens({
+      ring: jwtRing,
+      clock,
+      issuer: settings.issuer,
+      audience: settings.audience,
+      ttlMs: settings.access_ttl,
+      skewMs: settings.clock_skew,
+    })
     this.#locks = options.locks ?? new MemoryLocks()
     this.sessions = new Sessions({
       refresh: stores.refresh,
@@ -106,8 +122,22 @@ export class Identity {
     // A replaced signing key verifies for the life of the last token it signed, plus skew.
     const jwtRing =
       settings.signing_keys_file === null
-        ? await KeyRing.open({ use: 'jwt', alg: settings.algorithm, store: stores.keys, sealer, clock, verifyGraceMs: settings.access_ttl + settings.clock_skew })
-        : await KeyRing.open({ use: 'jwt', alg: settings.algorithm, store: new FileKeyStore(settings.signing_keys_file), sealer: plainSealer, clock, verifyGraceMs: 0 })
+        ? await KeyRing.open({
+            use: 'jwt',
+            alg: settings.algorithm,
+            store: stores.keys,
+            sealer,
+            clock,
+            verifyGraceMs: settings.access_ttl + settings.clock_skew,
+          })
+        : await KeyRing.open({
+            use: 'jwt',
+            alg: settings.algorithm,
+            store: new FileKeyStore(settings.signing_keys_file),
+            sealer: plainSealer,
+            clock,
+            verifyGraceMs: 0,
+          })
     // A CSRF token lives as long as its session: a replaced secret verifies for a whole session.
     const csrfRing = await KeyRing.open({ use: 'csrf', alg: 'HS256', store: stores.keys, sealer, clock, verifyGraceMs: settings.refresh_ttl })
     return new Identity(settings, stores, clock, sealer, fingerprintKey, hasher, jwtRing, csrfRing, options)

@@ -112,7 +112,6 @@ export class KeyRing {
     this.#loadedAt = now
   }
 
-
   async #open(s: StoredKey): Promise<RingKey> {
     const secret = await this.#o.sealer.unseal(s.sealed)
     if (s.alg === 'HS256') {
@@ -138,12 +137,28 @@ export class KeyRing {
     const kid = `${this.#o.use}-${new Date(now).toISOString().slice(0, 10).replace(/-/g, '')}-${randomUUID().slice(0, 8)}`
     let stored: StoredKey
     if (this.#o.alg === 'HS256') {
-      stored = { kid, use: this.#o.use, alg: 'HS256', created_at: now, public_jwk: null, sealed: await this.#o.sealer.seal(randomBytes(32).toString('base64url')), verify_until: null }
+      stored = {
+        kid,
+        use: this.#o.use,
+        alg: 'HS256',
+        created_at: now,
+        public_jwk: null,
+        sealed: await this.#o.sealer.seal(randomBytes(32).toString('base64url')),
+        verify_until: null,
+      }
     } else {
       const pair = await generateKeyPair(this.#o.alg, { extractable: true, ...(this.#o.alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) })
       const pub = await exportJWK(pair.publicKey)
       const priv = await exportJWK(pair.privateKey)
-      stored = { kid, use: this.#o.use, alg: this.#o.alg, created_at: now, public_jwk: JSON.stringify(pub), sealed: await this.#o.sealer.seal(JSON.stringify(priv)), verify_until: null }
+      stored = {
+        kid,
+        use: this.#o.use,
+        alg: this.#o.alg,
+        created_at: now,
+        public_jwk: JSON.stringify(pub),
+        sealed: await this.#o.sealer.seal(JSON.stringify(priv)),
+        verify_until: null,
+      }
     }
     await this.#o.store.add(stored, now + this.#o.verifyGraceMs)
     await this.reload()

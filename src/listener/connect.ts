@@ -14,7 +14,14 @@ export function refuseConnect(rt: PipelineContext, socket: Socket): void {
   const id = randomUUID()
   rt.metrics.inc('drawbridge_rejections_total', 'stage="route_policy",reason="connect"')
   rt.metrics.inc('drawbridge_requests_total', 'status="405",route="none"')
-  rt.logger.info('access', { request_id: id, client_ip: socket.remoteAddress ?? null, method: 'CONNECT', status: 405, rejected_by: 'route_policy', reason: 'connect' })
+  rt.logger.info('access', {
+    request_id: id,
+    client_ip: socket.remoteAddress ?? null,
+    method: 'CONNECT',
+    status: 405,
+    rejected_by: 'route_policy',
+    reason: 'connect',
+  })
   rawError(socket, 405, 'DRAWBRIDGE_ERR_METHOD_NOT_ALLOWED', id)
   socket.resume()
 }

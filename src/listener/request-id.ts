@@ -18,7 +18,8 @@ function refill(): void {
   for (let i = 0; i < random.length; i++) {
     const k = i & 15
     let b = random[i]!
-    if (k === 6) b = (b & 0x0f) | 0x40 // version 4
+    if (k === 6)
+      b = (b & 0x0f) | 0x40 // version 4
     else if (k === 8) b = (b & 0x3f) | 0x80 // variant 10
     if (k === 4 || k === 6 || k === 8 || k === 10) text[o++] = 45 // -
     text[o++] = hexDigits[b >> 4]!

@@ -42,7 +42,10 @@ export function clientKey(ip: string): string {
     const width = tail.length + (tail.length > 0 && tail[tail.length - 1]!.indexOf('.') !== -1 ? 1 : 0)
     groups = [...head, ...new Array<string>(Math.max(0, 8 - head.length - width)).fill('0'), ...tail]
   }
-  return `${groups.slice(0, 4).map((g) => (parseInt(g, 16) || 0).toString(16)).join(':')}::/64`
+  return `${groups
+    .slice(0, 4)
+    .map((g) => (parseInt(g, 16) || 0).toString(16))
+    .join(':')}::/64`
 }
 
 export function isLoopback(ip: string): boolean {

@@ -11,7 +11,7 @@ export function compileHostMatcher(patterns: readonly string[]): HostMatcher {
     const lower = p.toLowerCase()
     if (lower.startsWith('*.')) {
       const rest = lower.slice(2)
-      if (!isHostName(rest) || rest.indexOf('.') === -1 && rest !== 'localhost') {
+      if (!isHostName(rest) || (rest.indexOf('.') === -1 && rest !== 'localhost')) {
         throw new TypeError(`invalid host pattern: ${p}`)
       }
       suffixes.push('.' + rest)

@@ -38,10 +38,28 @@ export function connectionListed(value: string | string[] | undefined): Set<stri
  * the credentials and the forwarded-for family.
  */
 const endToEnd: ReadonlySet<string> = new Set([
-  'content-type', 'content-length', 'content-encoding', 'content-range', 'transfer-encoding', 'host', 'cookie', 'authorization',
-  'origin', 'referer', 'x-csrf-token', 'sec-fetch-site', 'sec-fetch-mode', 'sec-fetch-dest', 'sec-fetch-user',
-  'x-request-id', 'x-real-ip', 'forwarded', 'expect',
-  'x-http-method-override', 'x-http-method', 'x-method-override',
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'content-range',
+  'transfer-encoding',
+  'host',
+  'cookie',
+  'authorization',
+  'origin',
+  'referer',
+  'x-csrf-token',
+  'sec-fetch-site',
+  'sec-fetch-mode',
+  'sec-fetch-dest',
+  'sec-fetch-user',
+  'x-request-id',
+  'x-real-ip',
+  'forwarded',
+  'expect',
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
 ])
 
 /**

@@ -18,7 +18,22 @@ export type Redactor = {
 }
 
 /** Always secret, as substrings of a folded name (on top of `logging.redact_fields`). */
-const builtinSubstrings = ['password', 'passwd', 'passphrase', 'secret', 'token', 'apikey', 'authorization', 'credential', 'signature', 'privatekey', 'jwt', 'session', 'sessid', 'assertion']
+const builtinSubstrings = [
+  'password',
+  'passwd',
+  'passphrase',
+  'secret',
+  'token',
+  'apikey',
+  'authorization',
+  'credential',
+  'signature',
+  'privatekey',
+  'jwt',
+  'session',
+  'sessid',
+  'assertion',
+]
 
 /**
  * Always secret as a whole (folded) name only: as substrings these would hit harmless names
@@ -26,9 +41,37 @@ const builtinSubstrings = ['password', 'passwd', 'passphrase', 'secret', 'token'
  * one-time codes, PINs and session ids.
  */
 const builtinExact = [
-  'key', 'accesskey', 'secretkey', 'signingkey', 'masterkey', 'subscriptionkey', 'authkey',
-  'code', 'authcode', 'otpcode', 'mfacode', 'smscode', 'verificationcode', 'devicecode', 'usercode', 'resetcode',
-  'sig', 'sid', 'auth', 'pass', 'pwd', 'pw', 'otp', 'totp', 'hotp', 'pin', 'pincode', 'refresh', 'jwe', 'jws', 'hmac',
+  'key',
+  'accesskey',
+  'secretkey',
+  'signingkey',
+  'masterkey',
+  'subscriptionkey',
+  'authkey',
+  'code',
+  'authcode',
+  'otpcode',
+  'mfacode',
+  'smscode',
+  'verificationcode',
+  'devicecode',
+  'usercode',
+  'resetcode',
+  'sig',
+  'sid',
+  'auth',
+  'pass',
+  'pwd',
+  'pw',
+  'otp',
+  'totp',
+  'hotp',
+  'pin',
+  'pincode',
+  'refresh',
+  'jwe',
+  'jws',
+  'hmac',
 ]
 
 /**

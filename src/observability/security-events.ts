@@ -164,7 +164,9 @@ export function snippet(name: string, value: string, redact: Redactor): string {
   if (name !== '' && redact.isSecretName(name)) return '[REDACTED]'
   let s = value.length > snippetMax * 4 ? value.slice(0, snippetMax * 4) : value
   s = redact.text(s)
-  s = s.replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0')))
+  s = s.replace(/[\u0000-\u001f\u007f]/g, (c) =>
+    c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'),
+  )
   return s.length > snippetMax ? s.slice(0, snippetMax - 1) + '…' : s
 }
 

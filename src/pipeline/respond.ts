@@ -179,7 +179,14 @@ export function fault(rt: PipelineContext, tx: Transaction, err: unknown): void 
  * with the request id and the route's response stages like every other answer. `after`: headers
  * set once the stages ran (the endpoint's own cookies and caching); not cacheable unless it says.
  */
-export function sendAnswer(rt: PipelineContext, tx: Transaction, status: number, headers: ResponseHeaders, body: string | Buffer | null, after: ResponseHeaders | null = null): void {
+export function sendAnswer(
+  rt: PipelineContext,
+  tx: Transaction,
+  status: number,
+  headers: ResponseHeaders,
+  body: string | Buffer | null,
+  after: ResponseHeaders | null = null,
+): void {
   const res = tx.res!
   if (res.headersSent) return
   if (body !== null) headers['content-length'] = String(Buffer.byteLength(body))

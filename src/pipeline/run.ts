@@ -23,7 +23,7 @@ export function runHead(tx: Transaction): Verdict | undefined | Promise<Verdict 
     const r = conn[i]!.connection!(tx)
     if (r !== undefined) {
       if (typeof (r as Promise<unknown>).then === 'function') return continueAsync(tx, r as Promise<Verdict | undefined>, i + 1, 0)
-      return r as Verdict
+      return r
     }
   }
   const stages = tx.route.headerStages
@@ -31,7 +31,7 @@ export function runHead(tx: Transaction): Verdict | undefined | Promise<Verdict 
     const r = stages[i]!.requestHeaders!(tx)
     if (r !== undefined) {
       if (typeof (r as Promise<unknown>).then === 'function') return continueAsync(tx, r as Promise<Verdict | undefined>, conn.length, i + 1)
-      return r as Verdict
+      return r
     }
   }
   return undefined

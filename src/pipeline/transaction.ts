@@ -73,15 +73,7 @@ export class Transaction {
   /** The connection's byte count when this request began (the access log reports the difference). */
   readonly socketBytesAtStart: number
 
-  constructor(
-    id: string,
-    req: IncomingMessage,
-    res: ServerResponse | null,
-    peerIp: string,
-    trustedPeer: boolean,
-    secure: boolean,
-    route: Route,
-  ) {
+  constructor(id: string, req: IncomingMessage, res: ServerResponse | null, peerIp: string, trustedPeer: boolean, secure: boolean, route: Route) {
     this.id = id
     this.startedAt = performance.now()
     this.req = req

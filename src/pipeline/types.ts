@@ -101,7 +101,12 @@ export interface Route {
   /** Stages with a logging step, in order. */
   readonly loggingStages: readonly Stage[]
   /** Stage ids by phase, in the order they run (for introspection and tests). */
-  readonly order: { readonly connection: readonly string[]; readonly requestHeaders: readonly string[]; readonly requestBody: readonly string[]; readonly response: readonly string[] }
+  readonly order: {
+    readonly connection: readonly string[]
+    readonly requestHeaders: readonly string[]
+    readonly requestBody: readonly string[]
+    readonly response: readonly string[]
+  }
   /** Which upstream response headers reach the response stages. */
   readonly upstreamHeaders: UpstreamHeaderFilter
   readonly maxBodyBytes: number

@@ -79,22 +79,21 @@ function send(rt: PipelineContext, upstream: Upstream, tx: Transaction, headers:
     headersTimeout: tx.route.responseTimeout,
     bodyTimeout: tx.route.responseTimeout,
   }
-  return upstream.pool
-    .stream(opts, ({ statusCode, headers: upHeaders }) => {
-      tx.upstreamMs = performance.now() - started
-      const bodiless = statusCode === 304 || statusCode === 204
-      const out = upstreamResponseHeaders(tx.route.upstreamHeaders, upHeaders, bodiless)
-      if (masking && statusCode >= 500) return new MaskingCollector(rt, tx, statusCode, out)
-      applyResponseStages(tx, out)
-      if (rt.draining) out['connection'] = 'close'
-      res.writeHead(statusCode, out)
-      if (!bodiless) return res
-      // 204 and 304 never have content (RFC 9110 §6.4.1): the answer is complete now. undici
-      // then checks a 304's Content-Length (allowed, RFC 9110 §8.6) against the 0 bytes that
-      // follow and fails the exchange; by then the client has its answer (see upstreamFailed).
-      res.end()
-      return new Writable({ write: discard })
-    })
+  return upstream.pool.stream(opts, ({ statusCode, headers: upHeaders }) => {
+    tx.upstreamMs = performance.now() - started
+    const bodiless = statusCode === 304 || statusCode === 204
+    const out = upstreamResponseHeaders(tx.route.upstreamHeaders, upHeaders, bodiless)
+    if (masking && statusCode >= 500) return new MaskingCollector(rt, tx, statusCode, out)
+    applyResponseStages(tx, out)
+    if (rt.draining) out['connection'] = 'close'
+    res.writeHead(statusCode, out)
+    if (!bodiless) return res
+    // 204 and 304 never have content (RFC 9110 §6.4.1): the answer is complete now. undici
+    // then checks a 304's Content-Length (allowed, RFC 9110 §8.6) against the 0 bytes that
+    // follow and fails the exchange; by then the client has its answer (see upstreamFailed).
+    res.end()
+    return new Writable({ write: discard })
+  })
 }
 
 function discard(_chunk: unknown, _enc: BufferEncoding, cb: () => void): void {

@@ -15,12 +15,26 @@ import { bearerToken, withoutOwnCookies } from '../net/credentials.js'
  */
 const notCopied: ReadonlySet<string> = new Set([
   ...hopByHop,
-  'host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'x-real-ip', 'x-request-id', 'expect', 'content-length',
+  'host',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'forwarded',
+  'x-real-ip',
+  'x-request-id',
+  'expect',
+  'content-length',
 ])
 
 /** Stripped names a trusted proxy may still send, as it sends X-Forwarded-Host. */
 const believedFromTrusted: ReadonlySet<string> = new Set([
-  'x-forwarded-prefix', 'x-forwarded-path', 'x-forwarded-uri', 'x-forwarded-port', 'x-forwarded-server', 'x-forwarded-scheme', 'x-forwarded-ssl',
+  'x-forwarded-prefix',
+  'x-forwarded-path',
+  'x-forwarded-uri',
+  'x-forwarded-port',
+  'x-forwarded-server',
+  'x-forwarded-scheme',
+  'x-forwarded-ssl',
 ])
 
 /**
@@ -28,10 +42,36 @@ const believedFromTrusted: ReadonlySet<string> = new Set([
  * found in the one map look-up, they skip the checks for `_` and `X-Drawbridge-`.
  */
 const commonNames = [
-  'accept', 'accept-encoding', 'accept-language', 'user-agent', 'referer', 'origin', 'cookie', 'authorization', 'content-type',
-  'content-encoding', 'cache-control', 'pragma', 'if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range',
-  'range', 'dnt', 'priority', 'sec-fetch-site', 'sec-fetch-mode', 'sec-fetch-dest', 'sec-fetch-user', 'sec-ch-ua', 'sec-ch-ua-mobile',
-  'sec-ch-ua-platform', 'upgrade-insecure-requests', 'x-requested-with', 'x-csrf-token',
+  'accept',
+  'accept-encoding',
+  'accept-language',
+  'user-agent',
+  'referer',
+  'origin',
+  'cookie',
+  'authorization',
+  'content-type',
+  'content-encoding',
+  'cache-control',
+  'pragma',
+  'if-none-match',
+  'if-modified-since',
+  'if-match',
+  'if-unmodified-since',
+  'if-range',
+  'range',
+  'dnt',
+  'priority',
+  'sec-fetch-site',
+  'sec-fetch-mode',
+  'sec-fetch-dest',
+  'sec-fetch-user',
+  'sec-ch-ua',
+  'sec-ch-ua-mobile',
+  'sec-ch-ua-platform',
+  'upgrade-insecure-requests',
+  'x-requested-with',
+  'x-csrf-token',
 ]
 
 /** What happens to a request header, by lower-case name (`_` read as `-`). */
@@ -69,7 +109,12 @@ export function compileForwardHeaders(config: Config, upstreamHost: string): For
  * The upstream request's headers, built in one pass with no `delete` (a deleted property turns
  * the object into a slow dictionary that undici then walks).
  */
-export function upstreamRequestHeaders(rt: PipelineContext, fh: ForwardHeaders, tx: Transaction, contentLength: string | null): Record<string, string | string[]> {
+export function upstreamRequestHeaders(
+  rt: PipelineContext,
+  fh: ForwardHeaders,
+  tx: Transaction,
+  contentLength: string | null,
+): Record<string, string | string[]> {
   const src = tx.req.headers
   const listed = connectionListed(src.connection)
   const { rules, allowUnderscores, apiKeyHeader } = fh

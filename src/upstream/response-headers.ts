@@ -28,7 +28,11 @@ export function compileUpstreamHeaderFilter(stages: readonly Stage[]): UpstreamH
  * §8.6); a 304's may state the selected representation's length, but clients that check it
  * against the (always empty) content fail the answer, undici among them.
  */
-export function upstreamResponseHeaders(filter: UpstreamHeaderFilter, h: Readonly<Record<string, string | string[] | undefined>>, bodiless = false): ResponseHeaders {
+export function upstreamResponseHeaders(
+  filter: UpstreamHeaderFilter,
+  h: Readonly<Record<string, string | string[] | undefined>>,
+  bodiless = false,
+): ResponseHeaders {
   const listed = connectionListed(h['connection'])
   const { names, prefixes } = filter
   const out: ResponseHeaders = {}

@@ -57,18 +57,61 @@ const cases: BodyCase[] = [
   { name: 'space before ;', headers: [['Content-Type', 'application/json ; charset=utf-8']], body: plain },
   { name: 'application/json, text/plain (a list)', headers: [['Content-Type', 'application/json, text/plain']], body: plain },
   { name: 'text/plain, application/json (a list)', headers: [['Content-Type', 'text/plain, application/json']], body: plain },
-  { name: 'two Content-Type headers', headers: [['Content-Type', 'text/plain'], ['Content-Type', 'application/json']], body: plain },
-  { name: 'application/json;charset=utf-16 with a UTF-16LE body', headers: [['Content-Type', 'application/json ; charset=utf-16']], body: (v) => utf16le(json(v), true) },
+  {
+    name: 'two Content-Type headers',
+    headers: [
+      ['Content-Type', 'text/plain'],
+      ['Content-Type', 'application/json'],
+    ],
+    body: plain,
+  },
+  {
+    name: 'application/json;charset=utf-16 with a UTF-16LE body',
+    headers: [['Content-Type', 'application/json ; charset=utf-16']],
+    body: (v) => utf16le(json(v), true),
+  },
   { name: 'application/json with a UTF-16LE body, no BOM', headers: [['Content-Type', 'application/json']], body: (v) => utf16le(json(v)) },
   { name: 'no Content-Type, a UTF-16BE body', headers: [], body: (v) => utf16be(json(v)) },
   { name: 'text/plain, a UTF-32LE body', headers: [['Content-Type', 'text/plain']], body: (v) => utf32le(json(v)) },
-  { name: 'application/json with a UTF-8 BOM', headers: [['Content-Type', 'application/json']], body: (v) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(json(v))]) },
+  {
+    name: 'application/json with a UTF-8 BOM',
+    headers: [['Content-Type', 'application/json']],
+    body: (v) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(json(v))]),
+  },
   { name: 'application/json;charset=latin1', headers: [['Content-Type', 'application/json;charset=latin1']], body: plain },
-  { name: 'Connection: content-type (JSON)', headers: [['Content-Type', 'application/json'], ['Connection', 'content-type']], body: plain },
-  { name: 'Connection: content-type (form type, JSON body)', headers: [['Content-Type', 'application/x-www-form-urlencoded'], ['Connection', 'content-type']], body: plain },
-  { name: 'Connection: content-type (text type, JSON body)', headers: [['Content-Type', 'text/plain'], ['Connection', 'keep-alive, Content-Type']], body: plain },
+  {
+    name: 'Connection: content-type (JSON)',
+    headers: [
+      ['Content-Type', 'application/json'],
+      ['Connection', 'content-type'],
+    ],
+    body: plain,
+  },
+  {
+    name: 'Connection: content-type (form type, JSON body)',
+    headers: [
+      ['Content-Type', 'application/x-www-form-urlencoded'],
+      ['Connection', 'content-type'],
+    ],
+    body: plain,
+  },
+  {
+    name: 'Connection: content-type (text type, JSON body)',
+    headers: [
+      ['Content-Type', 'text/plain'],
+      ['Connection', 'keep-alive, Content-Type'],
+    ],
+    body: plain,
+  },
   { name: 'Content_Type underscore spelling', headers: [['Content_Type', 'application/json']], body: plain },
-  { name: 'Content-Encoding: identity', headers: [['Content-Type', 'application/json'], ['Content-Encoding', 'identity']], body: plain },
+  {
+    name: 'Content-Encoding: identity',
+    headers: [
+      ['Content-Type', 'application/json'],
+      ['Content-Encoding', 'identity'],
+    ],
+    body: plain,
+  },
   { name: 'JSON with leading whitespace', headers: [['Content-Type', 'text/plain']], body: (v) => `\r\n\t ${json(v)}` },
 ]
 

@@ -63,7 +63,11 @@ describe('connections that end badly', () => {
     assert.ok(first !== undefined, `no answer to CONNECT (socket: ${c.error})`)
     const v = verdictOf(first)
     assert.ok(v.kind === 'refused' && v.status === 405, `CONNECT: expected Drawbridge's own 405, got ${first.status}`)
-    assert.deepEqual((await tg.app.log()).filter((s) => s.path.startsWith('/admin')), [], 'bytes after CONNECT reached the app')
+    assert.deepEqual(
+      (await tg.app.log()).filter((s) => s.path.startsWith('/admin')),
+      [],
+      'bytes after CONNECT reached the app',
+    )
     // and with a reset right after the data
     await converse(tg.gw.url, connectHead + 'SSH-2.0-OpenSSH_9.0\r\n', { resetAfterMs: 10 })
     await assertServing(tg)
@@ -78,7 +82,10 @@ describe('connections that end badly', () => {
     // control: the handshake passes
     const ok = await converse(tg.gw.url, rawBytes({ target: '/ws', headers: wsHeaders }), { count: 1, timeoutMs: 2000 })
     assert.equal(ok.responses[0]?.status, 101)
-    for (const [when, ms] of [['before the 101', 0], ['after the 101', 150]] as const) {
+    for (const [when, ms] of [
+      ['before the 101', 0],
+      ['after the 101', 150],
+    ] as const) {
       const marker = randomUUID()
       await converse(tg.gw.url, rawBytes({ target: `/ws?case=${marker}`, headers: wsHeaders }), { resetAfterMs: ms })
       await assertServing(tg)
@@ -117,7 +124,12 @@ describe('connections that end badly', () => {
   test('a burst of connections reset at every stage of a request leaves the gateway serving', async (t) => {
     const tg = targets.get('uvicorn')
     if (tg === null) return t.skip(skipReason('uvicorn'))
-    const full = rawBytes({ method: 'POST', target: '/public/burst?sleep=0.05', headers: [['Content-Type', 'application/json']], body: '{"name":"burst","note":"x"}' })
+    const full = rawBytes({
+      method: 'POST',
+      target: '/public/burst?sleep=0.05',
+      headers: [['Content-Type', 'application/json']],
+      body: '{"name":"burst","note":"x"}',
+    })
     const cuts = Array.from({ length: 40 }, (_, i) => Math.floor((full.length * i) / 40))
     await Promise.all(cuts.map((cut, i) => converse(tg.gw.url, full.subarray(0, cut + 1), { resetAfterMs: i % 4 === 0 ? 0 : 5 * (i % 7) })))
     // and the same requests, complete, still pass
@@ -136,7 +148,12 @@ describe('connections that end badly', () => {
     const u = new URL(gw.url)
     const upgrade = rawBytes({
       target: '/ws',
-      headers: [['Connection', 'Upgrade'], ['Upgrade', 'websocket'], ['Sec-WebSocket-Version', '777'], ['Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ==']],
+      headers: [
+        ['Connection', 'Upgrade'],
+        ['Upgrade', 'websocket'],
+        ['Sec-WebSocket-Version', '777'],
+        ['Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ=='],
+      ],
     })
     let status = 0
     await new Promise<void>((resolve) => {

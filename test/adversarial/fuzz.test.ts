@@ -78,7 +78,11 @@ async function material(tg: Target): Promise<Material> {
   const alice = await tg.gw.identity.stores.users.byUsername('alice')
   assert.ok(alice !== null && alice !== undefined)
   const { secret } = await tg.gw.identity.apiKeys.create(alice.id, { name: 'fuzz', scopes: ['reports:read'], expiresAt: null })
-  const api = await request(`${tg.gw.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'alice', password: userPassword }) })
+  const api = await request(`${tg.gw.url}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'alice', password: userPassword }),
+  })
   const browser = await request(`${tg.gw.url}/auth/login`, {
     method: 'POST',
     headers: { ...browserHeaders, 'content-type': 'application/json' },
@@ -97,28 +101,95 @@ function corpus(tg: Target, m: Material): Buffer[] {
   const multipart = `--${boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\nquarterly report\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="notes.txt"\r\nContent-Type: text/plain\r\n\r\nhello, world\r\n--${boundary}--\r\n`
   const browser: [string, string][] = [...Object.entries(browserHeaders), ['Cookie', m.cookie], ['X-CSRF-Token', m.csrf]]
   return [
-    rawBytes({ target: '/public/a?x=1&y=two&tags=a&tags=b', headers: [['Accept', 'application/json'], ['Accept-Language', 'en-GB,en;q=0.8']] }),
+    rawBytes({
+      target: '/public/a?x=1&y=two&tags=a&tags=b',
+      headers: [
+        ['Accept', 'application/json'],
+        ['Accept-Language', 'en-GB,en;q=0.8'],
+      ],
+    }),
     rawBytes({ method: 'HEAD', target: '/public/head' }),
     rawBytes({ target: '/items/3?q=paper', headers: [bearer(tg.userToken)] }),
     rawBytes({ target: '/items/4', headers: [['X-API-Key', m.apiKey]] }),
-    rawBytes({ method: 'POST', target: '/public/submit', headers: [['Content-Type', 'application/json']], body: json({ name: "Bob's order", items: [1, 2, 3], nested: { ok: true } }) }),
-    rawBytes({ method: 'POST', target: '/public/form', headers: [['Content-Type', 'application/x-www-form-urlencoded']], body: 'name=Alice+Smith&comment=Looks+good%21&n=3' }),
+    rawBytes({
+      method: 'POST',
+      target: '/public/submit',
+      headers: [['Content-Type', 'application/json']],
+      body: json({ name: "Bob's order", items: [1, 2, 3], nested: { ok: true } }),
+    }),
+    rawBytes({
+      method: 'POST',
+      target: '/public/form',
+      headers: [['Content-Type', 'application/x-www-form-urlencoded']],
+      body: 'name=Alice+Smith&comment=Looks+good%21&n=3',
+    }),
     rawBytes({ method: 'POST', target: '/public/upload', headers: [['Content-Type', `multipart/form-data; boundary=${boundary}`]], body: multipart }),
-    rawBytes({ method: 'PUT', target: '/items/3', headers: [bearer(tg.userToken), ['Content-Type', 'application/json']], body: json({ name: 'stapler', price: 3.5 }) }),
+    rawBytes({
+      method: 'PUT',
+      target: '/items/3',
+      headers: [bearer(tg.userToken), ['Content-Type', 'application/json']],
+      body: json({ name: 'stapler', price: 3.5 }),
+    }),
     rawBytes({ method: 'DELETE', target: '/items/3', headers: [bearer(tg.userToken)] }),
     rawBytes({ method: 'PATCH', target: '/public/patch', headers: [['Content-Type', 'application/merge-patch+json']], body: json({ note: null }) }),
-    rawBytes({ method: 'OPTIONS', target: '/items/3', headers: [['Origin', ORIGIN], ['Access-Control-Request-Method', 'PUT'], ['Access-Control-Request-Headers', 'content-type, authorization']] }),
-    rawBytes({ method: 'POST', target: '/public/chunked', headers: [['Content-Type', 'application/json'], ['Transfer-Encoding', 'chunked']], body: '7\r\n{"a":1}\r\n0\r\n\r\n' }),
+    rawBytes({
+      method: 'OPTIONS',
+      target: '/items/3',
+      headers: [
+        ['Origin', ORIGIN],
+        ['Access-Control-Request-Method', 'PUT'],
+        ['Access-Control-Request-Headers', 'content-type, authorization'],
+      ],
+    }),
+    rawBytes({
+      method: 'POST',
+      target: '/public/chunked',
+      headers: [
+        ['Content-Type', 'application/json'],
+        ['Transfer-Encoding', 'chunked'],
+      ],
+      body: '7\r\n{"a":1}\r\n0\r\n\r\n',
+    }),
     rawBytes({ method: 'POST', target: '/items/5', headers: [...browser, ['Content-Type', 'application/json']], body: json({ name: 'from the browser' }) }),
-    rawBytes({ target: '/ws', headers: [['Connection', 'Upgrade'], ['Upgrade', 'websocket'], ['Sec-WebSocket-Version', '13'], ['Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ=='], ['Origin', 'http://localhost']] }),
-    rawBytes({ method: 'POST', target: '/auth/login', headers: [['Content-Type', 'application/json']], body: json({ username: 'alice', password: 'not the password at all' }) }),
-    rawBytes({ method: 'POST', target: '/auth/refresh', headers: [['Content-Type', 'application/x-www-form-urlencoded']], body: `grant_type=refresh_token&refresh_token=${m.refresh}` }),
+    rawBytes({
+      target: '/ws',
+      headers: [
+        ['Connection', 'Upgrade'],
+        ['Upgrade', 'websocket'],
+        ['Sec-WebSocket-Version', '13'],
+        ['Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ=='],
+        ['Origin', 'http://localhost'],
+      ],
+    }),
+    rawBytes({
+      method: 'POST',
+      target: '/auth/login',
+      headers: [['Content-Type', 'application/json']],
+      body: json({ username: 'alice', password: 'not the password at all' }),
+    }),
+    rawBytes({
+      method: 'POST',
+      target: '/auth/refresh',
+      headers: [['Content-Type', 'application/x-www-form-urlencoded']],
+      body: `grant_type=refresh_token&refresh_token=${m.refresh}`,
+    }),
     rawBytes({ target: '/auth/me', headers: [bearer(tg.userToken)] }),
     rawBytes({ target: 'http://localhost/public/absolute?x=1' }),
     Buffer.concat([rawBytes({ target: '/public/one' }), rawBytes({ target: '/public/two' })]),
-    rawBytes({ method: 'POST', target: '/public/expect', headers: [['Content-Type', 'application/json'], ['Expect', '100-continue']], body: json({ a: 'b' }) }),
+    rawBytes({
+      method: 'POST',
+      target: '/public/expect',
+      headers: [
+        ['Content-Type', 'application/json'],
+        ['Expect', '100-continue'],
+      ],
+      body: json({ a: 'b' }),
+    }),
     rawBytes({ target: '/admin/panel', headers: [bearer(tg.adminToken), ['Cookie', 'theme=dark; lang=en']] }),
-    rawBytes({ target: '/reports/2026/q3?format=csv&from=2026-07-01', headers: [bearer(tg.userToken), ['If-None-Match', '"abc"'], ['Cache-Control', 'no-cache']] }),
+    rawBytes({
+      target: '/reports/2026/q3?format=csv&from=2026-07-01',
+      headers: [bearer(tg.userToken), ['If-None-Match', '"abc"'], ['Cache-Control', 'no-cache']],
+    }),
   ]
 }
 
@@ -149,7 +220,12 @@ async function fuzzRound(t: { diagnostic(msg: string): void }, tg: Target): Prom
     }
   }
   await Promise.all(Array.from({ length: CONCURRENCY }, worker))
-  t.diagnostic(`${tg.server}: ${done} mutated requests; answers by status: ${[...tally].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}: ${n}`).join(', ')}`)
+  t.diagnostic(
+    `${tg.server}: ${done} mutated requests; answers by status: ${[...tally]
+      .sort((a, b) => a[0] - b[0])
+      .map(([s, n]) => `${s}: ${n}`)
+      .join(', ')}`,
+  )
   assert.deepEqual(failures, [], `${tg.server}: Drawbridge answered errors of its own`)
   assert.ok(done >= Math.min(50, jobs.length), `${tg.server}: only ${done} mutated requests ran within the budget`)
   // the gateway still answers, the app behind it is alive, and no fault was logged
@@ -158,7 +234,11 @@ async function fuzzRound(t: { diagnostic(msg: string): void }, tg: Target): Prom
   assert.equal(direct.status, 200, `${tg.server} itself stopped answering`)
   await direct.arrayBuffer()
   const faults = tg.gw.logs().filter((l) => l.level === 'error')
-  assert.deepEqual(faults.map((l) => l.msg), [], `${tg.server}: the gateway logged faults while fuzzed`)
+  assert.deepEqual(
+    faults.map((l) => l.msg),
+    [],
+    `${tg.server}: the gateway logged faults while fuzzed`,
+  )
 }
 
 describe('zzuf mutation round', { concurrency: true }, () => {

@@ -32,20 +32,51 @@ const identityCases: HeaderCase[] = [
   { name: 'x_drawbridge_auth', headers: [['x_drawbridge_auth', `api-key-${FORGED}`]], marker: FORGED },
   { name: 'X_Drawbridge_Token', headers: [['X_Drawbridge_Token', `token-${FORGED}`]], marker: FORGED },
   { name: 'x-DRAWBRIDGE-user (case)', headers: [['x-DRAWBRIDGE-user', `mallory-${FORGED}`]], marker: FORGED },
-  { name: 'X-Drawbridge-Roles twice', headers: [['X-Drawbridge-Roles', `admin-${FORGED}`], ['X-Drawbridge-Roles', `root-${FORGED}`]], marker: FORGED },
-  { name: 'X-Drawbridge-Roles and X_Drawbridge_Roles', headers: [['X-Drawbridge-Roles', `admin-${FORGED}`], ['X_Drawbridge_Roles', `admin-${FORGED}`]], marker: FORGED },
+  {
+    name: 'X-Drawbridge-Roles twice',
+    headers: [
+      ['X-Drawbridge-Roles', `admin-${FORGED}`],
+      ['X-Drawbridge-Roles', `root-${FORGED}`],
+    ],
+    marker: FORGED,
+  },
+  {
+    name: 'X-Drawbridge-Roles and X_Drawbridge_Roles',
+    headers: [
+      ['X-Drawbridge-Roles', `admin-${FORGED}`],
+      ['X_Drawbridge_Roles', `admin-${FORGED}`],
+    ],
+    marker: FORGED,
+  },
   { name: 'SCRIPT_NAME', headers: [['SCRIPT_NAME', `/${FORGED}`]], marker: FORGED },
   { name: 'Script_Name', headers: [['Script_Name', `/${FORGED}`]], marker: FORGED },
 ]
 
 const spoofingCases: HeaderCase[] = [
-  ...['X-Forwarded-For', 'X_Forwarded_For', 'X-Real-IP', 'X_Real_IP', 'True-Client-IP', 'CF-Connecting-IP', 'X-Client-IP', 'X-Cluster-Client-IP', 'Client-IP', 'X-Originating-IP', 'Fastly-Client-IP']
-    .map((name) => ({ name, headers: [[name, FORGED_IP]] as [string, string][], marker: FORGED_IP })),
+  ...[
+    'X-Forwarded-For',
+    'X_Forwarded_For',
+    'X-Real-IP',
+    'X_Real_IP',
+    'True-Client-IP',
+    'CF-Connecting-IP',
+    'X-Client-IP',
+    'X-Cluster-Client-IP',
+    'Client-IP',
+    'X-Originating-IP',
+    'Fastly-Client-IP',
+  ].map((name) => ({ name, headers: [[name, FORGED_IP]] as [string, string][], marker: FORGED_IP })),
   { name: 'Forwarded', headers: [['Forwarded', `for=${FORGED_IP};host=${FORGED}.example;proto=https`]], marker: FORGED_IP },
-  ...['X-Original-URL', 'X-Rewrite-URL', 'X-Forwarded-Prefix', 'X_Forwarded_Prefix', 'X-Original-URI', 'X-Forwarded-Path']
-    .map((name) => ({ name, headers: [[name, `/admin/${FORGED}`]] as [string, string][], marker: FORGED })),
-  ...['X-Forwarded-Host', 'X_Forwarded_Host', 'X-Forwarded-Server', 'X-Host', 'X-HTTP-Host-Override']
-    .map((name) => ({ name, headers: [[name, `${FORGED}.example`]] as [string, string][], marker: FORGED })),
+  ...['X-Original-URL', 'X-Rewrite-URL', 'X-Forwarded-Prefix', 'X_Forwarded_Prefix', 'X-Original-URI', 'X-Forwarded-Path'].map((name) => ({
+    name,
+    headers: [[name, `/admin/${FORGED}`]] as [string, string][],
+    marker: FORGED,
+  })),
+  ...['X-Forwarded-Host', 'X_Forwarded_Host', 'X-Forwarded-Server', 'X-Host', 'X-HTTP-Host-Override'].map((name) => ({
+    name,
+    headers: [[name, `${FORGED}.example`]] as [string, string][],
+    marker: FORGED,
+  })),
   { name: 'X-Forwarded-Port', headers: [['X-Forwarded-Port', '65066']], marker: '65066' },
   { name: 'X-Forwarded-Scheme', headers: [['X-Forwarded-Scheme', FORGED]], marker: FORGED },
   { name: 'X_Forwarded_Proto', headers: [['X_Forwarded_Proto', FORGED]], marker: FORGED },
@@ -121,7 +152,8 @@ describe('header spellings through Drawbridge', { concurrency: true }, () => {
             const res = await send(tg.gw.url, { target: '/public/admin/x', headers: [[name, '/public']] })
             assertNoInternalError(res, `${server} ${name}`)
             const v = verdictOf(res)
-            if (v.kind === 'app') assert.notEqual(v.seen.route, 'admin', `${server}: ${name}: /public/admin/x ran the admin handler (path_info ${v.seen.path_info})`)
+            if (v.kind === 'app')
+              assert.notEqual(v.seen.route, 'admin', `${server}: ${name}: /public/admin/x ran the admin handler (path_info ${v.seen.path_info})`)
           })
         }
       })
@@ -146,7 +178,10 @@ describe('header spellings through Drawbridge', { concurrency: true }, () => {
             assert.equal(appHeader(v.seen, 'x-drawbridge-roles'), 'user', `${server}: Connection: ${list}: roles header`)
             assert.equal(appHeader(v.seen, 'x-request-id'), res.header('x-request-id'), `${server}: Connection: ${list}: request id`)
             assert.equal(appHeader(v.seen, 'x-forwarded-for'), '127.0.0.1', `${server}: Connection: ${list}: X-Forwarded-For`)
-            assert.ok(v.seen.client === '127.0.0.1' || (v.seen.app === 'starlette' && v.seen.client === null), `${server}: Connection: ${list}: client ${v.seen.client}`)
+            assert.ok(
+              v.seen.client === '127.0.0.1' || (v.seen.app === 'starlette' && v.seen.client === null),
+              `${server}: Connection: ${list}: client ${v.seen.client}`,
+            )
           })
         }
       })

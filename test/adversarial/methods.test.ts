@@ -10,7 +10,19 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { pythonServers, skipReason, type Seen } from '../helpers/python-apps.js'
 import { request } from '../helpers/http.js'
-import { assertNoInternalError, bearer, browserHeaders, converse, converseSteps, rawBytes, send, useTargets, userPassword, verdictOf, type Target } from './support.js'
+import {
+  assertNoInternalError,
+  bearer,
+  browserHeaders,
+  converse,
+  converseSteps,
+  rawBytes,
+  send,
+  useTargets,
+  userPassword,
+  verdictOf,
+  type Target,
+} from './support.js'
 
 const targets = useTargets()
 
@@ -59,7 +71,11 @@ describe('methods through Drawbridge', { concurrency: true }, () => {
           const res = await send(tg.gw.url, { method: 'HEAD', target: `/ops/x?probe=${probe}`, headers: who === 'user' ? [bearer(tg.userToken)] : [] })
           assertNoInternalError(res, `${server} HEAD (${who})`)
           const ran: Seen[] = (await probed(tg, probe)).filter((s) => s.route === 'ops')
-          assert.deepEqual(ran.map((s) => s.method), [], `${server}: ${who} HEAD /ops/x passed Drawbridge (${res.status}) and ran the GET-only handler`)
+          assert.deepEqual(
+            ran.map((s) => s.method),
+            [],
+            `${server}: ${who} HEAD /ops/x passed Drawbridge (${res.status}) and ran the GET-only handler`,
+          )
         }
       })
 
@@ -72,7 +88,12 @@ describe('methods through Drawbridge', { concurrency: true }, () => {
           for (const value of ['DELETE', 'delete', ' DELETE ']) {
             await t.test(`${name}: ${JSON.stringify(value)}`, async () => {
               const probe = randomUUID()
-              const res = await send(tg.gw.url, { method: 'POST', target: `/reports/x?probe=${probe}`, headers: [bearer(tg.userToken), [name, value]], body: '{}' })
+              const res = await send(tg.gw.url, {
+                method: 'POST',
+                target: `/reports/x?probe=${probe}`,
+                headers: [bearer(tg.userToken), [name, value]],
+                body: '{}',
+              })
               assertNoInternalError(res, `${server} ${name}`)
               const ran = (await probed(tg, probe)).filter((s) => s.route === 'reports' && s.method === 'DELETE')
               assert.equal(ran.length, 0, `${server}: POST + ${name}: ${value} passed Drawbridge (${res.status}) and ran the handler as DELETE`)
@@ -89,7 +110,9 @@ describe('methods through Drawbridge', { concurrency: true }, () => {
         // controls: an unsafe method without the token is refused, with it passes
         const noToken = verdictOf(await send(tg.gw.url, { method: 'DELETE', target: '/items/1', headers: [...browser, cookie] }))
         assert.equal(noToken.kind === 'refused' && noToken.status, 403)
-        const withToken = verdictOf(await send(tg.gw.url, { method: 'DELETE', target: '/items/1', headers: [...browser, cookie, ['X-CSRF-Token', session.csrf]] }))
+        const withToken = verdictOf(
+          await send(tg.gw.url, { method: 'DELETE', target: '/items/1', headers: [...browser, cookie, ['X-CSRF-Token', session.csrf]] }),
+        )
         assert.equal(withToken.kind === 'app' && withToken.seen.method, 'DELETE')
         for (const name of overrideNames) {
           for (const value of ['DELETE', 'PUT', 'POST']) {
@@ -98,7 +121,11 @@ describe('methods through Drawbridge', { concurrency: true }, () => {
               const res = await send(tg.gw.url, { method: 'GET', target: `/items/1?probe=${probe}`, headers: [...browser, cookie, [name, value]] })
               assertNoInternalError(res, `${server} GET + ${name}`)
               const ran = (await probed(tg, probe)).filter((s) => s.method !== 'GET' && s.method !== 'HEAD')
-              assert.equal(ran.length, 0, `${server}: GET + ${name}: ${value} without a CSRF token passed Drawbridge (${res.status}) and ran as ${ran[0]?.method}`)
+              assert.equal(
+                ran.length,
+                0,
+                `${server}: GET + ${name}: ${value} without a CSRF token passed Drawbridge (${res.status}) and ran as ${ran[0]?.method}`,
+              )
             })
           }
         }
@@ -116,7 +143,12 @@ describe('methods through Drawbridge', { concurrency: true }, () => {
         ]
         // state change from a cookie session without the CSRF token
         const probe1 = randomUUID()
-        const res1 = await send(tg.gw.url, { method: 'POST', target: `/items/1?probe=${probe1}`, headers: [...browser, ['Cookie', session.cookie], ...upgrade], body: '{"name":"x"}' })
+        const res1 = await send(tg.gw.url, {
+          method: 'POST',
+          target: `/items/1?probe=${probe1}`,
+          headers: [...browser, ['Cookie', session.cookie], ...upgrade],
+          body: '{"name":"x"}',
+        })
         assertNoInternalError(res1, `${server} POST+Upgrade`)
         const ran1 = (await probed(tg, probe1)).filter((s) => s.method === 'POST')
         assert.equal(ran1.length, 0, `${server}: POST + Upgrade without a CSRF token passed Drawbridge (${res1.status}) and ran the POST handler`)
@@ -145,13 +177,21 @@ describe('methods through Drawbridge', { concurrency: true }, () => {
         const refusedUpgrade = (probe: string) =>
           rawBytes({
             target: `/ws?probe=${probe}`,
-            headers: [['Connection', 'Upgrade'], ['Upgrade', 'websocket'], ['Sec-WebSocket-Version', '777'], ['Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ==']],
+            headers: [
+              ['Connection', 'Upgrade'],
+              ['Upgrade', 'websocket'],
+              ['Sec-WebSocket-Version', '777'],
+              ['Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ=='],
+            ],
           })
         for (const how of ['pipelined', 'after the answer'] as const) {
           const probe = randomUUID()
           const first = refusedUpgrade(probe)
           const second = rawBytes({ target: `/admin/tunnel?probe=${probe}` })
-          const c = how === 'pipelined' ? await converse(tg.gw.url, Buffer.concat([first, second]), { timeoutMs: 3000, idleMs: 300 }) : await converseSteps(tg.gw.url, [first, second], { timeoutMs: 3000 })
+          const c =
+            how === 'pipelined'
+              ? await converse(tg.gw.url, Buffer.concat([first, second]), { timeoutMs: 3000, idleMs: 300 })
+              : await converseSteps(tg.gw.url, [first, second], { timeoutMs: 3000 })
           for (const r of c.responses) assertNoInternalError(r, `${server} upgrade + second request (${how})`)
           const admin: Seen[] = (await probed(tg, probe)).filter((s) => s.route === 'admin')
           assert.equal(admin.length, 0, `${server}: a request sent ${how} a refused upgrade reached the admin handler without Drawbridge's check`)

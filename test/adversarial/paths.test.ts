@@ -98,7 +98,10 @@ async function assertNotProtectedHandler(t: Target, c: Case, route: string, meth
   const v = verdictOf(res)
   if (v.kind !== 'app') return // refused by Drawbridge, or an answer of the app's that is no handler's (404, redirect)
   const reached = v.seen.route === route && (method === null || v.seen.method === method)
-  assert.ok(!reached, `${what}: Drawbridge let it through (${v.status}) and ${v.seen.app} ran the ${route} handler as ${v.seen.method} for path ${JSON.stringify(v.seen.path)}`)
+  assert.ok(
+    !reached,
+    `${what}: Drawbridge let it through (${v.status}) and ${v.seen.app} ran the ${route} handler as ${v.seen.method} for path ${JSON.stringify(v.seen.path)}`,
+  )
 }
 
 // The three servers run side by side; cases within a server run in order.

@@ -76,19 +76,30 @@ const shapes: Shape[] = [
   { name: 'chunk size with an extension', bytes: post(chunked, '5;name=value\r\nhello\r\n0\r\n\r\n' + S) },
   { name: 'chunk size with many leading zeros', bytes: post(chunked, '000000000000000000000000005\r\nhello\r\n0\r\n\r\n' + S) },
   { name: 'chunk lines ending in bare LF', bytes: post(chunked, '5\nhello\n0\n\n' + S) },
-  { name: 'trailer fields naming managed headers', bytes: post(chunked, '5\r\nhello\r\n0\r\nX-Drawbridge-User: forged\r\nX-Forwarded-For: 203.0.113.66\r\n\r\n') },
+  {
+    name: 'trailer fields naming managed headers',
+    bytes: post(chunked, '5\r\nhello\r\n0\r\nX-Drawbridge-User: forged\r\nX-Forwarded-For: 203.0.113.66\r\n\r\n'),
+  },
   { name: 'chunked body then a hidden request', bytes: post(chunked, hello + S) },
   // pipelining: each request judged on its own
   { name: 'two pipelined GETs', bytes: get('/public/p1') + get('/public/p2'), statuses: [200, 200], reach: 2 },
   { name: 'a public GET then an admin GET', bytes: get('/public/p1') + S, statuses: [200, 401], reach: 1 },
-  { name: 'a GET, a WAF attack, a GET', bytes: get('/public/p1') + get("/public/p2?q=1'%20UNION%20SELECT%20password%20FROM%20users--") + get('/public/p3'), statuses: [200, 403, 200], reach: 2 },
+  {
+    name: 'a GET, a WAF attack, a GET',
+    bytes: get('/public/p1') + get("/public/p2?q=1'%20UNION%20SELECT%20password%20FROM%20users--") + get('/public/p3'),
+    statuses: [200, 403, 200],
+    reach: 2,
+  },
   { name: 'HEAD then GET', bytes: `HEAD /public/h HTTP/1.1\r\n${H}\r\n` + get('/public/p'), reach: 2 },
   { name: 'a request inside a POST body', bytes: post(`Content-Length: ${S.length}\r\n`, S) },
   { name: 'a GET with a body holding a request', bytes: get('/public/g', `Content-Length: ${S.length}\r\n`) + S },
   { name: 'CL 0 then a request', bytes: post('Content-Length: 0\r\n', S), statuses: [200, 401], reach: 1 },
   { name: 'HTTP/1.0 keep-alive pipelining', bytes: `GET /public/a HTTP/1.0\r\n${H}Connection: keep-alive\r\n\r\nGET /public/b HTTP/1.0\r\n${H}\r\n` },
   { name: 'Expect: 100-continue with a chunked body and a hidden request', bytes: post(`Expect: 100-continue\r\n${chunked}`, hello + S) },
-  { name: 'h2c upgrade then a request', bytes: get('/public/h2c', 'Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n') + S },
+  {
+    name: 'h2c upgrade then a request',
+    bytes: get('/public/h2c', 'Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n') + S,
+  },
   // line endings and control characters (RFC 9112 §2.2, RFC 9110 §5.5)
   { name: 'bare LF line endings', bytes: 'GET /public/lf HTTP/1.1\nHost: localhost\n\n' },
   { name: 'mixed CRLF and LF', bytes: 'GET /public/lf HTTP/1.1\r\nHost: localhost\n\r\n' },
@@ -107,7 +118,12 @@ async function checkShape(tg: Target, shape: Shape): Promise<void> {
   await tg.app.clear()
   // With a known number of answers, wait for all of them; else stop once the line goes quiet.
   const count = shape.statuses?.length ?? shape.reach
-  const c = await converse(tg.gw.url, shape.bytes, { timeoutMs: 3000, idleMs: count === undefined ? 150 : 1000, count, heads: shape.bytes.startsWith('HEAD') ? [true] : [] })
+  const c = await converse(tg.gw.url, shape.bytes, {
+    timeoutMs: 3000,
+    idleMs: count === undefined ? 150 : 1000,
+    count,
+    heads: shape.bytes.startsWith('HEAD') ? [true] : [],
+  })
   for (const r of c.responses) assertNoInternalError(r, what)
   const seen = await tg.app.log()
   // The access line is written when the answer has gone out: give it a moment (bounded).
@@ -120,7 +136,11 @@ async function checkShape(tg: Target, shape: Shape): Promise<void> {
   }
 
   // the hidden admin request never ran, and every request the app ran is one Drawbridge judged
-  assert.deepEqual(seen.filter((s) => s.route === 'admin').map((s) => s.path), [], `${what}: a hidden request reached the admin handler`)
+  assert.deepEqual(
+    seen.filter((s) => s.route === 'admin').map((s) => s.path),
+    [],
+    `${what}: a hidden request reached the admin handler`,
+  )
   assert.equal(new Set(ids).size, ids.length, `${what}: the app ran two requests under one request id (a desync): ${JSON.stringify(ids)}`)
   for (const s of seen) {
     const line = s.request_id === null ? undefined : logged.get(s.request_id)
@@ -128,16 +148,28 @@ async function checkShape(tg: Target, shape: Shape): Promise<void> {
     assert.equal(s.method, line.method, `${what}: Drawbridge judged a ${String(line.method)}, the app ran a ${s.method}`)
   }
   // nothing forged rides in on trailers
-  for (const s of seen) assert.ok(!JSON.stringify(s.headers).includes('forged') && !JSON.stringify(s.headers).includes('203.0.113.66'), `${what}: trailer fields reached the app as headers`)
+  for (const s of seen)
+    assert.ok(
+      !JSON.stringify(s.headers).includes('forged') && !JSON.stringify(s.headers).includes('203.0.113.66'),
+      `${what}: trailer fields reached the app as headers`,
+    )
 
   if (shape.refuse === true) {
     const first = c.responses[0]
     assert.ok(first !== undefined, `${what}: no answer at all (socket: ${c.error})`)
     const v = verdictOf(first)
-    assert.ok(v.kind === 'refused' && v.status >= 400 && v.status < 500, `${what}: expected Drawbridge's own 4xx, got ${first.status}: ${first.head.split('\r\n')[0]}`)
+    assert.ok(
+      v.kind === 'refused' && v.status >= 400 && v.status < 500,
+      `${what}: expected Drawbridge's own 4xx, got ${first.status}: ${first.head.split('\r\n')[0]}`,
+    )
     assert.equal(seen.length, 0, `${what}: refused, yet the app ran ${seen.length} request(s)`)
   }
-  if (shape.statuses !== undefined) assert.deepEqual(c.responses.map((r) => r.status), shape.statuses, `${what}: answers`)
+  if (shape.statuses !== undefined)
+    assert.deepEqual(
+      c.responses.map((r) => r.status),
+      shape.statuses,
+      `${what}: answers`,
+    )
   if (shape.reach !== undefined) assert.equal(seen.length, shape.reach, `${what}: requests that reached the app`)
 }
 

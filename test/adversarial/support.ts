@@ -45,7 +45,11 @@ export interface Target {
 }
 
 async function login(gw: AuthGateway, username: string, password: string): Promise<string> {
-  const res = await request(`${gw.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) })
+  const res = await request(`${gw.url}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  })
   assert.equal(res.status, 200, `login of ${username}: ${res.text}`)
   return String(res.json().access_token)
 }
@@ -78,7 +82,10 @@ async function startTarget(server: PythonServer, gateway: Record<string, unknown
  * get(server) is null when that server's packages are missing (the test then skips with
  * skipReason(server); with CI=true starting fails instead).
  */
-export function useTargets(servers: readonly PythonServer[] = pythonServers, gateway: Record<string, unknown> = {}): { get(server: PythonServer): Target | null } {
+export function useTargets(
+  servers: readonly PythonServer[] = pythonServers,
+  gateway: Record<string, unknown> = {},
+): { get(server: PythonServer): Target | null } {
   const targets = new Map<PythonServer, Target | null>()
   before(async () => {
     const started = await Promise.allSettled(servers.map((s) => startTarget(s, gateway)))
@@ -301,10 +308,7 @@ export async function send(url: string, r: RawRequest, timeoutMs = 4000): Promis
 
 // ---- who answered ------------------------------------------------------------------------
 
-export type Verdict =
-  | { kind: 'refused'; status: number; code: string }
-  | { kind: 'app'; status: number; seen: Seen }
-  | { kind: 'other'; status: number }
+export type Verdict = { kind: 'refused'; status: number; code: string } | { kind: 'app'; status: number; seen: Seen } | { kind: 'other'; status: number }
 
 /**
  * Drawbridge's own refusal (a 4xx JSON `{ error, code: DRAWBRIDGE_ERR_*, request_id }` matching

@@ -7,9 +7,12 @@ import { add, classify, emptyCounts, fmtPct, isMiss, judged, pct, sample, unsend
 
 const blockedBody = '{"error":"blocked","code":"DRAWBRIDGE_ERR_BLOCKED","request_id":"x"}'
 
-test('classify: only the proxy\'s own answers count as stopped, only the upstream\'s as passed', () => {
+test("classify: only the proxy's own answers count as stopped, only the upstream's as passed", () => {
   assert.equal(classify('drawbridge', { status: 403, fromUpstream: false, body: blockedBody }), 'blocked')
-  assert.equal(classify('drawbridge', { status: 400, fromUpstream: false, body: '{"error":"malformed_body","code":"DRAWBRIDGE_ERR_MALFORMED_BODY"}' }), 'refused')
+  assert.equal(
+    classify('drawbridge', { status: 400, fromUpstream: false, body: '{"error":"malformed_body","code":"DRAWBRIDGE_ERR_MALFORMED_BODY"}' }),
+    'refused',
+  )
   assert.equal(classify('drawbridge', { status: 403, fromUpstream: false, body: '{"error":"forbidden","code":"DRAWBRIDGE_ERR_FORBIDDEN"}' }), 'refused')
   // a 403 without our JSON is not ours: an error, never a block
   assert.equal(classify('drawbridge', { status: 403, fromUpstream: false, body: 'Forbidden' }), 'error')
@@ -46,7 +49,13 @@ test('table math: percentages over judged cases only', () => {
   assert.equal(fmtPct(null), '-')
 })
 
-const mk = (category: string, i: number, headers: Record<string, string>): EfficacyCase => ({ source: 'crs', category, expect: 'block', id: String(i), request: { method: 'GET', path: '/', headers } })
+const mk = (category: string, i: number, headers: Record<string, string>): EfficacyCase => ({
+  source: 'crs',
+  category,
+  expect: 'block',
+  id: String(i),
+  request: { method: 'GET', path: '/', headers },
+})
 
 test('withHost rewrites every other or missing Host; sample keeps every n-th per category', () => {
   const cases = [mk('a', 0, { host: 'api.example.com' }), mk('a', 1, { Host: 'localhost', x: '1' }), mk('b', 2, {})]
@@ -56,7 +65,10 @@ test('withHost rewrites every other or missing Host; sample keeps every n-th per
   assert.deepEqual(r.cases[1]!.request.headers, { host: 'api.example.com', x: '1' })
   assert.equal(r.cases[0], cases[0])
   const many = Array.from({ length: 10 }, (_, i) => mk(i < 7 ? 'a' : 'b', i, {}))
-  assert.deepEqual(sample(many, 3).map((c) => c.id), ['0', '3', '6', '7'])
+  assert.deepEqual(
+    sample(many, 3).map((c) => c.id),
+    ['0', '3', '6', '7'],
+  )
 })
 
 test('unsendableReason: CR/LF in a header value or a non-token name', () => {

@@ -37,7 +37,10 @@ async function startTwoWorkers(upstream: string, settings: string): Promise<{ ch
   const dir = tmp()
   const [port, adminPort] = [await freePort(), await freePort()]
   const file = join(dir, 'drawbridge.yaml')
-  writeFileSync(file, `upstream: ${upstream}\nlisten: 127.0.0.1:${port}\nadmin: { listen: 127.0.0.1:${adminPort} }\nworkers: 2\nstorage: { memory: true }\n${settings}`)
+  writeFileSync(
+    file,
+    `upstream: ${upstream}\nlisten: 127.0.0.1:${port}\nadmin: { listen: 127.0.0.1:${adminPort} }\nworkers: 2\nstorage: { memory: true }\n${settings}`,
+  )
   const child = spawn(process.execPath, [bin, 'start', '--config', file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
   let listening = 0
   await waitForLog(child, (l) => l.msg === 'listening' && ++listening === 2, 20_000)
@@ -100,7 +103,8 @@ describe('drawbridge CLI', () => {
     const dir = tmp()
     const port = await freePort()
     const file = join(dir, 'drawbridge.yaml')
-    const yaml = (hosts: string) => `upstream: ${up.url}\nlisten: 127.0.0.1:${port}\nmode: production\nworkers: 1\nadmin: { listen: "off" }\ntrusted_hosts: [${hosts}]\n`
+    const yaml = (hosts: string) =>
+      `upstream: ${up.url}\nlisten: 127.0.0.1:${port}\nmode: production\nworkers: 1\nadmin: { listen: "off" }\ntrusted_hosts: [${hosts}]\n`
     writeFileSync(file, yaml('localhost'))
     const child = spawn(process.execPath, [bin, 'start', '--config', file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
     try {
@@ -138,7 +142,10 @@ describe('drawbridge CLI', () => {
       for (const workers of [1, 2]) {
         const adminPort = await freePort()
         const file = join(dir, `taken-${workers}.yaml`)
-        writeFileSync(file, `upstream: http://127.0.0.1:9\nlisten: 127.0.0.1:${port}\nadmin: { listen: 127.0.0.1:${adminPort} }\nworkers: ${workers}\nstorage: { memory: true }\n`)
+        writeFileSync(
+          file,
+          `upstream: http://127.0.0.1:9\nlisten: 127.0.0.1:${port}\nadmin: { listen: 127.0.0.1:${adminPort} }\nworkers: ${workers}\nstorage: { memory: true }\n`,
+        )
         const child = spawn(process.execPath, [bin, 'start', '--config', file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
         try {
           const failed = waitForLog(child, (l) => l.msg === 'failed to start', 20_000)
@@ -161,7 +168,10 @@ describe('drawbridge CLI', () => {
     const dir = tmp()
     const [port, adminPort] = [await freePort(), await freePort()]
     const file = join(dir, 'drawbridge.yaml')
-    writeFileSync(file, `upstream: http://127.0.0.1:9\nlisten: 127.0.0.1:${port}\nadmin: { listen: 127.0.0.1:${adminPort} }\nworkers: 2\nstorage: { memory: true }\nshutdown: { drain_timeout: 60s }\n`)
+    writeFileSync(
+      file,
+      `upstream: http://127.0.0.1:9\nlisten: 127.0.0.1:${port}\nadmin: { listen: 127.0.0.1:${adminPort} }\nworkers: 2\nstorage: { memory: true }\nshutdown: { drain_timeout: 60s }\n`,
+    )
     const child = spawn(process.execPath, [bin, 'start', '--config', file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
     try {
       await waitForLog(child, (l) => l.msg === 'primary started', 20_000)
@@ -202,7 +212,8 @@ describe('drawbridge CLI', () => {
       const fresh = { headers: { connection: 'close' } }
       assert.equal((await request(`${url}/ok`, fresh)).status, 200)
       // Two blocks, on fresh connections: counted in the primary, whichever worker took them.
-      for (let i = 0; i < 2; i++) assert.equal((await request(`${url}/q?id=${encodeURIComponent("1' OR '1'='1")}`, fresh)).json().code, 'DRAWBRIDGE_ERR_BLOCKED')
+      for (let i = 0; i < 2; i++)
+        assert.equal((await request(`${url}/q?id=${encodeURIComponent("1' OR '1'='1")}`, fresh)).json().code, 'DRAWBRIDGE_ERR_BLOCKED')
       await new Promise((r) => setTimeout(r, 200))
       const after = async () => {
         const codes = new Set<string>()
@@ -211,7 +222,9 @@ describe('drawbridge CLI', () => {
       }
       assert.deepEqual(await after(), ['DRAWBRIDGE_ERR_BANNED'])
       // A worker that dies is replaced; the new one learns the running ban from the primary.
-      const workers = execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).trim().split('\n')
+      const workers = execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
       process.kill(Number(workers[0]), 'SIGKILL')
       await waitForLog(child, (l) => l.msg === 'listening', 20_000)
       await new Promise((r) => setTimeout(r, 300))
@@ -229,7 +242,20 @@ describe('drawbridge CLI', () => {
     const [port, adminPort] = [await freePort(), await freePort()]
     const child = spawn(
       process.execPath,
-      [bin, 'start', '--upstream', up.url, '--listen', `127.0.0.1:${port}`, '--admin-listen', `127.0.0.1:${adminPort}`, '--workers', '2', '--mode', 'production'],
+      [
+        bin,
+        'start',
+        '--upstream',
+        up.url,
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--admin-listen',
+        `127.0.0.1:${adminPort}`,
+        '--workers',
+        '2',
+        '--mode',
+        'production',
+      ],
       { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
     )
     try {

@@ -65,11 +65,19 @@ describe('identity CLI', () => {
     const gateway = createGateway(config, { logger: new Logger('error', { write: () => undefined }) })
     const { url } = await gateway.listen()
     try {
-      const login = await request(`${url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'alice', password: 'a long and fine passphrase' }) })
+      const login = await request(`${url}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'alice', password: 'a long and fine passphrase' }),
+      })
       assert.equal(login.status, 200)
       assert.equal((await request(`${url}/anything`, { headers: { 'x-api-key': secret } })).status, 200)
       assert.equal(run(['users', 'disable', 'alice', '--config', file], dir).code, 0)
-      const again = await request(`${url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'alice', password: 'a long and fine passphrase' }) })
+      const again = await request(`${url}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'alice', password: 'a long and fine passphrase' }),
+      })
       assert.equal(again.status, 401)
       const revoke = run(['apikeys', 'revoke', secret.slice(0, 12), '--config', file], dir)
       assert.equal(revoke.code, 0, revoke.err)

@@ -18,11 +18,7 @@ const bin = join(root, 'bin/drawbridge.js')
 const fixture = pathToFileURL(resolve(here, '../../fixtures/fault-injection.js')).href
 
 /** `drawbridge start` with the fault-injection fixture loaded; resolves once `listening` lines were seen. */
-async function startWithFaults(
-  upstream: string,
-  workers: number,
-  faults: string,
-): Promise<{ child: ChildProcess; url: string; admin: string }> {
+async function startWithFaults(upstream: string, workers: number, faults: string): Promise<{ child: ChildProcess; url: string; admin: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'drawbridge-guard-'))
   const [port, adminPort] = [await freePort(), await freePort()]
   const file = join(dir, 'drawbridge.yaml')
@@ -92,7 +88,10 @@ describe('process guard', () => {
     const up = await startUpstream()
     const { child, url, admin } = await startWithFaults(up.url, 2, 'fatal')
     try {
-      const workers = execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number)
+      const workers = execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .map(Number)
       assert.equal(workers.length, 2)
       const replaced = waitForLog(child, (l) => l.msg === 'worker exited; starting a new one', 20_000)
       const relistening = waitForLog(child, (l) => l.msg === 'listening', 30_000)
@@ -102,7 +101,10 @@ describe('process guard', () => {
       // Meanwhile the other worker answers; fresh connections, so the primary spreads them.
       for (let i = 0; i < 6; i++) assert.equal((await request(url + '/during', { headers: { connection: 'close' } })).status, 200)
       await relistening
-      const now = execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number)
+      const now = execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .map(Number)
       assert.equal(now.length, 2)
       assert.ok(!now.includes(workers[0]!), 'the failed worker is gone')
       for (let i = 0; i < 6; i++) assert.equal((await request(url + '/after', { headers: { connection: 'close' } })).status, 200)

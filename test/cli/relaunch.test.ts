@@ -27,14 +27,19 @@ test('shouldRelaunch: only `start`, only on one core, only without the flag or t
 })
 
 describe('drawbridge start on one core (taskset -c 0)', () => {
-  async function startPinned(cpus: string | null, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; runtime: Record<string, unknown>; close: () => Promise<void> }> {
+  async function startPinned(
+    cpus: string | null,
+    env: Record<string, string> = {},
+  ): Promise<{ child: ChildProcess; url: string; runtime: Record<string, unknown>; close: () => Promise<void> }> {
     const up = await startUpstream()
     const dir = mkdtempSync(join(tmpdir(), 'drawbridge-relaunch-'))
     const port = await freePort()
     const file = join(dir, 'drawbridge.yaml')
-    const yaml = (hosts: string) => `upstream: ${up.url}\nlisten: 127.0.0.1:${port}\nmode: production\nworkers: 1\nadmin: { listen: "off" }\nstorage: { memory: true }\ntrusted_hosts: [${hosts}]\n`
+    const yaml = (hosts: string) =>
+      `upstream: ${up.url}\nlisten: 127.0.0.1:${port}\nmode: production\nworkers: 1\nadmin: { listen: "off" }\nstorage: { memory: true }\ntrusted_hosts: [${hosts}]\n`
     writeFileSync(file, yaml('localhost'))
-    const [cmd, args] = cpus === null ? [process.execPath, [bin, 'start', '--config', file]] : ['taskset', ['-c', cpus, process.execPath, bin, 'start', '--config', file]]
+    const [cmd, args] =
+      cpus === null ? [process.execPath, [bin, 'start', '--config', file]] : ['taskset', ['-c', cpus, process.execPath, bin, 'start', '--config', file]]
     const child = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DRAWBRIDGE_CONFIG: '', ...env } })
     // both lines from one reader: they may come in one chunk
     let runtime: Record<string, unknown> = {}
@@ -117,7 +122,11 @@ describe('drawbridge start on one core (taskset -c 0)', () => {
     assert.equal(runtime.cores, 1)
   })
 
-  test('on several cores the gateway runs in the process started (no relaunch)', { skip: availableParallelism() === 1 && 'this machine has one core' }, async () => {
-    await assertServesItself(null)
-  })
+  test(
+    'on several cores the gateway runs in the process started (no relaunch)',
+    { skip: availableParallelism() === 1 && 'this machine has one core' },
+    async () => {
+      await assertServesItself(null)
+    },
+  )
 })

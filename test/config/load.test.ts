@@ -70,7 +70,18 @@ trusted_proxies: [10.0.0.0/33]
   )
   const found = issues(() => loadConfig({ file, env: {} }))
   const paths = found.map((i) => i.path)
-  for (const p of ['/unknown_key', '/limits/header_timeout', '/limits/max_body_bytes', '/upstream/url', '/listen', '/cors', '/cors/allow_origins/1', '/cors/allow_origins/2', '/trusted_hosts/0', '/trusted_proxies/0']) {
+  for (const p of [
+    '/unknown_key',
+    '/limits/header_timeout',
+    '/limits/max_body_bytes',
+    '/upstream/url',
+    '/listen',
+    '/cors',
+    '/cors/allow_origins/1',
+    '/cors/allow_origins/2',
+    '/trusted_hosts/0',
+    '/trusted_proxies/0',
+  ]) {
     assert.ok(paths.includes(p), `missing ${p} in ${JSON.stringify(paths)}`)
   }
 })
@@ -108,7 +119,10 @@ test('secrets come only by reference: from_env and from_file', () => {
   const secretFile = tmpFile('token.txt', 's3cret-from-file\n')
   const c = loadConfig({ object: { upstream: 'http://127.0.0.1:1', admin: { token: { from_file: secretFile } } }, env: {} })
   assert.equal(c.admin.token, 's3cret-from-file')
-  const e = loadConfig({ object: { upstream: 'http://127.0.0.1:1', admin: { token: { from_env: 'DRAWBRIDGE_SECRET_T' } } }, env: { DRAWBRIDGE_SECRET_T: 'abc' } })
+  const e = loadConfig({
+    object: { upstream: 'http://127.0.0.1:1', admin: { token: { from_env: 'DRAWBRIDGE_SECRET_T' } } },
+    env: { DRAWBRIDGE_SECRET_T: 'abc' },
+  })
   assert.equal(e.admin.token, 'abc')
   const missing = issues(() => loadConfig({ object: { upstream: 'http://127.0.0.1:1', admin: { token: { from_env: 'NOT_SET_ANYWHERE' } } }, env: {} }))
   assert.equal(missing[0]!.path, '/admin/token')
@@ -161,14 +175,28 @@ test('storage.postgres and storage.redis (issue 5): URLs as secrets, TLS files r
 
   const inline = issues(() => loadConfig({ object: { upstream: 'http://127.0.0.1:1', storage: { redis: { url: 'redis://127.0.0.1:6379' } } }, env: {} }))
   assert.equal(inline[0]!.path, '/storage/redis/url')
-  const scheme = issues(() => loadConfig({ object: { upstream: 'http://127.0.0.1:1', storage: { postgres: { url: { from_env: 'TEST_PG' } } } }, env: { TEST_PG: 'mysql://u:hunter2hunter2@h/db' } }))
+  const scheme = issues(() =>
+    loadConfig({
+      object: { upstream: 'http://127.0.0.1:1', storage: { postgres: { url: { from_env: 'TEST_PG' } } } },
+      env: { TEST_PG: 'mysql://u:hunter2hunter2@h/db' },
+    }),
+  )
   assert.equal(scheme[0]!.path, '/storage/postgres/url')
   assert.ok(!JSON.stringify(scheme).includes('hunter2'), 'the problem never repeats the URL (it holds the password)')
-  const both = issues(() => loadConfig({ object: { upstream: 'http://127.0.0.1:1', storage: { memory: true, redis: { url: { from_env: 'TEST_REDIS' } } } }, env }))
+  const both = issues(() =>
+    loadConfig({ object: { upstream: 'http://127.0.0.1:1', storage: { memory: true, redis: { url: { from_env: 'TEST_REDIS' } } } }, env }),
+  )
   assert.ok(both.some((i) => i.path === '/storage/memory'))
-  const halfCert = issues(() => loadConfig({ object: { upstream: 'http://127.0.0.1:1', storage: { redis: { url: { from_env: 'TEST_REDIS' }, tls: { cert_file: ca } } } }, env }))
+  const halfCert = issues(() =>
+    loadConfig({ object: { upstream: 'http://127.0.0.1:1', storage: { redis: { url: { from_env: 'TEST_REDIS' }, tls: { cert_file: ca } } } }, env }),
+  )
   assert.ok(halfCert.some((i) => i.path.startsWith('/storage/redis/tls')))
-  const missingFile = issues(() => loadConfig({ object: { upstream: 'http://127.0.0.1:1', storage: { postgres: { url: { from_env: 'TEST_PG' }, tls: { ca_file: '/nonexistent/ca.pem' } } } }, env }))
+  const missingFile = issues(() =>
+    loadConfig({
+      object: { upstream: 'http://127.0.0.1:1', storage: { postgres: { url: { from_env: 'TEST_PG' }, tls: { ca_file: '/nonexistent/ca.pem' } } } },
+      env,
+    }),
+  )
   assert.ok(missingFile.some((i) => i.path === '/storage/postgres/tls/ca_file'))
   const cidr = issues(() => loadConfig({ object: { upstream: 'http://127.0.0.1:1', bans: { allow_ips: ['10.0.0.0/33'] } }, env: {} }))
   assert.equal(cidr[0]!.path, '/bans/allow_ips/0')
@@ -178,10 +206,23 @@ test('warnings for half-shared deployments: Redis without PostgreSQL, PostgreSQL
   const env = { TEST_PG: 'postgres://u:p@db/app', TEST_REDIS: 'redis://cache:6379' }
   const redisOnly = loadConfig({ object: { upstream: 'http://127.0.0.1:1', storage: { redis: { url: { from_env: 'TEST_REDIS' } } } }, env })
   assert.ok(configWarnings(redisOnly).some((w) => w.startsWith('storage.redis without storage.postgres')))
-  const pgOnly = loadConfig({ object: { upstream: 'http://127.0.0.1:1', storage: { postgres: { url: { from_env: 'TEST_PG' } } }, rate_limits: [{ key: 'ip', limit: '5/minute' }] }, env })
+  const pgOnly = loadConfig({
+    object: { upstream: 'http://127.0.0.1:1', storage: { postgres: { url: { from_env: 'TEST_PG' } } }, rate_limits: [{ key: 'ip', limit: '5/minute' }] },
+    env,
+  })
   assert.ok(configWarnings(pgOnly).some((w) => w.startsWith('storage.postgres without storage.redis')))
-  const both = loadConfig({ object: { upstream: 'http://127.0.0.1:1', storage: { postgres: { url: { from_env: 'TEST_PG' } }, redis: { url: { from_env: 'TEST_REDIS' } } }, rate_limits: [{ key: 'ip', limit: '5/minute' }] }, env })
-  assert.deepEqual(configWarnings(both).filter((w) => w.startsWith('storage.')), [])
+  const both = loadConfig({
+    object: {
+      upstream: 'http://127.0.0.1:1',
+      storage: { postgres: { url: { from_env: 'TEST_PG' } }, redis: { url: { from_env: 'TEST_REDIS' } } },
+      rate_limits: [{ key: 'ip', limit: '5/minute' }],
+    },
+    env,
+  })
+  assert.deepEqual(
+    configWarnings(both).filter((w) => w.startsWith('storage.')),
+    [],
+  )
 })
 
 test('request_headers: default strip list, names lower-cased, env lists, bad names refused', () => {
@@ -195,6 +236,8 @@ test('request_headers: default strip list, names lower-cased, env lists, bad nam
   })
   assert.deepEqual(c.request_headers.allow_underscores, ['x_tenant_id'])
   assert.deepEqual(c.request_headers.strip, ['x-debug', 'x-original-url'])
-  const bad = issues(() => loadConfig({ object: { upstream: 'http://127.0.0.1:8000', request_headers: { allow_underscores: ['bad name'], strip: ['x:y'] } }, env: {} }))
+  const bad = issues(() =>
+    loadConfig({ object: { upstream: 'http://127.0.0.1:8000', request_headers: { allow_underscores: ['bad name'], strip: ['x:y'] } }, env: {} }),
+  )
   assert.deepEqual(bad.map((i) => i.path).sort(), ['/request_headers/allow_underscores/0', '/request_headers/strip/0'])
 })

@@ -28,7 +28,15 @@ test('docs/configuration.md is the reference rendered from the schema', () => {
 test('the reference lists every top-level setting, with a description for each key', () => {
   // renderConfigReference throws when a key has no description; this checks the sections too
   const rendered = renderConfigReference()
-  for (const key of ['mode', 'upstream.url', 'limits.max_body_bytes', 'routes[].match.path', 'auth.brute_force.window', 'storage.redis.key_prefix', 'shutdown.drain_timeout']) {
+  for (const key of [
+    'mode',
+    'upstream.url',
+    'limits.max_body_bytes',
+    'routes[].match.path',
+    'auth.brute_force.window',
+    'storage.redis.key_prefix',
+    'shutdown.drain_timeout',
+  ]) {
     assert.ok(rendered.includes(`| \`${key}\` |`), `no row for ${key}`)
   }
   assert.match(rendered, /Settings that take a secret: `admin\.token`, `auth\.key_encryption_key`, `storage\.postgres\.url`, `storage\.redis\.url`\./)

@@ -10,7 +10,17 @@ const detect = (value: string) => surest(analyzeCode, value)
 
 test('PHP tokens: comments dropped, strings unescaped, variables apart', () => {
   const t = tokenize('ex/* x */ec("\\x70hp") # note\n$a')
-  assert.deepEqual(t.map((k) => [k.kind, k.text]), [['id', 'ex'], ['id', 'ec'], ['punct', '('], ['str', 'php'], ['punct', ')'], ['var', 'a']])
+  assert.deepEqual(
+    t.map((k) => [k.kind, k.text]),
+    [
+      ['id', 'ex'],
+      ['id', 'ec'],
+      ['punct', '('],
+      ['str', 'php'],
+      ['punct', ')'],
+      ['var', 'a'],
+    ],
+  )
   assert.equal(t[1]!.afterComment, 'block')
   assert.equal(t[5]!.afterComment, 'line')
 })
@@ -213,10 +223,21 @@ const javaTokens: [string, string][] = [
   ['Cs7QAF', 'java-deserialization'],
 ]
 const notJavaTokens = [
-  'java.runtime.version', 'java.version', 'org.apache.commons', 'org.springframework.boot', 'com.example.Runtime',
-  'NPE in java.lang.String', 'see java.lang.Runtime docs', 'app.runtime', 'node.processbuilder.x',
+  'java.runtime.version',
+  'java.version',
+  'org.apache.commons',
+  'org.springframework.boot',
+  'com.example.Runtime',
+  'NPE in java.lang.String',
+  'see java.lang.Runtime docs',
+  'app.runtime',
+  'node.processbuilder.x',
   // base64 of ordinary words, and long blobs that happen to hold a name (judged on their text)
-  'dXNlcm5hbWU', 'cGFzc3dvcmQ=', 'password1234', 'KztBBU', 'xrO0ABQ',
+  'dXNlcm5hbWU',
+  'cGFzc3dvcmQ=',
+  'password1234',
+  'KztBBU',
+  'xrO0ABQ',
   Buffer.from('{"runtime":"nodejs20.x","handler":"index.handler","memory":128}').toString('base64'),
 ]
 

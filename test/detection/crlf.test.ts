@@ -29,9 +29,18 @@ const attacks: [string, number][] = [
 ]
 
 const benign = [
-  'Note:\nSee you tomorrow', 'Hello,\n\nThanks for the help.\nBest,\nAnn', 'Meeting notes\nDate: Monday\nHost: Alice',
-  'Line one\r\nLine two', 'Todo:\n- milk\n- eggs', 'Address\nLocation: Paris, France', 'Q: why?\nA: because', 'See <b>this</b>\n\nand that',
-  '嘉宾们好', 'Česká republika', 'Těšíme se, čekáme: ano', 'Summary\r\nStatus: done',
+  'Note:\nSee you tomorrow',
+  'Hello,\n\nThanks for the help.\nBest,\nAnn',
+  'Meeting notes\nDate: Monday\nHost: Alice',
+  'Line one\r\nLine two',
+  'Todo:\n- milk\n- eggs',
+  'Address\nLocation: Paris, France',
+  'Q: why?\nA: because',
+  'See <b>this</b>\n\nand that',
+  '嘉宾们好',
+  'Česká republika',
+  'Těšíme se, čekáme: ano',
+  'Summary\r\nStatus: done',
 ]
 
 test('crlf: header injection and response splitting are found', () => {
@@ -55,7 +64,14 @@ test('crlf names: a line break in a parameter name', () => {
 })
 
 test('crlf analysis stays linear on long adversarial input', () => {
-  const inputs = ['\r\n'.repeat(50_000), '\nSet-Cookie:'.repeat(9_000), '\r\nX-' + 'a'.repeat(100_000), '\u560d'.repeat(100_000), '\nGET /' + 'a'.repeat(100_000), 'GET ' + ' '.repeat(100_000) + '/']
+  const inputs = [
+    '\r\n'.repeat(50_000),
+    '\nSet-Cookie:'.repeat(9_000),
+    '\r\nX-' + 'a'.repeat(100_000),
+    '\u560d'.repeat(100_000),
+    '\nGET /' + 'a'.repeat(100_000),
+    'GET ' + ' '.repeat(100_000) + '/',
+  ]
   for (const v of inputs) {
     const t = performance.now()
     analyzeCrlf(v)

@@ -32,7 +32,11 @@ test('a finding records where it was and how it was hidden', () => {
   assert.equal(f.location, 'query')
   assert.equal(f.name, 'id')
   assert.equal(f.part, 'value')
-  assert.deepEqual(f.transforms.filter((t) => t === 'url' || t === 'plus'), ['plus', 'url'], 'two layers of URL encoding')
+  assert.deepEqual(
+    f.transforms.filter((t) => t === 'url' || t === 'plus'),
+    ['plus', 'url'],
+    'two layers of URL encoding',
+  )
 })
 
 test('names are judged too, plain-looking ones included', () => {
@@ -58,7 +62,10 @@ test('exclusions drop only what they name', () => {
   const inputs = [body('source', "x' OR '1'='1' --"), body('title', '<script>alert(1)</script>')]
   const onlySql = (_l: string, name: string, _rule: string, category: string) => name === 'source' && (category === 'sqli' || category === 'xpath')
   const r = e.inspect(inputs, onlySql, false)
-  assert.deepEqual(r.findings.map((f) => f.name), ['title'])
+  assert.deepEqual(
+    r.findings.map((f) => f.name),
+    ['title'],
+  )
 })
 
 test('the clean-value memo never hides an attack, and knows headers apart', () => {

@@ -55,9 +55,21 @@ const probes = ['${env:AWS_SECRET_ACCESS_KEY}', '${sys:java.version}', '${java:v
 
 // Ordinary values with the same syntax: must stay below the default blocking threshold.
 const benign = [
-  'price: ${amount}', '${HOME}/bin', 'export PATH=${PATH}:/usr/bin', '${VAR:-default}', '${env:STAGE}', 'provider: ${opt:stage, "dev"}',
-  'The JNDI: ldap lookup guide', 'jndi:ldap://x in a sentence without a lookup', 'java.naming.provider.url=ldap://ldap.example.com',
-  '{"a": "${x}"}', '$$', '${', '}}}', '${}', 'Total ${a}${b}${c}',
+  'price: ${amount}',
+  '${HOME}/bin',
+  'export PATH=${PATH}:/usr/bin',
+  '${VAR:-default}',
+  '${env:STAGE}',
+  'provider: ${opt:stage, "dev"}',
+  'The JNDI: ldap lookup guide',
+  'jndi:ldap://x in a sentence without a lookup',
+  'java.naming.provider.url=ldap://ldap.example.com',
+  '{"a": "${x}"}',
+  '$$',
+  '${',
+  '}}}',
+  '${}',
+  'Total ${a}${b}${c}',
 ]
 
 test('JNDI: Log4Shell lookups are found however they are spelled', () => {

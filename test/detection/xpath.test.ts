@@ -19,8 +19,18 @@ const attacks: [string, number][] = [
 ]
 
 const benign = [
-  "O'Brien", "Tom's or Jerry's", 'https://example.com/a/b', '//cdn.example.com/lib.js', "it's 'fine' and good", 'count the items (please)',
-  'name: Ann', 'see text() docs', '[1] reference', "don't or won't", 'a/b[0]', 'Use contains(x) in the filter UI',
+  "O'Brien",
+  "Tom's or Jerry's",
+  'https://example.com/a/b',
+  '//cdn.example.com/lib.js',
+  "it's 'fine' and good",
+  'count the items (please)',
+  'name: Ann',
+  'see text() docs',
+  '[1] reference',
+  "don't or won't",
+  'a/b[0]',
+  'Use contains(x) in the filter UI',
 ]
 
 test('xpath: literal breakouts, blind probes and predicates are found', () => {
@@ -39,7 +49,14 @@ test('xpath: apostrophes in names and URLs pass', () => {
 })
 
 test('xpath analysis stays linear on long adversarial input', () => {
-  const inputs = ["' or ".repeat(20_000), "'" + ')'.repeat(100_000), "' or " + '('.repeat(100_000), '//a[' + '='.repeat(100_000), 'count(' + ' '.repeat(100_000), "'" + ' '.repeat(100_000) + 'x']
+  const inputs = [
+    "' or ".repeat(20_000),
+    "'" + ')'.repeat(100_000),
+    "' or " + '('.repeat(100_000),
+    '//a[' + '='.repeat(100_000),
+    'count(' + ' '.repeat(100_000),
+    "'" + ' '.repeat(100_000) + 'x',
+  ]
   for (const v of inputs) {
     const t = performance.now()
     analyzeXpath(v)

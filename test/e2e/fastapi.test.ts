@@ -149,7 +149,11 @@ test('bodies over limits.max_body_bytes get 413, announced or chunked, and never
 
 test('bodies within the limit reach the app whole, chunked ones with the right byte count', async (t) => {
   if (app === null) return t.skip(fastApiSkipReason)
-  const exact = await request(prod.url + '/upload-size', { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: 'b'.repeat(MAX_BODY) })
+  const exact = await request(prod.url + '/upload-size', {
+    method: 'POST',
+    headers: { 'content-type': 'application/octet-stream' },
+    body: 'b'.repeat(MAX_BODY),
+  })
   assert.equal(exact.status, 200)
   assert.deepEqual(exact.json(), { bytes: MAX_BODY })
 
@@ -222,14 +226,21 @@ test('upgrades the app refuses one after another get its 4xx, never a 502', asyn
   if (app === null) return t.skip(fastApiSkipReason)
   const statuses: number[] = []
   for (let i = 0; i < 30; i++) statuses.push((await exchange(prod.url, upgrade('/items/1'), { timeoutMs: 3000 })).status)
-  assert.deepEqual(statuses.filter((s) => s >= 500), [], `statuses: ${statuses.join(', ')}`)
+  assert.deepEqual(
+    statuses.filter((s) => s >= 500),
+    [],
+    `statuses: ${statuses.join(', ')}`,
+  )
 })
 
 test('Set-Cookie from the app gets HttpOnly and SameSite (Strict kept)', async (t) => {
   if (app === null) return t.skip(fastApiSkipReason)
   const direct = await fetch(`${app.url}/cookies`)
   await direct.arrayBuffer()
-  assert.ok(direct.headers.getSetCookie().every((c) => !/httponly/i.test(c)), 'the app itself sets no HttpOnly')
+  assert.ok(
+    direct.headers.getSetCookie().every((c) => !/httponly/i.test(c)),
+    'the app itself sets no HttpOnly',
+  )
 
   const res = await request(prod.url + '/cookies')
   assert.equal(res.status, 200)
@@ -261,7 +272,12 @@ test('CORS: an allowed preflight is answered at the edge (204), another origin g
     })
     assert.equal(ok.status, 204)
     assert.equal(header(ok, 'access-control-allow-origin'), ORIGIN)
-    assert.ok((header(ok, 'access-control-allow-methods') ?? '').split(',').map((m) => m.trim()).includes('PUT'))
+    assert.ok(
+      (header(ok, 'access-control-allow-methods') ?? '')
+        .split(',')
+        .map((m) => m.trim())
+        .includes('PUT'),
+    )
     assert.equal(header(ok, 'access-control-allow-headers'), 'Content-Type')
     assert.equal(header(ok, 'access-control-max-age'), '600')
     assert.match(header(ok, 'vary') ?? '', /Origin/)
@@ -331,7 +347,7 @@ test('WAF: the legitimate twins pass and the app answers as it would directly', 
   assert.deepEqual(post.json(), body)
 })
 
-test('WAF: a malformed JSON body gets 400 at the edge instead of the app\'s 422', async (t) => {
+test("WAF: a malformed JSON body gets 400 at the edge instead of the app's 422", async (t) => {
   if (app === null) return t.skip(fastApiSkipReason)
   const direct = await fetch(`${app.url}/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name": "x",' })
   assert.equal(direct.status, 422, 'FastAPI itself answers 422')

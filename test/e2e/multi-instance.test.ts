@@ -42,10 +42,14 @@ let skip: string | null = null
 
 async function startInstance(): Promise<Instance> {
   const [port, adminPort] = [await freePort(), await freePort()]
-  const child = spawn(process.execPath, [bin, 'start', '--config', file, '--workers', '1', '--listen', `127.0.0.1:${port}`, '--admin-listen', `127.0.0.1:${adminPort}`], {
-    env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
+  const child = spawn(
+    process.execPath,
+    [bin, 'start', '--config', file, '--workers', '1', '--listen', `127.0.0.1:${port}`, '--admin-listen', `127.0.0.1:${adminPort}`],
+    {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  )
   let stderr = ''
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
   const instance = { url: `http://127.0.0.1:${port}`, admin: `http://127.0.0.1:${adminPort}`, child }
@@ -119,7 +123,8 @@ describe('two instances sharing PostgreSQL and Redis', () => {
   test('a 5/minute login limit holds across instances: the 6th attempt fails whichever instance it hits', async (t) => {
     if (skip !== null) return t.skip(skip)
     const statuses: number[] = []
-    for (let i = 0; i < 6; i++) statuses.push((await post(`${(i % 2 === 0 ? a : b).url}/auth/login`, { username: `nobody${i}`, password: 'not it at all' }, '203.0.113.50')).status)
+    for (let i = 0; i < 6; i++)
+      statuses.push((await post(`${(i % 2 === 0 ? a : b).url}/auth/login`, { username: `nobody${i}`, password: 'not it at all' }, '203.0.113.50')).status)
     assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429])
     assert.equal((await post(`${a.url}/auth/login`, { username: 'nobody', password: 'not it at all' }, '203.0.113.50')).status, 429)
   })
@@ -183,7 +188,7 @@ describe('two instances sharing PostgreSQL and Redis', () => {
   test('no security event is lost when an instance is killed (SIGKILL) mid-traffic', async (t) => {
     if (skip !== null) return t.skip(skip)
     const victim = await startInstance()
-    const attack = `/search?q=${encodeURIComponent("1 UNION SELECT password FROM users")}`
+    const attack = `/search?q=${encodeURIComponent('1 UNION SELECT password FROM users')}`
     const answered: string[] = []
     let sent = 0
     let killed = false

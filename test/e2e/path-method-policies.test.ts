@@ -54,10 +54,14 @@ async function startFlask(): Promise<Upstream | null> {
     return null
   }
   const port = await freePort()
-  const child: ChildProcess = spawn(PYTHON, ['-m', 'gunicorn', '--chdir', path.join(repoRoot(), 'test', 'fixtures'), '-b', `127.0.0.1:${port}`, '-w', '1', 'flask_app:app'], {
-    env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
-    stdio: 'ignore',
-  })
+  const child: ChildProcess = spawn(
+    PYTHON,
+    ['-m', 'gunicorn', '--chdir', path.join(repoRoot(), 'test', 'fixtures'), '-b', `127.0.0.1:${port}`, '-w', '1', 'flask_app:app'],
+    {
+      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+      stdio: 'ignore',
+    },
+  )
   const url = `http://127.0.0.1:${port}`
   const close = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return
@@ -86,7 +90,11 @@ function raw(gw: AuthGateway, method: string, target: string, token: string | nu
 }
 
 async function login(gw: AuthGateway, username: string, pw: string): Promise<string> {
-  const r = await request(`${gw.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: pw }) })
+  const r = await request(`${gw.url}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password: pw }),
+  })
   assert.equal(r.status, 200, r.text)
   return r.json().access_token as string
 }
@@ -121,7 +129,15 @@ function policySuite(name: string, start: () => Promise<Upstream | null>, skipRe
 
     test('dot segments in any spelling are refused, not judged as the path they resolve to (anonymous /admin/../health ran the admin handler)', async (t) => {
       if (app === null) return t.skip(skipReason)
-      for (const target of ['/admin/../health', '/admin/%2e%2e/health', '/admin/.%2e/health', '/admin/%2E./health', '/admin%2f..%2fhealth', '/admin/x/..;/', '/health/..;/admin']) {
+      for (const target of [
+        '/admin/../health',
+        '/admin/%2e%2e/health',
+        '/admin/.%2e/health',
+        '/admin/%2E./health',
+        '/admin%2f..%2fhealth',
+        '/admin/x/..;/',
+        '/health/..;/admin',
+      ]) {
         const r = await raw(gw, 'GET', target)
         assert.equal(r.status, 400, target)
         assert.equal(JSON.parse(r.body).code, 'DRAWBRIDGE_ERR_BAD_REQUEST', target)
@@ -140,7 +156,16 @@ function policySuite(name: string, start: () => Promise<Upstream | null>, skipRe
 
     test('separators one server reads and another does not (;, \\, encoded / and \\, //) are refused (anonymous /pages/public;x ran /pages/{name})', async (t) => {
       if (app === null) return t.skip(skipReason)
-      for (const target of ['/pages/public;x', '/pages/public\\x', '/pages/public%5cx', '/pages/public%3bx', '/pages/public%2fx', '//admin/x', '/admin//x', '/pages/%252e%252e']) {
+      for (const target of [
+        '/pages/public;x',
+        '/pages/public\\x',
+        '/pages/public%5cx',
+        '/pages/public%3bx',
+        '/pages/public%2fx',
+        '//admin/x',
+        '/admin//x',
+        '/pages/%252e%252e',
+      ]) {
         assert.equal((await raw(gw, 'GET', target)).status, 400, target)
       }
       const pub = await raw(gw, 'GET', '/pages/public')

@@ -21,23 +21,24 @@ interface Body {
   readonly data: Buffer
 }
 
-const multipart: fc.Arbitrary<Body> = fc
-  .array(fc.tuple(word, word, fc.option(word, { nil: undefined })), { minLength: 1, maxLength: 4 })
-  .map((parts) => {
-    const b = 'XyZzy'
-    const text = parts
-      .map(([name, value, file]) =>
-        `--${b}\r\nContent-Disposition: form-data; name="${name}"` +
-        (file === undefined ? '' : `; filename="${file}.txt"\r\nContent-Type: application/octet-stream`) +
-        `\r\n\r\n${value}\r\n`,
+const multipart: fc.Arbitrary<Body> = fc.array(fc.tuple(word, word, fc.option(word, { nil: undefined })), { minLength: 1, maxLength: 4 }).map((parts) => {
+  const b = 'XyZzy'
+  const text =
+    parts
+      .map(
+        ([name, value, file]) =>
+          `--${b}\r\nContent-Disposition: form-data; name="${name}"` +
+          (file === undefined ? '' : `; filename="${file}.txt"\r\nContent-Type: application/octet-stream`) +
+          `\r\n\r\n${value}\r\n`,
       )
       .join('') + `--${b}--\r\n`
-    return { type: `multipart/form-data; boundary=${b}`, data: Buffer.from(text, 'utf8') }
-  })
+  return { type: `multipart/form-data; boundary=${b}`, data: Buffer.from(text, 'utf8') }
+})
 
-const form: fc.Arbitrary<Body> = fc
-  .array(fc.tuple(word, word), { minLength: 1, maxLength: 5 })
-  .map((pairs) => ({ type: 'application/x-www-form-urlencoded', data: Buffer.from(pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')) }))
+const form: fc.Arbitrary<Body> = fc.array(fc.tuple(word, word), { minLength: 1, maxLength: 5 }).map((pairs) => ({
+  type: 'application/x-www-form-urlencoded',
+  data: Buffer.from(pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')),
+}))
 
 const jsonDoc: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   node: fc.oneof({ depthSize: 'small' }, word, fc.integer(), fc.boolean(), fc.constant(null), tie('array'), tie('object')),
@@ -49,10 +50,14 @@ const json: fc.Arbitrary<Body> = fc
   .map(([doc, type]) => ({ type, data: Buffer.from(JSON.stringify({ doc }), 'utf8') }))
 
 const xmlNode = fc.letrec<{ node: string; element: string }>((tie) => ({
-  node: fc.oneof({ depthSize: 'small' }, word.map((w) => w.replace(/[<&]/g, '')), tie('element')),
-  element: fc.tuple(fc.constantFrom('a', 'b', 'item'), fc.option(word, { nil: undefined }), fc.array(tie('node'), { maxLength: 3 })).map(
-    ([tag, attr, kids]) => `<${tag}${attr === undefined ? '' : ` id="${attr.replace(/["<&]/g, '')}"`}>${kids.join('')}</${tag}>`,
+  node: fc.oneof(
+    { depthSize: 'small' },
+    word.map((w) => w.replace(/[<&]/g, '')),
+    tie('element'),
   ),
+  element: fc
+    .tuple(fc.constantFrom('a', 'b', 'item'), fc.option(word, { nil: undefined }), fc.array(tie('node'), { maxLength: 3 }))
+    .map(([tag, attr, kids]) => `<${tag}${attr === undefined ? '' : ` id="${attr.replace(/["<&]/g, '')}"`}>${kids.join('')}</${tag}>`),
 })).node
 const xml: fc.Arbitrary<Body> = fc
   .tuple(xmlNode, fc.boolean(), fc.constantFrom('application/xml', 'text/xml', 'application/soap+xml'))
@@ -72,9 +77,9 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.constant({ kind: 'none' as const }),
   at.map((i) => ({ kind: 'truncate' as const, at: i })),
   fc.tuple(at, fc.nat({ max: 255 })).map(([i, byte]) => ({ kind: 'flip' as const, at: i, byte })),
-  fc.tuple(at, fc.array(fc.oneof(fc.nat({ max: 255 }), fc.constantFrom(0x22, 0x3c, 0x3e, 0x2d, 0x0d, 0x0a, 0x7b, 0x5b)), { minLength: 1, maxLength: 6 })).map(
-    ([i, bytes]) => ({ kind: 'insert' as const, at: i, bytes }),
-  ),
+  fc
+    .tuple(at, fc.array(fc.oneof(fc.nat({ max: 255 }), fc.constantFrom(0x22, 0x3c, 0x3e, 0x2d, 0x0d, 0x0a, 0x7b, 0x5b)), { minLength: 1, maxLength: 6 }))
+    .map(([i, bytes]) => ({ kind: 'insert' as const, at: i, bytes })),
   fc.tuple(at, fc.integer({ min: 1, max: 12 })).map(([i, n]) => ({ kind: 'drop' as const, at: i, n })),
 )
 

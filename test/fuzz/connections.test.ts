@@ -21,7 +21,8 @@ type Ending = 'reset' | 'destroy' | 'end' | 'wait-then-reset'
 
 const heads: Record<Opening, string> = {
   connect: 'CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n',
-  upgrade: 'GET /ws HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+  upgrade:
+    'GET /ws HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
   garbage: 'GET / HTTP/1.1\r\nHost: localhost\r\nBad Header\x01: x\r\n\r\n',
   'partial-body': 'POST /api/items HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{"a": "',
   'after-request': 'GET /api/items HTTP/1.1\r\nHost: localhost\r\n\r\n',

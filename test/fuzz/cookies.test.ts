@@ -36,7 +36,18 @@ const name = fc.oneof(
   {
     weight: 3,
     arbitrary: fc.constantFrom(
-      'session', 'sid', 'csrf_token', 'embed', '__Host-id', '__Secure-t', '__host-x', 'prefs', ' csrf_token', 'csrf_token ', 'SameSite', 'HttpOnly',
+      'session',
+      'sid',
+      'csrf_token',
+      'embed',
+      '__Host-id',
+      '__Secure-t',
+      '__host-x',
+      'prefs',
+      ' csrf_token',
+      'csrf_token ',
+      'SameSite',
+      'HttpOnly',
     ),
   },
   { weight: 3, arbitrary: token(12) },
@@ -55,9 +66,31 @@ const attribute = fc.oneof(
   {
     weight: 4,
     arbitrary: fc.constantFrom(
-      'Path=/', 'Domain=example.com', 'Max-Age=0', 'Expires=Wed, 21 Oct 2015 07:28:00 GMT', 'Secure', 'secure', 'HttpOnly', 'httponly',
-      'HTTPONLY=false', ' HttpOnly ', 'SameSite=None', 'SameSite=none', 'samesite=Strict', 'SameSite = Strict', 'SameSite=Lax',
-      'SameSite', 'SameSite=', 'SameSite=bogus', 'Partitioned', 'Priority=High', '', ' ', 'HttpOnlyX', 'Http Only', 'Same-Site=None',
+      'Path=/',
+      'Domain=example.com',
+      'Max-Age=0',
+      'Expires=Wed, 21 Oct 2015 07:28:00 GMT',
+      'Secure',
+      'secure',
+      'HttpOnly',
+      'httponly',
+      'HTTPONLY=false',
+      ' HttpOnly ',
+      'SameSite=None',
+      'SameSite=none',
+      'samesite=Strict',
+      'SameSite = Strict',
+      'SameSite=Lax',
+      'SameSite',
+      'SameSite=',
+      'SameSite=bogus',
+      'Partitioned',
+      'Priority=High',
+      '',
+      ' ',
+      'HttpOnlyX',
+      'Http Only',
+      'Same-Site=None',
     ),
   },
   { weight: 1, arbitrary: fc.tuple(token(10), fc.option(value, { nil: undefined })).map(([k, v]) => (v === undefined ? k : `${k}=${v}`)) },
@@ -78,7 +111,16 @@ function attributes(setCookieValue: string): { name: string; value: string }[] {
     .slice(1)
     .map((a) => {
       const eq = a.indexOf('=')
-      return { name: (eq === -1 ? a : a.slice(0, eq)).trim().toLowerCase(), value: eq === -1 ? '' : a.slice(eq + 1).trim().toLowerCase() }
+      return {
+        name: (eq === -1 ? a : a.slice(0, eq)).trim().toLowerCase(),
+        value:
+          eq === -1
+            ? ''
+            : a
+                .slice(eq + 1)
+                .trim()
+                .toLowerCase(),
+      }
     })
 }
 
@@ -125,10 +167,20 @@ test('upstream Set-Cookie values come out hardened, their name=value untouched',
         if (before === 'strict') assert.equal(after, 'strict')
         else if (before === 'none' && (sameSiteNone as readonly string[]).includes(name)) assert.equal(after, 'none')
         else assert.equal(after, 'lax', `from ${JSON.stringify(sent)} to ${JSON.stringify(got)}`)
-        if (name.startsWith('__Secure-') || name.startsWith('__Host-')) assert.ok(attrs.some((a) => a.name === 'secure'), `no Secure on ${name}`)
+        if (name.startsWith('__Secure-') || name.startsWith('__Host-'))
+          assert.ok(
+            attrs.some((a) => a.name === 'secure'),
+            `no Secure on ${name}`,
+          )
         // nothing else the upstream said is lost
-        const kept = got.split(';').slice(1).map((a) => a.trim())
-        for (const a of sent.split(';').slice(1).map((x) => x.trim())) {
+        const kept = got
+          .split(';')
+          .slice(1)
+          .map((a) => a.trim())
+        for (const a of sent
+          .split(';')
+          .slice(1)
+          .map((x) => x.trim())) {
           if (a === '' || /^samesite\s*(=|$)/i.test(a)) continue
           assert.ok(kept.includes(a), `attribute ${JSON.stringify(a)} dropped from ${JSON.stringify(got)}`)
         }

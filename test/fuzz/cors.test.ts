@@ -39,7 +39,16 @@ const builtOrigin = fc
     scheme: fc.constantFrom('https://', 'https://', 'http://', 'HTTPS://', 'ftp://', 'https:/', '//', ''),
     user: sometimes(fc.constantFrom('user@', 'app.example.com@', 'a:b@'), 8),
     labels: fc.array(label, { maxLength: 2 }),
-    domain: fc.constantFrom('example.org', 'example.com', 'app.example.com', 'localhost', 'example.org.evil.com', 'evilexample.org', 'example.org.', 'EXAMPLE.ORG'),
+    domain: fc.constantFrom(
+      'example.org',
+      'example.com',
+      'app.example.com',
+      'localhost',
+      'example.org.evil.com',
+      'evilexample.org',
+      'example.org.',
+      'EXAMPLE.ORG',
+    ),
     port: sometimes(fc.constantFrom(':443', ':3000', ':80', ':8443', ':'), 4),
     tail: sometimes(fc.constantFrom('/', '/x', '?', '#', '.', '%2e', '\\', ' ', ',https://app.example.com'), 5),
   })
@@ -55,10 +64,28 @@ const origin = fc.oneof(
   {
     weight: 2,
     arbitrary: fc.constantFrom(
-      'https://app.example.com', 'https://APP.example.com', 'http://app.example.com', 'https://app.example.com:443', 'https://app.example.com/',
-      'https://a.example.org', 'https://a.b.example.org', 'https://example.org', 'https://.example.org', 'https://a..example.org',
-      'https://a.example.org.evil.com', 'https://evil.com/.example.org', 'https://a_b.example.org', 'http://localhost:3000',
-      'http://localhost:3001', 'http://localhost', 'null', 'null ', '*', '', 'file://', 'https://app.example.com, https://evil.com',
+      'https://app.example.com',
+      'https://APP.example.com',
+      'http://app.example.com',
+      'https://app.example.com:443',
+      'https://app.example.com/',
+      'https://a.example.org',
+      'https://a.b.example.org',
+      'https://example.org',
+      'https://.example.org',
+      'https://a..example.org',
+      'https://a.example.org.evil.com',
+      'https://evil.com/.example.org',
+      'https://a_b.example.org',
+      'http://localhost:3000',
+      'http://localhost:3001',
+      'http://localhost',
+      'null',
+      'null ',
+      '*',
+      '',
+      'file://',
+      'https://app.example.com, https://evil.com',
     ),
   },
   { weight: 3, arbitrary: builtOrigin },
@@ -106,52 +133,60 @@ test('random Origin and Access-Control-Request-* headers: never a 5xx, preflight
   const tally = new StatusTally()
   let preflights = 0
   await fc.assert(
-    fc.asyncProperty(
-      corsCase,
-      async (c) => {
-        const wire = render(c)
-        const res = await exchange(target.gw.url, wire)
-        tally.add(res.status)
-        assertAnswered(res, wire)
-        const seen = target.reached(res.header('x-request-id'))
-        const origin = c.origins.length === 0 ? undefined : joined(c.origins)
-        const allowed = origin !== undefined && originAllowed(origin)
-        const acao = res.header('access-control-allow-origin')
-        if (!allowed) assert.equal(acao, undefined, `Access-Control-Allow-Origin for ${JSON.stringify(origin)}`)
-        assert.notEqual(acao, '*', 'a wildcard with credentials')
-        assert.match(res.header('vary') ?? '', /\borigin\b/i, 'Vary: Origin on every answer')
+    fc.asyncProperty(corsCase, async (c) => {
+      const wire = render(c)
+      const res = await exchange(target.gw.url, wire)
+      tally.add(res.status)
+      assertAnswered(res, wire)
+      const seen = target.reached(res.header('x-request-id'))
+      const origin = c.origins.length === 0 ? undefined : joined(c.origins)
+      const allowed = origin !== undefined && originAllowed(origin)
+      const acao = res.header('access-control-allow-origin')
+      if (!allowed) assert.equal(acao, undefined, `Access-Control-Allow-Origin for ${JSON.stringify(origin)}`)
+      assert.notEqual(acao, '*', 'a wildcard with credentials')
+      assert.match(res.header('vary') ?? '', /\borigin\b/i, 'Vary: Origin on every answer')
 
-        const preflight = c.method === 'OPTIONS' && origin !== undefined && c.acrm !== undefined
-        if (!preflight) {
-          assert.equal(res.status, 200, `not a preflight, so forwarded: ${JSON.stringify(wire)}`)
-          assert.ok(seen !== undefined)
-          if (allowed) {
-            assert.equal(acao, origin)
-            assert.equal(res.header('access-control-allow-credentials'), 'true')
-          }
-          return
+      const preflight = c.method === 'OPTIONS' && origin !== undefined && c.acrm !== undefined
+      if (!preflight) {
+        assert.equal(res.status, 200, `not a preflight, so forwarded: ${JSON.stringify(wire)}`)
+        assert.ok(seen !== undefined)
+        if (allowed) {
+          assert.equal(acao, origin)
+          assert.equal(res.header('access-control-allow-credentials'), 'true')
         }
-        preflights++
-        assert.equal(seen, undefined, `a preflight was forwarded: ${JSON.stringify(wire)}`)
-        const method = ows(c.acrm!).trim()
-        const names = (c.acrh ?? '').split(',').map((n) => n.trim().toLowerCase()).filter((n) => n !== '')
-        const ok = allowed && allowedMethods.has(method) && names.every((n) => allowedHeaders.has(n))
-        if (!ok) {
-          assert.equal(res.status, 403, `refused preflight answered ${res.status}: ${JSON.stringify(wire)}`)
-          assert.equal(assertGatewayError(res, false, wire), 'DRAWBRIDGE_ERR_CORS_REJECTED')
-          assert.equal(acao, undefined)
-          return
-        }
-        assert.equal(res.status, 204, `allowed preflight answered ${res.status}: ${JSON.stringify(wire)}`)
-        assert.equal(acao, origin)
-        assert.equal(res.header('access-control-allow-credentials'), 'true')
-        assert.ok((res.header('access-control-allow-methods') ?? '').split(',').map((m) => m.trim()).includes(method) || ['GET', 'HEAD', 'POST'].includes(method))
-      },
-    ),
+        return
+      }
+      preflights++
+      assert.equal(seen, undefined, `a preflight was forwarded: ${JSON.stringify(wire)}`)
+      const method = ows(c.acrm!).trim()
+      const names = (c.acrh ?? '')
+        .split(',')
+        .map((n) => n.trim().toLowerCase())
+        .filter((n) => n !== '')
+      const ok = allowed && allowedMethods.has(method) && names.every((n) => allowedHeaders.has(n))
+      if (!ok) {
+        assert.equal(res.status, 403, `refused preflight answered ${res.status}: ${JSON.stringify(wire)}`)
+        assert.equal(assertGatewayError(res, false, wire), 'DRAWBRIDGE_ERR_CORS_REJECTED')
+        assert.equal(acao, undefined)
+        return
+      }
+      assert.equal(res.status, 204, `allowed preflight answered ${res.status}: ${JSON.stringify(wire)}`)
+      assert.equal(acao, origin)
+      assert.equal(res.header('access-control-allow-credentials'), 'true')
+      assert.ok(
+        (res.header('access-control-allow-methods') ?? '')
+          .split(',')
+          .map((m) => m.trim())
+          .includes(method) || ['GET', 'HEAD', 'POST'].includes(method),
+      )
+    }),
     fuzzParams(),
   )
   t.diagnostic(`statuses: ${tally}; preflights: ${preflights}`)
   // the brief's own check, over the whole run: no OPTIONS with Origin and a request method reached the app
-  assert.equal(target.up.seen.filter((s) => s.method === 'OPTIONS' && s.headers.origin !== undefined && s.headers['access-control-request-method'] !== undefined).length, 0)
+  assert.equal(
+    target.up.seen.filter((s) => s.method === 'OPTIONS' && s.headers.origin !== undefined && s.headers['access-control-request-method'] !== undefined).length,
+    0,
+  )
   await assertAlive(target)
 })

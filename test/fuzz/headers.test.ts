@@ -30,9 +30,28 @@ const framing = new Set(['host', 'content-length', 'transfer-encoding', 'expect'
 const hopByHop = ['te', 'trailer', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'http2-settings', 'upgrade', 'transfer-encoding']
 /** A Connection header naming one of these (`_` read as `-`) is refused with 400: the app would see another request. */
 const endToEnd = new Set([
-  'content-type', 'content-length', 'content-encoding', 'content-range', 'transfer-encoding', 'host', 'cookie', 'authorization', 'origin', 'referer',
-  'x-csrf-token', 'sec-fetch-site', 'sec-fetch-mode', 'sec-fetch-dest', 'sec-fetch-user', 'x-request-id', 'x-real-ip', 'forwarded', 'expect',
-  'x-http-method-override', 'x-http-method', 'x-method-override',
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'content-range',
+  'transfer-encoding',
+  'host',
+  'cookie',
+  'authorization',
+  'origin',
+  'referer',
+  'x-csrf-token',
+  'sec-fetch-site',
+  'sec-fetch-mode',
+  'sec-fetch-dest',
+  'sec-fetch-user',
+  'x-request-id',
+  'x-real-ip',
+  'forwarded',
+  'expect',
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
 ])
 const listsEndToEnd = (names: readonly string[]): boolean =>
   names.some((n) => {
@@ -41,10 +60,32 @@ const listsEndToEnd = (names: readonly string[]): boolean =>
   })
 /** request_headers.strip by default: never forwarded (no trusted proxies here). */
 const stripped = new Set([
-  'x-original-url', 'x-original-uri', 'x-rewrite-url', 'x-forwarded-prefix', 'x-forwarded-path', 'x-forwarded-uri', 'x-forwarded-port', 'x-forwarded-server',
-  'x-forwarded-scheme', 'x-forwarded-ssl', 'front-end-https', 'x-url-scheme', 'x-host', 'x-original-host', 'x-http-host-override', 'true-client-ip',
-  'cf-connecting-ip', 'fastly-client-ip', 'x-client-ip', 'x-cluster-client-ip', 'client-ip', 'x-originating-ip', 'x-remote-ip', 'x-remote-addr',
-  'x-proxyuser-ip', 'x-envoy-external-address',
+  'x-original-url',
+  'x-original-uri',
+  'x-rewrite-url',
+  'x-forwarded-prefix',
+  'x-forwarded-path',
+  'x-forwarded-uri',
+  'x-forwarded-port',
+  'x-forwarded-server',
+  'x-forwarded-scheme',
+  'x-forwarded-ssl',
+  'front-end-https',
+  'x-url-scheme',
+  'x-host',
+  'x-original-host',
+  'x-http-host-override',
+  'true-client-ip',
+  'cf-connecting-ip',
+  'fastly-client-ip',
+  'x-client-ip',
+  'x-cluster-client-ip',
+  'client-ip',
+  'x-originating-ip',
+  'x-remote-ip',
+  'x-remote-addr',
+  'x-proxyuser-ip',
+  'x-envoy-external-address',
 ])
 /** Set by Drawbridge itself whatever the client sent. */
 const replaced = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip', 'x-request-id', 'content-length'])
@@ -53,10 +94,37 @@ const headerName = fc.oneof(
   {
     weight: 3,
     arbitrary: fc.constantFrom(
-      'Accept', 'Accept-Language', 'User-Agent', 'Referer', 'Authorization', 'Content-Type', 'Cookie', 'Origin', 'Range',
-      'If-None-Match', 'X-Forwarded-For', 'x-forwarded-for', 'X-Forwarded-Host', 'X-Forwarded-Proto', 'Forwarded', 'X-Real-IP',
-      'X-Request-ID', 'Via', 'Max-Forwards', 'TE', 'Trailer', 'Keep-Alive', 'Proxy-Connection', 'Proxy-Authorization',
-      'HTTP2-Settings', 'X-HTTP-Method-Override', 'X-Original-URL', 'X-Rewrite-URL', 'constructor', 'toString', 'hasOwnProperty',
+      'Accept',
+      'Accept-Language',
+      'User-Agent',
+      'Referer',
+      'Authorization',
+      'Content-Type',
+      'Cookie',
+      'Origin',
+      'Range',
+      'If-None-Match',
+      'X-Forwarded-For',
+      'x-forwarded-for',
+      'X-Forwarded-Host',
+      'X-Forwarded-Proto',
+      'Forwarded',
+      'X-Real-IP',
+      'X-Request-ID',
+      'Via',
+      'Max-Forwards',
+      'TE',
+      'Trailer',
+      'Keep-Alive',
+      'Proxy-Connection',
+      'Proxy-Authorization',
+      'HTTP2-Settings',
+      'X-HTTP-Method-Override',
+      'X-Original-URL',
+      'X-Rewrite-URL',
+      'constructor',
+      'toString',
+      'hasOwnProperty',
     ),
   },
   { weight: 2, arbitrary: token(24).filter((n) => !framing.has(n.toLowerCase())) },
@@ -65,7 +133,23 @@ const headerName = fc.oneof(
 const forwardedGarbage = fc
   .array(
     fc.oneof(
-      fc.constantFrom('1.2.3.4', '127.0.0.1', '10.0.0.1', '::1', '[::1]:80', '::ffff:127.0.0.1', 'unknown', '_hidden', '999.1.1.1', '1.2.3.4:5678', '"q"', 'for=1.2.3.4;proto=https', 'https', 'localhost', ''),
+      fc.constantFrom(
+        '1.2.3.4',
+        '127.0.0.1',
+        '10.0.0.1',
+        '::1',
+        '[::1]:80',
+        '::ffff:127.0.0.1',
+        'unknown',
+        '_hidden',
+        '999.1.1.1',
+        '1.2.3.4:5678',
+        '"q"',
+        'for=1.2.3.4;proto=https',
+        'https',
+        'localhost',
+        '',
+      ),
       fc.ipV4(),
       fc.ipV6(),
     ),
@@ -82,20 +166,44 @@ const allowedName = fc.oneof(
 )
 const otherName = fc.oneof(
   fc.constantFrom(
-    'example.com', 'evil.com', 'localhost.evil.com', 'a.example.com.evil.com', '.example.com', 'example.com.', 'xexample.com',
-    'a.example.co', '127.0.0.1', '[::1]', '[::ffff:127.0.0.1]', '[::1', '::1', 'local_host', 'localhost..', '%6cocalhost',
-    'a%2eexample.com', 'localhos', 'localhost1',
+    'example.com',
+    'evil.com',
+    'localhost.evil.com',
+    'a.example.com.evil.com',
+    '.example.com',
+    'example.com.',
+    'xexample.com',
+    'a.example.co',
+    '127.0.0.1',
+    '[::1]',
+    '[::ffff:127.0.0.1]',
+    '[::1',
+    '::1',
+    'local_host',
+    'localhost..',
+    '%6cocalhost',
+    'a%2eexample.com',
+    'localhos',
+    'localhost1',
   ),
   fc.array(label, { minLength: 1, maxLength: 3 }).map((ls) => ls.join('.')),
 )
 const port = sometimes(
-  fc.oneof({ weight: 3, arbitrary: fc.constantFrom(':80', ':8080', ':0', ':65535', ':99999') }, { weight: 1, arbitrary: fc.constantFrom(':123456', ':', ':abc', ':-1', ':+80', '::80') }),
+  fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom(':80', ':8080', ':0', ':65535', ':99999') },
+    { weight: 1, arbitrary: fc.constantFrom(':123456', ':', ':abc', ':-1', ':+80', '::80') },
+  ),
   3,
 )
 
 /** A Host value (also used as the authority of absolute-form targets): no spaces, '/', '?', '#' or '@'. */
 const authority = fc
-  .record({ name: fc.oneof({ weight: 3, arbitrary: allowedName }, { weight: 1, arbitrary: otherName }), upper: fc.boolean(), dot: sometimes(fc.constant('.'), 4), port })
+  .record({
+    name: fc.oneof({ weight: 3, arbitrary: allowedName }, { weight: 1, arbitrary: otherName }),
+    upper: fc.boolean(),
+    dot: sometimes(fc.constant('.'), 4),
+    port,
+  })
   .map(({ name, upper, dot, port }) => (upper ? name.toUpperCase() : name) + (dot ?? '') + (port ?? ''))
 
 /** Odd Host header values that are not even authorities. */
@@ -106,10 +214,18 @@ const oddHost = fc.oneof(
 
 const head = fc.record({
   absolute: sometimes(authority, 4),
-  hosts: fc.oneof({ weight: 8, arbitrary: fc.array(authority, { minLength: 1, maxLength: 1 }) }, { weight: 1, arbitrary: fc.array(fc.oneof(authority, oddHost), { maxLength: 3 }) }),
+  hosts: fc.oneof(
+    { weight: 8, arbitrary: fc.array(authority, { minLength: 1, maxLength: 1 }) },
+    { weight: 1, arbitrary: fc.array(fc.oneof(authority, oddHost), { maxLength: 3 }) },
+  ),
   headers: fc.array(fc.tuple(headerName, value), { maxLength: 10 }),
-  connection: fc.array(fc.oneof(headerName, fc.constantFrom('host', 'content-length', 'x-forwarded-for', 'x-request-id', 'keep-alive', 'te')), { maxLength: 3 }),
-  body: sometimes(fc.record({ chunks: fc.array(fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 60 }), { minLength: 1, maxLength: 3 }), chunked: fc.boolean() }), 4),
+  connection: fc.array(fc.oneof(headerName, fc.constantFrom('host', 'content-length', 'x-forwarded-for', 'x-request-id', 'keep-alive', 'te')), {
+    maxLength: 3,
+  }),
+  body: sometimes(
+    fc.record({ chunks: fc.array(fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 60 }), { minLength: 1, maxLength: 3 }), chunked: fc.boolean() }),
+    4,
+  ),
 })
 
 type Head = typeof head extends fc.Arbitrary<infer T> ? T : never
@@ -226,12 +342,34 @@ test('heads with odd bytes, huge or repeated framing headers get a JSON 4xx, nev
     { weight: 3, arbitrary: fc.tuple(token(12), headerValue(24)).map(([n, v]) => `${n}: ${v}`) },
     { weight: 1, arbitrary: fc.tuple(token(12), fc.string({ unit: anyByte, maxLength: 24 })).map(([n, v]) => `${n}: ${v}`) },
     { weight: 1, arbitrary: fc.string({ unit: anyByte, maxLength: 24 }) },
-    { weight: 2, arbitrary: fc.constantFrom(
-      'Content-Length: 1', 'Content-Length: 5', 'Content-Length: -1', 'Content-Length: 1, 2', 'Content-Length: 99999999999999999999', 'Content-Length: 0x10',
-      'Transfer-Encoding: gzip', 'Transfer-Encoding: chunked, gzip', 'Transfer-Encoding: identity', 'Transfer-Encoding: chunked',
-      'Host: localhost', 'Host:', ' Host: localhost', 'Host : localhost', 'X-A: a\rb', 'X-A: \x00', 'X-A:: b', ': empty', 'X-A',
-      'Connection: upgrade', 'Upgrade: h2c', 'Expect: 100-continue', 'X-Long: ' + 'x'.repeat(17_000),
-    ) },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(
+        'Content-Length: 1',
+        'Content-Length: 5',
+        'Content-Length: -1',
+        'Content-Length: 1, 2',
+        'Content-Length: 99999999999999999999',
+        'Content-Length: 0x10',
+        'Transfer-Encoding: gzip',
+        'Transfer-Encoding: chunked, gzip',
+        'Transfer-Encoding: identity',
+        'Transfer-Encoding: chunked',
+        'Host: localhost',
+        'Host:',
+        ' Host: localhost',
+        'Host : localhost',
+        'X-A: a\rb',
+        'X-A: \x00',
+        'X-A:: b',
+        ': empty',
+        'X-A',
+        'Connection: upgrade',
+        'Upgrade: h2c',
+        'Expect: 100-continue',
+        'X-Long: ' + 'x'.repeat(17_000),
+      ),
+    },
   )
   const raw = fc.record({
     method: fc.oneof(
@@ -270,7 +408,9 @@ test('heads with odd bytes, huge or repeated framing headers get a JSON 4xx, nev
 test('a malformed chunk in the body of the request in flight gets a prompt JSON 400', async () => {
   // ('5\r\nabc\r\n\r\n' is not malformed: it is an incomplete body, which body_timeout answers with 408)
   for (const body of ['nope\r\n', '3\r\nabc\r\n0\r\nx\r\n', '3\r\nabcdef\r\n']) {
-    const res = await exchange(target.gw.url, `POST /x HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${body}`, { timeoutMs: 1000 })
+    const res = await exchange(target.gw.url, `POST /x HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${body}`, {
+      timeoutMs: 1000,
+    })
     assert.equal(res.status, 400, `${JSON.stringify(body)}: status ${res.status} (${res.error})`)
     assertGatewayError(res, false, body)
   }

@@ -112,10 +112,13 @@ export function useFuzzTarget(options: { waf?: boolean } = {}): FuzzTarget {
     target = await startFuzzTarget(echoUpstream, options.waf ?? false)
   })
   // bounded: a socket the gateway never closes would otherwise hold close() for good
-  after(async () => {
-    await target?.close()
-    await closeAgent()
-  }, { timeout: 15_000 })
+  after(
+    async () => {
+      await target?.close()
+      await closeAgent()
+    },
+    { timeout: 15_000 },
+  )
   const running = (): FuzzTarget => {
     if (target === undefined) throw new Error('the fuzz target is not started')
     return target
@@ -258,7 +261,10 @@ export class StatusTally {
     this.#counts.set(status, (this.#counts.get(status) ?? 0) + 1)
   }
   toString(): string {
-    return [...this.#counts].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}: ${n}`).join(', ')
+    return [...this.#counts]
+      .sort((a, b) => a[0] - b[0])
+      .map(([s, n]) => `${s}: ${n}`)
+      .join(', ')
   }
 }
 

@@ -13,18 +13,64 @@ const target = useFuzzTarget({ waf: true })
 
 // Fragments of attacks and of the syntax the decoders and tokenizers care about.
 const fragment = fc.constantFrom(
-  "'", '"', '`', ';', '|', '&&', '$(', '${', '{{', '}}', '<', '>', '</', '<script>', 'onerror=', 'javascript:', '../', '..\\', '%2e%2e%2f',
-  '%', '%25', '%u0027', '&#x3c;', '&lt;', '\\u003c', '\\x3c', 'UNION SELECT', ' OR 1=1', '--', '/*', '*/', '#', 'sleep(5)', '/etc/passwd',
-  'http://127.0.0.1/', 'file:///', '${jndi:ldap://x}', '$ne', '[$gt]', '__proto__', '\r\n', '\u0000', '\u00c0\u00ae', 'YWxlcnQoMSk=', '0x27',
-  ' ', '=', '+', 'é', '💥',
+  "'",
+  '"',
+  '`',
+  ';',
+  '|',
+  '&&',
+  '$(',
+  '${',
+  '{{',
+  '}}',
+  '<',
+  '>',
+  '</',
+  '<script>',
+  'onerror=',
+  'javascript:',
+  '../',
+  '..\\',
+  '%2e%2e%2f',
+  '%',
+  '%25',
+  '%u0027',
+  '&#x3c;',
+  '&lt;',
+  '\\u003c',
+  '\\x3c',
+  'UNION SELECT',
+  ' OR 1=1',
+  '--',
+  '/*',
+  '*/',
+  '#',
+  'sleep(5)',
+  '/etc/passwd',
+  'http://127.0.0.1/',
+  'file:///',
+  '${jndi:ldap://x}',
+  '$ne',
+  '[$gt]',
+  '__proto__',
+  '\r\n',
+  '\u0000',
+  '\u00c0\u00ae',
+  'YWxlcnQoMSk=',
+  '0x27',
+  ' ',
+  '=',
+  '+',
+  'é',
+  '💥',
 )
 const word = fc.string({ unit: fc.constantFrom(...'abcxyz019_-.'.split('')), maxLength: 8 })
 const messy = fc.array(fc.oneof({ weight: 2, arbitrary: fragment }, { weight: 3, arbitrary: word }), { maxLength: 8 }).map((a) => a.join(''))
 
 const pct = (s: string): string => encodeURIComponent(s).replace(/%20/g, '+')
-const query = fc.array(fc.tuple(messy, messy, fc.boolean()), { maxLength: 5 }).map((pairs) =>
-  pairs.map(([k, v, raw]) => (raw ? `${k}=${v}` : `${pct(k)}=${pct(v)}`).replace(/[\s#]/g, '_')).join('&'),
-)
+const query = fc
+  .array(fc.tuple(messy, messy, fc.boolean()), { maxLength: 5 })
+  .map((pairs) => pairs.map(([k, v, raw]) => (raw ? `${k}=${v}` : `${pct(k)}=${pct(v)}`).replace(/[\s#]/g, '_')).join('&'))
 
 // JSON documents with messy strings as keys and values, nested a little
 const json: fc.Arbitrary<unknown> = fc.letrec((tie) => ({

@@ -61,4 +61,3 @@ test('a route that loosens a protection matches only the case it is written in (
   // a route that only tightens still matches any case (safe for case-insensitive apps)
   assert.equal(p.match('/tiny', 'POST', '/TINY').name, 'small')
 })
-

@@ -39,7 +39,12 @@ describe('stage order per route', () => {
       assert.equal(p.defaultRoute.local, false)
       const raw = p.match('/raw', 'POST', '/raw')
       assert.equal(raw.name, 'raw')
-      assert.deepEqual(raw.order, { connection: ['bans', 'host_check'], requestHeaders: ['route_policy', 'cors', 'auth', 'csrf', 'rate_limit'], requestBody: [], response })
+      assert.deepEqual(raw.order, {
+        connection: ['bans', 'host_check'],
+        requestHeaders: ['route_policy', 'cors', 'auth', 'csrf', 'rate_limit'],
+        requestBody: [],
+        response,
+      })
       const auth = p.match('/auth/login', 'POST', '/auth/login')
       assert.equal(auth.name, 'auth')
       assert.equal(auth.local, true)
@@ -70,16 +75,20 @@ describe('stage order per route', () => {
   test("a stage's logging step runs once per request, after the exchange, whichever end comes first", () => {
     const seen: string[] = []
     const stage: Stage = { id: 'probe', requestHeaders: () => undefined, logging: (tx) => void seen.push(tx.id) }
-    const route = routeOf('probe', { head: [stage], adjusting: [] }, {
-      maxBodyBytes: 10,
-      bodyTimeout: 1000,
-      bodyDeadlinePerRequest: false,
-      responseTimeout: 1000,
-      requestBuffering: true,
-      bufferBody: false,
-      terminal: () => Promise.resolve(),
-      local: false,
-    })
+    const route = routeOf(
+      'probe',
+      { head: [stage], adjusting: [] },
+      {
+        maxBodyBytes: 10,
+        bodyTimeout: 1000,
+        bodyDeadlinePerRequest: false,
+        responseTimeout: 1000,
+        requestBuffering: true,
+        bufferBody: false,
+        terminal: () => Promise.resolve(),
+        local: false,
+      },
+    )
     assert.deepEqual(route.order, { connection: [], requestHeaders: ['probe'], requestBody: [], response: [] })
     const config = testConfig({ upstream: 'http://127.0.0.1:1' })
     const services = openServices(config, { logger: new Logger('error', { write: () => undefined }) })

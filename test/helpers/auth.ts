@@ -25,7 +25,12 @@ export interface AuthGateway extends TestGateway {
   readonly clock: TestClock
 }
 
-export async function startAuthGateway(raw: Record<string, unknown>, auth: Record<string, unknown> = {}, clock = testClock(), env: Record<string, string> = {}): Promise<AuthGateway> {
+export async function startAuthGateway(
+  raw: Record<string, unknown>,
+  auth: Record<string, unknown> = {},
+  clock = testClock(),
+  env: Record<string, string> = {},
+): Promise<AuthGateway> {
   const gw = await startGateway(
     { ...raw, auth: { key_encryption_key: { from_env: 'DRAWBRIDGE_SECRET_KEK' }, ...auth } },
     { DRAWBRIDGE_SECRET_KEK: testKek, ...env },

@@ -16,10 +16,7 @@ export async function startFastApi(): Promise<FastApiHandle | null> {
   const missing = await missingPythonModules('fastapi, uvicorn')
   if (missing !== null) {
     if (process.env.CI === 'true') {
-      throw new Error(
-        `FastAPI integration tests need ${PYTHON} with fastapi and uvicorn ` +
-          `(apt-get install -y python3-fastapi python3-uvicorn): ${missing}`,
-      )
+      throw new Error(`FastAPI integration tests need ${PYTHON} with fastapi and uvicorn ` + `(apt-get install -y python3-fastapi python3-uvicorn): ${missing}`)
     }
     return null
   }

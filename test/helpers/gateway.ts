@@ -36,7 +36,11 @@ export async function startGateway(raw: Record<string, unknown>, env: Record<str
     config,
     logs() {
       logger.flush()
-      return lines.join('').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>)
+      return lines
+        .join('')
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
     },
     close: () => gateway.close(2000),
   }

@@ -11,10 +11,7 @@ export interface TestResponse {
   json(): any
 }
 
-export async function request(
-  url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
-): Promise<TestResponse> {
+export async function request(url: string, options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<TestResponse> {
   const headers = { host: 'localhost', 'user-agent': 'drawbridge-test', ...options.headers }
   const res = await undiciRequest(url, {
     method: (options.method ?? 'GET') as 'GET',

@@ -70,7 +70,10 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   const extra: string[] = []
   if (options.tls !== undefined) {
     // The server refuses a key file others can read; it must also belong to its own user.
-    for (const [from, to] of [[options.tls.cert, 'server.crt'], [options.tls.key, 'server.key']] as const) {
+    for (const [from, to] of [
+      [options.tls.cert, 'server.crt'],
+      [options.tls.key, 'server.key'],
+    ] as const) {
       copyFileSync(from, join(data, to))
       chmodSync(join(data, to), 0o600)
       own(join(data, to))
@@ -85,11 +88,15 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     const running = child
     if (running !== null && running.exitCode === null && running.signalCode === null) return
     stderr = ''
-    const c = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=200', ...extra], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      ...(user ?? {}),
-      cwd: dir,
-    })
+    const c = spawn(
+      join(bin, 'postgres'),
+      ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=200', ...extra],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        ...(user ?? {}),
+        cwd: dir,
+      },
+    )
     child = c
     // The server must not keep the test process alive; it is killed on exit.
     c.unref()

@@ -73,10 +73,16 @@ function argsFor(server: PythonServer, port: number): string[] {
 export async function startPythonApp(server: PythonServer): Promise<PythonApp | null> {
   const missing = await missingPythonModules(modules[server])
   if (missing !== null) {
-    if (process.env.CI === 'true') throw new Error(`adversarial tests need ${PYTHON} with ${modules[server]} (apt-get install -y ${packages[server]}): ${missing}`)
+    if (process.env.CI === 'true')
+      throw new Error(`adversarial tests need ${PYTHON} with ${modules[server]} (apt-get install -y ${packages[server]}): ${missing}`)
     return null
   }
-  const { url, close } = await startPythonServer({ name: server, args: (port) => argsFor(server, port), cwd: fixturesDir('adversarial'), ready: answers('/__log') })
+  const { url, close } = await startPythonServer({
+    name: server,
+    args: (port) => argsFor(server, port),
+    cwd: fixturesDir('adversarial'),
+    ready: answers('/__log'),
+  })
   const log = async (): Promise<Seen[]> => {
     const res = await fetch(`${url}/__log`, { signal: AbortSignal.timeout(5_000) })
     return (await res.json()) as Seen[]

@@ -47,7 +47,10 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
   process.on('exit', killOnExit)
 
   const launch = async (): Promise<void> => {
-    const listen = options.tls === undefined ? ['--port', String(port)] : ['--port', '0', '--tls-port', String(port), '--tls-cert-file', options.tls.cert, '--tls-key-file', options.tls.key, '--tls-auth-clients', 'no']
+    const listen =
+      options.tls === undefined
+        ? ['--port', String(port)]
+        : ['--port', '0', '--tls-port', String(port), '--tls-cert-file', options.tls.cert, '--tls-key-file', options.tls.key, '--tls-auth-clients', 'no']
     const c = spawn(BINARY, [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--loglevel', 'warning'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     })

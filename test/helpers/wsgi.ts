@@ -58,9 +58,15 @@ function accepts(_url: string, port: number): Promise<boolean> {
 export async function startWsgi(options: WsgiOptions): Promise<WsgiHandle | null> {
   const missing = await missingPythonModules(`${options.server}, flask`)
   if (missing !== null) {
-    if (process.env.CI === 'true') throw new Error(`${options.server} tests need ${PYTHON} with ${options.server} and flask (apt-get install -y ${packages[options.server]}): ${missing}`)
+    if (process.env.CI === 'true')
+      throw new Error(`${options.server} tests need ${PYTHON} with ${options.server} and flask (apt-get install -y ${packages[options.server]}): ${missing}`)
     return null
   }
-  const { url, close } = await startPythonServer({ name: options.server, args: (port) => serverArgs(options.server, options.app, port), cwd: fixturesDir(), ready: accepts })
+  const { url, close } = await startPythonServer({
+    name: options.server,
+    args: (port) => serverArgs(options.server, options.app, port),
+    cwd: fixturesDir(),
+    ready: accepts,
+  })
   return { url, close }
 }

@@ -24,7 +24,10 @@ function fresh(k: TokenKit, skewMs = 0): AccessTokens {
 }
 
 /** A token signed with the ring's current key, with every claim and header under the test's control. */
-async function forge(k: TokenKit, o: { iss?: string; aud?: string; typ?: string; iat?: number; exp?: number; claims?: Record<string, unknown>; jti?: string | null } = {}): Promise<string> {
+async function forge(
+  k: TokenKit,
+  o: { iss?: string; aud?: string; typ?: string; iat?: number; exp?: number; claims?: Record<string, unknown>; jti?: string | null } = {},
+): Promise<string> {
   const key = k.ring.current()
   const iat = o.iat ?? Math.floor(k.clock() / 1000)
   let jwt = new SignJWT({ username: 'alice', roles: ['user'], ...o.claims })

@@ -122,7 +122,15 @@ describe('api keys', () => {
     const k = await kit()
     try {
       const { secret } = await k.keys.create(k.user.id, { name: 'ci', scopes: [], expiresAt: null })
-      for (const bad of ['', secret.slice(0, -1), secret + 'A', secret.toUpperCase(), secret.replace('dbk_', 'dbx_'), `${secret.slice(0, 12)}`, 'dbk_00000000_' + 'A'.repeat(43)]) {
+      for (const bad of [
+        '',
+        secret.slice(0, -1),
+        secret + 'A',
+        secret.toUpperCase(),
+        secret.replace('dbk_', 'dbx_'),
+        `${secret.slice(0, 12)}`,
+        'dbk_00000000_' + 'A'.repeat(43),
+      ]) {
         assert.equal(await k.keys.verify(bad), null, bad)
       }
       assert.equal(ApiKeys.looksLikeKey('dbk_0123456g_' + 'A'.repeat(43)), false)
@@ -217,7 +225,7 @@ describe('api keys', () => {
     }
   })
 
-  test('rotation never lengthens the old key\'s life, and a grace of zero ends it at once', async () => {
+  test("rotation never lengthens the old key's life, and a grace of zero ends it at once", async () => {
     const k = await kit()
     try {
       const soon = await k.keys.create(k.user.id, { name: 'soon', scopes: [], expiresAt: k.clock() + 10 * minute })

@@ -83,7 +83,10 @@ describe('brute force', () => {
         waits.push(until === null ? 0 : until - k.clock())
         if (until !== null) k.clock.now = until
       }
-      assert.deepEqual(waits, [0, 0, 1, 2, 4, 8, 16, 30, 30, 30].map((s) => s * second))
+      assert.deepEqual(
+        waits,
+        [0, 0, 1, 2, 4, 8, 16, 30, 30, 30].map((s) => s * second),
+      )
     } finally {
       await k.stores.close()
     }
@@ -163,7 +166,7 @@ describe('brute force', () => {
     }
   })
 
-  test('a good login forgets the account\'s failures, not the address\'s', async () => {
+  test("a good login forgets the account's failures, not the address's", async () => {
     const k = kit({ max_failures_per_ip: 6 })
     try {
       await failTimes(k, 4, 'alice', '192.0.2.1')

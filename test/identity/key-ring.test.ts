@@ -31,7 +31,10 @@ describe('key ring', () => {
     assert.equal(k.verifyUntil, null)
     assert.match(k.kid, /^jwt-20261123-[0-9a-f]{8}$/)
     const again = await KeyRing.open(o)
-    assert.deepEqual(again.keys().map((x) => x.kid), [k.kid])
+    assert.deepEqual(
+      again.keys().map((x) => x.kid),
+      [k.kid],
+    )
   })
 
   test('private material is stored sealed: the store holds no private JWK member in clear', async () => {
@@ -61,7 +64,10 @@ describe('key ring', () => {
     const newKid = await ring.rotate()
     assert.notEqual(newKid, oldKid)
     assert.equal(ring.current().kid, newKid)
-    assert.deepEqual(ring.keys().map((k) => k.kid), [oldKid, newKid])
+    assert.deepEqual(
+      ring.keys().map((k) => k.kid),
+      [oldKid, newKid],
+    )
     assert.equal(ring.keys()[0]!.verifyUntil, clock() + graceMs)
     assert.equal(ring.current().verifyUntil, null)
     const after = await access.issue({ id: 'u1', username: 'alice', roles: [] }, 's1')
@@ -86,12 +92,21 @@ describe('key ring', () => {
     assert.equal(ring.jwks().keys.length, 2)
     clock.advance(1)
     assert.equal(await ring.find(oldKid), null)
-    assert.deepEqual(ring.keys().map((k) => k.kid), [newKid])
-    assert.deepEqual(ring.jwks().keys.map((k) => k.kid), [newKid])
+    assert.deepEqual(
+      ring.keys().map((k) => k.kid),
+      [newKid],
+    )
+    assert.deepEqual(
+      ring.jwks().keys.map((k) => k.kid),
+      [newKid],
+    )
     // Still in the store until the next reload retires it.
     assert.equal((await stores.keys.list('jwt')).length, 2)
     await ring.reload()
-    assert.deepEqual((await stores.keys.list('jwt')).map((k) => k.kid), [newKid])
+    assert.deepEqual(
+      (await stores.keys.list('jwt')).map((k) => k.kid),
+      [newKid],
+    )
     assert.equal(ring.current().kid, newKid)
   })
 
@@ -102,12 +117,24 @@ describe('key ring', () => {
     const b = await ring.rotate()
     clock.advance(5 * minute)
     const c = await ring.rotate()
-    assert.deepEqual(ring.keys().map((k) => k.kid), [a, b, c])
-    assert.deepEqual(ring.keys().map((k) => k.verifyUntil), [clock() - 5 * minute + graceMs, clock() + graceMs, null])
+    assert.deepEqual(
+      ring.keys().map((k) => k.kid),
+      [a, b, c],
+    )
+    assert.deepEqual(
+      ring.keys().map((k) => k.verifyUntil),
+      [clock() - 5 * minute + graceMs, clock() + graceMs, null],
+    )
     clock.advance(graceMs - 5 * minute)
-    assert.deepEqual(ring.keys().map((k) => k.kid), [b, c])
+    assert.deepEqual(
+      ring.keys().map((k) => k.kid),
+      [b, c],
+    )
     clock.advance(5 * minute)
-    assert.deepEqual(ring.keys().map((k) => k.kid), [c])
+    assert.deepEqual(
+      ring.keys().map((k) => k.kid),
+      [c],
+    )
   })
 
   test('JWKS: public keys only, each with its kid, alg and use', async () => {
@@ -117,7 +144,10 @@ describe('key ring', () => {
       await ring.rotate()
       const { keys } = ring.jwks()
       assert.equal(keys.length, 2)
-      assert.deepEqual(keys.map((k) => k.kid), ring.keys().map((k) => k.kid))
+      assert.deepEqual(
+        keys.map((k) => k.kid),
+        ring.keys().map((k) => k.kid),
+      )
       for (const k of keys) {
         for (const m of privateMembers) assert.equal(m in k, false, `${alg}: ${m}`)
         assert.equal(k.alg, alg)
@@ -136,8 +166,14 @@ describe('key ring', () => {
     const { token } = await access.issue({ id: 'u1', username: 'alice', roles: [] }, null)
     await ring.rotate()
     const jwks = ring.jwks().keys
-    const own = await importJWK(jwks.find((k) => k.kid === oldKid)!, 'ES256')
-    const other = await importJWK(jwks.find((k) => k.kid !== oldKid)!, 'ES256')
+    const own = await importJWK(
+      jwks.find((k) => k.kid === oldKid)!,
+      'ES256',
+    )
+    const other = await importJWK(
+      jwks.find((k) => k.kid !== oldKid)!,
+      'ES256',
+    )
     const { payload } = await jwtVerify(token, own, { currentDate: new Date(clock()) })
     assert.equal(payload.sub, 'u1')
     await assert.rejects(jwtVerify(token, other, { currentDate: new Date(clock()) }))
@@ -153,7 +189,7 @@ describe('key ring', () => {
     assert.deepEqual(ring.jwks(), { keys: [] })
   })
 
-  test('jwt and csrf rings share a store without touching each other\'s keys', async () => {
+  test("jwt and csrf rings share a store without touching each other's keys", async () => {
     const clock = testClock()
     const stores = memoryStores()
     const sealer = newSealer()
@@ -163,7 +199,10 @@ describe('key ring', () => {
     await csrf.rotate()
     await jwt.reload()
     assert.equal(jwt.current().verifyUntil, null)
-    assert.deepEqual(jwt.keys().map((k) => k.kid), [jwtKid])
+    assert.deepEqual(
+      jwt.keys().map((k) => k.kid),
+      [jwtKid],
+    )
     assert.equal(csrf.keys().length, 2)
   })
 

@@ -44,12 +44,12 @@ async function kit(o: { stores?: IdentityStores; locks?: Locks } = {}): Promise<
 
 function ok(r: RefreshOutcome): Extract<RefreshOutcome, { ok: true }> {
   assert.equal(r.ok, true, `refresh refused: ${r.ok ? '' : r.reason}`)
-  return r as Extract<RefreshOutcome, { ok: true }>
+  return r
 }
 
 function reason(r: RefreshOutcome): string {
   assert.equal(r.ok, false)
-  return (r as Extract<RefreshOutcome, { ok: false }>).reason
+  return r.reason
 }
 
 describe('sessions: refresh-token families', () => {

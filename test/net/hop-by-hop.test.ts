@@ -16,12 +16,24 @@ describe('connectionListed', () => {
 
 describe('connectionListsEndToEnd', () => {
   test('a Connection naming a header the gateway relies on end to end is flagged (any case, `_` read as `-`)', () => {
-    for (const v of ['content-type', 'Keep-Alive, Content-Type', 'close, Content_Length', 'cookie', 'authorization', 'x-api-key', 'X-Forwarded-Prefix', 'x-drawbridge-user', 'host', ['keep-alive', 'Transfer-Encoding']]) {
+    for (const v of [
+      'content-type',
+      'Keep-Alive, Content-Type',
+      'close, Content_Length',
+      'cookie',
+      'authorization',
+      'x-api-key',
+      'X-Forwarded-Prefix',
+      'x-drawbridge-user',
+      'host',
+      ['keep-alive', 'Transfer-Encoding'],
+    ]) {
       assert.equal(connectionListsEndToEnd(v, 'x-api-key'), true, String(v))
     }
   })
 
   test('hop-by-hop and custom names are not; the API-key header only with auth', () => {
-    for (const v of [undefined, 'keep-alive', 'close', 'Upgrade', 'close, X-Drop-Me', 'te, trailer', 'x-api-key']) assert.equal(connectionListsEndToEnd(v, null), false, String(v))
+    for (const v of [undefined, 'keep-alive', 'close', 'Upgrade', 'close, X-Drop-Me', 'te, trailer', 'x-api-key'])
+      assert.equal(connectionListsEndToEnd(v, null), false, String(v))
   })
 })

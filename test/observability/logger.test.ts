@@ -21,7 +21,9 @@ test('lines wait and are written together, in order, once the flush interval has
   assert.equal(out.writes.length, 0)
   await sleep(120)
   assert.equal(out.writes.length, 1)
-  const lines = out.writes[0]!.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>)
+  const lines = out.writes[0]!.split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
   assert.deepEqual(
     lines.map((l) => [l.msg, l.level]),
     [
@@ -55,8 +57,15 @@ test('lines keep their characters (UTF-8) and their order, a line larger than th
   logger.info('huge', { huge })
   logger.info('after', { quote: '"\\' })
   logger.flush()
-  const lines = out.writes.join('').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>)
-  assert.deepEqual(lines.map((l) => l.msg), ['before', 'huge', 'after'])
+  const lines = out.writes
+    .join('')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+  assert.deepEqual(
+    lines.map((l) => l.msg),
+    ['before', 'huge', 'after'],
+  )
   assert.equal(lines[0]!.name, 'Zoë 🚀')
   assert.equal(lines[1]!.huge, huge)
   assert.equal(lines[2]!.quote, '"\\')

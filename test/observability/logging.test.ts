@@ -47,7 +47,29 @@ test('one JSON access log line per request, with no secrets', async () => {
 test('redaction folds - and _ in names and knows credential names beyond the configured list (api-key, key, code, sig, jwt...) without hiding common words', () => {
   const r = createRedactor(['password', 'token', 'secret', 'api_key', 'session'])
   const q = (query: string) => r.pathWithQuery('/p', query)
-  for (const name of ['api-key', 'api_key', 'apikey', 'API-Key', 'x-api-key', 'key', 'jwt', 'refresh', 'code', 'access_token', 'id_token', 'sig', 'signature', 'auth', 'sid', 'otp', 'pin', 'credential', 'client_assertion', 'creds[key]', 'X-Amz-Signature']) {
+  for (const name of [
+    'api-key',
+    'api_key',
+    'apikey',
+    'API-Key',
+    'x-api-key',
+    'key',
+    'jwt',
+    'refresh',
+    'code',
+    'access_token',
+    'id_token',
+    'sig',
+    'signature',
+    'auth',
+    'sid',
+    'otp',
+    'pin',
+    'credential',
+    'client_assertion',
+    'creds[key]',
+    'X-Amz-Signature',
+  ]) {
     assert.equal(q(`${name}=s3cr3t-value&a=1`), `/p?${name}=[REDACTED]&a=1`, name)
   }
   // Short names match only whole: harmless parameters that merely contain them stay readable.

@@ -18,7 +18,13 @@ const redact = createRedactor([])
 
 function detection(i: number): DetectionRecord {
   return {
-    requestId: `r${i}`, clientIp: '127.0.0.1', method: 'GET', path: '/x', route: 'default', score: 5, action: 'blocked',
+    requestId: `r${i}`,
+    clientIp: '127.0.0.1',
+    method: 'GET',
+    path: '/x',
+    route: 'default',
+    score: 5,
+    action: 'blocked',
     findings: [{ category: 'sql', rule: 'sqli', confidence: 1, location: 'query', name: 'q', matched: "' or 1=1" }],
   }
 }
@@ -50,7 +56,10 @@ test('a batch refused by an unavailable store is retried until stored, in order,
   events.record(detection(3), redact)
   const deadline = Date.now() + 10_000
   while ((await store.list({ limit: 10 })).length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
-  assert.deepEqual((await store.list({ limit: 10 })).map((e) => e.request_id), ['r3', 'r2', 'r1'])
+  assert.deepEqual(
+    (await store.list({ limit: 10 })).map((e) => e.request_id),
+    ['r3', 'r2', 'r1'],
+  )
   assert.ok(store.attempts >= 4)
   assert.equal(dropped(metrics), 0)
   await events.close()
@@ -117,9 +126,15 @@ test('the event log line has one "time"; auth events are counted apart from WAF 
   const metrics = new Metrics()
   const events = new SecurityEvents(new MemoryEventStore(), logger, metrics)
   events.record(detection(1), redact)
-  events.record({ ...detection(2), findings: [{ category: 'auth', rule: 'auth-login-failed', confidence: 1, location: 'body', name: 'username', matched: 'alice' }] }, redact)
+  events.record(
+    { ...detection(2), findings: [{ category: 'auth', rule: 'auth-login-failed', confidence: 1, location: 'body', name: 'username', matched: 'alice' }] },
+    redact,
+  )
   logger.flush()
-  const lines = chunks.join('').split('\n').filter((l) => l.includes('"security event"'))
+  const lines = chunks
+    .join('')
+    .split('\n')
+    .filter((l) => l.includes('"security event"'))
   assert.equal(lines.length, 2)
   for (const line of lines) assert.equal(line.match(/"time":/g)?.length, 1, line)
   assert.equal((JSON.parse(lines[0]!) as { rule: string }).rule, 'sqli')

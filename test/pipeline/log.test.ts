@@ -80,7 +80,10 @@ describe('every request is logged and counted exactly once', () => {
       assert.deepEqual(access.map((l) => l.path).sort(), ['/fast/1', '/fast/2', '/slow/1', '/slow/2', '/slow/3'])
       assert.equal(new Set(access.map((l) => l.request_id)).size, 5)
       // None of the answers left the gateway: the slow ones had none, the fast ones were queued.
-      assert.deepEqual(access.map((l) => l.status), [0, 0, 0, 0, 0])
+      assert.deepEqual(
+        access.map((l) => l.status),
+        [0, 0, 0, 0, 0],
+      )
       assert.equal(requestsCounted(gw), 5)
       // The cancellations are the client's doing, not upstream failures.
       assert.equal(gw.gateway.metrics.snapshot().counters['drawbridge_upstream_errors_total'], undefined)
@@ -131,7 +134,14 @@ describe('every request is logged and counted exactly once', () => {
       await once(socket, 'close')
       await new Promise((r) => setTimeout(r, 100))
       const access = gw.logs().filter((l) => l.msg === 'access')
-      assert.deepEqual(access.map((l) => [l.path, l.status]), [['/a', 200], ['/b', 200], ['/c', 200]])
+      assert.deepEqual(
+        access.map((l) => [l.path, l.status]),
+        [
+          ['/a', 200],
+          ['/b', 200],
+          ['/c', 200],
+        ],
+      )
       assert.equal(requestsCounted(gw), 3)
     } finally {
       socket.destroy()

@@ -42,16 +42,20 @@ const terminal: Terminal = async (_ctx, tx, body) => {
 }
 
 function testRoute(): Route {
-  return routeOf('probe', { head: [judge], adjusting: [] }, {
-    maxBodyBytes: 64,
-    bodyTimeout: 5000,
-    bodyDeadlinePerRequest: false,
-    responseTimeout: 5000,
-    requestBuffering: true,
-    bufferBody: false,
-    terminal,
-    local: false,
-  })
+  return routeOf(
+    'probe',
+    { head: [judge], adjusting: [] },
+    {
+      maxBodyBytes: 64,
+      bodyTimeout: 5000,
+      bodyDeadlinePerRequest: false,
+      responseTimeout: 5000,
+      requestBuffering: true,
+      bufferBody: false,
+      terminal,
+      local: false,
+    },
+  )
 }
 
 describe('the runner', () => {

@@ -25,7 +25,9 @@ function cookiesOf(r: TestResponse): Record<string, string> {
 }
 
 function cookieHeader(c: Record<string, string>): string {
-  return Object.entries(c).map(([k, v]) => `${k}=${v}`).join('; ')
+  return Object.entries(c)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('; ')
 }
 
 async function apiLogin(gw: AuthGateway, username = 'alice', pw = password): Promise<TestResponse> {
@@ -38,7 +40,15 @@ describe('auth: login, tokens and sessions', () => {
 
   before(async () => {
     up = await startUpstream()
-    gw = await startAuthGateway({ upstream: up.url }, { policies: [{ match: { path: '/public' }, access: 'public' }, { match: { path: '/admin' }, roles: ['admin'] }] })
+    gw = await startAuthGateway(
+      { upstream: up.url },
+      {
+        policies: [
+          { match: { path: '/public' }, access: 'public' },
+          { match: { path: '/admin' }, roles: ['admin'] },
+        ],
+      },
+    )
     const a = await gw.identity.register('alice', 'alice@example.com', password, ['user'])
     assert.equal(a.ok, true)
     const b = await gw.identity.register('root', null, 'an admin pass phrase 2026', ['admin'])
@@ -138,7 +148,11 @@ describe('auth: login, tokens and sessions', () => {
   test('refresh rotates the token; reusing a rotated token revokes the whole family', async () => {
     const first = (await apiLogin(gw)).json()
     const refresh = (t: string, ua = 'client-a') =>
-      request(`${gw.url}/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': ua }, body: JSON.stringify({ refresh_token: t }) })
+      request(`${gw.url}/auth/refresh`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': ua },
+        body: JSON.stringify({ refresh_token: t }),
+      })
     const second = await refresh(first.refresh_token)
     assert.equal(second.status, 200)
     const pair2 = second.json()
@@ -180,9 +194,17 @@ describe('auth: login, tokens and sessions', () => {
 
   test('logout revokes the family: the refresh token stops working (and with revocation_check, the access token at once)', async () => {
     const pair = (await apiLogin(gw)).json()
-    const out = await request(`${gw.url}/auth/logout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: pair.refresh_token }) })
+    const out = await request(`${gw.url}/auth/logout`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh_token: pair.refresh_token }),
+    })
     assert.equal(out.status, 204)
-    const again = await request(`${gw.url}/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: pair.refresh_token }) })
+    const again = await request(`${gw.url}/auth/refresh`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh_token: pair.refresh_token }),
+    })
     assert.equal(again.status, 401)
   })
 
@@ -192,7 +214,11 @@ describe('auth: login, tokens and sessions', () => {
     const pair = (await apiLogin(gw, 'bob', 'a long pass phrase for b')).json()
     await gw.identity.setDisabled(r.ok ? r.user.id : '', true)
     assert.equal((await apiLogin(gw, 'bob', 'a long pass phrase for b')).status, 401)
-    const refresh = await request(`${gw.url}/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: pair.refresh_token }) })
+    const refresh = await request(`${gw.url}/auth/refresh`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh_token: pair.refresh_token }),
+    })
     assert.equal(refresh.status, 401)
   })
 
@@ -298,7 +324,11 @@ describe('auth: browser sessions, cookies and CSRF', () => {
   })
 
   async function browserLogin(): Promise<{ cookies: Record<string, string>; csrf: string; res: TestResponse }> {
-    const res = await request(`${gw.url}/auth/login`, { method: 'POST', headers: { ...browser, 'content-type': 'application/json' }, body: JSON.stringify({ username: 'alice', password }) })
+    const res = await request(`${gw.url}/auth/login`, {
+      method: 'POST',
+      headers: { ...browser, 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'alice', password }),
+    })
     assert.equal(res.status, 200, res.text)
     const cookies = cookiesOf(res)
     return { cookies, csrf: res.json().csrf_token, res }
@@ -339,7 +369,11 @@ describe('auth: browser sessions, cookies and CSRF', () => {
   test('CSRF: an unsafe cookie request needs the matching token: missing and wrong are 403, right passes', async () => {
     const { cookies, csrf } = await browserLogin()
     const post = (headers: Record<string, string>) =>
-      request(`${gw.url}/orders`, { method: 'POST', headers: { cookie: cookieHeader(cookies), 'content-type': 'application/json', ...headers }, body: '{"item":1}' })
+      request(`${gw.url}/orders`, {
+        method: 'POST',
+        headers: { cookie: cookieHeader(cookies), 'content-type': 'application/json', ...headers },
+        body: '{"item":1}',
+      })
     const before = up.seen.length
     const missing = await post({ ...browser })
     assert.equal(missing.status, 403)
@@ -355,14 +389,22 @@ describe('auth: browser sessions, cookies and CSRF', () => {
     const a = await browserLogin()
     const b = await browserLogin()
     const cookies = { ...a.cookies, '__Host-drawbridge-csrf': b.csrf }
-    const r = await request(`${gw.url}/orders`, { method: 'POST', headers: { ...browser, cookie: cookieHeader(cookies), 'x-csrf-token': b.csrf, 'content-type': 'application/json' }, body: '{}' })
+    const r = await request(`${gw.url}/orders`, {
+      method: 'POST',
+      headers: { ...browser, cookie: cookieHeader(cookies), 'x-csrf-token': b.csrf, 'content-type': 'application/json' },
+      body: '{}',
+    })
     assert.equal(r.status, 403)
   })
 
   test('Origin mismatch and cross-site Fetch Metadata are refused even with the right token; allowed origins pass', async () => {
     const { cookies, csrf } = await browserLogin()
     const post = (headers: Record<string, string>) =>
-      request(`${gw.url}/orders`, { method: 'POST', headers: { cookie: cookieHeader(cookies), 'x-csrf-token': csrf, 'content-type': 'application/json', ...headers }, body: '{}' })
+      request(`${gw.url}/orders`, {
+        method: 'POST',
+        headers: { cookie: cookieHeader(cookies), 'x-csrf-token': csrf, 'content-type': 'application/json', ...headers },
+        body: '{}',
+      })
     assert.equal((await post({ origin: 'https://evil.example' })).status, 403)
     assert.equal((await post({ 'sec-fetch-site': 'cross-site' })).status, 403)
     assert.equal((await post({ 'sec-fetch-site': 'same-site' })).status, 403)
@@ -371,7 +413,11 @@ describe('auth: browser sessions, cookies and CSRF', () => {
 
   test('bearer requests are exempt from CSRF checks', async () => {
     const token = (await apiLogin(gw)).json().access_token
-    const r = await request(`${gw.url}/orders`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' })
+    const r = await request(`${gw.url}/orders`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: '{}',
+    })
     assert.equal(r.status, 200)
   })
 
@@ -381,7 +427,11 @@ describe('auth: browser sessions, cookies and CSRF', () => {
     assert.equal(r.status, 200)
     const token = r.json().csrf_token
     assert.equal(cookiesOf(r)['__Host-drawbridge-csrf'], token)
-    const post = await request(`${gw.url}/orders`, { method: 'POST', headers: { ...browser, cookie: cookieHeader({ ...cookies, '__Host-drawbridge-csrf': token }), 'x-csrf-token': token, 'content-type': 'application/json' }, body: '{}' })
+    const post = await request(`${gw.url}/orders`, {
+      method: 'POST',
+      headers: { ...browser, cookie: cookieHeader({ ...cookies, '__Host-drawbridge-csrf': token }), 'x-csrf-token': token, 'content-type': 'application/json' },
+      body: '{}',
+    })
     assert.equal(post.status, 200)
     assert.equal((await request(`${gw.url}/auth/csrf`)).status, 401)
   })
@@ -537,7 +587,10 @@ describe('auth: key rotation, API keys, brute force, registration', () => {
     const events = await gw.gateway.events.store.list({ limit: 50, category: 'auth' })
     assert.ok(events.some((e) => e.rule === 'auth-login-locked'))
     assert.ok(events.some((e) => e.rule === 'auth-login-failed'))
-    assert.equal(events.some((e) => e.snippet.includes('wrong password')), false)
+    assert.equal(
+      events.some((e) => e.snippet.includes('wrong password')),
+      false,
+    )
   })
 
   test('brute force: concurrent guesses at one account are checked one at a time, so they cannot all slip in before the first failure counts', async () => {
@@ -578,10 +631,18 @@ describe('auth: key rotation, API keys, brute force, registration', () => {
     const login = () => apiLogin(gw, 'dave', 'the-secret-passphrase-x')
     const a = (await login()).json()
     const b = (await login()).json()
-    const out = await request(`${gw.url}/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${a.access_token}`, 'content-type': 'application/json' }, body: '{"everywhere":true}' })
+    const out = await request(`${gw.url}/auth/logout`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${a.access_token}`, 'content-type': 'application/json' },
+      body: '{"everywhere":true}',
+    })
     assert.equal(out.status, 204)
     for (const t of [a.refresh_token, b.refresh_token]) {
-      const r = await request(`${gw.url}/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: t }) })
+      const r = await request(`${gw.url}/auth/refresh`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ refresh_token: t }),
+      })
       assert.equal(r.status, 401)
     }
   })
@@ -598,7 +659,11 @@ describe('auth: revocation_check ends access tokens at once', () => {
       const session = { cookie: `__Host-drawbridge-access=${a.access_token}` }
       assert.equal((await request(`${gw.url}/x`, { headers: { authorization: `Bearer ${a.access_token}` } })).status, 200)
       assert.equal((await request(`${gw.url}/auth/csrf`, { headers: session })).status, 200)
-      await request(`${gw.url}/auth/logout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: a.refresh_token }) })
+      await request(`${gw.url}/auth/logout`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ refresh_token: a.refresh_token }),
+      })
       assert.equal((await request(`${gw.url}/x`, { headers: { authorization: `Bearer ${a.access_token}` } })).status, 401)
       // nor does the ended session get a CSRF token
       assert.equal((await request(`${gw.url}/auth/csrf`, { headers: session })).status, 401)
@@ -634,8 +699,14 @@ describe('auth: signing keys supplied by file', () => {
       const token = (await apiLogin(gw)).json().access_token
       assert.equal(JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()).kid, 'file-b')
       const jwks = (await request(`${gw.url}/.well-known/jwks.json`)).json().keys
-      assert.deepEqual(jwks.map((k: { kid: string }) => k.kid), ['file-a', 'file-b'])
-      assert.equal(jwks.some((k: { d?: string }) => k.d !== undefined), false)
+      assert.deepEqual(
+        jwks.map((k: { kid: string }) => k.kid),
+        ['file-a', 'file-b'],
+      )
+      assert.equal(
+        jwks.some((k: { d?: string }) => k.d !== undefined),
+        false,
+      )
       const byA = await new SignJWT(JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()))
         .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: 'file-a' })
         .sign(a.privateKey)
@@ -658,11 +729,19 @@ describe('auth: defaults and details', () => {
     const up = await startUpstream()
     const gw = await startAuthGateway({ upstream: up.url }, { prefix: '/account' })
     try {
-      const reg = await request(`${gw.url}/account/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"username":"x","password":"a fine long passphrase"}' })
+      const reg = await request(`${gw.url}/account/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"username":"x","password":"a fine long passphrase"}',
+      })
       assert.equal(reg.status, 404)
       assert.equal((await request(`${gw.url}/anything`)).status, 401)
       await gw.identity.register('alice', null, password, [])
-      const login = await request(`${gw.url}/account/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'alice', password }) })
+      const login = await request(`${gw.url}/account/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'alice', password }),
+      })
       assert.equal(login.status, 200)
       // /auth is now an ordinary (protected) path of the app.
       assert.equal((await request(`${gw.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status, 401)
@@ -720,11 +799,19 @@ describe('auth: defaults and details', () => {
     const gw = await startAuthGateway({ upstream: up.url })
     try {
       await gw.identity.register('alice', null, password, [])
-      const res = await request(`${gw.url}/auth/login`, { method: 'POST', headers: { ...browser, 'content-type': 'application/json' }, body: JSON.stringify({ username: 'alice', password }) })
+      const res = await request(`${gw.url}/auth/login`, {
+        method: 'POST',
+        headers: { ...browser, 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'alice', password }),
+      })
       const cookies = cookiesOf(res)
       const csrf = res.json().csrf_token
       await gw.identity.csrfRing.rotate()
-      const post = await request(`${gw.url}/orders`, { method: 'POST', headers: { ...browser, cookie: cookieHeader(cookies), 'x-csrf-token': csrf, 'content-type': 'application/json' }, body: '{}' })
+      const post = await request(`${gw.url}/orders`, {
+        method: 'POST',
+        headers: { ...browser, cookie: cookieHeader(cookies), 'x-csrf-token': csrf, 'content-type': 'application/json' },
+        body: '{}',
+      })
       assert.equal(post.status, 200)
       assert.notEqual(gw.identity.csrf.issue('x').split('.')[0], csrf.split('.')[0])
     } finally {
@@ -745,7 +832,14 @@ describe('auth: reload', () => {
       const token = (await apiLogin(gw)).json().access_token
       assert.equal((await request(`${gw.url}/open`)).status, 200)
       const next = testConfig(
-        { upstream: up.url, auth: { key_encryption_key: { from_env: 'DRAWBRIDGE_SECRET_KEK' }, access_ttl: '1m', policies: [{ match: { path: '/open' }, access: 'authenticated' }] } },
+        {
+          upstream: up.url,
+          auth: {
+            key_encryption_key: { from_env: 'DRAWBRIDGE_SECRET_KEK' },
+            access_ttl: '1m',
+            policies: [{ match: { path: '/open' }, access: 'authenticated' }],
+          },
+        },
         { DRAWBRIDGE_SECRET_KEK: testKek },
       )
       await gw.gateway.reload(next)
@@ -772,7 +866,11 @@ describe('auth: failed logins per client IP count IPv6 clients by their /64', ()
       let n = 0
       // A fresh username each time: only the per-IP count is in play.
       const guess = (ip: string, u = `someone${n++}`, pw = 'not the password') =>
-        request(`${gw.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': ip }, body: JSON.stringify({ username: u, password: pw }) })
+        request(`${gw.url}/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
+          body: JSON.stringify({ username: u, password: pw }),
+        })
       assert.equal((await guess('2001:db8:1:2::a')).status, 401)
       assert.equal((await guess('2001:db8:1:2::b')).status, 401)
       // The third failure within the /64 locks it, whichever address sent it.
@@ -881,7 +979,11 @@ describe('auth: failed-login security events', () => {
       const snippets = events.map((e) => e.snippet)
       const logged = JSON.stringify(gw.logs())
       for (const secret of ['Tr0ub4dor', 'Summer2024Pw']) {
-        assert.equal(snippets.some((s) => s.includes(secret)), false, secret)
+        assert.equal(
+          snippets.some((s) => s.includes(secret)),
+          false,
+          secret,
+        )
         assert.equal(logged.includes(secret), false, secret)
       }
       const masked = snippets.filter((s) => s.startsWith('[MASKED '))

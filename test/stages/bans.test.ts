@@ -55,7 +55,10 @@ describe('automatic bans', () => {
         )
       for (let i = 0; i < 3; i++) assert.equal((await upgrade('203.0.113.30')).status, 403)
       const events = await gw.gateway.events.store.list({ limit: 10, client_ip: '203.0.113.30' })
-      assert.ok(events.length >= 3 && events.every((e) => e.action === 'blocked' && e.category === 'sqli'), JSON.stringify(events.map((e) => [e.action, e.category])))
+      assert.ok(
+        events.length >= 3 && events.every((e) => e.action === 'blocked' && e.category === 'sqli'),
+        JSON.stringify(events.map((e) => [e.action, e.category])),
+      )
       const r = await request(`${gw.url}/hello`, from('203.0.113.30'))
       assert.equal(r.json().code, 'DRAWBRIDGE_ERR_BANNED')
       assert.equal((await request(`${gw.url}/hello`, from('203.0.113.31'))).status, 200)
@@ -67,7 +70,11 @@ describe('automatic bans', () => {
 
   test('blocks below the threshold, allow-listed IPs and bans switched off never ban', async () => {
     const up = await startUpstream()
-    const gw = await startGateway({ ...base, upstream: up.url, bans: { enabled: true, waf_blocks: 3, window: '1m', duration: '10m', allow_ips: ['198.51.100.0/24'] } })
+    const gw = await startGateway({
+      ...base,
+      upstream: up.url,
+      bans: { enabled: true, waf_blocks: 3, window: '1m', duration: '10m', allow_ips: ['198.51.100.0/24'] },
+    })
     const off = await startGateway({ ...base, upstream: up.url, bans: { enabled: false, waf_blocks: 1 } })
     try {
       for (let i = 0; i < 2; i++) await request(`${gw.url}${attack}`, from('203.0.113.9'))
@@ -121,7 +128,11 @@ describe('client keys', () => {
 
   test('an IPv6 client rotating addresses within its /64 stays banned; allow-listed neighbours are not', async () => {
     const up = await startUpstream()
-    const gw = await startGateway({ ...base, upstream: up.url, bans: { enabled: true, waf_blocks: 3, window: '1m', duration: '10m', allow_ips: ['2001:db8:7:7::100/128'] } })
+    const gw = await startGateway({
+      ...base,
+      upstream: up.url,
+      bans: { enabled: true, waf_blocks: 3, window: '1m', duration: '10m', allow_ips: ['2001:db8:7:7::100/128'] },
+    })
     try {
       for (let i = 1; i <= 3; i++) assert.equal((await request(`${gw.url}${attack}`, from(`2001:db8:7:7::${i}`))).status, 403)
       assert.equal((await request(`${gw.url}/hello`, from('2001:db8:7:7:abcd::9'))).json().code, 'DRAWBRIDGE_ERR_BANNED')

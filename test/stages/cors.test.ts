@@ -10,7 +10,16 @@ test('origin patterns: exact, *.domain with any depth, nothing else', () => {
   assert.ok(m.matches('https://app.example.com') && m.matches('https://APP.example.com'))
   assert.ok(m.matches('https://a.example.org') && m.matches('https://a.b.example.org'))
   assert.ok(m.matches('http://localhost:3000'))
-  for (const bad of ['http://app.example.com', 'https://example.org', 'https://evil.com/.example.org', 'https://a.example.org.evil.com', 'https://a..example.org', 'null', 'https://app.example.com:444', 'http://localhost:3001']) {
+  for (const bad of [
+    'http://app.example.com',
+    'https://example.org',
+    'https://evil.com/.example.org',
+    'https://a.example.org.evil.com',
+    'https://a..example.org',
+    'null',
+    'https://app.example.com:444',
+    'http://localhost:3001',
+  ]) {
     assert.ok(!m.matches(bad), bad)
   }
   assert.throws(() => compileOriginMatcher(['null']), TypeError)

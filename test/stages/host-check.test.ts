@@ -9,7 +9,20 @@ test('parseAuthority strips the port and a trailing dot, rejects junk', () => {
   assert.equal(parseAuthority('API.Example.com:8080'), 'api.example.com')
   assert.equal(parseAuthority('example.com.'), 'example.com')
   assert.equal(parseAuthority('[::1]:80'), '[::1]')
-  for (const bad of ['', 'a b', 'evil.com@good.com', 'x:99999a', 'localhost:99999', '..example.com', 'a..example.com', '-a.example.com', '[::1', 'host:', 'a/b']) assert.equal(parseAuthority(bad), null, bad)
+  for (const bad of [
+    '',
+    'a b',
+    'evil.com@good.com',
+    'x:99999a',
+    'localhost:99999',
+    '..example.com',
+    'a..example.com',
+    '-a.example.com',
+    '[::1',
+    'host:',
+    'a/b',
+  ])
+    assert.equal(parseAuthority(bad), null, bad)
 })
 
 test('host patterns: exact and one-or-more-label wildcards', () => {

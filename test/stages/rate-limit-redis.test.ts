@@ -35,7 +35,11 @@ const json = (body: unknown) => ({ method: 'POST', headers: { 'content-type': 'a
 
 async function gateway(prefix: string, rateLimits: unknown[]): Promise<AuthGateway> {
   return startAuthGateway(
-    { upstream: up.url, rate_limits: rateLimits, storage: { memory: false, sqlite: { path: join(dir, `${prefix}db`) }, redis: { url: { from_env: 'REDIS_URL' }, key_prefix: prefix } } },
+    {
+      upstream: up.url,
+      rate_limits: rateLimits,
+      storage: { memory: false, sqlite: { path: join(dir, `${prefix}db`) }, redis: { url: { from_env: 'REDIS_URL' }, key_prefix: prefix } },
+    },
     { policies: [{ match: { path: '/open' }, access: 'public' }], default_policy: 'public' },
     undefined,
     { REDIS_URL: redis!.url },
@@ -59,7 +63,8 @@ describe('rate limits and auth on Redis', () => {
     const [a, b] = [await gateway(prefix, rules), await gateway(prefix, rules)]
     try {
       const statuses: number[] = []
-      for (let i = 0; i < 6; i++) statuses.push((await request(`${(i % 2 === 0 ? a : b).url}/auth/login`, json({ username: `u${i}`, password: 'nope nope nope' }))).status)
+      for (let i = 0; i < 6; i++)
+        statuses.push((await request(`${(i % 2 === 0 ? a : b).url}/auth/login`, json({ username: `u${i}`, password: 'nope nope nope' }))).status)
       assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429])
       assert.equal((await request(`${a.url}/auth/login`, json({ username: 'x', password: 'nope nope nope' }))).status, 429)
     } finally {

@@ -17,10 +17,17 @@ describe('rate limits', () => {
 
   test('the login limit: the 6th POST /auth/login in a minute from one IP gets 429 with Retry-After and RateLimit fields', async () => {
     const up = await startUpstream()
-    const gw = await startAuthGateway({ upstream: up.url, rate_limits: [{ name: 'login', match: { path: '/auth/login', methods: ['POST'] }, key: 'ip', limit: '5/minute' }] })
+    const gw = await startAuthGateway({
+      upstream: up.url,
+      rate_limits: [{ name: 'login', match: { path: '/auth/login', methods: ['POST'] }, key: 'ip', limit: '5/minute' }],
+    })
     try {
       const login = (i: number) =>
-        request(`${gw.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: `user${i}`, password: 'not the right one' }) })
+        request(`${gw.url}/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: `user${i}`, password: 'not the right one' }),
+        })
       for (let i = 0; i < 5; i++) {
         const r = await login(i)
         assert.equal(r.status, 401)
@@ -45,12 +52,22 @@ describe('rate limits', () => {
 
   test('per user: each signed-in user has an own count; anonymous requests are not counted by a user rule', async () => {
     const up = await startUpstream()
-    const gw = await startAuthGateway({ upstream: up.url, rate_limits: [{ key: 'user', limit: '3/minute' }] }, { policies: [{ match: { path: '/public' }, access: 'public' }] })
+    const gw = await startAuthGateway(
+      { upstream: up.url, rate_limits: [{ key: 'user', limit: '3/minute' }] },
+      { policies: [{ match: { path: '/public' }, access: 'public' }] },
+    )
     try {
       const pw = 'correct horse battery staple'
       await gw.identity.register('alice', null, pw, [])
       await gw.identity.register('bob', null, pw, [])
-      const token = async (u: string) => (await request(`${gw.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: u, password: pw }) })).json().access_token
+      const token = async (u: string) =>
+        (
+          await request(`${gw.url}/auth/login`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ username: u, password: pw }),
+          })
+        ).json().access_token
       const a = await token('alice')
       const b = await token('bob')
       for (let i = 0; i < 3; i++) assert.equal((await request(`${gw.url}/x`, { headers: { authorization: `Bearer ${a}` } })).status, 200)
@@ -67,7 +84,10 @@ describe('rate limits', () => {
 
   test('a rule on GET counts HEAD too (HEAD runs the GET handler and escaped the limit)', async () => {
     const up = await startUpstream()
-    const gw = await startGateway({ upstream: up.url, rate_limits: [{ name: 'reports', key: 'ip', limit: '2/minute', match: { path: '/reports', methods: ['GET'] } }] })
+    const gw = await startGateway({
+      upstream: up.url,
+      rate_limits: [{ name: 'reports', key: 'ip', limit: '2/minute', match: { path: '/reports', methods: ['GET'] } }],
+    })
     try {
       assert.equal((await request(`${gw.url}/reports`, { method: 'HEAD' })).status, 200)
       assert.equal((await request(`${gw.url}/reports`)).status, 200)
@@ -117,7 +137,17 @@ describe('rate limits', () => {
   test('config: a malformed limit or path is reported with its path', async () => {
     const { loadConfig } = await import('../../src/config/load.js')
     assert.throws(
-      () => loadConfig({ object: { upstream: 'http://127.0.0.1:1', rate_limits: [{ key: 'ip', limit: '5 per minute' }, { key: 'nobody', limit: '1/second' }] }, env: {} }),
+      () =>
+        loadConfig({
+          object: {
+            upstream: 'http://127.0.0.1:1',
+            rate_limits: [
+              { key: 'ip', limit: '5 per minute' },
+              { key: 'nobody', limit: '1/second' },
+            ],
+          },
+          env: {},
+        }),
       (e: { issues?: { path: string }[] }) => {
         const paths = (e.issues ?? []).map((i) => i.path)
         return paths.includes('/rate_limits/0/limit') && paths.includes('/rate_limits/1/key')
@@ -125,7 +155,17 @@ describe('rate limits', () => {
     )
     // Names name the shared counters: a repeated one (also an explicit "rule_0" next to an unnamed first rule) is refused.
     assert.throws(
-      () => loadConfig({ object: { upstream: 'http://127.0.0.1:1', rate_limits: [{ key: 'ip', limit: '5/minute' }, { name: 'rule_0', key: 'user', limit: '5/minute' }] }, env: {} }),
+      () =>
+        loadConfig({
+          object: {
+            upstream: 'http://127.0.0.1:1',
+            rate_limits: [
+              { key: 'ip', limit: '5/minute' },
+              { name: 'rule_0', key: 'user', limit: '5/minute' },
+            ],
+          },
+          env: {},
+        }),
       (e: { issues?: { path: string }[] }) => (e.issues ?? []).some((i) => i.path === '/rate_limits/1/name'),
     )
   })
@@ -135,7 +175,10 @@ describe('rate limits', () => {
     const gw = await startGateway({ upstream: up.url, trusted_proxies: ['127.0.0.1/32'], rate_limits: [{ key: 'ip', limit: '2/minute' }] })
     try {
       const from = (ip: string) => request(`${gw.url}/x`, { headers: { 'x-forwarded-for': ip } })
-      assert.deepEqual([(await from('2001:db8:5:5::1')).status, (await from('2001:db8:5:5::2')).status, (await from('2001:db8:5:5:ffff::3')).status], [200, 200, 429])
+      assert.deepEqual(
+        [(await from('2001:db8:5:5::1')).status, (await from('2001:db8:5:5::2')).status, (await from('2001:db8:5:5:ffff::3')).status],
+        [200, 200, 429],
+      )
       assert.equal((await from('2001:db8:5:6::1')).status, 200)
       assert.equal((await from('198.51.100.1')).status, 200)
     } finally {

@@ -60,7 +60,10 @@ describe('response hardening through the gateway', () => {
     assert.equal(r.headers['referrer-policy'], 'no-referrer')
     assert.equal(r.headers['cross-origin-opener-policy'], 'same-origin')
     assert.equal(r.headers['cross-origin-resource-policy'], 'same-origin')
-    assert.equal(r.headers['permissions-policy'], 'accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()')
+    assert.equal(
+      r.headers['permissions-policy'],
+      'accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()',
+    )
     assert.equal(r.headers['cache-control'], 'no-store')
     assert.equal(r.headers['server'], undefined)
     assert.equal(r.headers['x-powered-by'], undefined)
@@ -104,7 +107,7 @@ describe('response hardening through the gateway', () => {
     assert.equal(cached.headers['cache-control'], 'public, max-age=60')
   })
 
-  test('Drawbridge\'s own errors carry the same headers', async () => {
+  test("Drawbridge's own errors carry the same headers", async () => {
     const r = await request(gw.url + '/x', { headers: { host: 'evil.com' } })
     assert.equal(r.status, 400)
     assert.equal(r.headers['content-security-policy'], "default-src 'none'; frame-ancestors 'none'")

@@ -76,7 +76,11 @@ describe('route policy: methods and hidden docs', () => {
   })
 
   test('with limits.method_override a POST is judged by the method it names and forwarded as sent; refused, safe or conflicting overrides never reach the app', async () => {
-    const gw = await startGateway({ upstream: up.url, mode: 'production', limits: { method_override: true, allowed_methods: ['GET', 'HEAD', 'POST', 'DELETE'] } })
+    const gw = await startGateway({
+      upstream: up.url,
+      mode: 'production',
+      limits: { method_override: true, allowed_methods: ['GET', 'HEAD', 'POST', 'DELETE'] },
+    })
     try {
       const before = up.seen.length
       const cases: [Record<string, string>, number][] = [

@@ -11,7 +11,16 @@ import type { Transaction } from '../../src/pipeline/transaction.js'
 const waf = createWaf(loadConfig({ object: { upstream: 'http://127.0.0.1:9', storage: { memory: true } } }), null)!
 
 async function rules(body: string): Promise<{ status: number | null; rules: string[] }> {
-  const tx = { path: '/api/users', query: '', canonicalPath: '/api/users', method: 'POST', req: { headers: { 'content-type': 'application/json' } }, wafFindings: null, wafScore: 0, wafBlocked: false } as unknown as Transaction
+  const tx = {
+    path: '/api/users',
+    query: '',
+    canonicalPath: '/api/users',
+    method: 'POST',
+    req: { headers: { 'content-type': 'application/json' } },
+    wafFindings: null,
+    wafScore: 0,
+    wafBlocked: false,
+  } as unknown as Transaction
   const v = await waf.requestBody!(tx, Buffer.from(body, 'utf8'))
   return { status: v?.status ?? null, rules: (tx.wafFindings ?? []).map((f) => f.rule) }
 }

@@ -33,17 +33,20 @@ describe('waf stage: attacks blocked, legitimate requests pass', () => {
   let gw: TestGateway
   before(async () => {
     up = await startUpstream()
-    gw = await startGateway({
-      upstream: up.url,
-      admin: { listen: '127.0.0.1:0', token: { from_env: 'ADMIN_TOKEN' } },
-      routes: [
-        { name: 'snippets', match: { path: '/api/snippets' }, waf: { mode: 'detect' } },
-        { name: 'uploads', match: { path: '/api/raw' }, waf: { enabled: false } },
-      ],
-      waf: {
-        exclusions: [{ path: '/api/code', location: 'body', name: 'source', rules: ['sqli', 'xpath', 'xss'] }],
+    gw = await startGateway(
+      {
+        upstream: up.url,
+        admin: { listen: '127.0.0.1:0', token: { from_env: 'ADMIN_TOKEN' } },
+        routes: [
+          { name: 'snippets', match: { path: '/api/snippets' }, waf: { mode: 'detect' } },
+          { name: 'uploads', match: { path: '/api/raw' }, waf: { enabled: false } },
+        ],
+        waf: {
+          exclusions: [{ path: '/api/code', location: 'body', name: 'source', rules: ['sqli', 'xpath', 'xss'] }],
+        },
       },
-    }, { ADMIN_TOKEN: 'admin-secret-token-123' })
+      { ADMIN_TOKEN: 'admin-secret-token-123' },
+    )
   })
   after(async () => {
     await gw.close()
@@ -53,13 +56,15 @@ describe('waf stage: attacks blocked, legitimate requests pass', () => {
   const cases: { name: string; attack: () => Promise<TestResponse>; legit: () => Promise<TestResponse> }[] = [
     {
       name: 'SQL injection in the query',
-      attack: () => request(gw.url + "/api/users?id=1%27%20OR%201%3D1--"),
-      legit: () => request(gw.url + "/api/users?name=O%27Brien&plan=select+a+plan"),
+      attack: () => request(gw.url + '/api/users?id=1%27%20OR%201%3D1--'),
+      legit: () => request(gw.url + '/api/users?name=O%27Brien&plan=select+a+plan'),
     },
     {
       name: 'SQL injection in a JSON body (nested)',
-      attack: () => request(gw.url + '/api/search', { method: 'POST', headers: json, body: JSON.stringify({ filter: { name: "x' UNION SELECT password FROM users--" } }) }),
-      legit: () => request(gw.url + '/api/search', { method: 'POST', headers: json, body: JSON.stringify({ filter: { name: 'drop-down menu', note: '1 + 1 = 2' } }) }),
+      attack: () =>
+        request(gw.url + '/api/search', { method: 'POST', headers: json, body: JSON.stringify({ filter: { name: "x' UNION SELECT password FROM users--" } }) }),
+      legit: () =>
+        request(gw.url + '/api/search', { method: 'POST', headers: json, body: JSON.stringify({ filter: { name: 'drop-down menu', note: '1 + 1 = 2' } }) }),
     },
     {
       name: 'XSS in a form body',
@@ -90,21 +95,33 @@ describe('waf stage: attacks blocked, legitimate requests pass', () => {
     },
     {
       name: 'traversal in a multipart file name',
-      attack: () => request(gw.url + '/api/upload', {
-        method: 'POST',
-        headers: { 'content-type': 'multipart/form-data; boundary=b0' },
-        body: '--b0\r\nContent-Disposition: form-data; name="file"; filename="../../../etc/passwd"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b0--\r\n',
-      }),
-      legit: () => request(gw.url + '/api/upload', {
-        method: 'POST',
-        headers: { 'content-type': 'multipart/form-data; boundary=b0' },
-        body: '--b0\r\nContent-Disposition: form-data; name="title"\r\n\r\nHoliday photos (2026)\r\n--b0\r\nContent-Disposition: form-data; name="file"; filename="beach.jpg"\r\nContent-Type: image/jpeg\r\n\r\n\xff\xd8\xff\r\n--b0--\r\n',
-      }),
+      attack: () =>
+        request(gw.url + '/api/upload', {
+          method: 'POST',
+          headers: { 'content-type': 'multipart/form-data; boundary=b0' },
+          body: '--b0\r\nContent-Disposition: form-data; name="file"; filename="../../../etc/passwd"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b0--\r\n',
+        }),
+      legit: () =>
+        request(gw.url + '/api/upload', {
+          method: 'POST',
+          headers: { 'content-type': 'multipart/form-data; boundary=b0' },
+          body: '--b0\r\nContent-Disposition: form-data; name="title"\r\n\r\nHoliday photos (2026)\r\n--b0\r\nContent-Disposition: form-data; name="file"; filename="beach.jpg"\r\nContent-Type: image/jpeg\r\n\r\n\xff\xd8\xff\r\n--b0--\r\n',
+        }),
     },
     {
       name: 'XSS in an XML element',
-      attack: () => request(gw.url + '/api/feed', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<feed><title>&lt;img src=x onerror=alert(1)&gt;</title></feed>' }),
-      legit: () => request(gw.url + '/api/feed', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<feed lang="en"><title>Fish &amp; chips</title></feed>' }),
+      attack: () =>
+        request(gw.url + '/api/feed', {
+          method: 'POST',
+          headers: { 'content-type': 'application/xml' },
+          body: '<feed><title>&lt;img src=x onerror=alert(1)&gt;</title></feed>',
+        }),
+      legit: () =>
+        request(gw.url + '/api/feed', {
+          method: 'POST',
+          headers: { 'content-type': 'application/xml' },
+          body: '<feed lang="en"><title>Fish &amp; chips</title></feed>',
+        }),
     },
     {
       name: 'an attack in a JSON key',
@@ -113,12 +130,18 @@ describe('waf stage: attacks blocked, legitimate requests pass', () => {
     },
     {
       name: 'SSRF to the cloud metadata address in a JSON value',
-      attack: () => request(gw.url + '/api/webhooks', { method: 'POST', headers: json, body: JSON.stringify({ url: 'http://169.254.169.254/latest/meta-data/iam/' }) }),
+      attack: () =>
+        request(gw.url + '/api/webhooks', { method: 'POST', headers: json, body: JSON.stringify({ url: 'http://169.254.169.254/latest/meta-data/iam/' }) }),
       legit: () => request(gw.url + '/api/webhooks', { method: 'POST', headers: json, body: JSON.stringify({ url: 'https://hooks.example.com/in/42' }) }),
     },
     {
       name: 'template injection in a form field',
-      attack: () => request(gw.url + '/api/greeting', { method: 'POST', headers: form, body: 'name=' + encodeURIComponent("{{ ''.__class__.__mro__[1].__subclasses__() }}") }),
+      attack: () =>
+        request(gw.url + '/api/greeting', {
+          method: 'POST',
+          headers: form,
+          body: 'name=' + encodeURIComponent("{{ ''.__class__.__mro__[1].__subclasses__() }}"),
+        }),
       legit: () => request(gw.url + '/api/greeting', { method: 'POST', headers: form, body: 'name=' + encodeURIComponent('Hello {{name}}!') }),
     },
     {
@@ -144,7 +167,12 @@ describe('waf stage: attacks blocked, legitimate requests pass', () => {
     },
     {
       name: 'XXE in an XML body',
-      attack: () => request(gw.url + '/api/feed', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>' }),
+      attack: () =>
+        request(gw.url + '/api/feed', {
+          method: 'POST',
+          headers: { 'content-type': 'application/xml' },
+          body: '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>',
+        }),
       legit: () => request(gw.url + '/api/feed', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<?xml version="1.0"?><r>plain</r>' }),
     },
     {
@@ -156,7 +184,8 @@ describe('waf stage: attacks blocked, legitimate requests pass', () => {
       // issue 3: a text/plain body shaped like a form is also read as one
       name: 'a Java class for a deserializer in a text/plain form-shaped body',
       attack: () => request(gw.url + '/api/import', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'type=java.lang.ProcessBuilder' }),
-      legit: () => request(gw.url + '/api/import', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'type=java.util.List&note=see java.lang.String' }),
+      legit: () =>
+        request(gw.url + '/api/import', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'type=java.util.List&note=see java.lang.String' }),
     },
     {
       // issue 3: the file-name checks of multipart parts apply to raw-upload headers too
@@ -166,16 +195,18 @@ describe('waf stage: attacks blocked, legitimate requests pass', () => {
     },
     {
       name: 'a PHP script as a multipart file name',
-      attack: () => request(gw.url + '/api/upload', {
-        method: 'POST',
-        headers: { 'content-type': 'multipart/form-data; boundary=b0' },
-        body: '--b0\r\nContent-Disposition: form-data; name="file"; filename="photo.php.jpg"\r\nContent-Type: image/jpeg\r\n\r\n<?php system($_GET[c]); ?>\r\n--b0--\r\n',
-      }),
-      legit: () => request(gw.url + '/api/upload', {
-        method: 'POST',
-        headers: { 'content-type': 'multipart/form-data; boundary=b0' },
-        body: '--b0\r\nContent-Disposition: form-data; name="page"\r\n\r\nindex.php\r\n--b0\r\nContent-Disposition: form-data; name="file"; filename="php-cheatsheet.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF\r\n--b0--\r\n',
-      }),
+      attack: () =>
+        request(gw.url + '/api/upload', {
+          method: 'POST',
+          headers: { 'content-type': 'multipart/form-data; boundary=b0' },
+          body: '--b0\r\nContent-Disposition: form-data; name="file"; filename="photo.php.jpg"\r\nContent-Type: image/jpeg\r\n\r\n<?php system($_GET[c]); ?>\r\n--b0--\r\n',
+        }),
+      legit: () =>
+        request(gw.url + '/api/upload', {
+          method: 'POST',
+          headers: { 'content-type': 'multipart/form-data; boundary=b0' },
+          body: '--b0\r\nContent-Disposition: form-data; name="page"\r\n\r\nindex.php\r\n--b0\r\nContent-Disposition: form-data; name="file"; filename="php-cheatsheet.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF\r\n--b0--\r\n',
+        }),
     },
     {
       // issue 3: a parser differential (CVE-2017-12635), refused before the app's parser sees it
@@ -230,7 +261,9 @@ describe('waf stage: attacks blocked, legitimate requests pass', () => {
     const attack = await rawRequest(
       gw.url,
       'POST /api/search HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n' +
-        chunk('{"q": "1 UNION ') + chunk('SELECT 1,2,3-- "}') + '0\r\n\r\n',
+        chunk('{"q": "1 UNION ') +
+        chunk('SELECT 1,2,3-- "}') +
+        '0\r\n\r\n',
     )
     assert.equal(attack.status, 403)
     assert.equal(up.seen.length, n)
@@ -500,7 +533,7 @@ describe('waf: a body is judged as the app will parse it, or refused', () => {
   test('regression: a +json or +xml type is inspected even where a binary vendor prefix once matched; listed binary types stay uninspected', async () => {
     assert.equal(await judged('application/vnd.api+json', sqli), 403)
     assert.equal(await judged('application/vnd.contoso.order+json; charset=utf-8', sqli), 403)
-    assert.equal(await judged('application/vnd.contoso+xml', '<q>x\' UNION SELECT password FROM users--</q>'), 403)
+    assert.equal(await judged('application/vnd.contoso+xml', "<q>x' UNION SELECT password FROM users--</q>"), 403)
     // a vendor type not known to be binary is inspected as text
     assert.equal(await judged('application/vnd.contoso.report', "x' UNION SELECT password FROM users--"), 403)
     // whole binary types are not this stage's business (uploads are)
@@ -519,7 +552,12 @@ describe('waf: a body is judged as the app will parse it, or refused', () => {
     assertBlocked(await post(sqli, { 'content-type': 'application/pdf' }), up, n)
     // chunked, and a first chunk of white space only
     const chunked = (chunks: string[]) =>
-      rawRequest(gw.url, `POST /api/blob HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n` + chunks.map((c) => `${Buffer.byteLength(c).toString(16)}\r\n${c}\r\n`).join('') + '0\r\n\r\n')
+      rawRequest(
+        gw.url,
+        `POST /api/blob HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n` +
+          chunks.map((c) => `${Buffer.byteLength(c).toString(16)}\r\n${c}\r\n`).join('') +
+          '0\r\n\r\n',
+      )
     assert.equal((await chunked([sqli])).status, 403)
     assert.equal(up.seen.length, n)
     // the legitimate twins: benign JSON, a PNG holding the same text, bytes that only start like JSON
@@ -546,7 +584,13 @@ describe('waf: a body is judged as the app will parse it, or refused', () => {
 
   test('regression: a charset the WAF does not read alike (UTF-16, UTF-7) is refused, not judged as UTF-8', async () => {
     const utf7 = '{"q": "+ACc- OR +ACc-1+ACc-=+ACc-1"}'
-    for (const ct of ['application/json; charset=utf-16', 'application/json; charset=UTF-7', 'application/x-www-form-urlencoded; charset=utf-7', 'text/plain; charset=utf-32', 'application/json; charset=utf-8; charset=utf-16']) {
+    for (const ct of [
+      'application/json; charset=utf-16',
+      'application/json; charset=UTF-7',
+      'application/x-www-form-urlencoded; charset=utf-7',
+      'text/plain; charset=utf-32',
+      'application/json; charset=utf-8; charset=utf-16',
+    ]) {
       assert.equal(await judged(ct, benign), 400, ct)
     }
     assert.equal(await judged('application/json; charset=utf-16', utf7), 400)

@@ -53,7 +53,11 @@ logging: { level: info, access_log: false }
     await waitForLog(child, (l) => l.msg === 'listening' && ++listening === 2, 20_000)
     const url = `http://127.0.0.1:${port}`
     const login = (pw: string) =>
-      request(`${url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', connection: 'close' }, body: JSON.stringify({ username: 'alice', password: pw }) })
+      request(`${url}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', connection: 'close' },
+        body: JSON.stringify({ username: 'alice', password: pw }),
+      })
 
     // The legitimate user first: one login works.
     assert.equal((await login(password)).status, 200)

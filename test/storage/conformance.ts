@@ -34,7 +34,10 @@ export function identityConformance(adapter: string, open: () => Promise<Identit
         assert.equal(changed?.email, null)
         assert.equal(changed?.updated_at, t0 + 5)
         assert.equal(await s.users.update('nope', { disabled: true }, t0), null)
-        assert.deepEqual((await s.users.list()).map((x) => x.id), ['u1', 'u4'])
+        assert.deepEqual(
+          (await s.users.list()).map((x) => x.id),
+          ['u1', 'u4'],
+        )
         assert.equal(await s.users.delete('u4'), true)
         assert.equal(await s.users.delete('u4'), false)
         assert.equal(await s.users.byId('u4'), null)
@@ -53,7 +56,10 @@ export function identityConformance(adapter: string, open: () => Promise<Identit
         assert.equal(await s.refresh.familyRevokedAt('f1'), null)
         assert.equal(await s.refresh.familyRevokedAt('nope'), undefined)
         const next = { hash: 'h2', issued_at: t0 + 10, expires_at: t0 + 1000, client: 'c' }
-        const [a, b] = await Promise.all([s.refresh.rotate('h1', next, 'sealed-a', t0 + 10), s.refresh.rotate('h1', { ...next, hash: 'h3' }, 'sealed-b', t0 + 10)])
+        const [a, b] = await Promise.all([
+          s.refresh.rotate('h1', next, 'sealed-a', t0 + 10),
+          s.refresh.rotate('h1', { ...next, hash: 'h3' }, 'sealed-b', t0 + 10),
+        ])
         assert.deepEqual([a.kind, b.kind].sort(), ['rotated', 'used'])
         const used = a.kind === 'used' ? a : b
         assert.ok(used.kind === 'used')
@@ -85,7 +91,17 @@ export function identityConformance(adapter: string, open: () => Promise<Identit
       try {
         await s.users.create(user('u1', 'alice'))
         await s.refresh.createFamily({ id: 'f1', user_id: 'u1', created_at: t0 }, { hash: 'h1', issued_at: t0, expires_at: t0 + 1000, client: 'c' })
-        await s.apiKeys.create({ id: 'k1', prefix: 'dbk_00000001', hash: 'x', user_id: 'u1', name: 'n', scopes: [], created_at: t0, expires_at: null, rotated_from: null })
+        await s.apiKeys.create({
+          id: 'k1',
+          prefix: 'dbk_00000001',
+          hash: 'x',
+          user_id: 'u1',
+          name: 'n',
+          scopes: [],
+          created_at: t0,
+          expires_at: null,
+          rotated_from: null,
+        })
         await s.users.delete('u1')
         assert.equal(await s.refresh.find('h1'), null)
         assert.equal(await s.apiKeys.byId('k1'), null)
@@ -105,7 +121,10 @@ export function identityConformance(adapter: string, open: () => Promise<Identit
         await assert.rejects(s.apiKeys.create({ ...base, id: 'k3', prefix: 'dbk_00000001', user_id: 'u1' }), StorageConflict)
         assert.deepEqual((await s.apiKeys.byPrefix('dbk_00000001'))?.scopes, ['a', 'b'])
         assert.equal(await s.apiKeys.byPrefix('dbk_ffffffff'), null)
-        assert.deepEqual((await s.apiKeys.list('u1')).map((k) => k.id), ['k1'])
+        assert.deepEqual(
+          (await s.apiKeys.list('u1')).map((k) => k.id),
+          ['k1'],
+        )
         assert.equal((await s.apiKeys.list()).length, 2)
         assert.equal(await s.apiKeys.expire('k2', t0 + 500), false)
         assert.equal(await s.apiKeys.expire('k2', t0 + 50), true)
@@ -130,12 +149,24 @@ export function identityConformance(adapter: string, open: () => Promise<Identit
         await s.keys.add(k('a-second'), t0 + 100)
         await s.keys.add({ ...k('c-csrf'), use: 'csrf', alg: 'HS256', public_jwk: null }, t0 + 100)
         const jwt = await s.keys.list('jwt')
-        assert.deepEqual(jwt.map((x) => x.kid), ['b-first', 'a-second'])
-        assert.deepEqual(jwt.map((x) => x.verify_until), [t0 + 100, null])
-        assert.deepEqual((await s.keys.list('csrf')).map((x) => x.kid), ['c-csrf'])
+        assert.deepEqual(
+          jwt.map((x) => x.kid),
+          ['b-first', 'a-second'],
+        )
+        assert.deepEqual(
+          jwt.map((x) => x.verify_until),
+          [t0 + 100, null],
+        )
+        assert.deepEqual(
+          (await s.keys.list('csrf')).map((x) => x.kid),
+          ['c-csrf'],
+        )
         assert.equal(await s.keys.retire(t0 + 99), 0)
         assert.equal(await s.keys.retire(t0 + 100), 1)
-        assert.deepEqual((await s.keys.list('jwt')).map((x) => x.kid), ['a-second'])
+        assert.deepEqual(
+          (await s.keys.list('jwt')).map((x) => x.kid),
+          ['a-second'],
+        )
       } finally {
         await s.close()
       }
@@ -185,12 +216,30 @@ export function eventConformance(adapter: string, open: () => Promise<SecurityEv
       try {
         await s.append([event(1), event(2, { category: 'auth', rule: 'auth-login-failed', action: 'logged' }), event(3, { client_ip: '10.0.0.1' })])
         const all = await s.list({ limit: 10 })
-        assert.deepEqual(all.map((e) => e.request_id), ['r3', 'r2', 'r1'])
-        assert.deepEqual((await s.list({ limit: 10, category: 'auth' })).map((e) => e.request_id), ['r2'])
-        assert.deepEqual((await s.list({ limit: 10, action: 'blocked' })).map((e) => e.request_id), ['r3', 'r1'])
-        assert.deepEqual((await s.list({ limit: 10, client_ip: '10.0.0.1' })).map((e) => e.request_id), ['r3'])
-        assert.deepEqual((await s.list({ limit: 10, before: all[0]!.id })).map((e) => e.request_id), ['r2', 'r1'])
-        assert.deepEqual((await s.list({ limit: 10, since: event(2).time, until: event(2).time })).map((e) => e.request_id), ['r2'])
+        assert.deepEqual(
+          all.map((e) => e.request_id),
+          ['r3', 'r2', 'r1'],
+        )
+        assert.deepEqual(
+          (await s.list({ limit: 10, category: 'auth' })).map((e) => e.request_id),
+          ['r2'],
+        )
+        assert.deepEqual(
+          (await s.list({ limit: 10, action: 'blocked' })).map((e) => e.request_id),
+          ['r3', 'r1'],
+        )
+        assert.deepEqual(
+          (await s.list({ limit: 10, client_ip: '10.0.0.1' })).map((e) => e.request_id),
+          ['r3'],
+        )
+        assert.deepEqual(
+          (await s.list({ limit: 10, before: all[0]!.id })).map((e) => e.request_id),
+          ['r2', 'r1'],
+        )
+        assert.deepEqual(
+          (await s.list({ limit: 10, since: event(2).time, until: event(2).time })).map((e) => e.request_id),
+          ['r2'],
+        )
         assert.equal((await s.list({ limit: 1 })).length, 1)
       } finally {
         await s.close()
@@ -211,7 +260,14 @@ export function sharedStateConformance(kind: string, open: () => Promise<readonl
       const la = a.limiter({ name, points: 3, seconds: 60 })
       const lb = b.limiter({ name, points: 3, seconds: 60 })
       assert.equal(a.limiter({ name, points: 3, seconds: 60 }), la)
-      const outcomes = await Promise.all(Array.from({ length: 5 }, (_, i) => (i % 2 === 0 ? la : lb).consume('k').then((r) => (r.allowed ? 'ok' : 'over'), (e: unknown) => (e instanceof StorageUnavailable ? 'unavailable' : 'error'))))
+      const outcomes = await Promise.all(
+        Array.from({ length: 5 }, (_, i) =>
+          (i % 2 === 0 ? la : lb).consume('k').then(
+            (r) => (r.allowed ? 'ok' : 'over'),
+            (e: unknown) => (e instanceof StorageUnavailable ? 'unavailable' : 'error'),
+          ),
+        ),
+      )
       assert.deepEqual([...outcomes].sort(), ['ok', 'ok', 'ok', 'over', 'over'])
       assert.equal((await la.consume('other')).allowed, true)
     })
@@ -291,7 +347,10 @@ export function sharedStateConformance(kind: string, open: () => Promise<readonl
       assert.ok(order.indexOf('a-') < order.indexOf('b+'), order.join(' '))
       assert.ok(order.indexOf('c-') < order.indexOf('a-'), order.join(' '))
       // A failing holder releases the lock too.
-      await assert.rejects(a.locks.withLock(name, 2000, async () => Promise.reject(new Error('boom'))), /boom/)
+      await assert.rejects(
+        a.locks.withLock(name, 2000, async () => Promise.reject(new Error('boom'))),
+        /boom/,
+      )
       assert.equal(await b.locks.withLock(name, 2000, async () => 'free'), 'free')
     })
 

@@ -45,7 +45,10 @@ if (server === null) {
         await dbs[2]!.migrate()
         assert.equal(await dbs[2]!.version(), schemaVersion)
         const rows = await dbs[2]!.query<{ version: number }>('SELECT version FROM drawbridge_schema ORDER BY version')
-        assert.deepEqual(rows.rows.map((r) => r.version), Array.from({ length: schemaVersion }, (_, i) => i + 1))
+        assert.deepEqual(
+          rows.rows.map((r) => r.version),
+          Array.from({ length: schemaVersion }, (_, i) => i + 1),
+        )
       } finally {
         await Promise.all(dbs.map((d) => d.close()))
       }
@@ -76,7 +79,8 @@ if (server === null) {
         await a.users.create(newUser('u1'))
         for (let i = 0; i < 20; i++) {
           await a.refresh.createFamily({ id: `f${i}`, user_id: 'u1', created_at: t0 }, { hash: `h${i}`, issued_at: t0, expires_at: t0 + 10_000, client: 'c' })
-          const next = (s: IdentityStores, tag: string) => s.refresh.rotate(`h${i}`, { hash: `h${i}-${tag}`, issued_at: t0 + 1, expires_at: t0 + 10_000, client: 'c' }, tag, t0 + 1)
+          const next = (s: IdentityStores, tag: string) =>
+            s.refresh.rotate(`h${i}`, { hash: `h${i}-${tag}`, issued_at: t0 + 1, expires_at: t0 + 10_000, client: 'c' }, tag, t0 + 1)
           const [ra, rb] = await Promise.all([next(a, 'a'), next(b, 'b')])
           assert.deepEqual([ra.kind, rb.kind].sort(), ['rotated', 'used'], `round ${i}`)
           const loser = ra.kind === 'used' ? ra : rb
@@ -95,7 +99,10 @@ if (server === null) {
       const b = postgresIdentityStores(new PostgresDb(pgConfig(url)), true)
       try {
         const results = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? a : b).throttle.fail('ip:1', t0 + i, 60_000)))
-        assert.deepEqual(results.map((r) => r.count).sort((x, y) => x - y), Array.from({ length: 30 }, (_, i) => i + 1))
+        assert.deepEqual(
+          results.map((r) => r.count).sort((x, y) => x - y),
+          Array.from({ length: 30 }, (_, i) => i + 1),
+        )
         assert.equal((await b.throttle.get('ip:1', t0)).count, 30)
       } finally {
         await a.close()
@@ -155,7 +162,17 @@ if (server === null) {
       const s = postgresIdentityStores(new PostgresDb(pgConfig(url, { connect_timeout: 1000 })), true)
       try {
         await s.users.create(newUser('u1'))
-        await s.apiKeys.create({ id: 'k1', prefix: 'dbk_00000001', hash: 'x', user_id: 'u1', name: 'n', scopes: [], created_at: t0, expires_at: null, rotated_from: null })
+        await s.apiKeys.create({
+          id: 'k1',
+          prefix: 'dbk_00000001',
+          hash: 'x',
+          user_id: 'u1',
+          name: 'n',
+          scopes: [],
+          created_at: t0,
+          expires_at: null,
+          rotated_from: null,
+        })
         await server.stop()
         await assert.rejects(s.users.byUsername('u1'), StorageUnavailable)
         await assert.rejects(s.apiKeys.byPrefix('dbk_00000001'), StorageUnavailable)

@@ -42,7 +42,9 @@ async function client(prefix = 'x'): Promise<Redis> {
 }
 
 async function shared(prefix: string): Promise<SharedState> {
-  const s = createSharedState(testConfig({ upstream: 'http://127.0.0.1:1', storage: { redis: { url: { from_env: 'REDIS_URL' }, key_prefix: prefix } } }, { REDIS_URL: server!.url }))
+  const s = createSharedState(
+    testConfig({ upstream: 'http://127.0.0.1:1', storage: { redis: { url: { from_env: 'REDIS_URL' }, key_prefix: prefix } } }, { REDIS_URL: server!.url }),
+  )
   states.push(s)
   assert.equal(await s.connect(), true)
   return s
@@ -78,7 +80,10 @@ describe('redis shared state', () => {
     const b = new RedisThrottleStore(await client(), p)
     const now = Date.now()
     const counts = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? a : b).fail('ip:1.2.3.4', now, 60_000)))
-    assert.deepEqual(counts.map((c) => c.count).sort((x, y) => x - y), Array.from({ length: 40 }, (_, i) => i + 1))
+    assert.deepEqual(
+      counts.map((c) => c.count).sort((x, y) => x - y),
+      Array.from({ length: 40 }, (_, i) => i + 1),
+    )
     assert.equal((await b.get('ip:1.2.3.4', now)).count, 40)
     // The record expires with its window: nothing is kept for ever.
     const ttl = await clients.at(-1)!.pttl(`${p}login:ip:1.2.3.4`)
@@ -117,16 +122,31 @@ describe('redis shared state', () => {
     const a = await shared(p)
     assert.equal(a.kind, 'redis')
     const la = a.limiter({ name: 'login', points: 5, seconds: 60 })
-    assert.equal(await la.consume('5.6.7.8').then((r) => (r.allowed ? 'ok' : 'over'), () => 'error'), 'ok')
+    assert.equal(
+      await la.consume('5.6.7.8').then(
+        (r) => (r.allowed ? 'ok' : 'over'),
+        () => 'error',
+      ),
+      'ok',
+    )
 
     await server.stop()
-    const down = await la.consume('5.6.7.8').then((r) => (r.allowed ? 'ok' : 'over'), (e: unknown) => (e instanceof StorageUnavailable && e.store === 'redis' ? 'unavailable' : 'error'))
+    const down = await la.consume('5.6.7.8').then(
+      (r) => (r.allowed ? 'ok' : 'over'),
+      (e: unknown) => (e instanceof StorageUnavailable && e.store === 'redis' ? 'unavailable' : 'error'),
+    )
     assert.equal(down, 'unavailable')
     await assert.rejects(new RedisThrottleStore(await clientWithoutWait(p), p).get('k', Date.now()), StorageUnavailable)
     assert.equal((await a.probe())?.ok, false)
     await server.start()
     assert.ok(await eventually(async () => (await a.probe())?.ok === true, 8000), 'reconnected')
-    assert.equal(await la.consume('5.6.7.8').then((r) => (r.allowed ? 'ok' : 'over'), () => 'error'), 'ok')
+    assert.equal(
+      await la.consume('5.6.7.8').then(
+        (r) => (r.allowed ? 'ok' : 'over'),
+        () => 'error',
+      ),
+      'ok',
+    )
   })
 })
 
@@ -137,7 +157,10 @@ describe('redis started late', () => {
     try {
       await late!.stop()
       const settings = (connectTimeout: string) =>
-        testConfig({ upstream: 'http://127.0.0.1:1', storage: { redis: { url: { from_env: 'REDIS_URL' }, key_prefix: 'late:', connect_timeout: connectTimeout } } }, { REDIS_URL: late!.url })
+        testConfig(
+          { upstream: 'http://127.0.0.1:1', storage: { redis: { url: { from_env: 'REDIS_URL' }, key_prefix: 'late:', connect_timeout: connectTimeout } } },
+          { REDIS_URL: late!.url },
+        )
       // A gives up waiting quickly (Redis is down); B and C wait as long as a normal start-up.
       const a = createSharedState(settings('300ms'))
       const config = settings('5s')
@@ -176,7 +199,13 @@ describe('redis over TLS', () => {
     try {
       const plainUrl = `redis://127.0.0.1:${tlsServer!.port}`
       const attempt = async (url: string, tls: { mode: 'disable' | 'require' | 'verify-full'; ca_file: string | null } | null) => {
-        const c = createRedis({ url, key_prefix: 'tls:', connect_timeout: 1000, command_timeout: 500, tls: tls === null ? null : { ...tls, cert_file: null, key_file: null } })
+        const c = createRedis({
+          url,
+          key_prefix: 'tls:',
+          connect_timeout: 1000,
+          command_timeout: 500,
+          tls: tls === null ? null : { ...tls, cert_file: null, key_file: null },
+        })
         clients.push(c)
         const ok = await connectRedis(c, 1500)
         c.disconnect()

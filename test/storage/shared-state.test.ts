@@ -17,7 +17,11 @@ sharedStateConformance('memory', async () => {
 test('an in-process counter holds a bounded number of keys: past it a new key is a store error (not "over the limit"); known keys still count; ended windows make room', async () => {
   const s = createSharedState(config, { maxKeys: 3 })
   const l = s.limiter({ name: 'hdr', points: 2, seconds: 1 })
-  const outcome = (key: string) => l.consume(key).then((r) => (r.allowed ? 'ok' : 'over'), (e: unknown) => (e instanceof CounterCapacity ? 'full' : 'error'))
+  const outcome = (key: string) =>
+    l.consume(key).then(
+      (r) => (r.allowed ? 'ok' : 'over'),
+      (e: unknown) => (e instanceof CounterCapacity ? 'full' : 'error'),
+    )
   assert.deepEqual([await outcome('a'), await outcome('b'), await outcome('c')], ['ok', 'ok', 'ok'])
   assert.equal(await outcome('d'), 'full')
   // A full counter is a store fault like an outage: callers apply `on_store_error`.

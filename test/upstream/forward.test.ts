@@ -49,7 +49,14 @@ describe('proxying: headers both ways', () => {
 
   test('untrusted clients cannot forge X-Forwarded-*, X-Real-IP or X-Request-ID', async () => {
     const r = await request(gw.url + '/h', {
-      headers: { 'x-forwarded-for': '6.6.6.6', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.com', forwarded: 'for=6.6.6.6', 'x-real-ip': '6.6.6.6', 'x-request-id': 'forged-id' },
+      headers: {
+        'x-forwarded-for': '6.6.6.6',
+        'x-forwarded-proto': 'https',
+        'x-forwarded-host': 'evil.com',
+        forwarded: 'for=6.6.6.6',
+        'x-real-ip': '6.6.6.6',
+        'x-request-id': 'forged-id',
+      },
     })
     const seen = r.json().headers
     assert.equal(seen['x-forwarded-for'], '127.0.0.1')
@@ -62,8 +69,10 @@ describe('proxying: headers both ways', () => {
     assert.match(String(r.headers['x-request-id']), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
   })
 
-  test('a trusted proxy\'s X-Forwarded-For and X-Request-ID are believed and extended', async () => {
-    const r = await request(trusted.url + '/h', { headers: { 'x-forwarded-for': '203.0.113.7, 127.0.0.5', 'x-forwarded-proto': 'https', 'x-request-id': 'lb-1234' } })
+  test("a trusted proxy's X-Forwarded-For and X-Request-ID are believed and extended", async () => {
+    const r = await request(trusted.url + '/h', {
+      headers: { 'x-forwarded-for': '203.0.113.7, 127.0.0.5', 'x-forwarded-proto': 'https', 'x-request-id': 'lb-1234' },
+    })
     const seen = r.json().headers
     assert.equal(seen['x-forwarded-for'], '203.0.113.7, 127.0.0.5, 127.0.0.1')
     assert.equal(seen['x-real-ip'], '203.0.113.7')
@@ -129,7 +138,10 @@ describe('limits', () => {
     assert.equal(up.seen.length, before, 'an over-limit body never reaches the upstream')
     const routeOk = await request(gw.url + '/big', { method: 'POST', body: 'z'.repeat(4000) })
     assert.equal(routeOk.status, 200)
-    const small = await rawRequest(gw.url, `POST /x HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n`)
+    const small = await rawRequest(
+      gw.url,
+      `POST /x HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n`,
+    )
     assert.equal(small.status, 200)
     const seen = up.seen.at(-1)!
     assert.equal(seen.body.toString(), 'hello')
@@ -155,10 +167,16 @@ describe('limits', () => {
   })
 
   test('request_buffering: false streams chunked bodies and still stops them at the limit', async () => {
-    const ok = await rawRequest(gw.url, `POST /stream HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n`)
+    const ok = await rawRequest(
+      gw.url,
+      `POST /stream HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n`,
+    )
     assert.equal(ok.status, 200)
     const chunk = 'y'.repeat(600)
-    const over = await rawRequest(gw.url, `POST /stream HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n258\r\n${chunk}\r\n258\r\n${chunk}\r\n0\r\n\r\n`)
+    const over = await rawRequest(
+      gw.url,
+      `POST /stream HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n258\r\n${chunk}\r\n258\r\n${chunk}\r\n0\r\n\r\n`,
+    )
     assert.equal(over.status, 413)
   })
 
@@ -225,7 +243,10 @@ describe('upstream failures', () => {
 
   test('upstream not accepting connections: 504 after connect_timeout', async () => {
     // A listener whose accept queue is full: the kernel drops further SYNs, so connect() hangs.
-    const py = spawn('python3', ['-c', 'import socket,time\ns=socket.socket();s.bind(("127.0.0.1",0));s.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(60)'])
+    const py = spawn('python3', [
+      '-c',
+      'import socket,time\ns=socket.socket();s.bind(("127.0.0.1",0));s.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(60)',
+    ])
     try {
       const [line] = await once(py.stdout, 'data')
       const port = Number(String(line).trim())
@@ -262,7 +283,10 @@ describe('upstream failures', () => {
         await new Promise((r) => setTimeout(r, 10))
       }
       const results = await Promise.all(pending)
-      assert.deepEqual(results.map((x) => x.status), [200, 200, 200])
+      assert.deepEqual(
+        results.map((x) => x.status),
+        [200, 200, 200],
+      )
     } finally {
       await gw.close()
       await up.close()
@@ -372,7 +396,11 @@ describe('error masking', () => {
 const password = 'correct horse battery staple'
 
 async function login(gw: AuthGateway, username: string): Promise<string> {
-  const r = await request(`${gw.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) })
+  const r = await request(`${gw.url}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  })
   assert.equal(r.status, 200)
   return r.json().access_token as string
 }
@@ -382,12 +410,18 @@ describe('header names with underscores, as a WSGI app under gunicorn reads them
   let gw: AuthGateway
   let allowing: AuthGateway
   let alice = ''
-  const policies = [{ match: { path: '/public' }, access: 'public' }, { match: { path: '/admin' }, roles: ['admin'] }]
+  const policies = [
+    { match: { path: '/public' }, access: 'public' },
+    { match: { path: '/admin' }, roles: ['admin'] },
+  ]
   before(async () => {
     app = await startWsgi({ server: 'gunicorn', app: 'wsgi_app:app' })
     if (app === null) return
     gw = await startAuthGateway({ upstream: app.url }, { policies })
-    allowing = await startAuthGateway({ upstream: app.url, request_headers: { allow_underscores: ['X_Tenant', 'x_drawbridge_roles', 'X-Drawbridge_User', 'x_forwarded_for', 'x_api_key'] } }, { policies })
+    allowing = await startAuthGateway(
+      { upstream: app.url, request_headers: { allow_underscores: ['X_Tenant', 'x_drawbridge_roles', 'X-Drawbridge_User', 'x_forwarded_for', 'x_api_key'] } },
+      { policies },
+    )
     for (const g of [gw, allowing]) assert.equal((await g.identity.register('alice', null, password, ['user'])).ok, true)
     alice = await login(gw, 'alice')
   })
@@ -397,7 +431,7 @@ describe('header names with underscores, as a WSGI app under gunicorn reads them
     await app.close()
   })
 
-  test('a SCRIPT_NAME header never moves gunicorn\'s routing past a role policy', async (t) => {
+  test("a SCRIPT_NAME header never moves gunicorn's routing past a role policy", async (t) => {
     if (app === null) return t.skip(wsgiSkipReason('gunicorn'))
     // Straight to gunicorn the header works: /public/admin is routed to /admin.
     const direct = await request(`${app.url}/public/admin`, { headers: { SCRIPT_NAME: '/public' } })
@@ -432,7 +466,9 @@ describe('header names with underscores, as a WSGI app under gunicorn reads them
     if (app === null) return t.skip(wsgiSkipReason('gunicorn'))
     const counted = () => gw.gateway.metrics.snapshot().counters['drawbridge_dropped_headers_total']?.['reason="underscore"'] ?? 0
     const before = counted()
-    const r = await request(`${gw.url}/public/x`, { headers: { X_Forwarded_For: '10.0.0.1', X_Real_IP: '10.0.0.1', X_HTTP_Method_Override: 'PUT', 'X-Custom': 'kept' } })
+    const r = await request(`${gw.url}/public/x`, {
+      headers: { X_Forwarded_For: '10.0.0.1', X_Real_IP: '10.0.0.1', X_HTTP_Method_Override: 'PUT', 'X-Custom': 'kept' },
+    })
     assert.equal(r.status, 200)
     const body = r.json()
     assert.equal(body.method, 'GET')
@@ -449,7 +485,15 @@ describe('header names with underscores, as a WSGI app under gunicorn reads them
     if (app === null) return t.skip(wsgiSkipReason('gunicorn'))
     const token = await login(allowing, 'alice')
     const r = await request(`${allowing.url}/orders`, {
-      headers: { authorization: `Bearer ${token}`, X_Tenant: 'acme', X_Drawbridge_Roles: 'admin', 'X-Drawbridge_User': 'mallory', X_Forwarded_For: '10.0.0.1', X_API_Key: 'dbk_forged', X_Other: 'no' },
+      headers: {
+        authorization: `Bearer ${token}`,
+        X_Tenant: 'acme',
+        X_Drawbridge_Roles: 'admin',
+        'X-Drawbridge_User': 'mallory',
+        X_Forwarded_For: '10.0.0.1',
+        X_API_Key: 'dbk_forged',
+        X_Other: 'no',
+      },
     })
     assert.equal(r.status, 200)
     const env = r.json().environ
@@ -464,8 +508,16 @@ describe('header names with underscores, as a WSGI app under gunicorn reads them
 
 describe('request headers apps take as the URL or the client address', () => {
   const spoofing = {
-    'X-Original-URL': '/admin', 'X-Rewrite-URL': '/admin', 'X-Forwarded-Prefix': '/evil', 'X-Forwarded-Port': '8443', 'X-Forwarded-Server': 'evil.com',
-    'X-Host': 'evil.com', 'True-Client-IP': '6.6.6.6', 'CF-Connecting-IP': '6.6.6.6', 'X-Client-IP': '6.6.6.6', 'X-Cluster-Client-IP': '6.6.6.6',
+    'X-Original-URL': '/admin',
+    'X-Rewrite-URL': '/admin',
+    'X-Forwarded-Prefix': '/evil',
+    'X-Forwarded-Port': '8443',
+    'X-Forwarded-Server': 'evil.com',
+    'X-Host': 'evil.com',
+    'True-Client-IP': '6.6.6.6',
+    'CF-Connecting-IP': '6.6.6.6',
+    'X-Client-IP': '6.6.6.6',
+    'X-Cluster-Client-IP': '6.6.6.6',
   }
   let up: TestUpstream
   let gw: TestGateway
@@ -490,13 +542,14 @@ describe('request headers apps take as the URL or the client address', () => {
     assert.equal(seen['x-custom'], 'kept')
   })
 
-  test('a trusted proxy\'s X-Forwarded-Prefix/-Port/-Server are believed; the rest stays stripped', async () => {
+  test("a trusted proxy's X-Forwarded-Prefix/-Port/-Server are believed; the rest stays stripped", async () => {
     const r = await request(trusted.url + '/h', { headers: spoofing })
     const seen = r.json().headers
     assert.equal(seen['x-forwarded-prefix'], '/evil')
     assert.equal(seen['x-forwarded-port'], '8443')
     assert.equal(seen['x-forwarded-server'], 'evil.com')
-    for (const name of ['x-original-url', 'x-rewrite-url', 'x-host', 'true-client-ip', 'cf-connecting-ip', 'x-client-ip', 'x-cluster-client-ip']) assert.equal(seen[name], undefined, name)
+    for (const name of ['x-original-url', 'x-rewrite-url', 'x-host', 'true-client-ip', 'cf-connecting-ip', 'x-client-ip', 'x-cluster-client-ip'])
+      assert.equal(seen[name], undefined, name)
   })
 
   test('request_headers.strip replaces the list', async () => {
@@ -520,7 +573,7 @@ describe('Connection naming an end-to-end header', () => {
     await up.close()
   })
 
-  test('Connection: content-type cannot hide a JSON body\'s type from the WAF: 400 before any stage', async () => {
+  test("Connection: content-type cannot hide a JSON body's type from the WAF: 400 before any stage", async () => {
     const before = up.seen.length
     const body = '{"q": "x\' UNION SELECT password FROM users--"}'
     const attack = await rawRequest(
@@ -529,7 +582,18 @@ describe('Connection naming an end-to-end header', () => {
     )
     assert.equal(attack.status, 400)
     assert.equal(JSON.parse(attack.body).code, 'DRAWBRIDGE_ERR_BAD_REQUEST')
-    for (const listed of ['Content-Length', 'cookie', 'Authorization', 'X-API-Key', 'X-Forwarded-For', 'x-request-id', 'Host', 'Origin', 'X-Drawbridge-User', 'keep-alive, Content_Encoding']) {
+    for (const listed of [
+      'Content-Length',
+      'cookie',
+      'Authorization',
+      'X-API-Key',
+      'X-Forwarded-For',
+      'x-request-id',
+      'Host',
+      'Origin',
+      'X-Drawbridge-User',
+      'keep-alive, Content_Encoding',
+    ]) {
       const r = await rawRequest(gw.url, `GET /h HTTP/1.1\r\nHost: localhost\r\nConnection: close, ${listed}\r\n\r\n`)
       assert.equal(r.status, 400, listed)
     }
@@ -645,7 +709,7 @@ describe('answers without content', () => {
     assert.equal(r.headers['content-length'], undefined)
   })
 
-  test('HEAD keeps the upstream\'s Content-Length and has no body', async () => {
+  test("HEAD keeps the upstream's Content-Length and has no body", async () => {
     const r = await request(gw.url + '/head', { method: 'HEAD' })
     assert.equal(r.status, 200)
     assert.equal(r.headers['content-length'], '123')

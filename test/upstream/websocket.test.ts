@@ -27,7 +27,9 @@ async function rawUpgrade(gatewayUrl: string, path: string, headers: Record<stri
   socket.on('error', () => undefined)
   try {
     await once(socket, 'connect')
-    const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')
+    const extra = Object.entries(headers)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('')
     socket.write(
       `GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
         `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${extra}\r\n`,
@@ -216,7 +218,9 @@ describe('WebSocket upgrades: sockets handed over by node:http', () => {
     const u = new URL(url)
     return new Promise((resolve) => {
       const s = netConnect(Number(u.port), u.hostname, () => {
-        s.write('GET /ws HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n')
+        s.write(
+          'GET /ws HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+        )
         s.write(Buffer.alloc(65536, 0x41))
       })
       let got = ''
@@ -234,16 +238,20 @@ describe('WebSocket upgrades: sockets handed over by node:http', () => {
     })
   }
 
-  test('regression: an upgrade answered with an ordinary response is closed once the client closes (the socket was never read, and stayed open)', { timeout: 20_000 }, async () => {
-    const gw = await startGateway({ upstream: up.url })
-    const answer = await upgradeThen(gw.url, 'end')
-    assert.match(answer, /^HTTP\/1\.1 200 /)
-    // with no connection left, close() does not wait for its drain deadline (2 s here)
-    const started = Date.now()
-    const closed = await Promise.race([gw.close().then(() => 'closed'), new Promise((r) => setTimeout(r, 1500, 'still open'))])
-    assert.equal(closed, 'closed')
-    assert.ok(Date.now() - started < 1500)
-  })
+  test(
+    'regression: an upgrade answered with an ordinary response is closed once the client closes (the socket was never read, and stayed open)',
+    { timeout: 20_000 },
+    async () => {
+      const gw = await startGateway({ upstream: up.url })
+      const answer = await upgradeThen(gw.url, 'end')
+      assert.match(answer, /^HTTP\/1\.1 200 /)
+      // with no connection left, close() does not wait for its drain deadline (2 s here)
+      const started = Date.now()
+      const closed = await Promise.race([gw.close().then(() => 'closed'), new Promise((r) => setTimeout(r, 1500, 'still open'))])
+      assert.equal(closed, 'closed')
+      assert.ok(Date.now() - started < 1500)
+    },
+  )
 
   test('a client resetting while a refused or ordinary upgrade answer is written does not crash the process', async () => {
     const gw = await startGateway({ upstream: up.url, cors: { allow_origins: ['https://app.example.com'] } })

@@ -17,15 +17,7 @@ import { mailCommand } from './mail.js'
 import { charSet, meets, type Chars } from '../chars.js'
 
 export type CmdiRule =
-  | 'cmdi-separator'
-  | 'cmdi-substitution'
-  | 'cmdi-shellshock'
-  | 'cmdi-windows'
-  | 'cmdi-ssi'
-  | 'cmdi-command-line'
-  | 'cmdi-glob'
-  | 'cmdi-mail'
-  | 'cmdi-php-eval'
+  'cmdi-separator' | 'cmdi-substitution' | 'cmdi-shellshock' | 'cmdi-windows' | 'cmdi-ssi' | 'cmdi-command-line' | 'cmdi-glob' | 'cmdi-mail' | 'cmdi-php-eval'
 
 export interface CmdiFinding {
   readonly rule: CmdiRule
@@ -43,7 +35,10 @@ export function shellWord(w: string): string {
   let out = windows ? w.slice(w.lastIndexOf('\\') + 1) : w
   // an odd quote inside a word opens a string that runs past it ("I'd" is no `id`); at either
   // end it closes or opens the app's own quoting: `'whoami`, `htop'`
-  out = out.replace(/\$\{IFS\}|\$IFS\b/g, '').replace(emptyExpansion, '').replace(/\\(["'])/g, '$1')
+  out = out
+    .replace(/\$\{IFS\}|\$IFS\b/g, '')
+    .replace(emptyExpansion, '')
+    .replace(/\\(["'])/g, '$1')
   out = out.replace(pairedQuotes(out), '')
   if (!windows) out = out.replace(/\\/g, '')
   // a one-character class is that character: `/usr/bin/[u]name`
@@ -93,18 +88,25 @@ const constructs = new Set(['for', 'if', 'alias'])
 const wordRe = /^(?:\$\(\)|``|[<>]\(\)|\$\{[^}\s]{0,40}\}|[^\s;|&<>(){}`])+/
 
 // Code for an interpreter that reaches the system: processes, sockets, files.
-const dangerousCode = /\b(?:system|exec|spawn|popen|passthru|shell_exec|subprocess|child_process|socket|fsockopen|Runtime|readline|os\.|pty|IO\.popen|open\s*\()/
+const dangerousCode =
+  /\b(?:system|exec|spawn|popen|passthru|shell_exec|subprocess|child_process|socket|fsockopen|Runtime|readline|os\.|pty|IO\.popen|open\s*\()/
 
 // Paths an attacker's command line aims at. Deep: names a file or directory worth taking; shallow:
 // the root of a drive or the file system, or a scratch directory.
-const deepTarget = /(?:^|[\s=<>'"(,:])(?:\/etc(?:\/|\b)|\/bin\/|\/sbin\/|\/usr\/(?:local\/)?s?bin\b|\/dev\/(?:tcp|udp)\/|\/proc\/|\/root\b|\/var\/(?:www|log|spool|mail)\b|~\/\.ssh|[A-Za-z]:\\(?:windows|winnt|boot\.ini|inetpub|documents and settings|users)|HK(?:LM|CU|EY_[A-Z_]+)\\)/i
+const deepTarget =
+  /(?:^|[\s=<>'"(,:])(?:\/etc(?:\/|\b)|\/bin\/|\/sbin\/|\/usr\/(?:local\/)?s?bin\b|\/dev\/(?:tcp|udp)\/|\/proc\/|\/root\b|\/var\/(?:www|log|spool|mail)\b|~\/\.ssh|[A-Za-z]:\\(?:windows|winnt|boot\.ini|inetpub|documents and settings|users)|HK(?:LM|CU|EY_[A-Z_]+)\\)/i
 const shallowTarget = /(?:^|[\s=<>'"(,:])(?:\/(?=\s|$)|\/tmp\b|\/home\b|[A-Za-z]:\\(?=\s|$|\*)|[A-Za-z]:\\[\w ]{0,30}\\\*)/
 
 /** A plausible argument after a separator: a flag, a path, an address, a redirect, more shell. */
 function shellArgument(rest: string, word: string): boolean {
   const a = rest.trimStart()
   if (a === '') return false
-  if (/^(?:-{1,2}[A-Za-z]|\+[A-Za-z]\b|\/(?:[\w.~*?[-]|\s|$)|~\/|\.{1,2}\/|[A-Za-z]:\\|\\\\[\w.]|\$[({\w]|`|["']?(?:https?|ftp):\/\/|%[A-Za-z]+%|>>?\s*[/\w.~-]|<\s*[/\w.~-]|\d{1,3}(?:\.\d{1,3}){3}\b)/.test(a)) return true
+  if (
+    /^(?:-{1,2}[A-Za-z]|\+[A-Za-z]\b|\/(?:[\w.~*?[-]|\s|$)|~\/|\.{1,2}\/|[A-Za-z]:\\|\\\\[\w.]|\$[({\w]|`|["']?(?:https?|ftp):\/\/|%[A-Za-z]+%|>>?\s*[/\w.~-]|<\s*[/\w.~-]|\d{1,3}(?:\.\d{1,3}){3}\b)/.test(
+      a,
+    )
+  )
+    return true
   // `; sleep 5` but not "; sleep 8 hours"
   // `;echo 1;`: a statement that proves code runs
   if (word === 'echo' && /^\d+\s*;/.test(a)) return true
@@ -133,11 +135,18 @@ function commandAt(s: string, i: number, ctx: Context, vars: ReadonlyMap<string,
     const close = text.indexOf('}', at)
     const inner = close === -1 ? '' : text.slice(at, close)
     if (inner.includes(',') && !/[\s{]/.test(inner.replace(/\t/g, ''))) {
-      const line = inner.split(',').filter((p) => p !== '').join(' ') + text.slice(close + 1)
+      const line =
+        inner
+          .split(',')
+          .filter((p) => p !== '')
+          .join(' ') + text.slice(close + 1)
       // `{,ifconfig}`: an empty first element is written only to hide a command word
       // `{id,}` is also a list of fields: without the empty head it needs an argument
       const parts = line.split(' ').length
-      const r = inner.startsWith(',') || parts >= 2 ? commandAt(line, 0, inner.startsWith(',') ? 'substitution' : ctx === 'start' ? 'separator' : ctx, vars, depth + 1) : 0
+      const r =
+        inner.startsWith(',') || parts >= 2
+          ? commandAt(line, 0, inner.startsWith(',') ? 'substitution' : ctx === 'start' ? 'separator' : ctx, vars, depth + 1)
+          : 0
       if (r > 0) return strong
     }
   }
@@ -149,7 +158,8 @@ function commandAt(s: string, i: number, ctx: Context, vars: ReadonlyMap<string,
   }
   let m = wordRe.exec(text.slice(at))
   // cheap first: a plain word that names no command and starts no construct ends it here
-  if (m !== null && plainWord.test(m[0]) && !isCommand(lookup(m[0].toLowerCase())) && !constructs.has(m[0].toLowerCase()) && !/^[\w-]+-[\w]+$/.test(m[0])) return 0
+  if (m !== null && plainWord.test(m[0]) && !isCommand(lookup(m[0].toLowerCase())) && !constructs.has(m[0].toLowerCase()) && !/^[\w-]+-[\w]+$/.test(m[0]))
+    return 0
   // `$SHELL -c …` is a shell; an unknown `$u` before a word is nothing, written to hide the word
   let skipped = false
   for (let k = 0; k < 3 && m !== null && loneVariable.test(m[0]) && !/^\$\{?(?:SHELL|BASH)\}?$/.test(m[0]) && !vars?.has(m[0].replace(/[${}]/g, '')); k++) {
@@ -216,7 +226,11 @@ function commandAt(s: string, i: number, ctx: Context, vars: ReadonlyMap<string,
   }
   // the whole value as a command line
   // (`id` and `hostname` are also column names: "id;name;email" is a CSV header)
-  if (recon.has(word) && (next === '' || /^(?:-{1,2}[A-Za-z]|\/[A-Za-z]+\s*$)/.test(next) || (!fieldNames.has(word) && /^[;|&\n`#]\s*(?:$|[^A-Za-z\s])/.test(next)))) return strong
+  if (
+    recon.has(word) &&
+    (next === '' || /^(?:-{1,2}[A-Za-z]|\/[A-Za-z]+\s*$)/.test(next) || (!fieldNames.has(word) && /^[;|&\n`#]\s*(?:$|[^A-Za-z\s])/.test(next)))
+  )
+    return strong
   if (shells.has(word) || interpreters.has(word)) {
     // `sh -c id`, `bash -i >& …`, `powershell -enc …`, `perl -e 'system(…)'`
     const flag = /^(?:-[A-Za-z]*([ceirE])\b|\/[ck]\b|-(?:enc|nop|noni|w|ExecutionPolicy|EncodedCommand)\b)\s*(['"]?)([^'"]{0,120})/i.exec(next)
@@ -235,8 +249,13 @@ function commandAt(s: string, i: number, ctx: Context, vars: ReadonlyMap<string,
   if (!english.has(word) && shallowTarget.test(cleanArgs)) return strong
   if (/^(?:\/usr(?:\/local)?)?\/s?bin\//.test(raw) && next !== '') return strong
   // writing a script where the server runs it, or over a system file: `echo '<?php …' > x.php`
-  if ((word === 'echo' || word === 'printf') && /[^-=>&\d\s]\s*>>?\s*(?:[\w./~-]*\.(?:php\d?|phtml|jsp|aspx?|sh|py|pl|cgi)|\/etc\/\S+|\S*authorized_keys|\S*\/cron\S*)\s*$/i.test(next)) return strong
-  if (shellArgument(expanded, word) && /^\s*\S+\s+(?:-{1,2}[A-Za-z]|\/(?:etc|bin|usr|tmp|var|dev|proc|home|root)\b|[A-Za-z]:\\)/.test(text.slice(lead.length))) return 0.6
+  if (
+    (word === 'echo' || word === 'printf') &&
+    /[^-=>&\d\s]\s*>>?\s*(?:[\w./~-]*\.(?:php\d?|phtml|jsp|aspx?|sh|py|pl|cgi)|\/etc\/\S+|\S*authorized_keys|\S*\/cron\S*)\s*$/i.test(next)
+  )
+    return strong
+  if (shellArgument(expanded, word) && /^\s*\S+\s+(?:-{1,2}[A-Za-z]|\/(?:etc|bin|usr|tmp|var|dev|proc|home|root)\b|[A-Za-z]:\\)/.test(text.slice(lead.length)))
+    return 0.6
   return 0
 }
 
@@ -376,7 +395,8 @@ export function analyzeCmdiPath(value: string, chars: Chars | null = null): Cmdi
 function analyze(value: string, wholeLine: boolean, chars: Chars | null): CmdiFinding | null {
   if (onlyWords(value, chars)) return null
   // Shellshock: a function definition in a header value
-  if (value.indexOf('()') !== -1 && /\(\)\s*\{[^}]{0,20}\}\s*;|\(\)\s*\{\s*:\s*;\s*\}|^\s*\(\)\s*\{/.test(value)) return { rule: 'cmdi-shellshock', confidence: 0.95 }
+  if (value.indexOf('()') !== -1 && /\(\)\s*\{[^}]{0,20}\}\s*;|\(\)\s*\{\s*:\s*;\s*\}|^\s*\(\)\s*\{/.test(value))
+    return { rule: 'cmdi-shellshock', confidence: 0.95 }
   const lt = value.indexOf('<')
   // Server-side includes: <!--#exec cmd="…"-->
   if (lt !== -1 && /<!--\s*#\s*exec\b/i.test(value)) return { rule: 'cmdi-ssi', confidence: 0.95 }
@@ -387,7 +407,8 @@ function analyze(value: string, wholeLine: boolean, chars: Chars | null): CmdiFi
   const vars = assignments(value)
   const call = shellCall.exec(value)
   if (call !== null && commandAt(value, call.index + call[0].length, 'substitution', vars) > 0) return { rule: 'cmdi-substitution', confidence: 0.8 }
-  if ((value.charCodeAt(0) === 13 || value.charCodeAt(0) === 10 || value.indexOf('\n') !== -1) && mailCommand(value)) return { rule: 'cmdi-mail', confidence: 0.85 }
+  if ((value.charCodeAt(0) === 13 || value.charCodeAt(0) === 10 || value.indexOf('\n') !== -1) && mailCommand(value))
+    return { rule: 'cmdi-mail', confidence: 0.85 }
   for (let i = 0; i < value.length; i++) {
     const c = value[i]!
     if (c === '$' && value[i + 1] === '(' && value[i + 2] !== '(') {
@@ -404,7 +425,8 @@ function analyze(value: string, wholeLine: boolean, chars: Chars | null): CmdiFi
       // a code span with arguments: markdown writes `ls -la` too, so it needs what a whole value would
       // (a value that is one code span and nothing else is no prose)
       const whole = i === 0 && close === value.length - 1
-      if (/\S\s+\S/.test(inner.trim()) && commandAt(inner.trim(), 0, whole ? 'separator' : 'start', vars) >= 0.8) return { rule: 'cmdi-substitution', confidence: 0.9 }
+      if (/\S\s+\S/.test(inner.trim()) && commandAt(inner.trim(), 0, whole ? 'separator' : 'start', vars) >= 0.8)
+        return { rule: 'cmdi-substitution', confidence: 0.9 }
       if (commandAt(inner, 0, 'substitution', vars) > 0) {
         // the whole value one code span holding a recon command or a binary's path: `` `whoami` ``
         const w = shellWord(inner.trim())
@@ -436,4 +458,3 @@ function analyze(value: string, wholeLine: boolean, chars: Chars | null): CmdiFi
   }
   return null
 }
-

@@ -7,9 +7,11 @@
 
 const smtpAddress = /^(?:MAIL\s+FROM|RCPT\s+TO)\s*:\s*<[^>\r\n]{0,200}>/i
 const smtpBare = /^(?:DATA|QUIT|RSET|NOOP|STARTTLS)\s*$|^(?:EHLO|HELO|VRFY|EXPN)\s+[\w.@<>-]{1,100}\s*$|^HELP\s+\w+\s*$/
-const imap = /^[A-Za-z]{0,4}[0-9]{1,6}\s+(?:UID\s+)?(?:LOGIN|SELECT|EXAMINE|FETCH|STORE|COPY|MOVE|LIST|LSUB|SEARCH|APPEND|STATUS|AUTHENTICATE|LOGOUT|CREATE|DELETE|RENAME|EXPUNGE|CAPABILITY|SUBSCRIBE|CLOSE|QUIT)\b(.{0,200})/i
+const imap =
+  /^[A-Za-z]{0,4}[0-9]{1,6}\s+(?:UID\s+)?(?:LOGIN|SELECT|EXAMINE|FETCH|STORE|COPY|MOVE|LIST|LSUB|SEARCH|APPEND|STATUS|AUTHENTICATE|LOGOUT|CREATE|DELETE|RENAME|EXPUNGE|CAPABILITY|SUBSCRIBE|CLOSE|QUIT)\b(.{0,200})/i
 const imapArgument = /^\s*$|INBOX|\d+:[\d*]+|\(|"|\{\d+\}|\b(?:PLAIN|LOGIN|SINCE|CHARSET|FLAGS|MESSAGES)\b|^\s+\d+\s/i
-const pop3 = /^(?:(?:RETR|DELE|LIST|TOP|UIDL)\s+\d+(?:\s+\d+)?|APOP\s+\S+\s+[0-9a-f]{32}|AUTH\s+(?:PLAIN|LOGIN|CRAM-MD5|XOAUTH2|\S+\s+[A-Za-z0-9+/]{8,}={0,2}))\s*$/i
+const pop3 =
+  /^(?:(?:RETR|DELE|LIST|TOP|UIDL)\s+\d+(?:\s+\d+)?|APOP\s+\S+\s+[0-9a-f]{32}|AUTH\s+(?:PLAIN|LOGIN|CRAM-MD5|XOAUTH2|\S+\s+[A-Za-z0-9+/]{8,}={0,2}))\s*$/i
 
 /** The first line after a leading line break, judged as a mail protocol command. */
 export function mailCommand(value: string): boolean {

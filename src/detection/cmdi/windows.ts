@@ -16,7 +16,36 @@ export function batchFor(text: string): boolean {
 
 const conditionKeywords = new Set(['exist', 'defined', 'errorlevel', 'cmdextversion'])
 const comparisons = new Set(['==', 'equ', 'neq', 'lss', 'leq', 'gtr', 'geq'])
-const batchCommands = new Set(['echo', 'set', 'goto', 'call', 'exit', 'cmd', 'cd', 'chdir', 'md', 'mkdir', 'del', 'copy', 'type', 'dir', 'start', 'if', 'for', 'rem', 'pause', 'shift', 'pushd', 'popd', 'move', 'ren', 'rd', 'cls', 'title', 'color'])
+const batchCommands = new Set([
+  'echo',
+  'set',
+  'goto',
+  'call',
+  'exit',
+  'cmd',
+  'cd',
+  'chdir',
+  'md',
+  'mkdir',
+  'del',
+  'copy',
+  'type',
+  'dir',
+  'start',
+  'if',
+  'for',
+  'rem',
+  'pause',
+  'shift',
+  'pushd',
+  'popd',
+  'move',
+  'ren',
+  'rd',
+  'cls',
+  'title',
+  'color',
+])
 // %VAR%, %1, %~1, %~dp0, !VAR!, %_prog:~-1%
 const batchVariable = /%~?[0-9]|%[A-Za-z_][\w:~,-]{0,40}%|![A-Za-z_]\w{0,40}!/
 
@@ -94,7 +123,8 @@ export function batchIf(text: string): boolean {
   const rest = s.slice(skipSpace(s, end))
   const variable = batchVariable.test(condition)
   const word = /^@?([A-Za-z]+)/.exec(rest)
-  const command = rest.startsWith('(') || rest.startsWith('@') || (word !== null && (batchCommands.has(word[1]!.toLowerCase()) || isCommand(word[1]!.toLowerCase())))
+  const command =
+    rest.startsWith('(') || rest.startsWith('@') || (word !== null && (batchCommands.has(word[1]!.toLowerCase()) || isCommand(word[1]!.toLowerCase())))
   if (command) return true
   // "If exist on disk, skip": without a command after it, only a batch variable makes it batch
   return variable && (rest === '' || rest.startsWith('...') || /^[A-Za-z]/.test(rest))
@@ -112,14 +142,36 @@ function balanced(s: string): boolean {
 
 // PowerShell cmdlets an attacker runs; aliases (iex, iwr, irm, saps) are in the command list.
 const cmdlets = new Set([
-  'invoke-expression', 'invoke-webrequest', 'invoke-restmethod', 'invoke-command', 'invoke-wmimethod', 'invoke-item',
-  'invoke-shellcode', 'invoke-mimikatz', 'start-process', 'start-bitstransfer', 'start-job', 'new-object', 'set-mppreference',
-  'add-mppreference', 'set-executionpolicy', 'get-wmiobject', 'get-ciminstance', 'invoke-cimmethod', 'remove-item',
-  'stop-process', 'new-service', 'register-scheduledtask', 'new-itemproperty', 'set-itemproperty',
+  'invoke-expression',
+  'invoke-webrequest',
+  'invoke-restmethod',
+  'invoke-command',
+  'invoke-wmimethod',
+  'invoke-item',
+  'invoke-shellcode',
+  'invoke-mimikatz',
+  'start-process',
+  'start-bitstransfer',
+  'start-job',
+  'new-object',
+  'set-mppreference',
+  'add-mppreference',
+  'set-executionpolicy',
+  'get-wmiobject',
+  'get-ciminstance',
+  'invoke-cimmethod',
+  'remove-item',
+  'stop-process',
+  'new-service',
+  'register-scheduledtask',
+  'new-itemproperty',
+  'set-itemproperty',
 ])
 
 /** `Invoke-WebRequest http://x/a.ps1`, `Start-Process cmd -ArgumentList …`: a cmdlet with an argument. */
 export function powershell(word: string, rest: string): boolean {
   if (!cmdlets.has(word)) return false
-  return /^\s+(?:-[A-Za-z]|["']?https?:|\(|\$|["']?[A-Za-z]:\\|["']?\\\\|\/|[\w.-]+\.(?:ps1|exe|bat|dll|vbs|hta)\b|cmd\b|powershell\b|[\w.]+\.\w+\()/i.test(rest)
+  return /^\s+(?:-[A-Za-z]|["']?https?:|\(|\$|["']?[A-Za-z]:\\|["']?\\\\|\/|[\w.-]+\.(?:ps1|exe|bat|dll|vbs|hta)\b|cmd\b|powershell\b|[\w.]+\.\w+\()/i.test(
+    rest,
+  )
 }

@@ -14,15 +14,27 @@ import type { CodeFinding } from './types.js'
 
 // Commons-collections and JDK chain classes with no other use (the names java.ts scores too).
 const gadgets = [
-  'invokertransformer', 'instantiatetransformer', 'chainedtransformer', 'constanttransformer', 'clonetransformer',
-  'instantiatefactory', 'prototypeclonefactory', 'prototypeserializationfactory', 'forclosure', 'whileclosure',
-  'templatesimpl', 'jdbcrowsetimpl', 'annotationinvocationhandler', 'transformingcomparator',
+  'invokertransformer',
+  'instantiatetransformer',
+  'chainedtransformer',
+  'constanttransformer',
+  'clonetransformer',
+  'instantiatefactory',
+  'prototypeclonefactory',
+  'prototypeserializationfactory',
+  'forclosure',
+  'whileclosure',
+  'templatesimpl',
+  'jdbcrowsetimpl',
+  'annotationinvocationhandler',
+  'transformingcomparator',
 ]
 const processClasses = ['runtime', 'processbuilder']
 
 // Packages a request has no reason to name a class of: process, files, streams, naming,
 // scripting, CORBA, xwork's OGNL context (Struts), commons-collections, xalan, groovy.
-const dangerousClass = /^(?:(?:java\.(?:lang|io|nio|net|rmi|beans|util\.zip)|javax\.(?:script|naming|management|el)|sun|com\.sun|jdk|org\.omg|org\.apache\.(?:commons\.collections|xalan|bcel)|org\.codehaus\.groovy)(?:\.[A-Za-z_$][\w$]*)+|com\.opensymphony\.xwork2(?:\.[A-Za-z_$][\w$]*)*)$/
+const dangerousClass =
+  /^(?:(?:java\.(?:lang|io|nio|net|rmi|beans|util\.zip)|javax\.(?:script|naming|management|el)|sun|com\.sun|jdk|org\.omg|org\.apache\.(?:commons\.collections|xalan|bcel)|org\.codehaus\.groovy)(?:\.[A-Za-z_$][\w$]*)+|com\.opensymphony\.xwork2(?:\.[A-Za-z_$][\w$]*)*)$/
 const dottedChain = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/
 
 /** A dotted class name or chain that is the whole token. */
@@ -54,7 +66,12 @@ function fragments(name: string): string[] {
 }
 
 // Built once. One alternation of literals: irregexp scans a short token once for all of them.
-const base64Name = new RegExp(base64Names.flatMap(fragments).map((f) => f.replaceAll('+', '\\+')).join('|'))
+const base64Name = new RegExp(
+  base64Names
+    .flatMap(fragments)
+    .map((f) => f.replaceAll('+', '\\+'))
+    .join('|'),
+)
 // The stream header: a stream in base64 starts `rO0AB`; a header cut out of a run where the
 // stream starts at byte 1 or 2 reads `KztAA` or `Cs7QA` (CRS 944210), alone in the token.
 const base64Magic = /^(?:rO0AB|(?:KztAA|Cs7QA)[A-Za-z0-9+/]{0,2}={0,2}$)/

@@ -16,11 +16,31 @@ import { javaClassToken } from './java-token.js'
 
 // Commons-collections, xalan, rowset and other classes whose only use in a request is a chain.
 const gadgets = [
-  'invokertransformer', 'instantiatetransformer', 'chainedtransformer', 'constanttransformer', 'clonetransformer',
-  'instantiatefactory', 'prototypeclonefactory', 'prototypeserializationfactory', 'forclosure', 'whileclosure',
-  'templatesimpl', 'jdbcrowsetimpl', 'annotationinvocationhandler', 'badattributevalueexpexception', 'lazymap',
-  'transformedmap', 'transformingcomparator', 'xmldecoder', 'eventhandler', 'beancomparator', 'mozilla.javascript',
-  'groovy.util.expando', 'methodclosure', 'convertedclosure', 'classpathxmlapplicationcontext',
+  'invokertransformer',
+  'instantiatetransformer',
+  'chainedtransformer',
+  'constanttransformer',
+  'clonetransformer',
+  'instantiatefactory',
+  'prototypeclonefactory',
+  'prototypeserializationfactory',
+  'forclosure',
+  'whileclosure',
+  'templatesimpl',
+  'jdbcrowsetimpl',
+  'annotationinvocationhandler',
+  'badattributevalueexpexception',
+  'lazymap',
+  'transformedmap',
+  'transformingcomparator',
+  'xmldecoder',
+  'eventhandler',
+  'beancomparator',
+  'mozilla.javascript',
+  'groovy.util.expando',
+  'methodclosure',
+  'convertedclosure',
+  'classpathxmlapplicationcontext',
 ]
 const processClasses = ['runtime', 'processbuilder', 'processimpl', 'unixprocess']
 // built once: these run on every value with a trigger character
@@ -82,11 +102,16 @@ export function analyzeJava(text: string): CodeFinding | null {
     if (requestSources.some((r) => lower.includes(r))) return { rule: 'java-process-execution', confidence: 0.95 }
     if (reflection.some((r) => lower.includes(r))) return { rule: 'java-reflection', confidence: 0.9 }
     // OGNL `@java.lang.Runtime@getRuntime()`, EL `T(java.lang.Runtime)`, `%{...}`, `${...}`
-    if (/@java\.lang\.runtime@|t\s*\(\s*java\.lang\./.test(lower) || inExpression(lower, lower.indexOf('getruntime'))) return { rule: 'java-process-execution', confidence: 0.9 }
+    if (/@java\.lang\.runtime@|t\s*\(\s*java\.lang\./.test(lower) || inExpression(lower, lower.indexOf('getruntime')))
+      return { rule: 'java-process-execution', confidence: 0.9 }
     return { rule: 'java-process-execution', confidence: 0.75 }
   }
   // reflection that names a process class: `Class.forName("java.lang.Runtime")`, `getMethod("exec")`
-  if (process && reflection.some((r) => lower.includes(r)) && /forname\s*\(\s*["']java\.lang\.(?:runtime|processbuilder)|getmethod\s*\(\s*["'](?:exec|getruntime|start)["']/.test(lower)) {
+  if (
+    process &&
+    reflection.some((r) => lower.includes(r)) &&
+    /forname\s*\(\s*["']java\.lang\.(?:runtime|processbuilder)|getmethod\s*\(\s*["'](?:exec|getruntime|start)["']/.test(lower)
+  ) {
     return { rule: 'java-reflection', confidence: 0.9 }
   }
   // a chain class as a token (`...functors.ChainedTransformer`) rather than named in a sentence
@@ -96,9 +121,20 @@ export function analyzeJava(text: string): CodeFinding | null {
 
 // Chain classes with no other use and no English reading (unlike `EventHandler`, `LazyMap`)
 const specificGadgets = [
-  'invokertransformer', 'instantiatetransformer', 'chainedtransformer', 'clonetransformer', 'instantiatefactory', 'prototypeclonefactory',
-  'prototypeserializationfactory', 'forclosure', 'whileclosure', 'templatesimpl', 'jdbcrowsetimpl', 'annotationinvocationhandler',
-  'badattributevalueexpexception', 'transformingcomparator',
+  'invokertransformer',
+  'instantiatetransformer',
+  'chainedtransformer',
+  'clonetransformer',
+  'instantiatefactory',
+  'prototypeclonefactory',
+  'prototypeserializationfactory',
+  'forclosure',
+  'whileclosure',
+  'templatesimpl',
+  'jdbcrowsetimpl',
+  'annotationinvocationhandler',
+  'badattributevalueexpexception',
+  'transformingcomparator',
 ]
 
 /** `class.module.classLoader.resources...` (Spring4Shell), `class.classLoader...` (Struts 1). */

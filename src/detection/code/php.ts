@@ -27,38 +27,141 @@ const maxArgTokens = 128
 const maxCalleeTokens = 64
 
 // Run code or commands, or load code.
-const execFunctions = new Set([
-  'system', 'exec', 'shell_exec', 'passthru', 'popen', 'proc_open', 'pcntl_exec', 'assert', 'eval', 'create_function',
-])
+const execFunctions = new Set(['system', 'exec', 'shell_exec', 'passthru', 'popen', 'proc_open', 'pcntl_exec', 'assert', 'eval', 'create_function'])
 // Take a callback by name: `call_user_func('system', 'id')`, `array_map('assert', ...)`.
 const callbackFunctions = new Set([
-  'call_user_func', 'call_user_func_array', 'array_map', 'array_filter', 'array_walk', 'usort', 'uasort', 'uksort',
-  'register_shutdown_function', 'register_tick_function', 'forward_static_call', 'forward_static_call_array',
+  'call_user_func',
+  'call_user_func_array',
+  'array_map',
+  'array_filter',
+  'array_walk',
+  'usort',
+  'uasort',
+  'uksort',
+  'register_shutdown_function',
+  'register_tick_function',
+  'forward_static_call',
+  'forward_static_call_array',
 ])
 // Unwrap a hidden payload.
 const decoders = new Set([
-  'base64_decode', 'gzinflate', 'gzuncompress', 'gzdecode', 'str_rot13', 'strrev', 'hex2bin', 'chr', 'pack',
-  'bzdecompress', 'convert_uudecode', 'rawurldecode', 'urldecode', 'hexdec',
+  'base64_decode',
+  'gzinflate',
+  'gzuncompress',
+  'gzdecode',
+  'str_rot13',
+  'strrev',
+  'hex2bin',
+  'chr',
+  'pack',
+  'bzdecompress',
+  'convert_uudecode',
+  'rawurldecode',
+  'urldecode',
+  'hexdec',
 ])
 // Write, load or reveal files and configuration.
 const fileFunctions = new Set([
-  'include', 'include_once', 'require', 'require_once', 'file_put_contents', 'fwrite', 'fputs', 'move_uploaded_file',
-  'file_get_contents', 'readfile', 'fopen', 'unlink', 'phpinfo', 'fsockopen', 'pfsockopen', 'curl_exec', 'copy',
-  'symlink', 'chmod', 'ini_set', 'putenv', 'mail', 'unserialize', 'preg_replace', 'extract', 'parse_str',
-  'get_defined_vars', 'posix_getpwuid', 'dl', 'highlight_file', 'show_source', 'file', 'scandir', 'glob',
+  'include',
+  'include_once',
+  'require',
+  'require_once',
+  'file_put_contents',
+  'fwrite',
+  'fputs',
+  'move_uploaded_file',
+  'file_get_contents',
+  'readfile',
+  'fopen',
+  'unlink',
+  'phpinfo',
+  'fsockopen',
+  'pfsockopen',
+  'curl_exec',
+  'copy',
+  'symlink',
+  'chmod',
+  'ini_set',
+  'putenv',
+  'mail',
+  'unserialize',
+  'preg_replace',
+  'extract',
+  'parse_str',
+  'get_defined_vars',
+  'posix_getpwuid',
+  'dl',
+  'highlight_file',
+  'show_source',
+  'file',
+  'scandir',
+  'glob',
 ])
 // Request input: what an injected call is fed with.
-const superglobals = new Set([
-  '_get', '_post', '_request', '_cookie', '_server', '_files', '_env', '_session', 'globals', 'http_raw_post_data',
-])
+const superglobals = new Set(['_get', '_post', '_request', '_cookie', '_server', '_files', '_env', '_session', 'globals', 'http_raw_post_data'])
 // A first word that makes a string a shell command (`system('id')`, `exec("cat /etc/passwd")`).
 const shellCommands = new Set([
-  'id', 'whoami', 'uname', 'ls', 'dir', 'pwd', 'cat', 'tac', 'head', 'tail', 'wget', 'curl', 'nc', 'ncat', 'bash', 'sh',
-  'ping', 'nslookup', 'echo', 'ifconfig', 'ipconfig', 'netstat', 'ps', 'env', 'printenv', 'hostname', 'rm', 'chmod',
-  'python', 'python3', 'perl', 'php', 'powershell', 'cmd', 'net', 'type', 'find', 'sleep', 'uptime', 'systeminfo', 'tasklist',
+  'id',
+  'whoami',
+  'uname',
+  'ls',
+  'dir',
+  'pwd',
+  'cat',
+  'tac',
+  'head',
+  'tail',
+  'wget',
+  'curl',
+  'nc',
+  'ncat',
+  'bash',
+  'sh',
+  'ping',
+  'nslookup',
+  'echo',
+  'ifconfig',
+  'ipconfig',
+  'netstat',
+  'ps',
+  'env',
+  'printenv',
+  'hostname',
+  'rm',
+  'chmod',
+  'python',
+  'python3',
+  'perl',
+  'php',
+  'powershell',
+  'cmd',
+  'net',
+  'type',
+  'find',
+  'sleep',
+  'uptime',
+  'systeminfo',
+  'tasklist',
 ])
 // Words before a `(` that do not make it a function call.
-const notCalls = new Set(['function', 'fn', 'new', 'if', 'while', 'for', 'foreach', 'switch', 'catch', 'array', 'list', 'isset', 'empty', 'return', 'echo', 'print'])
+const notCalls = new Set([
+  'function',
+  'fn',
+  'new',
+  'if',
+  'while',
+  'for',
+  'foreach',
+  'switch',
+  'catch',
+  'array',
+  'list',
+  'isset',
+  'empty',
+  'return',
+  'echo',
+  'print',
+])
 
 const isIdStart = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c >= 0x80
 const isIdPart = (c: number) => isIdStart(c) || (c >= 48 && c <= 57)
@@ -130,7 +233,6 @@ export function tokenize(s: string): Token[] {
   }
   return out
 }
-
 
 /**
  * The name an indirect callee spells, read backwards from `end` (inclusive): bracket groups and
@@ -231,8 +333,7 @@ function readArgs(t: readonly Token[], open: number): Args {
 
 // Commands run bare, which a bare word argument may be (`system(whoami)`); `exec(cmd)` passes a variable.
 const bareCommands = new Set(['id', 'whoami', 'uname', 'ls', 'pwd', 'ifconfig', 'ipconfig', 'hostname', 'netstat', 'systeminfo', 'tasklist', 'dir'])
-const shellFirstWord = (k: Token) =>
-  k.kind === 'id' ? bareCommands.has(k.text) : shellCommands.has((/^\s*([\w.-]+)/.exec(k.text)?.[1] ?? '').toLowerCase())
+const shellFirstWord = (k: Token) => (k.kind === 'id' ? bareCommands.has(k.text) : shellCommands.has((/^\s*([\w.-]+)/.exec(k.text)?.[1] ?? '').toLowerCase()))
 
 // Names only obfuscators write: underscores alone, or runs of O and 0 (`$__`, `$OOO0O0`).
 const obfuscatedName = /^(?:_+|[o0]{4,})$/

@@ -12,7 +12,8 @@
  */
 import type { CodeFinding } from './types.js'
 
-const loaderPaths = /\brequire\s*\.\s*main\b|\bprocess\s*\.\s*mainmodule\b|\bprocess\s*\.\s*binding\s*\(|\bmodule\s*\.\s*constructor\s*\.\s*_load\b|\bglobal\s*\.\s*process\b/
+const loaderPaths =
+  /\brequire\s*\.\s*main\b|\bprocess\s*\.\s*mainmodule\b|\bprocess\s*\.\s*binding\s*\(|\bmodule\s*\.\s*constructor\s*\.\s*_load\b|\bglobal\s*\.\s*process\b/
 const dangerousModules = /\brequire\s*\(\s*["'`](?:node:)?(?:child_process|fs|vm|net|dgram|worker_threads|cluster|inspector|module)["'`]\s*\)/
 const constructorEscape = /\bconstructor\s*\.\s*constructor\s*\(|\bconstructor\s*\(\s*["'`]\s*return\s+(?:process|this|global)/
 const bracketAccess = /\b(?:process|require|global|globalthis)\s*\[\s*(?:["'`][a-z_]+["'`]|req\b|request\b)/
@@ -31,6 +32,7 @@ export function analyzeScript(text: string): CodeFinding | null {
     if (hasConstructor && constructorEscape.test(lower)) return { rule: 'node-code-execution', confidence: 0.9 }
     if (bracketAccess.test(lower)) return { rule: 'node-code-execution', confidence: 0.85 }
   }
-  if (text.length <= 64 && (lower.indexOf('while') !== -1 || lower.indexOf('for') !== -1) && endlessLoop.test(lower)) return { rule: 'node-code-execution', confidence: 0.8 }
+  if (text.length <= 64 && (lower.indexOf('while') !== -1 || lower.indexOf('for') !== -1) && endlessLoop.test(lower))
+    return { rule: 'node-code-execution', confidence: 0.8 }
   return null
 }

@@ -21,8 +21,26 @@ const maxDepth = 64
 // Lookups that read the environment: on their own they leak nothing unless the log is readable,
 // but inside a JNDI or DNS name they carry secrets out.
 const infoLookups = new Set([
-  'env', 'sys', 'java', 'main', 'ctx', 'bundle', 'docker', 'k8s', 'kubernetes', 'spring', 'web', 'log4j', 'map', 'sd',
-  'event', 'marker', 'jvmrunargs', 'hostname', 'base64', 'script',
+  'env',
+  'sys',
+  'java',
+  'main',
+  'ctx',
+  'bundle',
+  'docker',
+  'k8s',
+  'kubernetes',
+  'spring',
+  'web',
+  'log4j',
+  'map',
+  'sd',
+  'event',
+  'marker',
+  'jvmrunargs',
+  'hostname',
+  'base64',
+  'script',
 ])
 const jndiProtocols = /^\s*(?:ldaps?|ldapi|rmi|dns|iiop|iiopname|corba|corbaname|corbaloc|nds|nis|https?):/i
 const secretName = /secret|passw|token|key|credential|aws_|auth/i

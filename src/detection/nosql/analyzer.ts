@@ -17,8 +17,33 @@ export interface NosqlFinding {
 
 // Query and aggregation operators an attacker uses to turn equality into a predicate (lower case).
 const operators = new Set([
-  'ne', 'eq', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'regex', 'where', 'exists', 'expr', 'or', 'and', 'not', 'nor',
-  'elemmatch', 'function', 'accumulator', 'comment', 'size', 'type', 'mod', 'all', 'text', 'jsonschema', 'options',
+  'ne',
+  'eq',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'in',
+  'nin',
+  'regex',
+  'where',
+  'exists',
+  'expr',
+  'or',
+  'and',
+  'not',
+  'nor',
+  'elemmatch',
+  'function',
+  'accumulator',
+  'comment',
+  'size',
+  'type',
+  'mod',
+  'all',
+  'text',
+  'jsonschema',
+  'options',
 ])
 const operatorAlternation = [...operators].join('|')
 
@@ -39,7 +64,8 @@ const whereRules: [RegExp, number][] = [
   [/\bdo\s*\{[^}]{0,80}new\s+Date\b[^}]{0,40}\}\s*while\s*\(/, 0.9],
 ]
 // The mongo shell: `db.users.find()`, `db.injection.insert({...})`, `db.getCollection('x')`.
-const shell = /\bdb\.(?:[\w$]{1,64}\.(?:find|findOne|insert|insertOne|insertMany|update|updateOne|updateMany|remove|deleteOne|deleteMany|drop|mapReduce|aggregate|count|distinct|save|findAndModify)|getCollection|getCollectionNames|dropDatabase|eval|runCommand|getSiblingDB|adminCommand)\s*\(/
+const shell =
+  /\bdb\.(?:[\w$]{1,64}\.(?:find|findOne|insert|insertOne|insertMany|update|updateOne|updateMany|remove|deleteOne|deleteMany|drop|mapReduce|aggregate|count|distinct|save|findAndModify)|getCollection|getCollectionNames|dropDatabase|eval|runCommand|getSiblingDB|adminCommand)\s*\(/
 // CouchDB's duplicate-key privilege escalation (CVE-2017-12635) sends `"roles": ["_admin"]` in a user document.
 const couchRoles = /"roles"\s*:\s*\[[^\]]{0,200}"_admin"/
 

@@ -16,7 +16,10 @@ export interface PrototypePollutionFinding {
 
 /** The path segments of a raw name: `a[__proto__][b]`, `a.__proto__.b`, `["__proto__"]`. */
 function segments(name: string): string[] {
-  return name.split(/[[\].]+/).map((s) => s.trim().replace(/^["']|["']$/g, '')).filter((s) => s !== '')
+  return name
+    .split(/[[\].]+/)
+    .map((s) => s.trim().replace(/^["']|["']$/g, ''))
+    .filter((s) => s !== '')
 }
 
 export function analyzePrototypePollutionName(name: string): PrototypePollutionFinding | null {

@@ -31,16 +31,94 @@ export interface SqlFinding {
 
 const logical = new Set(['OR', 'AND', 'XOR', '||', '&&', 'NOT'])
 const statements = new Set([
-  'SELECT', 'INSERT', 'UPDATE', 'DELETE', 'DROP', 'CREATE', 'ALTER', 'EXEC', 'EXECUTE', 'DECLARE', 'SHUTDOWN',
-  'TRUNCATE', 'WAITFOR', 'SET', 'GRANT', 'REVOKE', 'REPLACE', 'MERGE', 'CALL', 'BEGIN', 'USE', 'COPY', 'LOAD', 'HANDLER', 'PRAGMA', 'ATTACH',
+  'SELECT',
+  'INSERT',
+  'UPDATE',
+  'DELETE',
+  'DROP',
+  'CREATE',
+  'ALTER',
+  'EXEC',
+  'EXECUTE',
+  'DECLARE',
+  'SHUTDOWN',
+  'TRUNCATE',
+  'WAITFOR',
+  'SET',
+  'GRANT',
+  'REVOKE',
+  'REPLACE',
+  'MERGE',
+  'CALL',
+  'BEGIN',
+  'USE',
+  'COPY',
+  'LOAD',
+  'HANDLER',
+  'PRAGMA',
+  'ATTACH',
 ])
-const clauses = new Set(['AS', 'UNION', 'ORDER', 'GROUP', 'HAVING', 'LIMIT', 'INTO', 'PROCEDURE', 'WHERE', 'FROM', 'OFFSET', 'RETURNING', 'INTERSECT', 'EXCEPT', 'MINUS'])
+const clauses = new Set([
+  'AS',
+  'UNION',
+  'ORDER',
+  'GROUP',
+  'HAVING',
+  'LIMIT',
+  'INTO',
+  'PROCEDURE',
+  'WHERE',
+  'FROM',
+  'OFFSET',
+  'RETURNING',
+  'INTERSECT',
+  'EXCEPT',
+  'MINUS',
+])
 const literals = new Set(['TRUE', 'FALSE', 'NULL'])
-const comparisons = new Set(['=', '<', '>', '<=', '>=', '<>', '!=', '==', '!<', '!>', 'LIKE', 'RLIKE', 'REGEXP', 'IS', 'IN', 'BETWEEN', 'SOUNDS', 'GLOB', 'MATCH'])
+const comparisons = new Set([
+  '=',
+  '<',
+  '>',
+  '<=',
+  '>=',
+  '<>',
+  '!=',
+  '==',
+  '!<',
+  '!>',
+  'LIKE',
+  'RLIKE',
+  'REGEXP',
+  'IS',
+  'IN',
+  'BETWEEN',
+  'SOUNDS',
+  'GLOB',
+  'MATCH',
+])
 const timeFunctions = new Set(['SLEEP', 'BENCHMARK', 'PG_SLEEP', 'RANDOMBLOB', 'PG_SLEEP_FOR', 'SYS.DBMS_LOCK'])
 const oobFunctions = new Set([
-  'LOAD_FILE', 'XP_CMDSHELL', 'XP_DIRTREE', 'XP_FILEEXIST', 'XP_REGREAD', 'SP_OACREATE', 'SP_EXECUTESQL', 'SYS_EVAL', 'SYS_EXEC',
-  'UTL_HTTP', 'UTL_INADDR', 'HTTPURITYPE', 'DBMS_XMLGEN', 'LO_IMPORT', 'LO_EXPORT', 'PG_READ_FILE', 'PG_LS_DIR', 'OPENROWSET', 'OPENDATASOURCE', 'DBMS_PIPE',
+  'LOAD_FILE',
+  'XP_CMDSHELL',
+  'XP_DIRTREE',
+  'XP_FILEEXIST',
+  'XP_REGREAD',
+  'SP_OACREATE',
+  'SP_EXECUTESQL',
+  'SYS_EVAL',
+  'SYS_EXEC',
+  'UTL_HTTP',
+  'UTL_INADDR',
+  'HTTPURITYPE',
+  'DBMS_XMLGEN',
+  'LO_IMPORT',
+  'LO_EXPORT',
+  'PG_READ_FILE',
+  'PG_LS_DIR',
+  'OPENROWSET',
+  'OPENDATASOURCE',
+  'DBMS_PIPE',
 ])
 
 function isFunctionCall(t: readonly Token[], i: number): boolean {
@@ -50,7 +128,15 @@ function isFunctionCall(t: readonly Token[], i: number): boolean {
 /** Something a boolean operator can combine with: an operand or the start of one. */
 function isOperand(t: Token | undefined): boolean {
   if (t === undefined) return false
-  return t.type === 'num' || t.type === 'str' || t.type === 'word' || t.type === 'lparen' || t.type === 'var' || (t.type === 'op' && (t.text === '-' || t.text === '!' || t.text === '~')) || t.text === '{'
+  return (
+    t.type === 'num' ||
+    t.type === 'str' ||
+    t.type === 'word' ||
+    t.type === 'lparen' ||
+    t.type === 'var' ||
+    (t.type === 'op' && (t.text === '-' || t.text === '!' || t.text === '~')) ||
+    t.text === '{'
+  )
 }
 
 /**
@@ -86,23 +172,36 @@ function anywhere(t: readonly Token[]): SqlFinding | null {
       if (t[j]?.text === 'SELECT' || (t[j]?.type === 'lparen' && t[j + 1]?.text === 'SELECT')) {
         // a select list: numbers, NULL, commas, FROM, *, calls, concatenation; not "union select committee"
         const after = t.slice(j + 1, j + 9)
-        if (after.some((x) => x.type === 'num' || x.type === 'comma' || x.type === 'var' || x.text === 'NULL' || x.text === 'FROM' || x.text === '*' || x.text === '||' || x.text === '+' || x.type === 'comment' || x.type === 'lparen')) {
+        if (
+          after.some(
+            (x) =>
+              x.type === 'num' ||
+              x.type === 'comma' ||
+              x.type === 'var' ||
+              x.text === 'NULL' ||
+              x.text === 'FROM' ||
+              x.text === '*' ||
+              x.text === '||' ||
+              x.text === '+' ||
+              x.type === 'comment' ||
+              x.type === 'lparen',
+          )
+        ) {
           return { rule: 'sqli-union', context: 'anywhere', confidence: 0.9 }
         }
       }
     }
     // SLEEP(5), BENCHMARK(5000000,MD5(1)), PG_SLEEP((SELECT 5)): an argument list, not prose "sleep(5 hours)"
-    if (
-      isFunctionCall(t, i) &&
-      timeFunctions.has(w.text) &&
-      timeArgument(t, i + 2)
-    ) {
+    if (isFunctionCall(t, i) && timeFunctions.has(w.text) && timeArgument(t, i + 2)) {
       return { rule: 'sqli-time', context: 'anywhere', confidence: 0.8 }
     }
     if (w.text === 'WAITFOR' && (t[i + 1]?.text === 'DELAY' || t[i + 1]?.text === 'TIME') && t[i + 2]?.type === 'str') {
       return { rule: 'sqli-time', context: 'anywhere', confidence: 0.9 }
     }
-    if (oobFunctions.has(w.text) && (t[i + 1]?.type === 'lparen' || t[i + 1]?.type === 'dot' || t[i + 1]?.type === 'str' || t[i + 1]?.type === 'word' || t[i + 1]?.type === 'var')) {
+    if (
+      oobFunctions.has(w.text) &&
+      (t[i + 1]?.type === 'lparen' || t[i + 1]?.type === 'dot' || t[i + 1]?.type === 'str' || t[i + 1]?.type === 'word' || t[i + 1]?.type === 'var')
+    ) {
       return { rule: 'sqli-out-of-band', context: 'anywhere', confidence: 0.8 }
     }
     if (w.text === 'INTO' && (t[i + 1]?.text === 'OUTFILE' || t[i + 1]?.text === 'DUMPFILE')) {
@@ -139,7 +238,23 @@ function statementAt(t: readonly Token[], i: number): boolean {
     case 'SELECT': {
       const rest = t.slice(i + 1, i + 9)
       const from = rest.findIndex((x) => x.text === 'FROM' && x.type === 'word')
-      return rest.some((x, j) => isFunctionCall(rest, j) || x.text === '*' || x.type === 'var' || x.text === 'CASE' || (x.type === 'num' && (j === rest.length - 1 || rest[j + 1]!.type === 'comma' || rest[j + 1]!.type === 'comment' || rest[j + 1]!.type === 'semi' || rest[j + 1]!.text === 'ELSE' || rest[j + 1]!.text === 'FROM'))) || (from !== -1 && rest[from + 1]?.type === 'word')
+      return (
+        rest.some(
+          (x, j) =>
+            isFunctionCall(rest, j) ||
+            x.text === '*' ||
+            x.type === 'var' ||
+            x.text === 'CASE' ||
+            (x.type === 'num' &&
+              (j === rest.length - 1 ||
+                rest[j + 1]!.type === 'comma' ||
+                rest[j + 1]!.type === 'comment' ||
+                rest[j + 1]!.type === 'semi' ||
+                rest[j + 1]!.text === 'ELSE' ||
+                rest[j + 1]!.text === 'FROM')),
+        ) ||
+        (from !== -1 && rest[from + 1]?.type === 'word')
+      )
     }
     case 'INSERT':
       return a?.text === 'INTO' && b?.type === 'word'
@@ -155,14 +270,23 @@ function statementAt(t: readonly Token[], i: number): boolean {
     case 'EXEC':
     case 'EXECUTE':
       // MSSQL procedures (`sp_addlogin`, `master..xp_cmdshell`), dynamic SQL (`exec(@q)`, `EXECUTE IMMEDIATE`)
-      return a !== undefined && (a.type === 'var' || a.type === 'lparen' || a.text === 'IMMEDIATE' || (a.type === 'word' && (/^(?:SP|XP)_/.test(a.text) || (a.text === 'MASTER' && b?.type === 'dot'))))
+      return (
+        a !== undefined &&
+        (a.type === 'var' ||
+          a.type === 'lparen' ||
+          a.text === 'IMMEDIATE' ||
+          (a.type === 'word' && (/^(?:SP|XP)_/.test(a.text) || (a.text === 'MASTER' && b?.type === 'dot'))))
+      )
     case 'DECLARE':
       return a?.type === 'var'
     case 'SET':
       return a?.type === 'var' && b?.type === 'op' && (b.text === '=' || b.text === ':=')
     case 'GRANT':
     case 'REVOKE':
-      return t.slice(i + 2, i + 6).some((x) => x.type === 'word' && (x.text === 'TO' || x.text === 'ON')) && t.slice(i + 3, i + 8).some((x) => x.type === 'semi' || x.type === 'comment')
+      return (
+        t.slice(i + 2, i + 6).some((x) => x.type === 'word' && (x.text === 'TO' || x.text === 'ON')) &&
+        t.slice(i + 3, i + 8).some((x) => x.type === 'semi' || x.type === 'comment')
+      )
     case 'COPY':
       return a?.type === 'word' && (b?.text === 'FROM' || b?.text === 'TO') && (c?.type === 'str' || c?.text === 'PROGRAM')
     case 'LOAD':
@@ -179,7 +303,8 @@ function statementAt(t: readonly Token[], i: number): boolean {
       let depth = 0
       for (let j = i + 1; j < Math.min(t.length, i + 16); j++) {
         if (t[j]!.type === 'lparen') depth++
-        else if (t[j]!.type === 'rparen' && --depth === 0) return t.slice(i + 2, j).some((x) => x.type === 'op' && comparisons.has(x.text)) && statementAt(t, j + 1)
+        else if (t[j]!.type === 'rparen' && --depth === 0)
+          return t.slice(i + 2, j).some((x) => x.type === 'op' && comparisons.has(x.text)) && statementAt(t, j + 1)
       }
       return false
     }
@@ -244,13 +369,20 @@ function clauseContinues(t: readonly Token[], i: number): boolean {
   const c = t[i + 3]
   if ((k === 'ORDER' || k === 'GROUP') && a?.text === 'BY') {
     if (b?.type === 'num' || b?.type === 'lparen' || b?.type === 'var' || isFunctionCall(t, i + 2)) return true
-    return b?.type === 'word' && (c?.type === 'comment' || c?.type === 'semi' || (c?.type === 'word' && orderEnd.has(c.text)) || (k === 'GROUP' && c?.text === 'HAVING' && clauseContinues(t, i + 3)))
+    return (
+      b?.type === 'word' &&
+      (c?.type === 'comment' ||
+        c?.type === 'semi' ||
+        (c?.type === 'word' && orderEnd.has(c.text)) ||
+        (k === 'GROUP' && c?.text === 'HAVING' && clauseContinues(t, i + 3)))
+    )
   }
   // `x' AS alias WHERE 1=1`: an alias then a condition
   if (k === 'AS') return (a?.type === 'word' || a?.type === 'str') && b?.text === 'WHERE' && clauseContinues(t, i + 2)
   if (k === 'INTO') return a?.text === 'OUTFILE' || a?.text === 'DUMPFILE' || a?.type === 'var'
   if (k === 'LIMIT') return a?.type === 'num' && (b === undefined || b.type === 'comma' || b.type === 'comment' || b.text === 'OFFSET')
-  if (k === 'HAVING' || k === 'WHERE') return a !== undefined && (a.type === 'num' || a.type === 'lparen' || isFunctionCall(t, i + 1)) && t.slice(i + 1, i + 6).some((x) => x.type === 'op')
+  if (k === 'HAVING' || k === 'WHERE')
+    return a !== undefined && (a.type === 'num' || a.type === 'lparen' || isFunctionCall(t, i + 1)) && t.slice(i + 1, i + 6).some((x) => x.type === 'op')
   if (k === 'PROCEDURE') return a?.text === 'ANALYSE' || a?.text === 'ANALYZE'
   if (k === 'FROM') {
     // `FROM db.tbl WHERE 1=2 LIMIT`, `FROM(SELECT COUNT(*) …`: a table (qualified) and a clause, or a subquery
@@ -288,7 +420,11 @@ function tail(t: readonly Token[], context: SqlFinding['context']): SqlFinding |
   }
   if (first.type === 'semi') {
     if (statementAt(t, i + 1)) return { rule: 'sqli-stacked', context, confidence: 0.9 }
-    if (next?.type === 'word' && statements.has(next.text) && (t[i + 2] === undefined || t[i + 2]!.type !== 'word' || statements.has(t[i + 2]!.text) || /^[A-Z_]+$/.test(t[i + 2]!.text))) {
+    if (
+      next?.type === 'word' &&
+      statements.has(next.text) &&
+      (t[i + 2] === undefined || t[i + 2]!.type !== 'word' || statements.has(t[i + 2]!.text) || /^[A-Z_]+$/.test(t[i + 2]!.text))
+    ) {
       if (t[i + 2] !== undefined || next.text === 'SHUTDOWN' || next.text === 'COMMIT') return { rule: 'sqli-stacked', context, confidence: 0.9 }
     }
     if (next?.type === 'comment' && context !== 'number' && context !== 'tail') return { rule: 'sqli-comment-cut', context, confidence: 0.8 }
@@ -309,13 +445,23 @@ function tail(t: readonly Token[], context: SqlFinding['context']): SqlFinding |
     const rest = t.slice(i + 1)
     if (!isOperand(rest[0])) return null
     // a literal followed by a number (`" OR "sunny day" 42`) is no SQL any dialect parses
-    const literalThenNumber = (rest[0]!.type === 'str' || rest[0]!.type === 'num') && (rest[1]?.type === 'num' || (rest[0]!.type === 'num' && rest[1]?.type === 'str'))
+    const literalThenNumber =
+      (rest[0]!.type === 'str' || rest[0]!.type === 'num') && (rest[1]?.type === 'num' || (rest[0]!.type === 'num' && rest[1]?.type === 'str'))
     if (literalThenNumber) return { rule: 'sqli-boolean', context, confidence: 0.6 }
     if (context !== 'number' && context !== 'tail') return { rule: 'sqli-boolean', context, confidence: 0.9 }
     // number context: `1 OR 1=1`, `1 AND SLEEP(5)`, `-1 OR TRUE`; not `1 or 2`
     for (let k = 0; k < rest.length; k++) {
       const x = rest[k]!
-      if ((x.type === 'op' && comparisons.has(x.text)) || (x.type === 'word' && comparisons.has(x.text)) || literals.has(x.text) || isFunctionCall(rest, k) || x.type === 'comment' || subqueryAt(rest, k) || x.text === '::' || (x.text === '?' && rest[k - 1]?.type === 'str' && (rest[k + 1]?.type === 'str' || rest[k + 1]?.text === '|' || rest[k + 1]?.text === '&'))) {
+      if (
+        (x.type === 'op' && comparisons.has(x.text)) ||
+        (x.type === 'word' && comparisons.has(x.text)) ||
+        literals.has(x.text) ||
+        isFunctionCall(rest, k) ||
+        x.type === 'comment' ||
+        subqueryAt(rest, k) ||
+        x.text === '::' ||
+        (x.text === '?' && rest[k - 1]?.type === 'str' && (rest[k + 1]?.type === 'str' || rest[k + 1]?.text === '|' || rest[k + 1]?.text === '&'))
+      ) {
         return { rule: 'sqli-boolean', context, confidence: 0.8 }
       }
     }
@@ -347,7 +493,8 @@ function tail(t: readonly Token[], context: SqlFinding['context']): SqlFinding |
 function breakout(value: string, q: number): number {
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i)
-    if (c === 92) i++ // a backslash-escaped quote does not close (MySQL, PostgreSQL E'')
+    if (c === 92)
+      i++ // a backslash-escaped quote does not close (MySQL, PostgreSQL E'')
     else if (c === q) return i + 1
   }
   return -1
@@ -368,7 +515,10 @@ function statement(t: readonly Token[]): SqlFinding | null {
   const from = rest.findIndex((x) => x.text === 'FROM' && x.type === 'word')
   const terminated = rest.some((x) => x.type === 'semi' || x.type === 'comment')
   const internals = reachesInternals(rest) || toolBuiltSelect(rest)
-  if (rest.some((x, k) => isFunctionCall(rest, k) || x.text === '*' || x.type === 'var') || (from !== -1 && rest[from + 1]?.type === 'word' && (terminated || internals))) {
+  if (
+    rest.some((x, k) => isFunctionCall(rest, k) || x.text === '*' || x.type === 'var') ||
+    (from !== -1 && rest[from + 1]?.type === 'word' && (terminated || internals))
+  ) {
     // a query of the database's credentials, settings or files (internals.ts) blocks
     return { rule: 'sqli-statement', context: 'anywhere', confidence: internals ? 0.85 : 0.75 }
   }
@@ -622,7 +772,10 @@ export function analyzeTokens(value: string): SqlFinding | null {
   // the value is itself a continuation (` OR 1=1`, ` ORDER BY 5--`), appended to a query by the app
   const asTail = tail(all, 'tail')
   if (asTail !== null) return asTail
-  for (const [q, context] of [[39, 'single-quote'], [34, 'double-quote']] as const) {
+  for (const [q, context] of [
+    [39, 'single-quote'],
+    [34, 'double-quote'],
+  ] as const) {
     const at = breakout(value, q)
     if (at === -1) continue
     const t = dropInlineComments(tokenize(value, at))

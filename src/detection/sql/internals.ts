@@ -10,10 +10,33 @@ import type { Token } from './tokenizer.js'
 
 // Upper-cased word tokens (the tokenizer upper-cases words; `mysql.user` is `MYSQL` `.` `USER`)
 const internalNames = new Set([
-  'PG_SHADOW', 'PG_AUTHID', 'PG_USER', 'PG_GROUP', 'PG_ROLES', 'PG_HBA_FILE_RULES', 'PG_FILE_SETTINGS', 'CURRENT_SETTING',
-  'PG_READ_FILE', 'PG_READ_BINARY_FILE', 'PG_LS_DIR', 'LO_IMPORT', 'LO_EXPORT', 'LOAD_FILE',
-  'SYSUSERS', 'SYSLOGINS', 'SYSXLOGINS', 'SQL_LOGINS', 'SERVER_PRINCIPALS', 'SYSSERVERS', 'SYSDATABASES', 'XP_CMDSHELL', 'XP_DIRTREE',
-  'DBA_USERS', 'ALL_USERS', 'USER_ROLE_PRIVS', 'DBA_ROLE_PRIVS',
+  'PG_SHADOW',
+  'PG_AUTHID',
+  'PG_USER',
+  'PG_GROUP',
+  'PG_ROLES',
+  'PG_HBA_FILE_RULES',
+  'PG_FILE_SETTINGS',
+  'CURRENT_SETTING',
+  'PG_READ_FILE',
+  'PG_READ_BINARY_FILE',
+  'PG_LS_DIR',
+  'LO_IMPORT',
+  'LO_EXPORT',
+  'LOAD_FILE',
+  'SYSUSERS',
+  'SYSLOGINS',
+  'SYSXLOGINS',
+  'SQL_LOGINS',
+  'SERVER_PRINCIPALS',
+  'SYSSERVERS',
+  'SYSDATABASES',
+  'XP_CMDSHELL',
+  'XP_DIRTREE',
+  'DBA_USERS',
+  'ALL_USERS',
+  'USER_ROLE_PRIVS',
+  'DBA_ROLE_PRIVS',
 ])
 
 // MSSQL procedures that run commands, write the registry or create COM objects
@@ -31,7 +54,8 @@ export function toolBuiltSelect(t: readonly Token[]): boolean {
   let hex = false
   for (let i = 0; i < t.length; i++) {
     const x = t[i]!
-    if (x.type === 'lparen' && t[i + 1]?.text === 'SELECT' && (t[i - 1]?.type === 'comma' || t[i - 1]?.type === 'lparen' || t[i - 1]?.type === 'op')) nested = true
+    if (x.type === 'lparen' && t[i + 1]?.text === 'SELECT' && (t[i - 1]?.type === 'comma' || t[i - 1]?.type === 'lparen' || t[i - 1]?.type === 'op'))
+      nested = true
     else if (x.type === 'num' && /^0x[0-9a-f]{6,}$/i.test(x.text)) hex = true
     else if (x.type === 'word' && (x.text === 'CHAR' || x.text === 'CHR') && t[i + 1]?.type === 'lparen' && t[i + 2]?.type === 'num') codes++
   }
@@ -83,6 +107,12 @@ export function fileStatement(t: readonly Token[], at: number): boolean {
   }
   // `BACKUP DATABASE master TO DISK = '\\host\share\x.bak'`
   const kind = t[at + 1]?.text
-  return first.text === 'BACKUP' && (kind === 'DATABASE' || kind === 'LOG') && t[at + 2]?.type === 'word' && t[at + 3]?.text === 'TO' && /^(?:DISKS?|URL|TAPE)$/.test(t[at + 4]?.text ?? '') &&
+  return (
+    first.text === 'BACKUP' &&
+    (kind === 'DATABASE' || kind === 'LOG') &&
+    t[at + 2]?.type === 'word' &&
+    t[at + 3]?.text === 'TO' &&
+    /^(?:DISKS?|URL|TAPE)$/.test(t[at + 4]?.text ?? '') &&
     (t[at + 5]?.text === '=' || t[at + 5]?.type === 'str')
+  )
 }

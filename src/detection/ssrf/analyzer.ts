@@ -42,8 +42,14 @@ const urlConfidence: Record<Kind, number> = {
 // (169.254.170.2), Alibaba (100.100.100.200), Oracle (192.0.0.192), Azure WireServer.
 const metadataV4 = new Set(['169.254.169.254', '169.254.170.2', '100.100.100.200', '192.0.0.192', '168.63.129.16'])
 const metadataNames = new Set([
-  'metadata.google.internal', 'metadata.goog', 'metadata', 'instance-data', 'instance-data.ec2.internal',
-  'metadata.azure.com', 'metadata.tencentyun.com', 'metadata.packet.net',
+  'metadata.google.internal',
+  'metadata.goog',
+  'metadata',
+  'instance-data',
+  'instance-data.ec2.internal',
+  'metadata.azure.com',
+  'metadata.tencentyun.com',
+  'metadata.packet.net',
 ])
 
 function blockList(subnets: [string, number][]): BlockList {
@@ -54,7 +60,13 @@ function blockList(subnets: [string, number][]): BlockList {
 const loopbackV4 = blockList([['127.0.0.0', 8]])
 const unspecifiedV4 = blockList([['0.0.0.0', 8]])
 const linkLocalV4 = blockList([['169.254.0.0', 16]])
-const privateV4 = blockList([['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16], ['192.0.0.0', 24], ['198.18.0.0', 15]])
+const privateV4 = blockList([
+  ['10.0.0.0', 8],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+  ['192.0.0.0', 24],
+  ['198.18.0.0', 15],
+])
 const sharedV4 = blockList([['100.64.0.0', 10]])
 
 function classifyV4(ip: string): Kind | null {
@@ -78,10 +90,16 @@ export function expandV6(addr: string): number[] | null {
   const tail = s.slice(lastColon + 1)
   if (tail.includes('.')) {
     const o = tail.split('.').map(Number)
-    s = s.slice(0, lastColon + 1) + (((o[0]! << 8) | o[1]!).toString(16)) + ':' + (((o[2]! << 8) | o[3]!).toString(16))
+    s = s.slice(0, lastColon + 1) + ((o[0]! << 8) | o[1]!).toString(16) + ':' + ((o[2]! << 8) | o[3]!).toString(16)
   }
   const halves = s.split('::')
-  const part = (h: string) => (h === '' ? [] : h.split(':').filter((g) => g !== '').map((g) => parseInt(g, 16)))
+  const part = (h: string) =>
+    h === ''
+      ? []
+      : h
+          .split(':')
+          .filter((g) => g !== '')
+          .map((g) => parseInt(g, 16))
   const head = part(halves[0]!)
   const rest = halves.length > 1 ? part(halves[1]!) : []
   const fill = 8 - head.length - rest.length
@@ -122,8 +140,18 @@ const wildcardDns = ['nip.io', 'sslip.io', 'xip.io', 'traefik.me', 'backname.io'
 const loopbackNames = ['localhost', 'localtest.me', 'lvh.me', 'vcap.me', 'lacolhost.com', 'localhost.localdomain', 'ip6-localhost', 'ip6-loopback']
 // What containers call the machine they run on (Docker Desktop, Podman, minikube): its loopback services.
 const containerHostNames = new Set([
-  'host.docker.internal', 'gateway.docker.internal', 'kubernetes.docker.internal', 'host.containers.internal', 'docker.for.mac.localhost',
-  'docker.for.win.localhost', 'host.minikube.internal', 'localhost4', 'localhost4.localdomain4', 'localhost6', 'localhost6.localdomain6', 'ipv6-localhost',
+  'host.docker.internal',
+  'gateway.docker.internal',
+  'kubernetes.docker.internal',
+  'host.containers.internal',
+  'docker.for.mac.localhost',
+  'docker.for.win.localhost',
+  'host.minikube.internal',
+  'localhost4',
+  'localhost4.localdomain4',
+  'localhost6',
+  'localhost6.localdomain6',
+  'ipv6-localhost',
 ])
 // Names that only resolve inside a network (RFC 6762, RFC 8375, ICANN's .internal, Kubernetes).
 const internalSuffixes = ['.internal', '.local', '.localdomain', '.intranet', '.corp', '.lan', '.home.arpa', '.cluster.local', '.svc']
@@ -267,7 +295,8 @@ function scoreAuthority(rest: string, full = rest): Scored | null {
   const raw = rawHost(afterSlashes)
   if (host === null || raw.includes('\\')) {
     const c = classifyRaw(raw)
-    if (c !== null) best = better(best, { rule: c.kind === 'metadata' ? 'ssrf-metadata' : 'ssrf-internal-address', confidence: Math.min(0.98, urlConfidence[c.kind] + 0.03) })
+    if (c !== null)
+      best = better(best, { rule: c.kind === 'metadata' ? 'ssrf-metadata' : 'ssrf-internal-address', confidence: Math.min(0.98, urlConfidence[c.kind] + 0.03) })
   }
   for (const h of candidates) {
     const c = classifyHost(h)
@@ -287,8 +316,20 @@ function scoreAuthority(rest: string, full = rest): Scored | null {
 
 // Schemes that make a server-side fetch do something other than fetch a web page.
 const dangerousSchemes: Record<string, number> = {
-  'gopher': 0.95, 'dict': 0.9, 'netdoc': 0.9, 'jar': 0.9, 'file': 0.9, 'tftp': 0.85, 'ldap': 0.85, 'ldaps': 0.85,
-  'ldapi': 0.85, 'sftp': 0.85, 'smb': 0.85, 'telnet': 0.85, 'rmi': 0.85, 'iiop': 0.85,
+  'gopher': 0.95,
+  'dict': 0.9,
+  'netdoc': 0.9,
+  'jar': 0.9,
+  'file': 0.9,
+  'tftp': 0.85,
+  'ldap': 0.85,
+  'ldaps': 0.85,
+  'ldapi': 0.85,
+  'sftp': 0.85,
+  'smb': 0.85,
+  'telnet': 0.85,
+  'rmi': 0.85,
+  'iiop': 0.85,
 }
 const webSchemes = ['http', 'https', 'ftp', 'ftps', 'ws', 'wss']
 const allSchemes = [...Object.keys(dangerousSchemes), ...webSchemes]
@@ -308,11 +349,7 @@ function scoreUrlAt(value: string, lower: string, start: number, scheme: string)
   if (danger !== undefined) {
     // `file:` needs a path after it (`file:/etc`, `file:///`, `file:C:/`, `file:${x}/` obfuscation);
     // `jar:` wraps another URL; the rest talk to a host. "dict: a mapping" is prose.
-    const shaped = scheme === 'file'
-      ? /^(?:[/\\$%]|[a-z]:)/i.test(rest)
-      : scheme === 'jar'
-        ? /^[a-z][a-z0-9+.-]*:/i.test(rest)
-        : next === '/' || next === '\\'
+    const shaped = scheme === 'file' ? /^(?:[/\\$%]|[a-z]:)/i.test(rest) : scheme === 'jar' ? /^[a-z][a-z0-9+.-]*:/i.test(rest) : next === '/' || next === '\\'
     if (shaped) best = { rule: 'ssrf-scheme', confidence: danger }
   }
   if (scheme !== 'jar' && scheme !== 'file' && (next === '/' || next === '\\' || webSchemes.includes(scheme))) {
@@ -333,7 +370,9 @@ const proseIp = /(?:^|[^\w.])(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})(?![\w]|\.\d)/g
 function scoreBare(v: string): Scored | null {
   if (isIP(v) === 6) {
     const c = classifyV6(v)
-    return c === null ? null : { rule: c.kind === 'metadata' ? 'ssrf-metadata' : 'ssrf-internal-address', confidence: c.kind === 'metadata' ? 0.9 : c.kind === 'private' ? 0.6 : 0.75 }
+    return c === null
+      ? null
+      : { rule: c.kind === 'metadata' ? 'ssrf-metadata' : 'ssrf-internal-address', confidence: c.kind === 'metadata' ? 0.9 : c.kind === 'private' ? 0.6 : 0.75 }
   }
   if (!bareHost.test(v)) return null
   const host = parseHost(v)

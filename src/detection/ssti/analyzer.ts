@@ -42,30 +42,136 @@ const delimiters: readonly Delimiter[] = [
 // Inside an expression, these reach the runtime: Python dunders, Java reflection, process and
 // file access in Python, Ruby, Java, Node and PHP, and engine escape hatches.
 const codeExecution = [
-  '__class__', '__mro__', '__subclasses__', '__globals__', '__builtins__', '__import__', '__init__', '__base__', '__bases__',
-  '__dict__', '__getattribute__', '__getitem__', '__reduce__', '_templatereference__context', '.mro(', 'subclasses(',
-  'getclass(', 'forname(', 'getclassloader', 'getruntime', 'processbuilder', 'java.lang.', 'javax.script', 'scriptenginemanager',
-  'getenginebyname', 'newinstance(', 't(java.', 't(org.', 't (java.', 'java.io.', 'org.apache.', 'freemarker.template.utility',
-  '?new(', '?api', 'os.system', 'os.popen', '.popen(', 'subprocess', 'popen(', 'system(', 'exec(', 'eval(', 'passthru(',
-  'shell_exec', 'file.open', 'file.read', 'io.popen', 'kernel.', 'open3', 'require(', 'child_process', 'process.mainmodule',
-  'process.env', 'global.process', 'constructor.constructor', "['constructor']", '"constructor"', "'constructor'", 'registerundefinedfiltercallback', 'getfilter(',
-  '|attr(', '|filter(', "|map('system", 'lipsum.', 'cycler.', 'joiner.', 'namespace.', 'url_for.', 'get_flashed_messages.',
-  'request.application', '.read()', 'file_get_contents', 'smarty_internal', 'class.inspect', '$class', '.getmethod(',
-  '.invoke(', 'runtime.exec', 'new java', 'new org.', 'import os', '_self.env', 'self.module', 'self.template', 'self.context',
-  'self.attr', 'getattr(', "['os']", '["os"]', '.getresource', '.getdeclared', 'getstatic(', '@java.', '@org.', 'util.os',
+  '__class__',
+  '__mro__',
+  '__subclasses__',
+  '__globals__',
+  '__builtins__',
+  '__import__',
+  '__init__',
+  '__base__',
+  '__bases__',
+  '__dict__',
+  '__getattribute__',
+  '__getitem__',
+  '__reduce__',
+  '_templatereference__context',
+  '.mro(',
+  'subclasses(',
+  'getclass(',
+  'forname(',
+  'getclassloader',
+  'getruntime',
+  'processbuilder',
+  'java.lang.',
+  'javax.script',
+  'scriptenginemanager',
+  'getenginebyname',
+  'newinstance(',
+  't(java.',
+  't(org.',
+  't (java.',
+  'java.io.',
+  'org.apache.',
+  'freemarker.template.utility',
+  '?new(',
+  '?api',
+  'os.system',
+  'os.popen',
+  '.popen(',
+  'subprocess',
+  'popen(',
+  'system(',
+  'exec(',
+  'eval(',
+  'passthru(',
+  'shell_exec',
+  'file.open',
+  'file.read',
+  'io.popen',
+  'kernel.',
+  'open3',
+  'require(',
+  'child_process',
+  'process.mainmodule',
+  'process.env',
+  'global.process',
+  'constructor.constructor',
+  "['constructor']",
+  '"constructor"',
+  "'constructor'",
+  'registerundefinedfiltercallback',
+  'getfilter(',
+  '|attr(',
+  '|filter(',
+  "|map('system",
+  'lipsum.',
+  'cycler.',
+  'joiner.',
+  'namespace.',
+  'url_for.',
+  'get_flashed_messages.',
+  'request.application',
+  '.read()',
+  'file_get_contents',
+  'smarty_internal',
+  'class.inspect',
+  '$class',
+  '.getmethod(',
+  '.invoke(',
+  'runtime.exec',
+  'new java',
+  'new org.',
+  'import os',
+  '_self.env',
+  'self.module',
+  'self.template',
+  'self.context',
+  'self.attr',
+  'getattr(',
+  "['os']",
+  '["os"]',
+  '.getresource',
+  '.getdeclared',
+  'getstatic(',
+  '@java.',
+  '@org.',
+  'util.os',
 ]
 // Template objects whose mere printing leaks configuration or opens the walks above.
 const objects = new Set([
-  'config', 'self', '_self', 'request', 'settings', 'app', 'session', 'env', 'environ', 'dump', 'lipsum', 'cycler', 'joiner',
-  'namespace', 'url_for', 'get_flashed_messages', '_context', 'smarty', '$smarty', 'pagecontext', 'servletcontext',
-  'facescontext', 'applicationscope', 'sessionscope',
+  'config',
+  'self',
+  '_self',
+  'request',
+  'settings',
+  'app',
+  'session',
+  'env',
+  'environ',
+  'dump',
+  'lipsum',
+  'cycler',
+  'joiner',
+  'namespace',
+  'url_for',
+  'get_flashed_messages',
+  '_context',
+  'smarty',
+  '$smarty',
+  'pagecontext',
+  'servletcontext',
+  'facescontext',
+  'applicationscope',
+  'sessionscope',
 ])
 // Statements that pull in templates, files or modules, or dump state.
 const dangerousTags = ['import', 'include', 'extends', 'from', 'debug', 'load', 'embed', 'source', 'php']
 // Ordinary template logic: as a request value still odd, but CMS and e-mail template editors send it.
 const logicTags = ['for', 'if', 'set', 'with', 'macro', 'call', 'filter', 'block', 'autoescape']
 
-const arithmetic = /^[-+(\s]*['"]?\d+(?:\.\d+)?['"]?\s*\)*\s*(?:\*\*?|[-+/%])\s*[-+(]*\s*['"]?\d+(?:\.\d+)?['"]?\s*\)*(?:\s*(?:\*\*?|[-+/%])\s*\(*['"]?\d+['"]?\)*)*\s*$/
+const arithmetic =
+  /^[-+(\s]*['"]?\d+(?:\.\d+)?['"]?\s*\)*\s*(?:\*\*?|[-+/%])\s*[-+(]*\s*['"]?\d+(?:\.\d+)?['"]?\s*\)*(?:\s*(?:\*\*?|[-+/%])\s*\(*['"]?\d+['"]?\)*)*\s*$/
 const plainVariable = /^\s*[\w$]+(?:\s*(?:\.|\|)\s*[\w$]+|\[\s*(?:\d+|'[\w-]*'|"[\w-]*")\s*\])*\s*(?::-?[\w./-]*)?\s*$/
 const call = /[\w$)\]'"]\s*\(/
 
@@ -103,7 +209,10 @@ function judge(open: string, body: string, d: Delimiter): Scored | null {
       if (constantProbe(tag, inner)) return { rule: 'ssti-probe', confidence: 0.85 }
       return { rule: 'ssti-directive', confidence: 0.6 }
     }
-    inner = inner.replace(/^-?\s*\w+/, '').replace(/-$/, '').trim()
+    inner = inner
+      .replace(/^-?\s*\w+/, '')
+      .replace(/-$/, '')
+      .trim()
   }
   if (inner.length === 0) return null
   if (inner.length <= 80 && arithmetic.test(inner)) return { rule: 'ssti-probe', confidence: 0.9 }
@@ -131,7 +240,10 @@ const literalWords = new Set(['and', 'or', 'not', 'in', 'is', 'true', 'false', '
  * (a string alone) and anything naming a variable are ordinary template logic.
  */
 function constantProbe(tag: string, statement: string): boolean {
-  let expr = statement.replace(/^-?\s*\w+/, '').replace(/-$/, '').trim()
+  let expr = statement
+    .replace(/^-?\s*\w+/, '')
+    .replace(/-$/, '')
+    .trim()
   if (expr.length === 0 || expr.length > 200) return false
   if (tag === 'for') {
     const m = /^[\w\s,()]*?\bin\b/.exec(expr)
@@ -145,7 +257,7 @@ function constantProbe(tag: string, statement: string): boolean {
     return false
   }
   let signal = false
-  for (let i = 0; i < expr.length; ) {
+  for (let i = 0; i < expr.length;) {
     const c = expr[i]!
     if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === ',' || c === '[' || c === ']' || c === '(' || c === ')') {
       i++
@@ -238,7 +350,8 @@ function analyze(value: string): SstiFinding | null {
       const end = close === -1 ? Math.min(value.length, bodyStart + maxBody) : close
       const body = value.slice(bodyStart, Math.min(end, bodyStart + maxBody))
       let scored = judge(d.open, body, d)
-      if (scored !== null && close === -1) scored = { rule: scored.rule, confidence: Math.min(scored.confidence, scored.rule === 'ssti-code-execution' ? 0.9 : 0.7) }
+      if (scored !== null && close === -1)
+        scored = { rule: scored.rule, confidence: Math.min(scored.confidence, scored.rule === 'ssti-code-execution' ? 0.9 : 0.7) }
       best = better(best, scored)
       if (best !== null && best.confidence >= 0.95) return best
       from = close === -1 ? value.length : close + d.close.length

@@ -17,25 +17,131 @@ export interface TraversalFinding {
 
 // Matched against the lower-cased path with '/' separators, as whole path suffixes or segments.
 const sensitive = [
-  '/etc/passwd', '/etc/shadow', '/etc/group', '/etc/hosts', '/etc/issue', '/etc/hostname', '/etc/motd', '/etc/crontab',
-  '/etc/sudoers', '/etc/fstab', '/etc/mysql/', '/etc/apache2/', '/etc/nginx/', '/etc/httpd/', '/etc/ssh/', '/etc/security/',
-  '/proc/self/', '/proc/version', '/proc/cpuinfo', '/proc/meminfo', '/proc/net/', '/proc/1/', '/proc/sched_debug', '/proc/mounts',
-  '/var/log/', '/var/run/secrets', '/root/', '/.ssh/', '/id_rsa', '/id_dsa', '/authorized_keys', '/.bash_history',
-  '/.git/', '/.svn/', '/.hg/', '/.env', '/.htaccess', '/.htpasswd', '/web.config', '/wp-config.php', '/config.php',
-  '/windows/win.ini', '/win.ini', '/boot.ini', '/system.ini', '/windows/system32/', '/winnt/', '/inetpub/', '/system32/drivers/etc/hosts',
-  '/web-inf/web.xml', '/web-inf/', '/meta-inf/', '/.aws/credentials', '/.docker/config.json', '/.kube/config',
-  '/.bashrc', '/.bash_profile', '/.profile', '/.cshrc', '/.zshrc', '/.sh_history', '/.mysql_history', '/.psql_history', '/.netrc',
-  '/.pgpass', '/master.passwd', '/ntuser.dat', '/sysprep.inf', '/sysprep.xml', '/unattend.xml', '/unattend.txt',
-  '/etc/subuid', '/etc/subgid', '/etc/gshadow',
+  '/etc/passwd',
+  '/etc/shadow',
+  '/etc/group',
+  '/etc/hosts',
+  '/etc/issue',
+  '/etc/hostname',
+  '/etc/motd',
+  '/etc/crontab',
+  '/etc/sudoers',
+  '/etc/fstab',
+  '/etc/mysql/',
+  '/etc/apache2/',
+  '/etc/nginx/',
+  '/etc/httpd/',
+  '/etc/ssh/',
+  '/etc/security/',
+  '/proc/self/',
+  '/proc/version',
+  '/proc/cpuinfo',
+  '/proc/meminfo',
+  '/proc/net/',
+  '/proc/1/',
+  '/proc/sched_debug',
+  '/proc/mounts',
+  '/var/log/',
+  '/var/run/secrets',
+  '/root/',
+  '/.ssh/',
+  '/id_rsa',
+  '/id_dsa',
+  '/authorized_keys',
+  '/.bash_history',
+  '/.git/',
+  '/.svn/',
+  '/.hg/',
+  '/.env',
+  '/.htaccess',
+  '/.htpasswd',
+  '/web.config',
+  '/wp-config.php',
+  '/config.php',
+  '/windows/win.ini',
+  '/win.ini',
+  '/boot.ini',
+  '/system.ini',
+  '/windows/system32/',
+  '/winnt/',
+  '/inetpub/',
+  '/system32/drivers/etc/hosts',
+  '/web-inf/web.xml',
+  '/web-inf/',
+  '/meta-inf/',
+  '/.aws/credentials',
+  '/.docker/config.json',
+  '/.kube/config',
+  '/.bashrc',
+  '/.bash_profile',
+  '/.profile',
+  '/.cshrc',
+  '/.zshrc',
+  '/.sh_history',
+  '/.mysql_history',
+  '/.psql_history',
+  '/.netrc',
+  '/.pgpass',
+  '/master.passwd',
+  '/ntuser.dat',
+  '/sysprep.inf',
+  '/sysprep.xml',
+  '/unattend.xml',
+  '/unattend.txt',
+  '/etc/subuid',
+  '/etc/subgid',
+  '/etc/gshadow',
   // r-command trust files, X11 cookies, mail forwarding, Apache password files; Windows
   // deployment answer files and SCCM task variables (credentials in clear)
-  '/.rhosts', '/.shosts', '/.forward', '/.xauthority', '/.passwd', '/.logout', '/unattended.xml', '/unattended.txt',
-  '/smsosd/osdlogs/variables.dat', '/system volume information/',
+  '/.rhosts',
+  '/.shosts',
+  '/.forward',
+  '/.xauthority',
+  '/.passwd',
+  '/.logout',
+  '/unattended.xml',
+  '/unattended.txt',
+  '/smsosd/osdlogs/variables.dat',
+  '/system volume information/',
   // AI coding assistants' project folders: settings, MCP servers, keys
-  '/.claude/', '/.cursor/', '/.roo/', '/.windsurf/', '/.a0proj/', '/.codeium/', '/.continue/', '/.aider', '/.cline/', '/.kiro/',
-  '/.codex/', '/.opencode/', '/.plandex/', '/.junie/', '/.rovodev/', '/.zed/', '/.fabric/', '/.n8n/', '/.aiignore', '/.cursorignore',
+  '/.claude/',
+  '/.cursor/',
+  '/.roo/',
+  '/.windsurf/',
+  '/.a0proj/',
+  '/.codeium/',
+  '/.continue/',
+  '/.aider',
+  '/.cline/',
+  '/.kiro/',
+  '/.codex/',
+  '/.opencode/',
+  '/.plandex/',
+  '/.junie/',
+  '/.rovodev/',
+  '/.zed/',
+  '/.fabric/',
+  '/.n8n/',
+  '/.aiignore',
+  '/.cursorignore',
 ]
-const wrappers = ['php://', 'file://', 'zip://', 'phar://', 'expect://', 'glob://', 'data://', 'compress.zlib://', 'compress.bzip2://', 'jar:file:', 'jar:http', 'netdoc:', 'ogg://', 'rar://', 'ssh2.']
+const wrappers = [
+  'php://',
+  'file://',
+  'zip://',
+  'phar://',
+  'expect://',
+  'glob://',
+  'data://',
+  'compress.zlib://',
+  'compress.bzip2://',
+  'jar:file:',
+  'jar:http',
+  'netdoc:',
+  'ogg://',
+  'rar://',
+  'ssh2.',
+]
 
 /**
  * Folds what old servers (IIS, Tomcat, naive decoders) treated as path syntax: Unicode slash and
@@ -118,7 +224,15 @@ export function analyzeTraversal(raw: string, chars: Chars | null = null): Trave
     // `%25` first: the junk may itself be URL-encoded once or twice (`%25c1%25af`)
     const unwrapped = raw.replace(/%(?:25){1,3}/gi, '%')
     // what is left of '%' after that is noise between the dots and separators (`%\..%\..`)
-    const second = judgePath(foldPath(unwrapped.replace(/%2e/gi, '.').replace(/%2f|%5c/gi, '/').replace(junkEscapes, '/').replace(/%/g, '')))
+    const second = judgePath(
+      foldPath(
+        unwrapped
+          .replace(/%2e/gi, '.')
+          .replace(/%2f|%5c/gi, '/')
+          .replace(junkEscapes, '/')
+          .replace(/%/g, ''),
+      ),
+    )
     if (second !== null && (first === null || second.confidence > first.confidence)) return second
   }
   // `..2f..2fetc2fpasswd`: encoded separators that lost their '%' on the way
@@ -200,10 +314,14 @@ function judgePath(value: string): TraversalFinding | null {
     }
   }
   // an absolute path to a server's configuration, keys or logs
-  if ((path.startsWith('/') || /^[a-z]:\//.test(path)) && /(?:\.(?:conf|cnf|ini|log|pem|key|properties|htpasswd|bak|sql|db|sqlite)|(?:access|error)[._]?log)(?:$|%00|\?|\0)/.test(path)) {
+  if (
+    (path.startsWith('/') || /^[a-z]:\//.test(path)) &&
+    /(?:\.(?:conf|cnf|ini|log|pem|key|properties|htpasswd|bak|sql|db|sqlite)|(?:access|error)[._]?log)(?:$|%00|\?|\0)/.test(path)
+  ) {
     return { rule: 'traversal-sensitive-file', confidence: 0.8 }
   }
-  if (path.length <= 512 && path.indexOf('\n') === -1 && (systemRoot.test(path) || windowsRoot.test(path))) return { rule: 'traversal-system-path', confidence: 0.8 }
+  if (path.length <= 512 && path.indexOf('\n') === -1 && (systemRoot.test(path) || windowsRoot.test(path)))
+    return { rule: 'traversal-system-path', confidence: 0.8 }
   if (climbs >= 2) return { rule: 'traversal-dotdot', confidence: 0.85 }
   // One level up. A value that *is* a climbing path (`../config`, `..;/x`, `/..%2fx`) is aimed at
   // a file parameter; inside text ("see [logo](../images/a.png)") it is a relative link: low.

@@ -21,7 +21,8 @@ const source = 'php\\d?|phtml|inc|aspx?|asax|ascx|jspx?|cgi|pl|py|rb|config|conf
 // `x.php.swp` (vim), `x.php~` (emacs, gedit), `x.php.bak` / `.old` / `.orig` / `.save` (by hand, nano, merges)
 const backupCopy = new RegExp(`\\.(?:${source})(?:\\.(?:swp|swo|swn|bak|bck|bkp|old|orig|save|sav|tmp|backup|copy)|~)$`)
 // Dumps and site archives: any `.sql` (compressed or not), or a backup-like name as an archive
-const dump = /\.sql(?:\.(?:gz|bz2|xz|zip|7z|tar|tgz))?$|^(?:backups?|dump|db|database|site|www|wwwroot|htdocs|public_html|web)\.(?:zip|tar|tgz|tar\.gz|gz|bz2|xz|7z|rar)$/
+const dump =
+  /\.sql(?:\.(?:gz|bz2|xz|zip|7z|tar|tgz))?$|^(?:backups?|dump|db|database|site|www|wwwroot|htdocs|public_html|web)\.(?:zip|tar|tgz|tar\.gz|gz|bz2|xz|7z|rar)$/
 // A script extension, then `;` (IIS), `#`, NUL, a line break or a character outside ASCII whose
 // low byte is one of them (Java's char-to-byte truncation), then the extension an upload check saw
 // (NUL as sent too: the decoded reading drops it)

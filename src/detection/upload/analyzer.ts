@@ -17,7 +17,14 @@ export interface UploadFinding {
 
 /** Header names that carry an upload's file name (lower case, as Node reports them). */
 export const fileNameHeaders: ReadonlySet<string> = new Set([
-  'x-filename', 'x-file-name', 'x_filename', 'x_file_name', 'x.filename', 'x.file.name', 'x-upload-filename', 'x-upload-file-name',
+  'x-filename',
+  'x-file-name',
+  'x_filename',
+  'x_file_name',
+  'x.filename',
+  'x.file.name',
+  'x-upload-filename',
+  'x-upload-file-name',
 ])
 
 /** Whether an input holds an upload's file name: a multipart part's file name or one of the headers. */

@@ -34,7 +34,7 @@ const predicatePath = /\/\/?(?:[\w:-]{1,64}|\*)\[[^\]]{0,128}(?:\(\)|=|@)/
 const axisStep = new RegExp(`\\b(?:${axes})::(?:node\\(\\)|text\\(\\)|\\*|[A-Za-z])`, 'i')
 
 export function analyzeXpath(value: string): XpathFinding | null {
-  if (value.indexOf('\'') !== -1 || value.indexOf('"') !== -1) {
+  if (value.indexOf("'") !== -1 || value.indexOf('"') !== -1) {
     breakout.lastIndex = 0
     for (let m = breakout.exec(value), n = 0; m !== null && n < 256; m = breakout.exec(value), n++) {
       const rest = value.slice(breakout.lastIndex, breakout.lastIndex + 160)

@@ -13,15 +13,67 @@ import { charSet, holds, meets, type Chars } from '../chars.js'
 import { analyzeJs, hasProse } from './js.js'
 import { injectedHandler } from './handlers.js'
 
-export type XssRule = 'xss-script-tag' | 'xss-event-handler' | 'xss-script-url' | 'xss-srcdoc' | 'xss-css' | 'xss-js-breakout' | 'xss-sink' | 'xss-js-call' | 'xss-js-eval' | 'xss-js-obfuscation'
+export type XssRule =
+  | 'xss-script-tag'
+  | 'xss-event-handler'
+  | 'xss-script-url'
+  | 'xss-srcdoc'
+  | 'xss-css'
+  | 'xss-js-breakout'
+  | 'xss-sink'
+  | 'xss-js-call'
+  | 'xss-js-eval'
+  | 'xss-js-obfuscation'
 
 export interface XssFinding {
   readonly rule: XssRule
   readonly confidence: number
 }
 
-const scriptTags = new Set(['script', 'iframe', 'frame', 'frameset', 'object', 'embed', 'applet', 'base', 'meta', 'link', 'xml', 'import', 'portal', 'isindex', 'handler', 'listener', 'layer', 'ilayer', 'vmlframe'])
-const urlAttributes = new Set(['href', 'src', 'action', 'formaction', 'data', 'xlink:href', 'background', 'poster', 'lowsrc', 'dynsrc', 'code', 'codebase', 'from', 'to', 'values', 'by', 'content', 'ping', 'cite', 'srcset', 'manifest'])
+const scriptTags = new Set([
+  'script',
+  'iframe',
+  'frame',
+  'frameset',
+  'object',
+  'embed',
+  'applet',
+  'base',
+  'meta',
+  'link',
+  'xml',
+  'import',
+  'portal',
+  'isindex',
+  'handler',
+  'listener',
+  'layer',
+  'ilayer',
+  'vmlframe',
+])
+const urlAttributes = new Set([
+  'href',
+  'src',
+  'action',
+  'formaction',
+  'data',
+  'xlink:href',
+  'background',
+  'poster',
+  'lowsrc',
+  'dynsrc',
+  'code',
+  'codebase',
+  'from',
+  'to',
+  'values',
+  'by',
+  'content',
+  'ping',
+  'cite',
+  'srcset',
+  'manifest',
+])
 
 const isSpace = (c: number) => c === 32 || c === 9 || c === 10 || c === 12 || c === 13
 const isAlpha = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
@@ -44,8 +96,17 @@ export function isScriptUrl(v: string): boolean {
   const scheme = schemeOf(v)
   if (scheme === 'javascript' || scheme === 'vbscript' || scheme === 'livescript' || scheme === 'mocha') return true
   if (scheme === 'data') {
-    const rest = v.slice(v.indexOf(':') + 1).trimStart().toLowerCase()
-    return rest.startsWith('text/html') || rest.startsWith('image/svg') || rest.startsWith('application/xhtml') || rest.startsWith('text/xml') || rest.startsWith('application/x-shockwave')
+    const rest = v
+      .slice(v.indexOf(':') + 1)
+      .trimStart()
+      .toLowerCase()
+    return (
+      rest.startsWith('text/html') ||
+      rest.startsWith('image/svg') ||
+      rest.startsWith('application/xhtml') ||
+      rest.startsWith('text/xml') ||
+      rest.startsWith('application/x-shockwave')
+    )
   }
   return false
 }
@@ -66,7 +127,8 @@ function stripComments(v: string): string {
 function cssRuns(css: string): boolean {
   let v = css
   if (v.indexOf('/*') !== -1) v = stripComments(v)
-  if (v.indexOf('\\') !== -1) v = v.replace(/\\([0-9a-fA-F]{1,6})\s?/g, (_m, h: string) => String.fromCodePoint(Math.min(parseInt(h, 16), 0x10ffff))).replace(/\\(.)/g, '$1')
+  if (v.indexOf('\\') !== -1)
+    v = v.replace(/\\([0-9a-fA-F]{1,6})\s?/g, (_m, h: string) => String.fromCodePoint(Math.min(parseInt(h, 16), 0x10ffff))).replace(/\\(.)/g, '$1')
   return /expression\s*\(|javascript:|vbscript:|-moz-binding|behavior\s*:|@import/i.test(v)
 }
 
@@ -89,7 +151,8 @@ function htmlTags(s: string): XssFinding | null {
   let at = s.indexOf('<')
   while (at !== -1) {
     let i = at + 1
-    if (s.charCodeAt(i) === 47) i++ // </script> breaks out of a script block too
+    if (s.charCodeAt(i) === 47)
+      i++ // </script> breaks out of a script block too
     else if (s.charCodeAt(i) === 63 && /^import\b/i.test(s.slice(i + 1, i + 8))) i++ // <?import implementation=…htc> (IE behaviours)
     const nameStart = i
     while (i < s.length && (isAlpha(s.charCodeAt(i)) || (i > nameStart && /[0-9:_-]/.test(s[i]!)))) i++
@@ -150,7 +213,8 @@ function htmlTags(s: string): XssFinding | null {
 }
 
 // Functions attackers call to prove or use execution; `eval`-likes run strings.
-const sinks = /\b(?:alert|prompt|confirm|eval|setTimeout|setInterval|Function|fetch|import|atob|fromCharCode)\s*(?:\(|`)|\bdocument\s*\.\s*(?:cookie|domain|write)|\blocation\s*(?:\.\s*(?:href|hash)\s*)?=|\.innerHTML\s*=|constructor\s*\.\s*constructor|\bwindow\s*\[|\btop\s*\[|\bself\s*\[|\bparent\s*\[/
+const sinks =
+  /\b(?:alert|prompt|confirm|eval|setTimeout|setInterval|Function|fetch|import|atob|fromCharCode)\s*(?:\(|`)|\bdocument\s*\.\s*(?:cookie|domain|write)|\blocation\s*(?:\.\s*(?:href|hash)\s*)?=|\.innerHTML\s*=|constructor\s*\.\s*constructor|\bwindow\s*\[|\btop\s*\[|\bself\s*\[|\bparent\s*\[/
 
 function multiLine(s: string): boolean {
   const first = s.indexOf('\n')

@@ -14,7 +14,8 @@ export interface HandlerFinding {
 
 // Event handler attributes browsers run (HTML, SVG, and vendor ones payload lists use).
 const eventNames: ReadonlySet<string> = new Set(
-  ('abort activate afterprint afterscriptexecute animationcancel animationend animationiteration animationstart auxclick ' +
+  (
+    'abort activate afterprint afterscriptexecute animationcancel animationend animationiteration animationstart auxclick ' +
     'beforeactivate beforecopy beforecut beforedeactivate beforeinput beforematch beforepaste beforeprint beforescriptexecute ' +
     'beforetoggle beforeunload begin blur bounce canplay canplaythrough change click close contentvisibilityautostatechange ' +
     'contextmenu copy cuechange cut dblclick deactivate drag dragend dragenter dragexit dragleave dragover dragstart drop ' +
@@ -26,7 +27,8 @@ const eventNames: ReadonlySet<string> = new Set(
     'scrollend scrollsnapchange search securitypolicyviolation seeked seeking select selectionchange selectstart show slotchange ' +
     'stalled start storage submit suspend timeupdate toggle touchcancel touchend touchmove touchstart transitioncancel ' +
     'transitionend transitionrun transitionstart unhandledrejection unload volumechange waiting webkitanimationend ' +
-    'webkitanimationiteration webkitanimationstart webkitplaybacktargetavailabilitychanged webkittransitionend wheel zoom').split(' '),
+    'webkitanimationiteration webkitanimationstart webkitplaybacktargetavailabilitychanged webkittransitionend wheel zoom'
+  ).split(' '),
 )
 
 const isAlpha = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122)

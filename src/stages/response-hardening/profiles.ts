@@ -42,8 +42,7 @@ export const profiles: Readonly<Record<HeaderProfile, ProfileHeaders>> = Object.
     enforced: {
       ...common,
       'permissions-policy': permissionsPolicy,
-      'content-security-policy':
-        "default-src 'self'; base-uri 'self'; object-src 'none'; frame-ancestors 'none'; form-action 'self'; img-src 'self' data:",
+      'content-security-policy': "default-src 'self'; base-uri 'self'; object-src 'none'; frame-ancestors 'none'; form-action 'self'; img-src 'self' data:",
       'referrer-policy': 'strict-origin-when-cross-origin',
     },
     defaults: {},

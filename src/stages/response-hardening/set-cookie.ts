@@ -32,7 +32,10 @@ export function hardenSetCookie(value: string, secure: boolean, o: CookieOptions
     const a = attrs[i]!.trim()
     if (a === '') continue
     if (i === sameSite) {
-      const v = a.slice(a.indexOf('=') + 1).trim().toLowerCase()
+      const v = a
+        .slice(a.indexOf('=') + 1)
+        .trim()
+        .toLowerCase()
       if (v === 'strict') out += '; SameSite=Strict'
       else if (v === 'none' && o.allowSameSiteNone.has(name)) out += '; SameSite=None'
       else out += '; SameSite=Lax'

@@ -20,15 +20,37 @@ export type DeclaredKind = BodyKind | 'refused'
 // (uploads are a later stage's business). Whole types only, never prefixes: a prefix such as
 // `application/vnd.` would also cover `application/vnd.api+json`, which apps parse as JSON.
 const binaryTypes: ReadonlySet<string> = new Set([
-  'application/octet-stream', 'application/pdf', 'application/zip', 'application/gzip', 'application/x-gzip', 'application/x-tar',
-  'application/x-7z-compressed', 'application/x-bzip2', 'application/x-rar-compressed', 'application/vnd.rar', 'application/java-archive',
-  'application/x-protobuf', 'application/protobuf', 'application/x-google-protobuf', 'application/grpc', 'application/grpc-web',
-  'application/msgpack', 'application/x-msgpack', 'application/vnd.msgpack', 'application/cbor', 'application/wasm',
-  'application/msword', 'application/vnd.ms-excel', 'application/vnd.ms-powerpoint', 'application/vnd.android.package-archive',
+  'application/octet-stream',
+  'application/pdf',
+  'application/zip',
+  'application/gzip',
+  'application/x-gzip',
+  'application/x-tar',
+  'application/x-7z-compressed',
+  'application/x-bzip2',
+  'application/x-rar-compressed',
+  'application/vnd.rar',
+  'application/java-archive',
+  'application/x-protobuf',
+  'application/protobuf',
+  'application/x-google-protobuf',
+  'application/grpc',
+  'application/grpc-web',
+  'application/msgpack',
+  'application/x-msgpack',
+  'application/vnd.msgpack',
+  'application/cbor',
+  'application/wasm',
+  'application/msword',
+  'application/vnd.ms-excel',
+  'application/vnd.ms-powerpoint',
+  'application/vnd.android.package-archive',
   'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
   'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
   'application/vnd.openxmlformats-officedocument.presentationml.presentation',
-  'application/vnd.oasis.opendocument.text', 'application/vnd.oasis.opendocument.spreadsheet', 'application/vnd.oasis.opendocument.presentation',
+  'application/vnd.oasis.opendocument.text',
+  'application/vnd.oasis.opendocument.spreadsheet',
+  'application/vnd.oasis.opendocument.presentation',
 ])
 const binaryTopTypes: ReadonlySet<string> = new Set(['image', 'audio', 'video', 'font'])
 // Structured syntax suffixes (RFC 6838 §4.2.8) of binary formats: `application/epub+zip`,
@@ -106,7 +128,10 @@ function charsetAllowed(contentType: string, semi: number): boolean {
     if (end === -1) end = contentType.length
     const eq = contentType.indexOf('=', start)
     if (eq !== -1 && eq < end && contentType.slice(start, eq).trim().toLowerCase() === 'charset') {
-      let value = contentType.slice(eq + 1, end).trim().toLowerCase()
+      let value = contentType
+        .slice(eq + 1, end)
+        .trim()
+        .toLowerCase()
       if (value.length >= 2 && value.charCodeAt(0) === 34 && value.charCodeAt(value.length - 1) === 34) value = value.slice(1, -1)
       if (!charsets.has(value)) return false
     }
@@ -268,7 +293,11 @@ function addMultipart(c: InputCollector, contentType: string, body: Buffer): Pro
     try {
       // Limits are generous: the body is already within the route's size limit.
       // preservePath: busboy would otherwise strip `../../` from file names before we see them.
-      bb = busboy({ headers: { 'content-type': contentType }, preservePath: true, limits: { fieldSize: body.length, fields: c.limits.maxInputs, parts: c.limits.maxInputs } })
+      bb = busboy({
+        headers: { 'content-type': contentType },
+        preservePath: true,
+        limits: { fieldSize: body.length, fields: c.limits.maxInputs, parts: c.limits.maxInputs },
+      })
     } catch {
       return resolve(false) // no boundary, or not multipart at all
     }
@@ -398,7 +427,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true })
 function jsonText(b: Buffer): string | null {
   try {
     if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) return utf8.decode(b.subarray(3))
-    if ((b[0] === 0xff && b[1] === 0xfe && b[2] === 0 && b[3] === 0) || (b[0] === 0 && b[1] === 0 && b[2] === 0xfe && b[3] === 0xff)) return utf32(b.subarray(4), b[0] === 0xff)
+    if ((b[0] === 0xff && b[1] === 0xfe && b[2] === 0 && b[3] === 0) || (b[0] === 0 && b[1] === 0 && b[2] === 0xfe && b[3] === 0xff))
+      return utf32(b.subarray(4), b[0] === 0xff)
     if (b[0] === 0xff && b[1] === 0xfe) return utf16le.decode(b.subarray(2))
     if (b[0] === 0xfe && b[1] === 0xff) return utf16be.decode(b.subarray(2))
     if (b.length >= 4 && b[0] === 0) return b[1] !== 0 ? utf16be.decode(b) : utf32(b, false)
@@ -419,4 +449,3 @@ function utf32(b: Buffer, littleEndian: boolean): string | null {
   }
   return out
 }
-

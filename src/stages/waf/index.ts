@@ -33,7 +33,14 @@ interface CompiledExclusion {
 
 function compileName(pattern: string): (name: string) => boolean {
   if (pattern.indexOf('*') === -1) return (n) => n === pattern
-  const re = new RegExp('^' + pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$')
+  const re = new RegExp(
+    '^' +
+      pattern
+        .split('*')
+        .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*') +
+      '$',
+  )
   return (n) => re.test(n)
 }
 
@@ -87,7 +94,8 @@ export function createWaf(config: Config, route: RouteConfig | null): Stage | nu
     let result = engine.inspect(c.inputs, exclude, stopAtFirst)
     if (c.duplicateKey !== null) {
       const f = duplicateFinding(c.duplicateKey)
-      if (exclude === null || !exclude(f.location, f.name, f.rule, f.category)) result = { findings: [f, ...result.findings], score: Math.max(f.confidence, result.score) }
+      if (exclude === null || !exclude(f.location, f.name, f.rule, f.category))
+        result = { findings: [f, ...result.findings], score: Math.max(f.confidence, result.score) }
     }
     if (c.hit !== null) {
       const finding = limitFinding(c.hit, phase)
@@ -155,7 +163,16 @@ function limitFinding(hit: LimitHit, location: InputLocation): Finding {
 
 // Two parsers, two readings of one body (json-duplicates.ts): refused at every paranoia level.
 function duplicateFinding(key: string): Finding {
-  return { category: 'parser-differential', rule: 'json-duplicate-key', confidence: 0.9, location: 'body', name: key, part: 'name', matched: key, transforms: [] }
+  return {
+    category: 'parser-differential',
+    rule: 'json-duplicate-key',
+    confidence: 0.9,
+    location: 'body',
+    name: key,
+    part: 'name',
+    matched: key,
+    transforms: [],
+  }
 }
 
 function note(tx: Transaction, findings: readonly Finding[], score: number): void {

@@ -21,7 +21,14 @@ interface LockGrant {
 function isRequest(m: unknown): m is LockRequest {
   if (typeof m !== 'object' || m === null || !('drawbridgeLock' in m)) return false
   const r = (m as LockRequest).drawbridgeLock
-  return typeof r === 'object' && r !== null && (r.op === 'acquire' || r.op === 'release') && typeof r.id === 'number' && typeof r.name === 'string' && typeof r.ttlMs === 'number'
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    (r.op === 'acquire' || r.op === 'release') &&
+    typeof r.id === 'number' &&
+    typeof r.name === 'string' &&
+    typeof r.ttlMs === 'number'
+  )
 }
 
 function isGrant(m: unknown): m is LockGrant {

@@ -4,5 +4,7 @@ import type { Limiter, LimiterSettings } from '../types.js'
 import { bounded, flexibleLimiters } from '../limiters.js'
 
 export function memoryLimiters(maxKeys: number): (settings: LimiterSettings) => Limiter {
-  return flexibleLimiters('memory', (id, points, seconds) => bounded(new RateLimiterMemory({ keyPrefix: `drawbridge:${id}`, points, duration: seconds }), seconds, maxKeys, 'memory'))
+  return flexibleLimiters('memory', (id, points, seconds) =>
+    bounded(new RateLimiterMemory({ keyPrefix: `drawbridge:${id}`, points, duration: seconds }), seconds, maxKeys, 'memory'),
+  )
 }

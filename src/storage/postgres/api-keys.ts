@@ -14,7 +14,15 @@ export class PostgresApiKeyStore implements ApiKeyStore {
   async create(k: Omit<ApiKey, 'revoked_at' | 'last_used_at'>): Promise<void> {
     // A taken id or prefix is a unique violation: StorageConflict from the database layer.
     await this.#db.query(`INSERT INTO api_keys (${columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, $9)`, [
-      k.id, k.prefix, k.hash, k.user_id, k.name, JSON.stringify(k.scopes), k.created_at, k.expires_at, k.rotated_from,
+      k.id,
+      k.prefix,
+      k.hash,
+      k.user_id,
+      k.name,
+      JSON.stringify(k.scopes),
+      k.created_at,
+      k.expires_at,
+      k.rotated_from,
     ])
   }
 

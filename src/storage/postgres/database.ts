@@ -116,7 +116,8 @@ export class SchemaTooNew extends Error {
 // milliseconds and ids, far below 2^53. Set per pool, not globally (other code may use pg).
 const int8 = 20
 const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === int8 ? (v: string) => Number(v) : (pg.types.getTypeParser(oid, format) as (v: string) => unknown))) as typeof pg.types.getTypeParser,
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === int8 ? (v: string) => Number(v) : (pg.types.getTypeParser(oid, format) as (v: string) => unknown)) as typeof pg.types.getTypeParser,
 }
 
 /**
@@ -137,13 +138,21 @@ export function connectionOptions(c: PostgresConfig): { connectionString: string
   if (sslParams.length > 0) {
     const mode = url.searchParams.get('sslmode')
     if (tls !== null || sslParams.some((k) => k !== 'sslmode')) {
-      throw new ConfigInvalid([{ path: '/storage/postgres/url', message: `TLS parameters in the URL (${sslParams.join(', ')}) conflict with storage.postgres.tls or are not supported: set storage.postgres.tls instead` }])
+      throw new ConfigInvalid([
+        {
+          path: '/storage/postgres/url',
+          message: `TLS parameters in the URL (${sslParams.join(', ')}) conflict with storage.postgres.tls or are not supported: set storage.postgres.tls instead`,
+        },
+      ])
     }
     if (mode === 'disable') tls = { mode: 'disable', ca_file: null, cert_file: null, key_file: null }
     else if (mode === 'require') tls = { mode: 'require', ca_file: null, cert_file: null, key_file: null }
     else if (mode === 'verify-ca' || mode === 'verify-full') tls = { mode: 'verify-full', ca_file: null, cert_file: null, key_file: null }
     // prefer/allow fall back to plain text on their own: not something a security gateway does quietly.
-    else throw new ConfigInvalid([{ path: '/storage/postgres/url', message: 'sslmode must be disable, require, verify-ca or verify-full (or set storage.postgres.tls)' }])
+    else
+      throw new ConfigInvalid([
+        { path: '/storage/postgres/url', message: 'sslmode must be disable, require, verify-ca or verify-full (or set storage.postgres.tls)' },
+      ])
     for (const k of sslParams) url.searchParams.delete(k)
   }
   return { connectionString: url.toString(), ssl: sslOptions(tls) }
@@ -220,7 +229,8 @@ export class PostgresDb {
     const long = 300_000
     for (let step = 1; step <= migrations.length; step++) {
       const done = await this.#inTransaction(async (q) => {
-        const run = <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) => q.query<R>({ text, values, query_timeout: long + 1000 } as pg.QueryConfig)
+        const run = <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) =>
+          q.query<R>({ text, values, query_timeout: long + 1000 } as pg.QueryConfig)
         await run(`SET LOCAL statement_timeout = ${long}`)
         await run('SELECT pg_advisory_xact_lock($1)', [migrationLock])
         await run('CREATE TABLE IF NOT EXISTS drawbridge_schema (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)')

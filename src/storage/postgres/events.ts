@@ -2,7 +2,22 @@
 import type { EventQuery, SecurityEvent, SecurityEventStore, StoredSecurityEvent } from '../types.js'
 import type { PostgresDb } from './database.js'
 
-const columns = ['time', 'request_id', 'client_ip', 'method', 'path', 'route', 'rule', 'category', 'location', 'name', 'snippet', 'confidence', 'score', 'action'] as const
+const columns = [
+  'time',
+  'request_id',
+  'client_ip',
+  'method',
+  'path',
+  'route',
+  'rule',
+  'category',
+  'location',
+  'name',
+  'snippet',
+  'confidence',
+  'score',
+  'action',
+] as const
 // Filters map to columns one to one; values are always bound, never spliced into the SQL.
 const equalityFilters = ['category', 'rule', 'client_ip', 'action', 'request_id'] as const
 // PostgreSQL binds at most 65535 parameters per statement.

@@ -10,14 +10,24 @@ export class PostgresKeyStore implements KeyStore {
   }
 
   async list(use: KeyUse): Promise<StoredKey[]> {
-    return (await this.#db.query<StoredKey>('SELECT kid, use, alg, created_at, public_jwk, sealed, verify_until FROM keys WHERE use = $1 ORDER BY created_at, seq', [use])).rows
+    return (
+      await this.#db.query<StoredKey>('SELECT kid, use, alg, created_at, public_jwk, sealed, verify_until FROM keys WHERE use = $1 ORDER BY created_at, seq', [
+        use,
+      ])
+    ).rows
   }
 
   async add(key: StoredKey, previousVerifyUntil: number): Promise<void> {
     await this.#db.transaction(async (q) => {
       await q.query('UPDATE keys SET verify_until = $1 WHERE use = $2 AND verify_until IS NULL', [previousVerifyUntil, key.use])
       await q.query('INSERT INTO keys (kid, use, alg, created_at, public_jwk, sealed, verify_until) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-        key.kid, key.use, key.alg, key.created_at, key.public_jwk, key.sealed, key.verify_until,
+        key.kid,
+        key.use,
+        key.alg,
+        key.created_at,
+        key.public_jwk,
+        key.sealed,
+        key.verify_until,
       ])
     })
   }

@@ -47,12 +47,20 @@ export class PostgresRefreshStore implements RefreshStore {
   }
 
   async revokeFamily(familyId: string, reason: string, now: number): Promise<boolean> {
-    const r = await this.#db.query('UPDATE refresh_families SET revoked_at = $3, revoke_reason = $2 WHERE id = $1 AND revoked_at IS NULL', [familyId, reason, now])
+    const r = await this.#db.query('UPDATE refresh_families SET revoked_at = $3, revoke_reason = $2 WHERE id = $1 AND revoked_at IS NULL', [
+      familyId,
+      reason,
+      now,
+    ])
     return (r.rowCount ?? 0) > 0
   }
 
   async revokeUser(userId: string, reason: string, now: number): Promise<number> {
-    const r = await this.#db.query('UPDATE refresh_families SET revoked_at = $3, revoke_reason = $2 WHERE user_id = $1 AND revoked_at IS NULL', [userId, reason, now])
+    const r = await this.#db.query('UPDATE refresh_families SET revoked_at = $3, revoke_reason = $2 WHERE user_id = $1 AND revoked_at IS NULL', [
+      userId,
+      reason,
+      now,
+    ])
     return r.rowCount ?? 0
   }
 

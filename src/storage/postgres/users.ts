@@ -21,7 +21,17 @@ export class PostgresUserStore implements UserStore {
     await this.#db.query(
       `INSERT INTO users (id, username, username_key, email, email_key, password_hash, roles, disabled, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
-      [u.id, u.username, identityKey(u.username), u.email, u.email === null ? null : identityKey(u.email), u.password_hash, JSON.stringify(u.roles), u.disabled, u.created_at],
+      [
+        u.id,
+        u.username,
+        identityKey(u.username),
+        u.email,
+        u.email === null ? null : identityKey(u.email),
+        u.password_hash,
+        JSON.stringify(u.roles),
+        u.disabled,
+        u.created_at,
+      ],
     )
     return { ...u, updated_at: u.created_at }
   }

@@ -49,7 +49,13 @@ export class RedisNotices implements Notices {
     // Subscriber mode needs its own connection. Its SUBSCRIBE waits for a connection however
     // long Redis is away (maxRetriesPerRequest: null), and is sent again on every (re)connect:
     // ioredis only resubscribes what was acknowledged once.
-    this.#subscriber = client.duplicate({ enableOfflineQueue: true, lazyConnect: false, maxRetriesPerRequest: null, keepAlive: 30_000, connectionName: 'drawbridge-notices' })
+    this.#subscriber = client.duplicate({
+      enableOfflineQueue: true,
+      lazyConnect: false,
+      maxRetriesPerRequest: null,
+      keepAlive: 30_000,
+      connectionName: 'drawbridge-notices',
+    })
     this.#subscriber.on('error', () => undefined)
     this.#subscriber.on('message', (_channel: string, raw: string) => this.#receive(raw))
     this.#subscriber.on('close', () => (this.#listening = false))

@@ -10,16 +10,20 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async list(use: KeyUse): Promise<StoredKey[]> {
-    return this.#db.prepare('SELECT kid, use, alg, created_at, public_jwk, sealed, verify_until FROM keys WHERE use = ? ORDER BY created_at, rowid').all(use) as StoredKey[]
+    return this.#db
+      .prepare('SELECT kid, use, alg, created_at, public_jwk, sealed, verify_until FROM keys WHERE use = ? ORDER BY created_at, rowid')
+      .all(use) as StoredKey[]
   }
 
   async add(key: StoredKey, previousVerifyUntil: number): Promise<void> {
-    this.#db.transaction(() => {
-      this.#db.prepare('UPDATE keys SET verify_until = ? WHERE use = ? AND verify_until IS NULL').run(previousVerifyUntil, key.use)
-      this.#db
-        .prepare('INSERT INTO keys (kid, use, alg, created_at, public_jwk, sealed, verify_until) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(key.kid, key.use, key.alg, key.created_at, key.public_jwk, key.sealed, key.verify_until)
-    }).immediate()
+    this.#db
+      .transaction(() => {
+        this.#db.prepare('UPDATE keys SET verify_until = ? WHERE use = ? AND verify_until IS NULL').run(previousVerifyUntil, key.use)
+        this.#db
+          .prepare('INSERT INTO keys (kid, use, alg, created_at, public_jwk, sealed, verify_until) VALUES (?, ?, ?, ?, ?, ?, ?)')
+          .run(key.kid, key.use, key.alg, key.created_at, key.public_jwk, key.sealed, key.verify_until)
+      })
+      .immediate()
   }
 
   async retire(now: number): Promise<number> {

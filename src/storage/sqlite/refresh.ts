@@ -26,12 +26,14 @@ export class SqliteRefreshStore implements RefreshStore {
   }
 
   async createFamily(family: { id: string; user_id: string; created_at: number }, first: NewRefreshToken): Promise<void> {
-    this.#db.transaction(() => {
-      this.#db.prepare('INSERT INTO refresh_families (id, user_id, created_at) VALUES (?, ?, ?)').run(family.id, family.user_id, family.created_at)
-      this.#db
-        .prepare('INSERT INTO refresh_tokens (hash, family_id, issued_at, expires_at, client) VALUES (?, ?, ?, ?, ?)')
-        .run(first.hash, family.id, first.issued_at, first.expires_at, first.client)
-    }).immediate()
+    this.#db
+      .transaction(() => {
+        this.#db.prepare('INSERT INTO refresh_families (id, user_id, created_at) VALUES (?, ?, ?)').run(family.id, family.user_id, family.created_at)
+        this.#db
+          .prepare('INSERT INTO refresh_tokens (hash, family_id, issued_at, expires_at, client) VALUES (?, ?, ?, ?, ?)')
+          .run(first.hash, family.id, first.issued_at, first.expires_at, first.client)
+      })
+      .immediate()
   }
 
   async find(hash: string): Promise<RefreshToken | null> {
@@ -48,18 +50,24 @@ export class SqliteRefreshStore implements RefreshStore {
   }
 
   async revokeFamily(familyId: string, reason: string, now: number): Promise<boolean> {
-    return this.#db.prepare('UPDATE refresh_families SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL').run(now, reason, familyId).changes > 0
+    return (
+      this.#db.prepare('UPDATE refresh_families SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL').run(now, reason, familyId).changes >
+      0
+    )
   }
 
   async revokeUser(userId: string, reason: string, now: number): Promise<number> {
-    return this.#db.prepare('UPDATE refresh_families SET revoked_at = ?, revoke_reason = ? WHERE user_id = ? AND revoked_at IS NULL').run(now, reason, userId).changes
+    return this.#db.prepare('UPDATE refresh_families SET revoked_at = ?, revoke_reason = ? WHERE user_id = ? AND revoked_at IS NULL').run(now, reason, userId)
+      .changes
   }
 
   async purge(before: number): Promise<number> {
-    return this.#db.transaction(() => {
-      const tokens = this.#db.prepare('DELETE FROM refresh_tokens WHERE expires_at < ?').run(before).changes
-      this.#db.prepare('DELETE FROM refresh_families WHERE NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.family_id = refresh_families.id)').run()
-      return tokens
-    }).immediate()
+    return this.#db
+      .transaction(() => {
+        const tokens = this.#db.prepare('DELETE FROM refresh_tokens WHERE expires_at < ?').run(before).changes
+        this.#db.prepare('DELETE FROM refresh_families WHERE NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.family_id = refresh_families.id)').run()
+        return tokens
+      })
+      .immediate()
   }
 }

@@ -49,7 +49,18 @@ export class SqliteUserStore implements UserStore {
           `INSERT INTO users (id, username, username_key, email, email_key, password_hash, roles, disabled, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(u.id, u.username, identityKey(u.username), u.email, u.email === null ? null : identityKey(u.email), u.password_hash, JSON.stringify(u.roles), u.disabled ? 1 : 0, u.created_at, u.created_at)
+        .run(
+          u.id,
+          u.username,
+          identityKey(u.username),
+          u.email,
+          u.email === null ? null : identityKey(u.email),
+          u.password_hash,
+          JSON.stringify(u.roles),
+          u.disabled ? 1 : 0,
+          u.created_at,
+          u.created_at,
+        )
     } catch (err) {
       if (isUniqueViolation(err)) throw new StorageConflict('username or email already taken')
       throw err
