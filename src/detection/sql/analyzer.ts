@@ -780,7 +780,21 @@ export function analyzeTokens(value: string): SqlFinding | null {
     if (at === -1) continue
     const t = dropInlineComments(tokenize(value, at))
     const r = anywhere(t) ?? tail(t, context)
+    // Cutting the query off proves nothing by itself: it counts where the string it closes held
+    // a value an app would quote (`admin'--`, `alice@example.com'#`), not where random text
+    // (a password: `JGf L/(dEatm]y'#G`) happens to hold a quote and then `#` or `--`.
+    if (r !== null && r.rule === 'sqli-comment-cut' && !plausibleLiteral(value, at - 1)) continue
     if (r !== null) return r.context === 'anywhere' ? { ...r, context } : r
   }
   return null
+}
+
+/** Whether `value.slice(0, end)` reads as a value an app would quote: a name, a number, an e-mail address, a path. */
+function plausibleLiteral(value: string, end: number): boolean {
+  for (let i = 0; i < end; i++) {
+    const c = value.charCodeAt(i)
+    const ok = isWordCode(c) || isSpaceCode(c) || c === 64 || c === 46 || c === 45 || c === 43 || c === 47 || c === 58 || c === 44 || c === 37
+    if (!ok) return false
+  }
+  return true
 }
