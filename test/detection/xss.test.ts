@@ -195,3 +195,13 @@ test('issue 3: the Function constructor reached by the same computed key twice, 
     assert.ok(f === null || f.confidence < 0.8, ok)
   }
 })
+
+test('XSS: out of a JS string then a call of a function named as code blocks; random text with a quote and a call-like run does not', () => {
+  for (const value of ["';print()//", `"-window.open('//x')-"`, "'-showModalDialog`1`-'", "';document.body.appendChild(x)//"]) {
+    assert.equal(analyzeXss(value)?.rule, 'xss-js-breakout', value)
+  }
+  // generated passwords (printable ASCII, as a password manager makes them)
+  for (const value of ['hk@k(%9"?-drG`hZv YaJ)Jl*d', '.V`R-_2M{mk`^BU3`;4Pk]FJCHK&8K', "Zq'-xJ(3v]"]) {
+    assert.equal(analyzeXss(value), null, value)
+  }
+})

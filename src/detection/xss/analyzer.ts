@@ -223,6 +223,21 @@ function multiLine(s: string): boolean {
 
 const quoteChar = /['"`]/
 
+// `print(`, `window.open(`, `showModalDialog\``: a name as code spells it (lower-case words,
+// camelCase, dotted), then a call or a tagged template.
+const namedCall = /^\s*((?:[a-z_$][a-z0-9_$]*(?:[A-Z][a-z0-9_$]+)*\.)*[a-z_$][a-z0-9_$]*(?:[A-Z][a-z0-9_$]+)*)\s*([(`])/
+
+/**
+ * Whether `s` begins with a call of a function that is not one of the known sinks: the name must
+ * read like code (random text such as a password holds `drG\`` or `Jl(` by chance) and the call
+ * must close (`)` or the template's closing backtick).
+ */
+function calls(s: string): boolean {
+  const m = namedCall.exec(s)
+  if (m === null || m[1]!.length < 3) return false
+  return s.indexOf(m[2] === '(' ? ')' : '`', m[0].length) !== -1
+}
+
 /** `'-alert(1)-'`, `";alert(1)//`, `\'};alert(1);//`: out of a string, then a call. */
 function jsBreakout(s: string): XssFinding | null {
   // no quote, no string to break out of (a class scan: prose is long)
@@ -234,7 +249,7 @@ function jsBreakout(s: string): XssFinding | null {
     while (j < s.length && j - i < 4 && (s[j] === ' ' || s[j] === ')' || s[j] === '}' || s[j] === ']')) j++
     if (!'-+*/;,|&^%?:'.includes(s[j] ?? 'x') || s[j] === undefined) continue
     const ahead = s.slice(j + 1, j + 80)
-    if (sinks.test(ahead) || /^\s*[A-Za-z_$][\w$.]*\s*(?:\(|`)/.test(ahead.replace(/^[-+*/;,|&^%?:\s]+/, ''))) {
+    if (sinks.test(ahead) || calls(ahead.replace(/^[-+*/;,|&^%?:\s]+/, ''))) {
       // a quote then a call is every line of a multi-line code snippet
       return { rule: 'xss-js-breakout', confidence: multiLine(s) ? 0.6 : 0.8 }
     }
