@@ -355,3 +355,13 @@ test('issue 3: a User-Agent that is a command line, not product tokens', () => {
   ])
     assert.equal(analyzeCmdiAgent(ua), null, ua)
 })
+
+test("cmdi: a substitution runs what the shell would run, and the shell's command names are case-sensitive", () => {
+  for (const value of ['x`whoami`', '$(cat /etc/passwd)', 'a`id`b', '$(/usr/bin/id)']) {
+    assert.equal(analyzeCmdi(value)?.rule, 'cmdi-substitution', value)
+  }
+  // generated passwords: `Su` and `W` are no commands to a Unix shell
+  for (const value of ['Z5H|Z.T8In`Su', 'bmY8$Sz]SKRK`W`:', 'a`Su`b', 'j5i..`W>JZMLcFbaDLsi9c`0']) {
+    assert.equal(analyzeCmdi(value), null, value)
+  }
+})

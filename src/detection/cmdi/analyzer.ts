@@ -121,6 +121,8 @@ function shellArgument(rest: string, word: string): boolean {
 const netSubcommand = /^\s+(?:user|localgroup|view|share|use|start|stop|session|accounts|group)\b/i
 
 /** How surely the text at `i` is a command in the given position: 0 when it is none. */
+const cmdletName = /^[A-Z][a-z]+-[A-Z][A-Za-z]+$/
+
 function commandAt(s: string, i: number, ctx: Context, vars: ReadonlyMap<string, string> | null, depth = 0): number {
   if (depth > 3) return 0
   let text = s.slice(i, i + 256)
@@ -160,6 +162,10 @@ function commandAt(s: string, i: number, ctx: Context, vars: ReadonlyMap<string,
   // cheap first: a plain word that names no command and starts no construct ends it here
   if (m !== null && plainWord.test(m[0]) && !isCommand(lookup(m[0].toLowerCase())) && !constructs.has(m[0].toLowerCase()) && !/^[\w-]+-[\w]+$/.test(m[0]))
     return 0
+  // A substitution (`$( )`, backticks) is the Unix shell's, where command names are
+  // case-sensitive: `Su` or `W` (random text such as a password) runs nothing. PowerShell's
+  // `$(Get-Process)` names a Verb-Noun cmdlet.
+  if (ctx === 'substitution' && m !== null && /[A-Z]/.test(m[0]) && m[0][0] !== '$' && !cmdletName.test(m[0])) return 0
   // `$SHELL -c …` is a shell; an unknown `$u` before a word is nothing, written to hide the word
   let skipped = false
   for (let k = 0; k < 3 && m !== null && loneVariable.test(m[0]) && !/^\$\{?(?:SHELL|BASH)\}?$/.test(m[0]) && !vars?.has(m[0].replace(/[${}]/g, '')); k++) {
