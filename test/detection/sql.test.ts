@@ -346,3 +346,13 @@ test('SQL: a query cut off after a plausible value blocks; random text holding a
     assert.equal(analyzeSql(value), null, value)
   }
 })
+
+test('SQL: server variables an injection reads block in any case; `@@` before random letters does not', () => {
+  for (const value of ['@@version', 'x AND @@VeRsIoN', 'see @@datadir', 'select @@global.max_connections', 'select @@servername']) {
+    assert.equal(analyzeSql(value)?.rule, 'sqli-system-variable', value)
+  }
+  // generated passwords
+  for (const value of ['9Qq5le2h]f3lM8E^ PpNtrB+@@GFn@o', 'k@@xQ7!vz', 'Tw@@Rp2#m']) {
+    assert.equal(analyzeSql(value), null, value)
+  }
+})

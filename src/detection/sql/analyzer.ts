@@ -154,12 +154,107 @@ function timeArgument(t: readonly Token[], j: number): boolean {
   return after?.type === 'rparen' || after?.type === 'comma' || after?.type === 'op' || (arg.type === 'num' && (after?.text === 'DIV' || after?.text === 'MOD'))
 }
 
+// Server variables injections read (MySQL, MariaDB, MSSQL), and the prefixes of whole families
+// of them: random text (a password) holds `@@` before a few letters by chance (`@@GFn`).
+const systemVariables: ReadonlySet<string> = new Set([
+  'VERSION',
+  'DATADIR',
+  'BASEDIR',
+  'HOSTNAME',
+  'TMPDIR',
+  'PORT',
+  'SOCKET',
+  'SERVERNAME',
+  'SERVICENAME',
+  'SPID',
+  'IDENTITY',
+  'ROWCOUNT',
+  'ERROR',
+  'LANGUAGE',
+  'LANGID',
+  'TEXTSIZE',
+  'MICROSOFTVERSION',
+  'PLUGIN_DIR',
+  'AUTOCOMMIT',
+  'TRANCOUNT',
+  'OPTIONS',
+  'FETCH_STATUS',
+  'PROCID',
+  'NESTLEVEL',
+  'DBTS',
+  'LOCK_TIMEOUT',
+  'CPU_BUSY',
+  'IO_BUSY',
+  'IDLE',
+  'PACKET_ERRORS',
+  'PACK_RECEIVED',
+  'PACK_SENT',
+  'TOTAL_ERRORS',
+  'TOTAL_READ',
+  'TOTAL_WRITE',
+  'TIMETICKS',
+  'MAX_PRECISION',
+  'REMSERVER',
+  'CONNECTIONS',
+  'DATEFIRST',
+  'SYSTEM_TIME_ZONE',
+  'TIME_ZONE',
+  'LC_TIME_NAMES',
+  'GENERAL_LOG',
+  'GENERAL_LOG_FILE',
+  'LOG_ERROR',
+  'HAVE_OPENSSL',
+  'HAVE_SSL',
+  'PROTOCOL_VERSION',
+  'SERVER_ID',
+  'SERVER_UUID',
+  'USER',
+  'WARNING_COUNT',
+  'ERROR_COUNT',
+  'LICENSE',
+  'PID_FILE',
+  'LOG_BIN',
+])
+const systemVariablePrefixes = [
+  'GLOBAL',
+  'SESSION',
+  'LOCAL',
+  'VERSION_',
+  'INNODB_',
+  'CHARACTER_SET_',
+  'COLLATION_',
+  'SECURE_',
+  'SQL_',
+  'MAX_',
+  'SSL_',
+  'LOG_',
+  'HAVE_',
+  'PERFORMANCE_SCHEMA',
+  'TX_',
+  'WAIT_',
+  'NET_',
+  'QUERY_',
+  'SLOW_',
+  'THREAD_',
+  'TABLE_',
+  'KEY_',
+  'DEFAULT_',
+  'LOWER_CASE_',
+]
+
+function systemVariable(name: string): boolean {
+  if (systemVariables.has(name)) return true
+  for (const p of systemVariablePrefixes) if (name.startsWith(p)) return true
+  return false
+}
+
 /** Rules that hold wherever the value sits: constructs prose and ordinary data never contain. */
 function anywhere(t: readonly Token[]): SqlFinding | null {
   for (let i = 0; i < t.length; i++) {
     const w = t[i]!
     // @@version, @@datadir: server variables are read by injections, never written in prose
-    if (w.type === 'var' && w.text.startsWith('@@') && w.text.length > 3) {
+    // (any name when the value selects it: `select @@servername`)
+    if (w.type === 'var' && w.text.startsWith('@@') && w.text.length > 3 && (systemVariable(w.text.slice(2)) || (i > 0 && t[i - 1]!.text === 'SELECT'))) {
       return { rule: 'sqli-system-variable', context: 'anywhere', confidence: 0.8 }
     }
     if (w.type !== 'word') continue
