@@ -365,3 +365,9 @@ test("cmdi: a substitution runs what the shell would run, and the shell's comman
     assert.equal(analyzeCmdi(value), null, value)
   }
 })
+
+test('cmdi: a one-letter command after a separator is no evidence; a real one is', () => {
+  for (const value of [';id', 'a|whoami', '; ps', ';uname -a']) assert.equal(analyzeCmdi(value)?.rule, 'cmdi-separator', value)
+  // generated passwords holding `;w`, `|w`, `&w`
+  for (const value of ['e|z+<pFP"l1ULd8;w', 'pzppog&w;F*=$8l|cM', 'I;I]]9N*JS|w', '%5sA1wI]"K:;w']) assert.equal(analyzeCmdi(value), null, value)
+})

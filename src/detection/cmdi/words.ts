@@ -4,7 +4,8 @@
  * "more", "time") are why most of these need a plausible argument after a separator.
  */
 
-// Run bare to prove execution or gather facts.
+// Run bare to prove execution or gather facts. Not `w`: one letter after `;`, `|` or `&` is what
+// random text (a generated password: `e|z+<pFP"l1ULd8;w`) holds by chance, and it proves little.
 export const bare: ReadonlySet<string> = new Set([
   'id',
   'whoami',
@@ -24,7 +25,6 @@ export const bare: ReadonlySet<string> = new Set([
   'ls',
   'dir',
   'ps',
-  'w',
   'who',
   'last',
   'groups',
