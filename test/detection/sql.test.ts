@@ -338,11 +338,11 @@ test("SQL pre-gate never hides a finding (property, over the analyzer's own voca
 })
 
 test('SQL: a query cut off after a plausible value blocks; random text holding a quote then a comment marker does not', () => {
-  for (const value of ["admin'--", "alice@example.com'#", "1'-- -", "admin')#", "john doe'--", "y'^mail--"]) {
+  for (const value of ["admin'--", "alice@example.com'#", "1'-- -", "admin')#", "john doe'--", "y'^mail--", "Admin'#", "ADMIN'--"]) {
     assert.equal(analyzeSql(value)?.rule, 'sqli-comment-cut', value)
   }
   // generated passwords (printable ASCII, as a password manager makes them)
-  for (const value of ["JGf L/(dEatm]y'#G", 'b^`v}"&?#YJ+=6"5Wi&}+', "Q]{x~'--8!", 'p{4$W"#kq|Z']) {
+  for (const value of ["JGf L/(dEatm]y'#G", 'b^`v}"&?#YJ+=6"5Wi&}+', "Q]{x~'--8!", 'p{4$W"#kq|Z', "YBEf'#h%$Q=/(H$0M2nIJPsm*", "kT9aB'-- x"]) {
     assert.equal(analyzeSql(value), null, value)
   }
 })

@@ -884,10 +884,33 @@ export function analyzeTokens(value: string): SqlFinding | null {
   return null
 }
 
-/** Whether `value.slice(0, end)` reads as a value an app would quote: a name, a number, an e-mail address, a path. */
+/**
+ * Whether `value.slice(0, end)` reads as a value an app would quote: a name, a number, an e-mail
+ * address, a path. Its words are written as words are (`admin`, `Alice`, `ADMIN`), not in the
+ * random case of generated text (`YBEf`).
+ */
 function plausibleLiteral(value: string, end: number): boolean {
+  // letters in the current run, and whether the run has left its first pattern
+  let run = 0
+  let upperFirst = false
+  let lowerSeen = false
   for (let i = 0; i < end; i++) {
     const c = value.charCodeAt(i)
+    const upper = c >= 65 && c <= 90
+    const lower = c >= 97 && c <= 122
+    if (upper || lower) {
+      if (run === 0) {
+        upperFirst = upper
+        lowerSeen = lower
+      } else if (upper && (lowerSeen || !upperFirst))
+        return false // `YBEf`, `aB`: an upper after a lower
+      else if (lower && upperFirst && run > 1 && !lowerSeen)
+        return false // `ABc`: a lower after two uppers
+      else if (lower) lowerSeen = true
+      run++
+      continue
+    }
+    run = 0
     const ok = isWordCode(c) || isSpaceCode(c) || c === 64 || c === 46 || c === 45 || c === 43 || c === 47 || c === 58 || c === 44 || c === 37
     if (!ok) return false
   }
