@@ -63,3 +63,13 @@ test('xpath analysis stays linear on long adversarial input', () => {
     assert.ok(performance.now() - t < 250, `${v.slice(0, 10)}: ${performance.now() - t} ms`)
   }
 })
+
+test('XPath: a location path with a closed predicate that tests something blocks; random text with a bracket does not', () => {
+  for (const value of ['//user[@id]', "x' or //user[@role='admin']", '/users/user[position()=1]']) assert.ok(analyzeXpath(value) !== null, value)
+  // generated passwords
+  for (const value of ['/nRdZja{/NyM[e%q`F-@7-P`t@j"', 'a/Kq[=x9!', '//Zt[@']) assert.equal(analyzeXpath(value), null, value)
+  // linear on a long run of open predicates
+  const t = performance.now()
+  analyzeXpath('/a['.repeat(20_000))
+  assert.ok(performance.now() - t < 500)
+})

@@ -29,8 +29,16 @@ const comparison = /^\(*\s*(?:'[^']{0,64}'|"[^"]{0,64}"|[\w.@/-]{1,64})\s*!?=\s*
 const functionOnPath = new RegExp(`\\b(?:${functions})\\s*\\(\\s*(?:\\/|@|(?:${axes})::)`, 'i')
 // `name()='admin'`, `text()!=''`: a node test compared in a predicate.
 const nodeCompare = /\b(?:name|local-name|text|node|string)\(\)\s*!?=/i
-// `//user[name/text()='x']`, `/*[1]`: a location path with a predicate that tests something.
-const predicatePath = /\/\/?(?:[\w:-]{1,64}|\*)\[[^\]]{0,128}(?:\(\)|=|@)/
+// `//user[name/text()='x']`, `//user[@id]`: a location path with a closed predicate that tests
+// something (random text holds `/NyM[e%q-@7` by chance, never closed around a test).
+const predicatePath = /\/\/?(?:[\w:-]{1,64}|\*)\[([^\]]{0,256})\]/g
+const predicateTest = /\(\)|=|@[\w*]/
+
+function testedPredicate(value: string): boolean {
+  predicatePath.lastIndex = 0
+  for (let m = predicatePath.exec(value), n = 0; m !== null && n < 64; m = predicatePath.exec(value), n++) if (predicateTest.test(m[1]!)) return true
+  return false
+}
 const axisStep = new RegExp(`\\b(?:${axes})::(?:node\\(\\)|text\\(\\)|\\*|[A-Za-z])`, 'i')
 
 export function analyzeXpath(value: string): XpathFinding | null {
@@ -46,7 +54,7 @@ export function analyzeXpath(value: string): XpathFinding | null {
     if (functionOnPath.test(value)) return { rule: 'xpath-function', confidence: 0.9 }
     if (nodeCompare.test(value)) return { rule: 'xpath-function', confidence: 0.85 }
   }
-  if (value.indexOf('[') !== -1 && predicatePath.test(value)) return { rule: 'xpath-path', confidence: 0.85 }
+  if (value.indexOf('[') !== -1 && testedPredicate(value)) return { rule: 'xpath-path', confidence: 0.85 }
   if (value.indexOf('::') !== -1 && axisStep.test(value)) return { rule: 'xpath-path', confidence: 0.7 }
   return null
 }
