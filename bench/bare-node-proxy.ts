@@ -4,9 +4,9 @@
  * Usage: node dist/bench/bare-node-proxy.js LISTEN_PORT UPSTREAM_URL [stream|request|headers]
  * `stream` (pool.stream, the default) measured a little faster than `request` (pool.request +
  * pipe) on this machine; both are kept so the choice can be re-measured. `headers` is `stream`
- * plus only the header work issue 2 asks of every proxied request (a request id, the forwarded
- * headers, the `api` security header set, Cache-Control): the floor under Drawbridge's cost,
- * which `npm run bench:instructions` counts too.
+ * plus only the header work Drawbridge must do on every proxied request (a request id, the
+ * forwarded headers, the `api` security header set, Cache-Control): the floor under
+ * Drawbridge's cost, which `npm run bench:instructions` counts too.
  */
 // The V8 flags Drawbridge sets for itself, so that both run on the same runtime settings
 import '../src/cli/v8-flags.js'

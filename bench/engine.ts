@@ -1,8 +1,8 @@
 /**
- * Detection engine micro-benchmark (issue 3): the WAF's own cost per request, without HTTP.
+ * Detection engine micro-benchmark: the WAF's own cost per request, without HTTP.
  * Targets: under 20 µs for a typical benign request with 10 parameters (path, query, headers,
  * cookies); under 1 ms for a 64 KB JSON body. Also times an attack (block mode stops at the first
- * finding), the 1 KB JSON body of `npm run bench` (issue 2) and a long adversarial value (linear
+ * finding), the 1 KB JSON body of `npm run bench` and a long adversarial value (linear
  * time).
  * Usage: npm run bench:engine   (node dist/bench/engine.js [SECONDS_PER_CASE=1])
  */

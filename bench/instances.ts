@@ -1,5 +1,5 @@
 /**
- * `npm run bench:instances` (issue 5): two Drawbridge instances sharing one Redis, each under
+ * `npm run bench:instances`: two Drawbridge instances sharing one Redis, each under
  * its own wrk, in front of one static nginx upstream. Everything on 127.0.0.1; every wrk run is
  * bounded by its duration. Three phases, same machine, same run:
  * 1. memory: each instance counts a generous rate limit in its own memory (the reference);

@@ -143,7 +143,7 @@ async function main(): Promise<number> {
   for (const s of scenarios) {
     const barePort = await freePort()
     const bare = await measure('bare-node', sub('bare-node'), bareProxy('stream', barePort), barePort, s.body)
-    // the floor: the bare proxy doing only the header work issue 2 requires (bare-node-proxy.ts)
+    // the floor: the bare proxy doing only the header work every proxied request needs (bare-node-proxy.ts)
     const floorPort = await freePort()
     const floor = await measure('bare-node-headers', sub('bare-node-headers'), bareProxy('headers', floorPort), floorPort, s.body)
     const db = drawbridgeConfig(sub('drawbridge'), {

@@ -1,6 +1,6 @@
 /**
- * An open-loop load generator for the moderate-load latency of `npm run bench` (issue 2: "p99
- * added latency under 2 ms at moderate load").
+ * An open-loop load generator for the moderate-load latency of `npm run bench` (the target: p99
+ * added latency under 2 ms at moderate load).
  *
  * wrk is closed-loop: each connection sends its next request when the last one is answered, so
  * `wrk -c4` keeps a one-core proxy 100% busy (full load with four connections, not moderate load)

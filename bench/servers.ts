@@ -231,7 +231,7 @@ export function benchDir(prefix: string): { dir: string; sub: (name: string) => 
   }
 }
 
-/** What the load benchmarks send and the static upstream answers (realistic client headers: design.md §9). */
+/** What the load benchmarks send and the static upstream answers (client headers as a real browser sends them). */
 export const benchRequest = Object.freeze({
   host: 'api.bench.local',
   path: '/api/items',

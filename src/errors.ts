@@ -1,5 +1,5 @@
 /**
- * Typed errors with stable codes (house style: one class per condition, tests switch on `code`).
+ * Typed errors with stable codes: one class per condition, and tests switch on `code`.
  * Client-facing responses never carry `message`: only `error`, `code` and `request_id`.
  */
 export type DrawbridgeErrorCode =
@@ -99,7 +99,7 @@ export class StorageConflict extends DrawbridgeError {
 
 /**
  * A store (PostgreSQL, Redis) cannot answer now: refused, reset, timed out, pool exhausted. The
- * request gets 503 with Retry-After, never an answer guessed without the store (issue 5).
+ * request gets 503 with Retry-After, never an answer guessed without the store.
  */
 export class StorageUnavailable extends DrawbridgeError {
   override code = 'DRAWBRIDGE_ERR_STORE_UNAVAILABLE' as const

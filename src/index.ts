@@ -1,4 +1,4 @@
-/** Programmatic API (design.md §3). */
+/** The programmatic API: what a Node.js program needs to run Drawbridge itself, without the CLI. */
 export { createGateway } from './gateway/index.js'
 export type { Gateway, GatewayAddresses, GatewayOptions } from './gateway/index.js'
 export { loadConfig, configWarnings } from './config/load.js'

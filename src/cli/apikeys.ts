@@ -1,4 +1,4 @@
-/** `drawbridge apikeys create|list|revoke|rotate` (issue 4). A key is printed once, on creation. */
+/** `drawbridge apikeys create|list|revoke|rotate`. A key is printed once, on creation. */
 import { parseArgs } from 'node:util'
 import type { Io } from './common.js'
 import type { ApiKey } from '../storage/types.js'

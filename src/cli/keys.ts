@@ -1,4 +1,4 @@
-/** `drawbridge keys rotate|list` (issue 4): the signing-key and CSRF-secret rings. */
+/** `drawbridge keys rotate|list`: the signing-key and CSRF-secret rings. */
 import { parseArgs } from 'node:util'
 import type { Io } from './common.js'
 import { openCliIdentity } from './identity-common.js'

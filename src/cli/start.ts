@@ -162,7 +162,7 @@ async function runSingle(config: Config, load: () => Config | null, logger: Logg
 
 async function runPrimary(config: Config, load: () => Config | null, logger: Logger): Promise<number> {
   let current = config
-  // Workers' rate-limit counters live here, so a limit holds once for the whole machine (issue 5).
+  // Workers' rate-limit counters live here, so a limit holds once for the whole machine.
   serveWorkerCounters()
   // Bans and revocation notices between workers (without Redis; with it they go through Redis).
   relayWorkerNotices()

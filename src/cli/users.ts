@@ -1,4 +1,4 @@
-/** `drawbridge users add|list|disable|enable|reset-password|delete` (issue 4). */
+/** `drawbridge users add|list|disable|enable|reset-password|delete`: accounts in the store. */
 import { parseArgs } from 'node:util'
 import type { Io } from './common.js'
 import { openCliIdentity, readPassword } from './identity-common.js'

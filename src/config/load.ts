@@ -1,7 +1,7 @@
 /**
  * Loads the configuration: the YAML file, then DRAWBRIDGE_* environment variables, then CLI
- * flags (design.md §7). Every problem is collected and reported at once with its path; the
- * result is normalised (durations in ms, mode defaults applied) and deep-frozen.
+ * flags, each overriding the one before. Every problem is collected and reported at once with
+ * its path; the result is normalised (durations in ms, mode defaults applied) and deep-frozen.
  */
 import { readFileSync, existsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
@@ -487,7 +487,7 @@ function deepFreeze<T>(v: T): T {
   return v
 }
 
-/** Settings that are unsafe but allowed get a loud warning at start-up (design.md §7). */
+/** Settings that are unsafe but allowed get a loud warning at start-up. */
 export function configWarnings(c: Config): string[] {
   const out: string[] = []
   if (c.upstream.insecure_skip_tls_verify) out.push('upstream.insecure_skip_tls_verify is on: upstream TLS certificates are not checked')

@@ -1,5 +1,5 @@
 /**
- * The one source of truth for `drawbridge.yaml` (design.md §7): JSON Schema with defaults inside,
+ * The one source of truth for `drawbridge.yaml`: JSON Schema with defaults inside,
  * `additionalProperties: false` everywhere, a description on every field. `types.ts` mirrors it.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The analyzers the engine runs, one entry per attack category (design.md §4). Each reads one
+ * The analyzers the engine runs, one entry per attack category. Each reads one
  * decoded reading of a value and answers a rule id and a confidence, or null. `names` judges
  * parameter names and JSON keys, where some attacks live (`user[$ne]`, `__proto__`).
  */
@@ -70,7 +70,7 @@ export interface Analyzer {
   readonly skipHeaders: ReadonlySet<string> | null
   /** Only the inputs this accepts (by location and name); null for all that the rest allows. */
   readonly inputs: ((location: InputLocation, name: string) => boolean) | null
-  /** Also judges values of plain characters only, which the others skip (design.md §4). */
+  /** Also judges values of plain characters only, which the others skip as harmless. */
   readonly plainValues: boolean
   /**
    * ASCII characters without which this analyzer cannot fire, as a 128-bit set (4 words); null:

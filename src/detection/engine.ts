@@ -1,5 +1,5 @@
 /**
- * The detection engine (design.md §4): runs the analyzers over every input's decoded readings
+ * The detection engine: runs the analyzers over every input's decoded readings
  * and scores the request. Plain inputs in, plain findings out; no HTTP here.
  *
  * Scoring: each finding carries the analyzer's confidence (0..1). A request's score is its
@@ -62,7 +62,7 @@ const charSets: Chars[] = []
 const ascii: boolean[] = []
 
 /**
- * Which value analyzers a character can wake (design.md §4: cheap first): bit k of
+ * Which value analyzers a character can wake, so that the cheap check comes first: bit k of
  * `wakes[c]` is set when analyzer k lists the ASCII character c among its triggers. One pass
  * over a reading ORs them together; anything outside ASCII (look-alikes, fullwidth forms) wakes
  * them all, and analyzers without triggers always run.

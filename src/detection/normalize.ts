@@ -440,8 +440,8 @@ function printable(bytes: Buffer): string | null {
 }
 
 // Characters that cannot, alone, form any attack the analyzers look for: letters, digits and a
-// few separators. A value made only of these, with no '..', skips the analyzers (design.md §4:
-// cheap first). Space is excluded on purpose: `1 or true` is numeric-context SQL injection.
+// few separators. A value made only of these, with no '..', skips the analyzers (cheap checks
+// first). Space is excluded on purpose: `1 or true` is numeric-context SQL injection.
 const javaPackage = /^(?:javax?|sun|com\.sun|com\.opensymphony|jdk|org\.(?:omg|apache|codehaus)|convert|string|zlib)\.|(?:^|\.)(?:runtime|processbuilder)\./i
 const plain = new Uint8Array(128)
 for (let c = 48; c <= 57; c++) plain[c] = 1

@@ -1,5 +1,5 @@
 /**
- * The detection engine's plain inputs (design.md §4): no HTTP types cross this boundary. The WAF
+ * The detection engine's plain inputs: no HTTP types cross this boundary. The WAF
  * stage turns a request into a list of inputs; analyzers see only these.
  */
 

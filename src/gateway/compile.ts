@@ -49,7 +49,7 @@ export function compilePipeline(config: Config, deps: PipelineDeps = {}): Compil
   const cors = createCors(config.cors)
   // A banned client is refused before anything else runs for it.
   const baseStages: readonly Stage[] = deps.bans == null ? [hostCheck, routePolicy, cors] : [createBanStage(deps.bans), hostCheck, routePolicy, cors]
-  // Identity (issue 4): who the caller is, then CSRF for cookie sessions, before the WAF.
+  // Identity: who the caller is, then CSRF for cookie sessions, before the WAF.
   const allowedOrigins = compileOriginMatcher(config.cors?.allow_origins ?? [])
   const identityStages: Stage[] =
     identity !== null && config.auth !== null

@@ -1,5 +1,5 @@
 /**
- * Access tokens (design.md §5): short JWTs (RFC 9068 `at+jwt`) signed by the newest key of the
+ * Access tokens: short JWTs (RFC 9068 `at+jwt`) signed by the newest key of the
  * ring, through jose. Verification pins the algorithm, issuer, audience and type, so `alg: none`,
  * HS256 signed with the public key, unknown `kid`s and expired or foreign tokens all fail.
  * Verified tokens are remembered until they expire: an EdDSA check costs ~150 µs, a lookup ~1.

@@ -1,5 +1,5 @@
 /**
- * API keys (issue 4): `dbk_<8 hex>_<256-bit secret>`, shown once. The public part is the lookup
+ * API keys: `dbk_<8 hex>_<256-bit secret>`, shown once. The public part is the lookup
  * key; only a SHA-256 of the whole key is stored and compared in constant time. Rotation issues
  * a new key and lets the old one live for a grace period. Verified keys are remembered for at
  * most a second, so a revocation made anywhere takes effect within that second.

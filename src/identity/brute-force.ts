@@ -1,5 +1,5 @@
 /**
- * Failed-login limits (issue 4), per account and per client IP: from the third failure on, the
+ * Failed-login limits, per account and per client IP: from the third failure on, the
  * next attempt must wait (1 s, 2 s, 4 s ... capped), and past the maximum the key is locked for
  * a while. Unknown usernames are counted and locked exactly like real ones, so a lock says
  * nothing about whether an account exists.

@@ -1,5 +1,5 @@
 /**
- * CSRF tokens for cookie sessions (issue 4; OWASP "signed double-submit cookie"): an HMAC of the
+ * CSRF tokens for cookie sessions (OWASP "signed double-submit cookie"): an HMAC of the
  * session id and a nonce, under the newest secret of the `csrf` key ring. The same value goes in
  * a script-readable cookie and, from the page, in the `X-CSRF-Token` header; the gateway checks
  * that both match and that the MAC binds the token to the caller's session, so a token planted

@@ -1,5 +1,5 @@
 /**
- * Signing keys supplied by file (`auth.signing_keys_file`, issue 4): a JWK Set of private keys,
+ * Signing keys supplied by file (`auth.signing_keys_file`): a JWK Set of private keys,
  * for operators whose keys come from a secrets manager. The last key signs, every listed key
  * verifies; rotating means adding a key at the end (and later removing the old one). The ring
  * re-reads the file on its usual schedule, so no restart is needed. Presented to the ring as a

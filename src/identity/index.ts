@@ -1,5 +1,5 @@
 /**
- * The identity module (design.md §5, issue 4): accounts, passwords, sessions, key rings, API keys
+ * The identity module: accounts, passwords, sessions, key rings, API keys
  * and CSRF tokens behind one object. No HTTP here: the auth and csrf stages translate requests
  * into these calls and results into responses.
  */

@@ -1,5 +1,5 @@
 /**
- * Key rings (design.md §5): the newest key signs, older keys keep verifying until every token
+ * Key rings: the newest key signs, older keys keep verifying until every token
  * they signed has expired, then are retired. Two rings share the mechanism: `jwt` (EdDSA or
  * ES256 signing keys, published as the JWKS) and `csrf` (HMAC secrets for CSRF tokens).
  * Private material is stored sealed (seal.ts). A ring reloads from the store now and then and

@@ -1,5 +1,5 @@
 /**
- * The registration password policy (issue 4): 12 to 128 characters, not containing the
+ * The registration password policy: 12 to 128 characters, not containing the
  * username or the email (or its local part), not one of the most common passwords.
  */
 import { commonPasswords } from './common-passwords.js'

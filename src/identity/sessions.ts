@@ -1,5 +1,5 @@
 /**
- * Refresh-token families (design.md §5, issue 4). A login starts a family; every refresh rotates
+ * Refresh-token families. A login starts a family; every refresh rotates
  * the token. Presenting a token that was already rotated revokes the whole family (reuse
  * detection: a stolen token and its rightful owner cannot both keep going), except within a
  * short grace window for the same client, which gets the very pair the first refresh got

@@ -1,10 +1,10 @@
 /**
- * Security events (issue 3): every detection, blocked or only logged, becomes one event per
+ * Security events: every detection, blocked or only logged, becomes one event per
  * finding: written to the log at once, counted in metrics, and stored through the storage
  * interface in batches (one transaction every `flushMs`), so that a flood of attacks costs one
  * write per batch, not one per request. The queue is bounded: past it, events still reach the
- * log and metrics, and the drop is counted. A store that cannot answer now (PostgreSQL blip,
- * issue 5) keeps its batch: it goes back to the front of the queue and is retried with backoff.
+ * log and metrics, and the drop is counted. A store that cannot answer now (a PostgreSQL blip)
+ * keeps its batch: it goes back to the front of the queue and is retried with backoff.
  */
 import type { EventAction, SecurityEvent, SecurityEventStore } from '../storage/types.js'
 import type { Logger } from './logger.js'

@@ -1,5 +1,5 @@
 /**
- * Decisions taken because a shared store (Redis, PostgreSQL) could not be reached (issue 5):
+ * Decisions taken because a shared store (Redis, PostgreSQL) could not be reached:
  * every one is counted (`drawbridge_store_errors_total`) and logged, but an outage under load
  * must not flood the log: the first decision of a kind is logged at once, later ones as one line
  * per second with how many there were.

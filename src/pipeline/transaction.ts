@@ -1,5 +1,5 @@
 /**
- * One fixed-shape object per request (house style §9.3): every field is assigned in the
+ * One fixed-shape object per request: every field is assigned in the
  * constructor and never added or deleted later, so V8 keeps one hidden class on the hot path.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -7,7 +7,7 @@ import type { Socket } from 'node:net'
 import type { Route, Verdict } from './types.js'
 import type { Finding } from '../detection/engine.js'
 
-/** Who the caller is, as established by the auth stage (issue 4). */
+/** Who the caller is, as established by the auth stage. */
 export interface RequestIdentity {
   readonly userId: string
   readonly username: string

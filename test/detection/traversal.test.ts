@@ -26,7 +26,7 @@ const attacks: [string, number][] = [
   ['C:\\xampp\\apache\\conf\\httpd.conf', 0.8],
   ['../../../../tmp/x', 0.85],
   ['/proc/self/environ', 0.95],
-  // path truncation: padding past the buffer, then one climb (issue 3)
+  // path truncation: padding past the buffer, then one climb
   ['A'.repeat(200) + '/../index', 0.85],
   ['.git/config', 0.95],
   // dotdotpwn shapes: wildcard climbs, junk separators (overlongs, `%%35%63`, `%uXXXX`), themselves URL-encoded
@@ -54,7 +54,7 @@ const attacks: [string, number][] = [
   ['C:/unattended.xml', 0.95],
   ['C:/MININT/SMSOSD/OSDLOGS/VARIABLES.DAT', 0.95],
   ['/app/.claude/settings.local.json', 0.95],
-  // issue 3: remote file inclusion, from a bare server or with the `?` that cuts the appended `.php`
+  // remote file inclusion, from a bare server or with the `?` that cuts the appended `.php`
   ['http://66.240.183.75/crash.php', 0.85],
   ['https://[2001:db8:701::29c8]/gecko.php', 0.85],
   ['ftp%3A%2F%2F1.1.1.1', 0.85],
@@ -130,7 +130,7 @@ test('traversal analysis stays linear on long adversarial input', () => {
   }
 })
 
-test('issue 3: a URL path to a version-control folder, a swap or backup copy of source, a dump, a cut-short script name', () => {
+test('exposed files: a URL path to a version-control folder, a swap or backup copy of source, a dump, a cut-short script name', () => {
   const exposed = (path: string) => surest(analyzeExposedFile, path, false)
   for (const path of [
     '/.git',

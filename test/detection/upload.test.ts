@@ -5,7 +5,7 @@ import { createEngine } from '../../src/detection/engine.js'
 import type { Input } from '../../src/detection/types.js'
 import { surest } from './support.js'
 
-// Issue 3 (CRS 933110, 944140, 932180): files a server would run or that reconfigure it
+// CRS 933110, 944140, 932180: files a server would run or that reconfigure it
 const attacks: [string, string][] = [
   ['shell.php', 'upload-script-file'],
   ['a.PHP5', 'upload-script-file'],

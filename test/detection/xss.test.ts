@@ -173,7 +173,7 @@ test('XSS analysis stays linear on long adversarial input', () => {
   }
 })
 
-test('issue 3: a short tag glued inside a word is read with the tags stripped, as sanitizers leave it', () => {
+test('XSS: a short tag glued inside a word is read with the tags stripped, as sanitizers leave it', () => {
   const f = surest(analyzeXss, '"o<x>nmouseover=alert<x>(1)//', false)
   assert.equal(f?.rule, 'xss-event-handler')
   assert.ok(f.confidence >= 0.8)
@@ -183,7 +183,7 @@ test('issue 3: a short tag glued inside a word is read with the tags stripped, a
   }
 })
 
-test('issue 3: the Function constructor reached by the same computed key twice, then run; one token a line is no program', () => {
+test('XSS: the Function constructor reached by the same computed key twice, then run; one token a line is no program', () => {
   const payload = '([,O,B,J,E,C,,]=[]+{},[T,R,U,E,F,A,L,S,,,N ]=[!!O]+!O+B.E)[X=C+O+N+S+T+R+U+C+T+O+R][X](A+L+E+R+T+`(1)`)()'
   for (const v of [payload, payload.split('').join('\n'), 'a[c][c]("alert(1)")()']) {
     const f = analyzeXss(v)

@@ -1,6 +1,6 @@
 /**
- * The protections in front of a real FastAPI app (test/fixtures/fastapi_app.py under uvicorn),
- * design.md §9: each attack blocked and each legitimate request passing, through the real gateway.
+ * The protections in front of a real FastAPI app (test/fixtures/fastapi_app.py under uvicorn):
+ * each attack blocked and each legitimate request passing, through the real gateway.
  * A refused request must never reach the app: the fixture's GET /__count, read directly from
  * uvicorn before and after, proves it.
  */

@@ -1,5 +1,5 @@
 /**
- * Several instances (issue 5): two real Drawbridge processes sharing a real PostgreSQL and a real
+ * Several instances: two real Drawbridge processes sharing a real PostgreSQL and a real
  * Redis on loopback, in front of one upstream. What one instance does, the other must honour:
  * the login limit, refresh-token reuse, logout, API key revocation, bans; and killing one
  * instance mid-traffic loses no security event it answered for.

@@ -1,5 +1,5 @@
 /**
- * Fuzzing cookies (design.md §9): random Cookie request headers reach the app unchanged and never
+ * Fuzzing cookies: random Cookie request headers reach the app unchanged and never
  * cost a 5xx; random upstream Set-Cookie values come out hardened (HttpOnly unless named in
  * cookies.script_readable, a SameSite attribute, Secure for __Secure-/__Host- names) with the
  * name=value part before the first ';' untouched.

@@ -1,5 +1,5 @@
 /**
- * Fuzzing CORS (design.md §9): random Origin and Access-Control-Request-* headers on OPTIONS, GET
+ * Fuzzing CORS: random Origin and Access-Control-Request-* headers on OPTIONS, GET
  * and POST. Never a 5xx; a preflight is answered at the edge and never forwarded; an origin
  * outside the allowlist never gets Access-Control-Allow-Origin.
  */
@@ -183,7 +183,7 @@ test('random Origin and Access-Control-Request-* headers: never a 5xx, preflight
     fuzzParams(),
   )
   t.diagnostic(`statuses: ${tally}; preflights: ${preflights}`)
-  // the brief's own check, over the whole run: no OPTIONS with Origin and a request method reached the app
+  // the property that matters most, over the whole run: no OPTIONS with Origin and a request method reached the app
   assert.equal(
     target.up.seen.filter((s) => s.method === 'OPTIONS' && s.headers.origin !== undefined && s.headers['access-control-request-method'] !== undefined).length,
     0,

@@ -1,5 +1,5 @@
 /**
- * Fuzzing request heads (design.md §9): random header names and values, duplicates, Host
+ * Fuzzing request heads: random header names and values, duplicates, Host
  * variants (ports, IPv6 brackets, trailing dots), absolute-form targets, Connection naming other
  * headers, X-Forwarded-* garbage and bodies. Never a 5xx; the Host decision matches the trusted
  * hosts; what reaches the app carries Drawbridge's forwarded headers, not the client's.

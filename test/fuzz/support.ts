@@ -1,7 +1,8 @@
 /**
- * Shared pieces of the property-based fuzz tests (design.md §9: client input never produces a
- * 5xx from Drawbridge itself and never crashes it): one real gateway in front of one real Node
- * upstream per file, a raw-socket client that never throws, and the fast-check budget.
+ * Shared pieces of the property-based fuzz tests, which all hold Drawbridge to one promise:
+ * client input never produces a 5xx from Drawbridge itself and never crashes it. Here: one real
+ * gateway in front of one real Node upstream per file, a raw-socket client that never throws,
+ * and the fast-check budget.
  */
 import assert from 'node:assert/strict'
 import { after, before } from 'node:test'

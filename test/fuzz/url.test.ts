@@ -1,5 +1,5 @@
 /**
- * Fuzzing request targets (design.md §9): arbitrary paths and queries over a raw socket never get
+ * Fuzzing request targets: arbitrary paths and queries over a raw socket never get
  * a 5xx or a silent close, refused targets never reach the app, forwarded ones reach it as sent,
  * and no spelling of a docs path that an upstream router would read as /docs gets past
  * production docs hiding.

@@ -1,5 +1,5 @@
 /**
- * Fuzzing the WAF (issue 3, design.md §9): random query strings, cookies, headers and bodies of
+ * Fuzzing the WAF: random query strings, cookies, headers and bodies of
  * every inspected content type, mixed with pieces of attacks, never cost a 5xx or a crash. Every
  * answer is the app's 200, or Drawbridge's own JSON 400 (malformed body) or 403 (blocked), and a
  * blocked request never reaches the app.

@@ -1,5 +1,5 @@
 /**
- * A real PostgreSQL on 127.0.0.1 for tests (issue 5): initdb into a temp dir, `postgres` on a free
+ * A real PostgreSQL on 127.0.0.1 for tests: initdb into a temp dir, `postgres` on a free
  * port, one empty database per test. As root (CI) the server runs as the `postgres` user, which
  * initdb insists on. Without the binaries the tests skip, except under CI=true where that fails.
  */

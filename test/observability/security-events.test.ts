@@ -1,5 +1,5 @@
 /**
- * Security events survive a store that blips (issue 5): the batch is kept and retried with
+ * Security events survive a store that blips: the batch is kept and retried with
  * backoff; only what overflows the bounded queue, or a store still down at close, is dropped and
  * counted.
  */

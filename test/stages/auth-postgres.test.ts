@@ -1,5 +1,5 @@
 /**
- * Auth on PostgreSQL through the real gateway (issue 5): the same flows as on SQLite, then the
+ * Auth on PostgreSQL through the real gateway: the same flows as on SQLite, then the
  * database stopped under it: /readyz not ready, requests that need the store get 503 JSON with
  * the request id (never 401, never 500), routes that need no store still pass, and everything
  * works again once the database is back, without restarting the gateway.

@@ -1,5 +1,5 @@
 /**
- * Identity at the edge (issue 4), end to end through the real gateway in front of a real
+ * Identity at the edge, end to end through the real gateway in front of a real
  * upstream, with a movable clock instead of sleeping.
  */
 import { test, describe, before, after } from 'node:test'

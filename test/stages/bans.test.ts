@@ -1,5 +1,5 @@
 /**
- * Automatic bans (issue 5) through the real gateway: an IP that collects N WAF blocks or N failed
+ * Automatic bans through the real gateway: an IP that collects N WAF blocks or N failed
  * logins within the window is refused (403 banned, Retry-After) before anything else runs, other
  * clients and allow-listed IPs are not, and off means off. Client IPs come from X-Forwarded-For
  * sent by a trusted proxy (the test itself).

@@ -1,5 +1,5 @@
 /**
- * Rate limits and auth on a real Redis (issue 5), through real gateways: two gateways count into
+ * Rate limits and auth on a real Redis, through real gateways: two gateways count into
  * one limit; with Redis stopped, login routes are denied (503), other routes follow
  * `on_store_error: allow`, refreshes and logins fail closed, every decision is counted and
  * logged, /readyz says so; with Redis back everything works again without a restart.

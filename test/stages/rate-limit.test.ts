@@ -1,4 +1,4 @@
-/** Rate limits (issue 5) through the real gateway: over the limit 429 (never forwarded), under it the RateLimit fields. */
+/** Rate limits through the real gateway: over the limit 429 (never forwarded), under it the RateLimit fields. */
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import { startUpstream } from '../helpers/upstream.js'

@@ -1,5 +1,5 @@
 /**
- * Duplicate JSON keys (issue 3): a parser differential (CVE-2017-12635: CouchDB's Erlang parser
+ * Duplicate JSON keys: a parser differential (CVE-2017-12635: CouchDB's Erlang parser
  * kept the first `roles`, its JavaScript validation the last). Judged through the WAF stage.
  */
 import { test } from 'node:test'
@@ -25,7 +25,7 @@ async function rules(body: string): Promise<{ status: number | null; rules: stri
   return { status: v?.status ?? null, rules: (tx.wafFindings ?? []).map((f) => f.rule) }
 }
 
-test('a key repeated with another value in one object is blocked (issue 3)', async () => {
+test('a key repeated with another value in one object is blocked', async () => {
   for (const body of [
     '{"type":"user","name":"eve","roles":[],"roles":["_admin"],"password":"x"}',
     '{"user":{"role":"reader","role":"admin"}}',

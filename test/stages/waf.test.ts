@@ -1,5 +1,5 @@
 /**
- * The waf stage through the real gateway in front of a real Node upstream (issue 3): each attack
+ * The waf stage through the real gateway in front of a real Node upstream: each attack
  * is refused with 403 JSON and never reaches the app; the legitimate twin passes unchanged.
  * Also: malformed bodies, detect mode, per-route settings, exclusions, limits, security events
  * (stored, logged, counted, served by the admin API).
@@ -181,14 +181,14 @@ describe('waf stage: attacks blocked, legitimate requests pass', () => {
       legit: () => request(gw.url + '/api/redirect?next=%2Fhome%3Ftab%3D2'),
     },
     {
-      // issue 3: a text/plain body shaped like a form is also read as one
+      // a text/plain body shaped like a form is also read as one
       name: 'a Java class for a deserializer in a text/plain form-shaped body',
       attack: () => request(gw.url + '/api/import', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'type=java.lang.ProcessBuilder' }),
       legit: () =>
         request(gw.url + '/api/import', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'type=java.util.List&note=see java.lang.String' }),
     },
     {
-      // issue 3: the file-name checks of multipart parts apply to raw-upload headers too
+      // the file-name checks of multipart parts apply to raw-upload headers too
       name: 'a PHP script uploaded under an X-File-Name header',
       attack: () => request(gw.url + '/api/upload', { method: 'POST', headers: { 'content-type': 'image/png', 'x-file-name': 'avatar.php5...' }, body: 'x' }),
       legit: () => request(gw.url + '/api/upload', { method: 'POST', headers: { 'content-type': 'image/png', 'x-file-name': 'avatar.png' }, body: 'x' }),
@@ -209,31 +209,31 @@ describe('waf stage: attacks blocked, legitimate requests pass', () => {
         }),
     },
     {
-      // issue 3: a parser differential (CVE-2017-12635), refused before the app's parser sees it
+      // a parser differential (CVE-2017-12635), refused before the app's parser sees it
       name: 'a JSON key given twice with different values',
       attack: () => request(gw.url + '/api/users', { method: 'POST', headers: json, body: '{"name":"eve","roles":[],"roles":["_admin"]}' }),
       legit: () => request(gw.url + '/api/users', { method: 'POST', headers: json, body: '{"name":"eve","roles":[],"profile":{"roles":["reader"]}}' }),
     },
     {
-      // issue 3: XSS under base64, under URL encoding, under a JS escape (`al\u0065rt(1)`), in a cookie
+      // XSS under base64, under URL encoding, under a JS escape (`al\u0065rt(1)`), in a cookie
       name: 'a JS call three decodings deep in a cookie',
       attack: () => request(gw.url + '/api/items', { headers: { cookie: 'pref=YWwlNUN1MDA2NXJ0JTI4MSUyOQ==' } }),
       legit: () => request(gw.url + '/api/items', { headers: { cookie: `pref=${Buffer.from('dark%20mode%5Cu0021').toString('base64')}` } }),
     },
     {
-      // issue 3: a valueless query parameter is data in its name; base64's '+' and '=' stay as sent
+      // a valueless query parameter is data in its name; base64's '+' and '=' stay as sent
       name: 'a base64 payload as a valueless query parameter',
       attack: () => request(gw.url + '/api/items?' + Buffer.from('"><script>alert(0x1)</script>>').toString('base64')),
       legit: () => request(gw.url + '/api/items?debug&' + Buffer.from('hello world, plain text >>').toString('base64')),
     },
     {
-      // issue 3: PHP/qs read `a[key]` as object keys the app uses
+      // PHP/qs read `a[key]` as object keys the app uses
       name: 'SQL in the bracket key of a query parameter name',
       attack: () => request(gw.url + '/api/items?name[0%20;select%20sleep(8);;%23%20%20]=user'),
       legit: () => request(gw.url + '/api/items?items[0][name]=scarf&filter[status]=open&sort[created_at]=desc'),
     },
     {
-      // issue 3: editor swap files, dumps, version control, a script name cut short
+      // editor swap files, dumps, version control, a script name cut short
       name: 'a swap copy of a PHP file in the path',
       attack: () => request(gw.url + '/app/settings.php.swp'),
       legit: () => request(gw.url + '/downloads/report-2026.zip'),
@@ -288,7 +288,7 @@ describe('waf stage: attacks blocked, legitimate requests pass', () => {
     assert.equal(up.seen.length, n)
   })
 
-  test('regression (issue 3, found by test/fuzz/waf.test.ts): a multipart part with an empty name is inspected, not a 500', async () => {
+  test('regression: a multipart part with an empty name got a 500 instead of being inspected (found by fuzzing the WAF)', async () => {
     const r = await request(gw.url + '/api/upload', {
       method: 'POST',
       headers: { 'content-type': 'multipart/form-data; boundary=XyZ' },

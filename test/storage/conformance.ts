@@ -1,5 +1,5 @@
 /**
- * The storage conformance suite (design.md §6, issue 4): one set of behaviours every adapter of
+ * The storage conformance suite: one set of behaviours every adapter of
  * the identity interfaces must show, and the shared state (counters, locks, notices) every kind
  * must show. Each adapter's test file calls them with a factory.
  */
@@ -249,7 +249,7 @@ export function eventConformance(adapter: string, open: () => Promise<SecurityEv
 }
 
 /**
- * Shared state (issue 5): what every kind (memory, Redis) must do. `open` returns two views of
+ * Shared state: what every kind (memory, Redis) must do. `open` returns two views of
  * one deployment (two instances on Redis; the same process twice in memory).
  */
 export function sharedStateConformance(kind: string, open: () => Promise<readonly [SharedState, SharedState]>): void {

@@ -1,5 +1,5 @@
 /**
- * The PostgreSQL adapter (issue 5) on a real server: the shared conformance suite, then what only
+ * The PostgreSQL adapter on a real server: the shared conformance suite, then what only
  * a shared database has to get right: versioned migrations under concurrency, rotations racing
  * from two pools, atomic throttle counts, TLS modes, and unavailability (StorageUnavailable, then
  * recovery on the same pool).

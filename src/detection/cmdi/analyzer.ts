@@ -1,5 +1,5 @@
 /**
- * Command injection by meaning (design.md §4): a shell separator, pipe or substitution followed
+ * Command injection by meaning: a shell separator, pipe or substitution followed
  * by a command, as `sh` or `cmd.exe` would read it; or a value that is itself a command line
  * with something only an attacker aims at (a sensitive path, a reverse shell, code for an
  * interpreter, a recon command, an obfuscated command word).

@@ -1,5 +1,5 @@
 /**
- * Code injection into PHP, Java, Node.js and Perl applications (design.md §4): values that the
+ * Code injection into PHP, Java, Node.js and Perl applications: values that the
  * app would run as code or deserialize into objects. PHP is read as tokens (`php.ts`); Java
  * payloads are recognised by what they reach (`java.ts`): serialized object streams, process
  * execution fed by the request or reached by reflection, deserialization gadget chains, Spring's

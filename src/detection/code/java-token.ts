@@ -1,5 +1,5 @@
 /**
- * A value that is one Java token a deserializer or expression language resolves (issue 3):
+ * A value that is one Java token a deserializer or expression language resolves:
  * - a class of the JDK's dangerous packages (`java.lang.Runtime`, `javax.script.ScriptEngineManager`),
  *   a type for a polymorphic deserializer (Jackson `@class`, XStream, fastjson `@type`);
  * - a dotted chain that names a process class under `java.` or next to a deserialization gadget

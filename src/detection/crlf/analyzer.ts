@@ -1,5 +1,5 @@
 /**
- * CRLF injection and HTTP response splitting (RFC 9112 §2.2, design.md §4). A value that reaches
+ * CRLF injection and HTTP response splitting (RFC 9112 §2.2). A value that reaches
  * a response header (a redirect target, a cookie) and carries a line break can add headers of
  * its own (`\r\nSet-Cookie: x=y`, `\nLocation: http://evil`) or end the header block and write a
  * body (`\r\n\r\n<html>`). Line breaks also come disguised: U+2028/U+2029/U+0085, and code points

@@ -1,5 +1,5 @@
 /**
- * Log4Shell and other Log4j lookup abuse (design.md §4): a value that Log4j 2 would interpolate
+ * Log4Shell and other Log4j lookup abuse: a value that Log4j 2 would interpolate
  * when logging it. Instead of matching the endless spellings (`${${lower:j}ndi:...}`,
  * `${${::-j}${::-n}${::-d}${::-i}:...}`, `${j${k8s:k5:-ND}i:...}`), the lookup syntax is resolved the
  * way Log4j's StrSubstitutor does it: innermost `${...}` first, then `name:-default` splits,

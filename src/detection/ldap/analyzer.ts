@@ -1,5 +1,5 @@
 /**
- * LDAP filter injection (RFC 4515 syntax, design.md §4). A value pasted into a filter such as
+ * LDAP filter injection (RFC 4515 syntax). A value pasted into a filter such as
  * `(&(uid=VALUE)(pw=…))` escapes it by closing the assertion and opening another: `*)(uid=*))(|(uid=*`,
  * `admin*)((|userPassword=*)`, `*)(&`, `)(cn=*`, often with a NUL to cut off the rest of the
  * filter. What counts is a close-then-open of parentheses, a filter composition `(|(`/`(&(` or an

@@ -1,5 +1,5 @@
 /**
- * NoSQL (MongoDB-style) injection (design.md §4). The attack is usually in the shape, not the
+ * NoSQL (MongoDB-style) injection. The attack is usually in the shape, not the
  * text: a query parser such as `qs` turns `user[$ne]=x` into `{ user: { $ne: 'x' } }`, and a JSON
  * body can send `{"password": {"$ne": null}}` directly. So names and JSON keys are judged by
  * `analyzeNosqlName`, values by `analyzeNosql`: an operator object written into a string,

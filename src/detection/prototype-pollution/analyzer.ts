@@ -1,5 +1,5 @@
 /**
- * Prototype pollution (design.md §4). A deep merge or a query parser that follows `__proto__`,
+ * Prototype pollution. A deep merge or a query parser that follows `__proto__`,
  * or `constructor` then `prototype`, writes onto Object.prototype for the whole process:
  * `a[__proto__][isAdmin]=1`, `constructor[prototype][x]=1`, JSON `{"__proto__": {...}}`. The
  * attack lives in the key, so names are judged by `analyzePrototypePollutionName`; a value

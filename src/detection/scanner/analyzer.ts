@@ -1,5 +1,5 @@
 /**
- * Attack-tool fingerprints in User-Agent and similar headers (design.md §4: a signature where no
+ * Attack-tool fingerprints in User-Agent and similar headers (a signature, used where no
  * tokenizer can decide). These tools announce themselves by default; a determined attacker
  * changes the header, but blocking the default catches the bulk of automated scanning early.
  * Ordinary API clients (curl, python-requests, Go-http-client, okhttp, PostmanRuntime) and

@@ -1,5 +1,5 @@
 /**
- * Session fixation (design.md §4): the attacker plants a session id they know, then waits for the
+ * Session fixation: the attacker plants a session id they know, then waits for the
  * victim to log in with it. Two shapes reach a gateway: a framework's session cookie name sent as
  * a query or form parameter (`?JSESSIONID=...`, `?PHPSESSID=...`: servers that accept ids from the
  * URL adopt them), and script or markup that sets the cookie (`document.cookie="sid=x; expires=..."`,

@@ -1,5 +1,5 @@
 /**
- * SQL injection by meaning (design.md §4): a value is dangerous when, read as the tail of a SQL
+ * SQL injection by meaning: a value is dangerous when, read as the tail of a SQL
  * statement in some context, it escapes that context and forms a meaningful SQL continuation.
  * Contexts: a number (`WHERE id = <value>`), and a string opened by `'` or `"` (the value's first
  * unescaped quote closes it). Prose with apostrophes ("O'Brien", "it's 5 o'clock") breaks out of
@@ -768,7 +768,7 @@ const tailWords: ReadonlySet<string> = new Set([...[...logical].filter((w) => /^
 const tailFilter = new WordFilter(tailWords)
 
 /**
- * Cheap first (design.md §4): whether `analyzeText` can find anything in `value`, in one pass
+ * Cheap checks first: whether `analyzeText` can find anything in `value`, in one pass
  * and without tokens. Every rule above needs at least one of: a quote (a break-out), `;` (a
  * stacked statement), `|`/`&` (`||`, `&&`), `@` (`@@version`), a backtick or `[` (quoted names),
  * `/*` (a versioned comment's code), a word that fires wherever it stands (UNION, SELECT, INTO,

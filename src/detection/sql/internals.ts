@@ -1,6 +1,6 @@
 /**
- * A whole SQL statement aimed at the database's own secrets rather than the app's data (issue
- * 3): its credential and role catalogs (`pg_shadow`, `mysql.user`, `sys.sql_logins`), its
+ * A whole SQL statement aimed at the database's own secrets rather than the app's data: its
+ * credential and role catalogs (`pg_shadow`, `mysql.user`, `sys.sql_logins`), its
  * configuration (`current_setting('data_directory')`), its files (`pg_read_file`, `load_file`,
  * `COPY ... TO '/tmp/x'`) or a backup to another host. A snippet of the app's own queries
  * (`SELECT id FROM customers`) names none of these; these statements are reconnaissance whatever

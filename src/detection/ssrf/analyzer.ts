@@ -1,5 +1,5 @@
 /**
- * Server-side request forgery (design.md §4): a value that is a URL, or a host[:port], which the
+ * Server-side request forgery: a value that is a URL, or a host[:port], which the
  * server would be tricked into fetching from itself, its private network or its cloud metadata
  * service; or a URL whose scheme turns a fetch into something else (`gopher:` writes raw bytes to
  * Redis or SMTP, `file:` reads the disk, `dict:`/`ldap:`/`tftp:` talk to other daemons).

@@ -1,5 +1,5 @@
 /**
- * Server-side template injection (design.md §4): a value that, rendered by a template engine,
+ * Server-side template injection: a value that, rendered by a template engine,
  * would compute or reach objects instead of printing text. Expressions are cut out by their
  * engine's delimiters (`{{ }}`, `{% %}`, `${ }`, `#{ }`, `*{ }`, `<%= %>`, `@( )`, `[[ ]]`...) and
  * judged by what is inside: arithmetic probes (`7*7`), Python object walks (`__class__`,

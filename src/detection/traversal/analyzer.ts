@@ -1,5 +1,5 @@
 /**
- * Path traversal and file inclusion (design.md §4): a value read as a path that climbs out of
+ * Path traversal and file inclusion: a value read as a path that climbs out of
  * its directory (`../`, `..\`, `....//` that survives a naive strip, `..;/` for servlets), names
  * a file no client should ask for (`/etc/passwd`, `win.ini`, `.git/config`, `/proc/self/environ`),
  * or uses a stream wrapper (`php://filter`, `zip://`, `file://`). Runs on the decoded readings, so
@@ -209,7 +209,7 @@ const bareStarts = new Set([...bareNames.map((b) => b[0]!), 'c', 's', 'z'])
 const bareReach = Math.max(...bareNames.map((b) => b.length), 40) + 2
 
 export function analyzeTraversal(raw: string, chars: Chars | null = null): TraversalFinding | null {
-  // cheap first (design.md §4): most values, prose and addresses, read one way only
+  // cheap checks first: most values, prose and addresses, read one way only
   const reads = readsAs(raw, chars)
   if (reads === 2) {
     if (!bareStarts.has(raw.charAt(0).toLowerCase())) return null

@@ -1,5 +1,5 @@
 /**
- * Files a web server should never hand out, asked for by URL path (issue 3; CRS 930130, the
+ * Files a web server should never hand out, asked for by URL path (CRS 930130, the
  * nemesida "unwanted access" records): a version-control folder (`/.git`, `/.svn`), an editor's
  * swap or backup copy of a source file, which the server sends as text instead of running it
  * (`settings.php.swp`, `index.php~`, `config.php.bak`), a database dump or site backup

@@ -1,5 +1,5 @@
 /**
- * Remote file inclusion (issue 3, CRS 931100/931120): a parameter that is a URL an `include` or
+ * Remote file inclusion (CRS 931100/931120): a parameter that is a URL an `include` or
  * `require` would fetch and run. Two shapes give it away:
  * - the host is a literal IP address (`http://66.240.183.75/crash.php`, `ftp://1.1.1.1`,
  *   `https://[2001:db8::1]/x.php`): exploit kits host payloads on bare servers, and a link an

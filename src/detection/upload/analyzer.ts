@@ -1,5 +1,5 @@
 /**
- * Dangerous upload file names (issue 3, CRS 933110/944140/932180): a file the server would run
+ * Dangerous upload file names (CRS 933110/944140/932180): a file the server would run
  * (`shell.php`, `a.jsp`, `x.aspx`) or that reconfigures it (`.htaccess`, `web.config`,
  * `.user.ini`). Judged only where a value is a file name: a multipart part's `filename` and the
  * headers raw-upload clients send it in (`X-File-Name`); elsewhere `index.php` is just a link.

@@ -1,5 +1,5 @@
 /**
- * XPath injection (XPath 1.0, design.md §4). A value pasted into `//user[name/text()='VALUE']`
+ * XPath injection (XPath 1.0). A value pasted into `//user[name/text()='VALUE']`
  * breaks out of the string literal and adds a predicate (`' or '1'='1`, `') or ('a'='a`), or probes
  * the document blind with XPath's own functions and paths (`' or count(/*)=1 or '`,
  * `substring(name(/*[1]),1,1)`, `//user[name/text()='x']`, `count(/child::node())`). The plain

@@ -1,5 +1,5 @@
 /**
- * Cross-site scripting by meaning (design.md §4). Three readings of a value:
+ * Cross-site scripting by meaning. Three readings of a value:
  * - as HTML: a tag scanner (WHATWG tokenizer rules, simplified) flags script-capable tags, event
  *   handler attributes on any tag, URL attributes whose scheme runs script, srcdoc, and CSS that
  *   executes; `<b>`, `<i>` and `<a href="https://…">` in markdown pass;
@@ -319,7 +319,7 @@ export function analyzeXss(value: string, chars: Chars | null = null): XssFindin
 }
 
 function analyzeValue(value: string, chars: Chars | null): XssFinding | null {
-  // cheap first (design.md §4): prose such as "12 Main Street, Apt. #3" ends here
+  // cheap checks first: prose such as "12 Main Street, Apt. #3" ends here
   const only = onlySink(value, chars)
   if (only !== 0) return only === 2 && sinks.test(value) ? { rule: 'xss-sink', confidence: 0.5 } : null
   if (isScriptUrl(value)) return { rule: 'xss-script-url', confidence: 0.9 }

@@ -1,5 +1,5 @@
 /**
- * A JavaScript reading of a value (design.md §4): a small tokenizer, then the shapes XSS payloads
+ * A JavaScript reading of a value: a small tokenizer, then the shapes XSS payloads
  * take once they run as script and which ordinary code snippets do not:
  * - a proof-of-execution call (`alert(1)`, `(prompt)(1)`, `confirm.call(null,1)`, ``alert`1` ``,
  *   `[1].find(alert)`) in a one-line expression, not in prose;

@@ -1,5 +1,5 @@
 /**
- * XML external entities and entity expansion (design.md §4; OWASP XXE prevention cheat sheet).
+ * XML external entities and entity expansion (OWASP XXE prevention cheat sheet).
  * What makes an XML document dangerous is its DTD, not its elements: an entity declared
  * `SYSTEM`/`PUBLIC` reads a file or URL, a parameter entity (`<!ENTITY % x …>`, `%x;`) pulls an
  * external DTD for out-of-band exfiltration, nested references multiply into a billion laughs,

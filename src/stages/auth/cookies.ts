@@ -1,5 +1,5 @@
 /**
- * The session cookies (issue 4): `__Host-` prefixed (Secure, Path=/, no Domain: a sibling
+ * The session cookies: `__Host-` prefixed (Secure, Path=/, no Domain: a sibling
  * subdomain can neither set nor read them), HttpOnly for the tokens, SameSite=Strict for the
  * refresh token (it is only ever sent to the refresh endpoint by the site itself) and Lax for
  * the access token (a link from elsewhere still opens the app signed in). The CSRF cookie is

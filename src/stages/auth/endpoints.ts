@@ -1,5 +1,5 @@
 /**
- * The auth endpoints Drawbridge answers itself (issue 4), under one prefix:
+ * The auth endpoints Drawbridge answers itself, under one prefix:
  *   POST login (JSON or the OAuth2 password form), POST refresh, POST logout, GET me,
  *   GET csrf, POST register (when enabled), GET login (the login page), GET jwks.json
  *   (also at /.well-known/jwks.json).

@@ -1,5 +1,5 @@
 /**
- * The auth stage (design.md §2, issue 4): finds the caller's credentials (an access token in
+ * The auth stage: finds the caller's credentials (an access token in
  * `Authorization: Bearer` or the access cookie, or an API key in the API-key header or as a
  * bearer), verifies them, and applies the route's policy. API requests without valid
  * credentials get 401 with `WWW-Authenticate: Bearer`; HTML navigations are sent to the login

@@ -1,5 +1,5 @@
 /**
- * The built-in login page (issue 4): server-rendered, no script at all, a CSP that allows only
+ * The built-in login page: server-rendered, no script at all, a CSP that allows only
  * its own inline style by hash and posts only to itself. Every value written into it is
  * HTML-escaped.
  */

@@ -1,4 +1,4 @@
-/** Route policies (issue 4), compiled once: first match wins, then the default. */
+/** Route policies, compiled once: first match wins, then the default. */
 import type { AuthConfig } from '../../config/types.js'
 import { compileMethods, compilePathMatcher } from '../../net/path-matcher.js'
 import { casedPath } from '../../net/canonical-path.js'

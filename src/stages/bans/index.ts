@@ -1,5 +1,5 @@
 /**
- * Automatic bans (issue 5, off by default): a client IP that collects `waf_blocks` WAF blocks or
+ * Automatic bans (off by default): a client IP that collects `waf_blocks` WAF blocks or
  * `failed_logins` failed logins within `window` is refused for `duration` (403 with
  * Retry-After), in the first stage, before anything else runs for it. Offences are counted in
  * the shared state (one count across workers and instances); a ban is a notice every instance

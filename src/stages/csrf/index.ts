@@ -1,5 +1,5 @@
 /**
- * CSRF (issue 4; OWASP CSRF Prevention Cheat Sheet): for requests authenticated by the session
+ * CSRF (OWASP CSRF Prevention Cheat Sheet): for requests authenticated by the session
  * cookie with an unsafe method, the browser's own signals must not say cross-site
  * (`Sec-Fetch-Site`, `Origin` against this host and the CORS allowlist), and the double-submit
  * token must be present twice (cookie and `X-CSRF-Token` header), equal, and bound by its MAC

@@ -1,5 +1,5 @@
 /**
- * The rate-limit stage (issue 5): rules keyed by client IP, user, API key or a header, scoped by
+ * The rate-limit stage: rules keyed by client IP, user, API key or a header, scoped by
  * path and method, written like `5/minute` with an optional burst. Every rule that applies
  * counts the request; the strictest answers. Over a limit: 429 with `Retry-After` and the IETF
  * `RateLimit-Policy`/`RateLimit` fields (draft-ietf-httpapi-ratelimit-headers); under it the

@@ -3,7 +3,7 @@
  * keys too), url-encoded forms, multipart forms (field values and file names, through busboy),
  * XML (element text and attributes, through fast-xml-parser; the DOCTYPE kept whole for the XXE
  * analyzer), and text. A body that does not parse as its declared type is refused before any
- * analysis (issue 3): an app's parser and ours must not disagree about what it holds.
+ * analysis: an app's parser and ours must not disagree about what it holds.
  */
 import busboy from 'busboy'
 import { XMLParser, XMLValidator } from 'fast-xml-parser'

@@ -1,5 +1,5 @@
 /**
- * Turns a request into the detection engine's plain inputs (design.md §4): path segments, query
+ * Turns a request into the detection engine's plain inputs: path segments, query
  * parameters, selected headers, cookies, and parsed bodies (body.ts). Values stay raw (the
  * engine decodes them itself and records how); names are decoded once so that `user%5B%24ne%5D`
  * reads as `user[$ne]`.

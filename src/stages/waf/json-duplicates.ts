@@ -1,5 +1,5 @@
 /**
- * Duplicate keys in one JSON object (issue 3): `{"roles": [], "roles": ["_admin"]}`. JSON.parse
+ * Duplicate keys in one JSON object: `{"roles": [], "roles": ["_admin"]}`. JSON.parse
  * keeps the last value, other parsers keep the first (CouchDB's Erlang parser against its
  * JavaScript validation, CVE-2017-12635), so a gateway and an app may read different requests.
  * A key repeated with the same value is harmless (some serialisers emit that); one repeated

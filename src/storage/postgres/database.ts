@@ -1,5 +1,5 @@
 /**
- * PostgreSQL (issue 5): durable records shared by several Drawbridge instances, through a `pg`
+ * PostgreSQL: durable records shared by several Drawbridge instances, through a `pg`
  * pool. Migrations are numbered and recorded in `drawbridge_schema`; each step runs in its own
  * transaction under an advisory lock, so instances starting together never both run one.
  * Every driver failure that means "the database cannot answer now" (refused, reset, timeout, pool
@@ -12,7 +12,7 @@ import { ConfigInvalid, StorageConflict, StorageUnavailable } from '../../errors
 
 /** Schema steps, in order; never edit a released one, append a new one. Times are epoch ms (BIGINT). */
 const migrations: readonly string[] = [
-  // 1: security events (issue 3) and identity (issue 4), as in the SQLite schema.
+  // 1: security events and identity, as in the SQLite schema.
   `CREATE TABLE security_events (
      id BIGSERIAL PRIMARY KEY,
      time TEXT NOT NULL,

@@ -1,5 +1,5 @@
 /**
- * The Redis connection (issue 5): counters, bans, revocation notices and single-flight locks live
+ * The Redis connection: counters, bans, revocation notices and single-flight locks live
  * there when several instances share state. Commands fail at once while the connection is down
  * (no offline queue): every caller then applies its own failure rule (rate limits follow
  * `on_store_error`, auth fails closed), and ioredis keeps reconnecting in the background, so

@@ -1,5 +1,5 @@
 /**
- * Failed-login counters in Redis (issue 5): every instance counts into the same record, so a
+ * Failed-login counters in Redis: every instance counts into the same record, so a
  * brute force spread over instances meets the same limit. One hash per key; each change is one
  * Lua script, so concurrent failures are counted exactly. Keys expire with their window or
  * lock. Redis down: StorageUnavailable, and the login is refused (fails closed).

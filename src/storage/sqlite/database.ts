@@ -11,7 +11,7 @@ export type SqliteDb = Database.Database
 
 /** Schema steps, in order; never edit a released one, append a new one. */
 const migrations: readonly string[] = [
-  // 1: security events (issue 3)
+  // 1: security events
   `CREATE TABLE security_events (
      id INTEGER PRIMARY KEY AUTOINCREMENT,
      time TEXT NOT NULL,
@@ -33,7 +33,7 @@ const migrations: readonly string[] = [
    CREATE INDEX security_events_client_ip ON security_events (client_ip, id);
    CREATE INDEX security_events_request_id ON security_events (request_id);
    CREATE INDEX security_events_time ON security_events (time);`,
-  // 2: identity (issue 4). Times are epoch milliseconds; lists are JSON arrays.
+  // 2: identity. Times are epoch milliseconds; lists are JSON arrays.
   `CREATE TABLE users (
      id TEXT PRIMARY KEY,
      username TEXT NOT NULL,
