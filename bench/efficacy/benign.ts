@@ -1,61 +1,14 @@
 // Deterministic benign traffic for the false-positive side of `npm run
-// efficacy` (design.md §9: under 0.5% of a realistic benign set blocked).
+// efficacy` (the target: at most 0.2% of a realistic benign set blocked).
 // Public corpora hold almost no benign traffic, so we build our own: legitimate
 // calls to a JSON API whose content is tricky on purpose (apostrophes, SQL
 // words in English, markdown with a little HTML, code in JSON, symbols).
 import type { EfficacyCase, EfficacyRequest } from './corpora.js'
 import { multipartBody } from './corpora.js'
+import { Gen } from './rng.js'
 
 export const BENIGN_CATEGORIES = ['search', 'profile', 'review', 'markdown', 'code-snippet', 'auth', 'upload', 'form'] as const
 export type BenignCategory = (typeof BENIGN_CATEGORIES)[number]
-
-// mulberry32: tiny, seedable, good enough to vary test data reproducibly
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-class Gen {
-  readonly next: () => number
-  constructor(seed: number) {
-    this.next = prng(seed)
-  }
-  int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1))
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[Math.floor(this.next() * xs.length)] as T
-  }
-  chance(p: number): boolean {
-    return this.next() < p
-  }
-  hex(n: number): string {
-    let s = ''
-    for (let i = 0; i < n; i++) s += '0123456789abcdef'[this.int(0, 15)]
-    return s
-  }
-  bytes(n: number): Buffer {
-    const b = Buffer.alloc(n)
-    for (let i = 0; i < n; i++) b[i] = this.int(0, 255)
-    return b
-  }
-  uuid(): string {
-    const h = this.hex(32)
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${'89ab'[this.int(0, 3)]}${h.slice(17, 20)}-${h.slice(20, 32)}`
-  }
-  some<T>(xs: readonly T[], min: number, max: number): T[] {
-    const n = this.int(min, max)
-    const out: T[] = []
-    for (let i = 0; i < n; i++) out.push(this.pick(xs))
-    return [...new Set(out)]
-  }
-}
 
 const FIRST = [
   'Zoë',

@@ -1,5 +1,5 @@
 // Loaders that turn the shared attack corpora into replayable requests for
-// `npm run efficacy` (issue 3). Corpora are read in place from
+// `npm run efficacy`. Corpora are read in place from
 // <root>/../shared/corpora at run time, never copied into the repo.
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
@@ -36,7 +36,7 @@ export interface LoadResult {
 }
 
 // Realistic client headers: bare tool defaults trip WAF rules and measure the
-// wrong thing (design.md §9).
+// wrong thing.
 export const BROWSER_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'host': 'api.example.com',
   'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36',

@@ -136,5 +136,5 @@ export function fmtPct(p: number | null, digits = 1): string {
 }
 
 // Open redirects are URLs in a parameter: a WAF cannot tell them from legitimate links without
-// the app's allow-list, so they are reported apart from the attack total (issue 3).
+// the app's allow-list, so they are reported apart from the attack total.
 export const REPORTED_APART: ReadonlySet<string> = new Set(['open-redirect'])

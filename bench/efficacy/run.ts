@@ -1,9 +1,12 @@
 /**
  * `npm run efficacy`: replays the attack corpora (PayloadsAllTheThings, nemesida waf-bypass, the
- * CRS regression tests) and the generated benign set through the real Drawbridge gateway, and,
+ * CRS regression tests) and the benign sets (the real-text corpus of benign-corpus.ts and the
+ * generated set of benign.ts) through the real Drawbridge gateway, and,
  * when Debian's packages are installed, through nginx+ModSecurity+CRS at paranoia 1 and 2, all in
  * front of the same static upstream. Prints detection and false-positive rates per source and
- * category, and writes bench/results/efficacy.json and bench/results/efficacy-misses.jsonl.
+ * category, the benign sets per family with the rules that stopped them (attributed in-process:
+ * the gateway's answer does not say), and writes bench/results/efficacy.json and
+ * bench/results/efficacy-misses.jsonl.
  * Everything listens on 127.0.0.1; every request has a timeout and every replay a time bound.
  */
 import { spawnSync } from 'node:child_process'
@@ -14,7 +17,7 @@ import { connect } from 'node:net'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { Pool, errors as undiciErrors } from 'undici'
-import { benignCases } from './benign.js'
+import { allBenignCases } from './benign-corpus.js'
 import {
   corporaAvailable,
   corporaDir,
@@ -26,6 +29,7 @@ import {
   type EfficacyRequest,
   type EfficacySource,
 } from './corpora.js'
+import { addToFamily, createInProcessJudge, familiesJson, newFamilyRow, printFamilies, type FamilyRow } from './inprocess.js'
 import {
   add,
   classify,
@@ -68,7 +72,8 @@ const drawbridgeBudgetS = env('EFFICACY_DRAWBRIDGE_BUDGET', 300, 1, 3600)
 const modsecBudgetS = env('EFFICACY_MODSEC_BUDGET', 150, 1, 3600)
 const skipModsec = process.env['EFFICACY_MODSEC'] === '0'
 const keepLogs = process.env['EFFICACY_KEEP_LOGS'] === '1'
-const benignCount = 2500
+// Development only: a regular expression over "source/category" (`^benign/` for the benign sets)
+const only = process.env['EFFICACY_ONLY'] ? new RegExp(process.env['EFFICACY_ONLY'], 'i') : null
 const trustedHost = 'api.example.com'
 const targets = { attacksStopped: 97, benignBlocked: 0.5 }
 
@@ -327,6 +332,31 @@ function printTables(all: readonly EfficacyCase[], db: Run, ms: readonly Run[]):
   }
 }
 
+// ---- the benign families ----
+
+/**
+ * Per family of the benign sets: requests, blocked and refused as the gateway answered. The
+ * gateway does not say which rule fired (the client never learns it), so each stopped request is
+ * judged again in-process by the same WAF (inprocess.ts) and its first finding credited.
+ */
+async function benignFamilies(cases: readonly EfficacyCase[], outcomes: readonly Outcome[]): Promise<FamilyRow[]> {
+  const judge = createInProcessJudge(paranoia as 1 | 2 | 3 | 4)
+  const rows = new Map<string, FamilyRow>()
+  for (let i = 0; i < cases.length; i++) {
+    const c = cases[i]!
+    const v = outcomes[i]!.verdict
+    if (c.source !== 'benign' || v === 'unsendable' || v === 'not-run') continue
+    let row = rows.get(c.category)
+    if (row === undefined) rows.set(c.category, (row = newFamilyRow(c.category)))
+    if (v === 'passed') addToFamily(row, c, null, null)
+    else addToFamily(row, c, v, v === 'error' ? null : ((await judge(c)).findings[0] ?? null))
+  }
+  const list = [...rows.values()]
+  if (list.length > 0)
+    printFamilies(list, { title: `benign families: Drawbridge, paranoia ${paranoia} (rules attributed in-process)`, paranoia: paranoia as 1 | 2 | 3 | 4 })
+  return list
+}
+
 // ---- the run ----
 
 function version(cmd: string, args: string[]): string {
@@ -352,8 +382,8 @@ async function main(): Promise<number> {
   } else {
     console.log(`efficacy: corpora not found at ${corpora} (EFFICACY_CORPORA_DIR): benign cases only`)
   }
-  loaded.push(...benignCases(benignCount))
-  const hosted = withHost(loaded, trustedHost)
+  loaded.push(...allBenignCases())
+  const hosted = withHost(only === null ? loaded : loaded.filter((c) => only.test(`${c.source}/${c.category}`)), trustedHost)
   const all = sample(hosted.cases, drawbridgeSample)
   const msCases = sample(all, modsecSample)
   console.log(
@@ -364,6 +394,7 @@ async function main(): Promise<number> {
       .map(([h, n]) => `${h} ${n}`)
       .join(', ')}`,
   )
+  if (only !== null) console.log(`efficacy: EFFICACY_ONLY=${only.source}: ${hosted.cases.length} of ${loaded.length} cases: development numbers`)
   if (drawbridgeSample > 1)
     console.log(
       `efficacy: EFFICACY_DRAWBRIDGE_SAMPLE=${drawbridgeSample}: every ${drawbridgeSample}th case per category only (${all.length}): development numbers`,
@@ -435,6 +466,9 @@ async function main(): Promise<number> {
   const msRuns = runs.slice(1)
   printTables(all, dbr, msRuns)
 
+  // The benign sets per family: the gateway's verdicts, the rules credited in-process
+  const families = await benignFamilies(all, dbr.outcomes)
+
   const attackPick = (_s: string, cat: string, e: string) => e === 'block' && !REPORTED_APART.has(cat)
   const apartPick = (_s: string, cat: string, e: string) => e === 'block' && REPORTED_APART.has(cat)
   const benignPick = (s: string, _c: string, e: string) => s === 'benign' && e === 'pass'
@@ -475,9 +509,20 @@ async function main(): Promise<number> {
   // Benign answers other than the app's are the false positives: each one listed
   const fps = all.map((c, i) => ({ c, o: dbr.outcomes[i]! })).filter(({ c, o }) => c.expect === 'pass' && isMiss('pass', o.verdict))
   if (fps.length > 0) {
-    console.log(`\nDrawbridge false positives (${fps.length}):`)
-    for (const { c, o } of fps.slice(0, 60)) console.log(`  ${c.source} ${c.category} ${c.id}: ${o.status} ${o.code ?? o.reason ?? ''}`)
-    if (fps.length > 60) console.log(`  ... ${fps.length - 60} more in bench/results/efficacy-misses.jsonl`)
+    // a few per category: the families table above has the counts, fp-report.js the details
+    console.log(
+      `\nDrawbridge false positives (${fps.length}; at most 3 per category; node dist/bench/efficacy/fp-report.js --family NAME for the rules and matches):`,
+    )
+    const shown = new Map<string, number>()
+    let listed = 0
+    for (const { c, o } of fps) {
+      const k = `${c.source}/${c.category}`
+      if ((shown.get(k) ?? 0) >= 3) continue
+      shown.set(k, (shown.get(k) ?? 0) + 1)
+      listed++
+      console.log(`  ${c.source} ${c.category} ${c.id}: ${o.status} ${o.code ?? o.reason ?? ''}`)
+    }
+    if (fps.length > listed) console.log(`  ... ${fps.length - listed} more in bench/results/efficacy-misses.jsonl`)
   }
   const unsent = all.map((c, i) => ({ c, o: dbr.outcomes[i]! })).filter(({ o }) => o.verdict === 'unsendable')
   if (unsent.length > 0) {
@@ -521,7 +566,7 @@ async function main(): Promise<number> {
       modsec_concurrency: modsecConcurrency,
       request_timeout_ms: requestTimeoutMs,
       drawbridge_sample_every: drawbridgeSample,
-      benign_count: benignCount,
+      only: only?.source ?? null,
       trusted_host: trustedHost,
     },
     cases: {
@@ -541,6 +586,7 @@ async function main(): Promise<number> {
     })),
     targets: met,
     by_category: Object.fromEntries(runs.map((r) => [r.name, table(r)])),
+    benign_families: familiesJson(families, paranoia as 1 | 2 | 3 | 4),
     misses: misses.length,
     seconds,
   }

@@ -1,7 +1,7 @@
 // Prints what `npm run efficacy` would replay: counts per source × category ×
 // expectation, and what the loaders skipped and why.
 // Run: node dist/bench/efficacy/summary.js
-import { benignCases } from './benign.js'
+import { allBenignCases } from './benign-corpus.js'
 import type { EfficacyCase, SkippedCase } from './corpora.js'
 import { corporaAvailable, corporaDir, loadCrs, loadNemesida, loadPayloadsAllTheThings } from './corpora.js'
 
@@ -25,15 +25,15 @@ function main(): void {
   } else {
     console.log(`corpora not found at ${dir}: attack sets left out`)
   }
-  cases.push(...benignCases())
+  cases.push(...allBenignCases())
   const ms = performance.now() - started
 
   console.log(`corpora: ${dir}`)
   console.log(`loaded ${cases.length} cases in ${ms.toFixed(0)} ms (heap ${(process.memoryUsage().heapUsed / 1048576).toFixed(0)} MiB)\n`)
-  console.log('source'.padEnd(22) + 'category'.padEnd(20) + 'expect'.padEnd(8) + 'count'.padStart(8))
+  console.log('source'.padEnd(22) + 'category'.padEnd(26) + 'expect'.padEnd(8) + 'count'.padStart(8))
   for (const [k, n] of tally(cases, (c) => `${c.source}\t${c.category}\t${c.expect}`)) {
     const [source = '', category = '', expect = ''] = k.split('\t')
-    console.log(source.padEnd(22) + category.padEnd(20) + expect.padEnd(8) + String(n).padStart(8))
+    console.log(source.padEnd(22) + category.padEnd(26) + expect.padEnd(8) + String(n).padStart(8))
   }
   console.log('\ntotals')
   for (const [k, n] of tally(cases, (c) => `${c.source}\t${c.expect}`)) {
