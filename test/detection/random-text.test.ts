@@ -1,33 +1,21 @@
 /**
  * Random printable text (what a password manager makes) through the whole engine: a regression
- * bound on how much of it is blocked, from a fixed seed (npm run bench:passwords gives the rules).
+ * bound on how much of it is blocked, from a fixed seed (npm run efficacy:passwords gives the rules).
  * The bound follows the engine's progress; the goal is at most 1 in 100,000 in a field named like
  * a secret and 10 in 100,000 elsewhere.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createEngine } from '../../src/detection/engine.js'
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { Gen, randomPassword } from '../../bench/efficacy/rng.js'
 
 test('random printable passwords: at most 0.35% blocked at paranoia 1 (was 1.5%)', () => {
   const engine = createEngine({ paranoia: 1 })
-  const next = prng(7)
+  const g = new Gen(7)
   const count = 20_000
   let blocked = 0
   for (let i = 0; i < count; i++) {
-    const n = 12 + Math.floor(next() * 20)
-    let s = ''
-    for (let j = 0; j < n; j++) s += String.fromCharCode(32 + Math.floor(next() * 95))
+    const s = randomPassword(g)
     if (engine.inspect([{ location: 'body', name: 'password', value: s, formEncoded: false }], null, true).findings.length > 0) blocked++
   }
   assert.ok(blocked <= count * 0.0035, `${blocked} of ${count} blocked`)
